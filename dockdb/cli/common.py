@@ -1,0 +1,72 @@
+"""What every CLI command shares: lazily built config/database and error handling."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+from dockdb.config import Config
+from dockdb.db import Database
+from dockdb.errors import DockDBError
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_NOTHING = 3
+EXIT_PARTIAL = 4
+
+
+@dataclass
+class AppContext:
+    overrides: dict[str, Any] = field(default_factory=dict)
+    _config: Config | None = None
+    _db: Database | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = Config.load(**{k: v for k, v in self.overrides.items() if v is not None})
+        return self._config
+
+    @property
+    def db(self) -> Database:
+        """The database, checked reachable and migrated to head."""
+        if self._db is None:
+            db = Database.from_config(self.config)
+            db.require_head()
+            self._db = db
+        return self._db
+
+    def raw_db(self) -> Database:
+        """The database without the migration check (for `db upgrade`, `doctor`)."""
+        return self._db if self._db is not None else Database.from_config(self.config)
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+
+
+def run_cli(group: click.Group, argv: list[str]) -> None:
+    """Run *group*; a :class:`DockDBError` becomes one line on stderr and its exit code."""
+    try:
+        rc = group.main(args=argv, prog_name="dockdb", standalone_mode=False)
+    except DockDBError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(e.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    sys.exit(rc if isinstance(rc, int) else EXIT_OK)

@@ -1,0 +1,76 @@
+"""The one exception hierarchy of DockDB.
+
+Every error a user can cause derives from :class:`DockDBError`; its message is one
+line that names the problem and the fix.  The CLI prints ``error: <message>`` and
+exits with :attr:`DockDBError.exit_code`; no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+
+class DockDBError(Exception):
+    """Root of every DockDB error. ``str(err)`` is a one-line message with the fix."""
+
+    exit_code: int = 1
+
+
+class ConfigError(DockDBError):
+    """Invalid configuration: unknown key, malformed value."""
+
+    exit_code = 2
+
+
+class DatabaseError(DockDBError):
+    """The database is unreachable, the URL is wrong, or the schema is not migrated."""
+
+
+class NotMigratedError(DatabaseError):
+    """The database schema is not at the head revision."""
+
+
+class NotFoundError(DockDBError):
+    """An id, key or name that does not exist (unknown target, drug, campaign...)."""
+
+
+class InputError(DockDBError):
+    """Bad user input: unparsable SMILES, broken file, malformed query, bad option."""
+
+    exit_code = 2
+
+
+class SourceError(DockDBError):
+    """A public data source could not be fetched, or its file is corrupt/truncated."""
+
+
+class OfflineError(SourceError):
+    """A source must be downloaded but there is no network and no mirror."""
+
+
+class PreparationError(DockDBError):
+    """A receptor or ligand could not be prepared for docking."""
+
+
+class ReceptorError(PreparationError):
+    """A receptor structure could not be parsed or prepared."""
+
+
+class LigandError(PreparationError):
+    """A ligand cannot be docked (no 3D embedding, untypable element, metal, too large)."""
+
+
+class PocketError(DockDBError):
+    """A pocket/box definition is invalid (too large, misses the protein, unknown residue)."""
+
+    exit_code = 2
+
+
+class EngineError(DockDBError):
+    """A docking engine failed or was asked for something it cannot do."""
+
+
+class CampaignError(DockDBError):
+    """A campaign cannot be created, run or exported as asked."""
+
+
+class SchedulerError(DockDBError):
+    """A Dask scheduler or cluster could not be reached or started."""

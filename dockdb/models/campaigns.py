@@ -1,0 +1,97 @@
+"""Campaigns, their receptors and drugs, docking results and every pose."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from dockdb.models.base import Base, TimestampMixin, utcnow
+
+CAMPAIGN_STATUSES = ("created", "running", "done", "partial", "failed", "cancelled")
+RESULT_STATUSES = ("done", "failed", "skipped")
+
+
+class Campaign(TimestampMixin, Base):
+    __tablename__ = "campaign"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    engine: Mapped[str] = mapped_column(String(32))
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    seed: Mapped[int] = mapped_column(Integer)
+    pocket_kind: Mapped[str] = mapped_column(String(16), default="focused")
+    library_id: Mapped[int | None] = mapped_column(ForeignKey("library.id", ondelete="SET NULL"), index=True)
+    software_versions: Mapped[dict] = mapped_column(JSON, default=dict)
+    manifest: Mapped[dict] = mapped_column(JSON, default=dict)
+    manifest_hash: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="created")
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id", ondelete="SET NULL"))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    receptors: Mapped[list[CampaignReceptor]] = relationship(cascade="all, delete-orphan")
+
+
+class CampaignReceptor(Base):
+    __tablename__ = "campaign_receptor"
+    __table_args__ = (UniqueConstraint("campaign_id", "receptor_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    receptor_id: Mapped[int] = mapped_column(ForeignKey("receptor.id", ondelete="RESTRICT"), index=True)
+    pocket_id: Mapped[int] = mapped_column(ForeignKey("pocket.id", ondelete="RESTRICT"))
+
+
+class CampaignDrug(Base):
+    __tablename__ = "campaign_drug"
+    __table_args__ = (UniqueConstraint("campaign_id", "drug_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    drug_id: Mapped[int] = mapped_column(ForeignKey("drug.id", ondelete="RESTRICT"), index=True)
+
+
+class DockingResult(Base):
+    """One (campaign, receptor, drug) docking: its status, best score and poses."""
+
+    __tablename__ = "docking_result"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "receptor_id", "drug_id"),
+        Index("ix_docking_result_receptor_score", "receptor_id", "best_score"),
+        Index("ix_docking_result_campaign_status", "campaign_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    receptor_id: Mapped[int] = mapped_column(ForeignKey("receptor.id", ondelete="RESTRICT"))
+    drug_id: Mapped[int] = mapped_column(ForeignKey("drug.id", ondelete="RESTRICT"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    best_score: Mapped[float | None] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)
+    runtime_s: Mapped[float | None] = mapped_column(Float)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    ligand_smiles: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    poses: Mapped[list[Pose]] = relationship(
+        back_populates="result", cascade="all, delete-orphan", order_by="Pose.rank"
+    )
+
+
+class Pose(Base):
+    __tablename__ = "pose"
+    __table_args__ = (UniqueConstraint("result_id", "rank"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("docking_result.id", ondelete="CASCADE"), index=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+    score_terms: Mapped[dict] = mapped_column(JSON, default=dict)
+    sdf: Mapped[str | None] = mapped_column(Text)
+    pdbqt: Mapped[str] = mapped_column(Text)
+    interactions: Mapped[list] = mapped_column(JSON, default=list)
+
+    result: Mapped[DockingResult] = relationship(back_populates="poses")

@@ -1,0 +1,1 @@
+"""Alembic migration scripts for the DockDB schema (see dockdb.migrate)."""

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The README's test command: installs everything it needs, then runs the whole suite on
+# PostgreSQL and SQLite.  Extra arguments go to pytest (e.g. -m "not slow").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup-env.sh test
+# Data mirror: the shared copy beside the checkout unless DOCKDB_MIRROR says otherwise.
+if [ -z "${DOCKDB_MIRROR:-}" ] && [ -d ../shared/data ]; then
+    export DOCKDB_MIRROR="$(cd ../shared/data && pwd)"
+fi
+# PostgreSQL: start the local cluster if it is down (Debian layout).
+if command -v pg_ctlcluster >/dev/null 2>&1 && ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
+    for _ in $(seq 1 20); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+fi
+# Browser tests drive Debian's chromium; install it when we can (root on Debian).
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+        || echo "warning: could not install chromium; browser tests will be skipped" >&2
+fi
+.venv/bin/ruff check .
+exec .venv/bin/python -m pytest "$@"
