@@ -31,6 +31,8 @@ class Campaign(TimestampMixin, Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # "host:pid" of the client running the campaign (to tell a live run from a killed one)
+    runner: Mapped[str | None] = mapped_column(String(255))
 
     receptors: Mapped[list[CampaignReceptor]] = relationship(cascade="all, delete-orphan")
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 13:13:34.492793
+Create Date: 2026-11-23 13:25:37.506817
 """
 
 from __future__ import annotations
@@ -142,6 +142,7 @@ def upgrade() -> None:
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('heartbeat_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('runner', sa.String(length=255), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['library_id'], ['library.id'], name=op.f('fk_campaign_library_id_library'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['parent_id'], ['campaign.id'], name=op.f('fk_campaign_parent_id_campaign'), ondelete='SET NULL'),

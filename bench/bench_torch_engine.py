@@ -1,0 +1,356 @@
+"""Torch engine vs AutoDock Vina 1.2: score parity, local-optimisation parity, redocking,
+screening agreement and speed, on the same prepared inputs.
+
+    .venv/bin/python bench/bench_torch_engine.py prep            # receptors + ligands (cached)
+    .venv/bin/python bench/bench_torch_engine.py vina            # Vina runs (cached; slow)
+    .venv/bin/python bench/bench_torch_engine.py torch --device auto
+    .venv/bin/python bench/bench_torch_engine.py report          # Markdown tables from the JSON
+
+Everything is cached under ``--workdir`` (default ``.dockdb/bench_torch``, git-ignored), so
+each phase can be rerun or resumed; ``--quick`` shrinks every set for a smoke run.
+Data come from the mirror (``DOCKDB_MIRROR``, default ``../shared/data``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+ROOT = Path(__file__).resolve().parents[1]
+PARITY_DRUGS_PER_TARGET = 4
+SCREEN_TARGETS = ("protease", "papainlike", "TMPRSS2")
+SCREEN_DRUGS = 20
+
+
+def _mirror() -> Path:
+    return Path(os.environ.get("DOCKDB_MIRROR", ROOT.parent / "shared" / "data"))
+
+
+def _load(path: Path) -> Any:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _save(path: Path, obj: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(obj, indent=1))
+    tmp.replace(path)
+
+
+def _boxes() -> dict[str, tuple[list[float], list[float]]]:
+    import csv
+
+    out = {}
+    with open(_mirror() / "targets" / "pockets.tsv") as fh:
+        for row in csv.DictReader(fh, delimiter="\t"):
+            c = [float(v) for v in row["box_center_xyz"].split(",")]
+            s = [float(v) for v in row["box_size_xyz"].split(",")]
+            out[row["target_key"]] = (c, s)
+    return out
+
+
+def _split_models(pdbqt: str) -> list[str]:
+    models, cur = [], []
+    for line in pdbqt.splitlines():
+        if line.startswith("MODEL"):
+            continue
+        if line.startswith("ENDMDL"):
+            models.append("\n".join(cur) + "\n")
+            cur = []
+            continue
+        cur.append(line)
+    return models
+
+
+# ------------------------------------------------------------------------------ prep
+def select_drugs(n: int) -> list[tuple[str, str]]:
+    """First ``n`` FDA-approved DrugCentral drugs (by struct id) with 20-35 heavy atoms and
+    4-8 rotatable bonds, neutral organic, no metals: drug-sized ligands of the speed goal."""
+    import csv
+
+    from rdkit import Chem, RDLogger
+    from rdkit.Chem import rdMolDescriptors
+
+    RDLogger.DisableLog("rdApp.*")
+    approved = set()
+    with open(_mirror() / "drugs" / "drugcentral_fda_approved.csv") as fh:
+        for row in csv.reader(fh):
+            if row:
+                approved.add(row[0].strip())
+    out = []
+    with open(_mirror() / "drugs" / "drugcentral_structures.smiles.tsv") as fh:
+        rows = sorted(csv.DictReader(fh, delimiter="\t"), key=lambda r: int(r["ID"]))
+    for row in rows:
+        if row["ID"] not in approved or not row["SMILES"]:
+            continue
+        m = Chem.MolFromSmiles(row["SMILES"])
+        if m is None or len(Chem.GetMolFrags(m)) != 1:
+            continue
+        if any(a.GetSymbol() not in ("C", "N", "O", "S", "F", "Cl", "Br", "I", "P") for a in m.GetAtoms()):
+            continue
+        nh, nr = m.GetNumHeavyAtoms(), rdMolDescriptors.CalcNumRotatableBonds(m)
+        if 20 <= nh <= 35 and 4 <= nr <= 8:
+            out.append((row["INN"] or row["ID"], row["SMILES"]))
+        if len(out) >= n:
+            break
+    return out
+
+
+def phase_prep(work: Path, quick: bool) -> None:
+    import yaml
+
+    from docking.ligand import prepare_ligand
+    from docking.receptor import prepare_receptor
+
+    rec_dir = work / "receptors"
+    rec_dir.mkdir(parents=True, exist_ok=True)
+    meta = _load(work / "receptors.json")
+    spec = yaml.safe_load((ROOT / "data" / "targets.yaml").read_text())
+    for t in spec["targets"]:
+        row = t["pocket_row"]
+        if (rec_dir / f"{row}.pdbqt").exists():
+            continue
+        fn = t["structure_source"].replace("dockcov2-pdb-", "")
+        pdb = (_mirror() / "targets" / "dockcov2" / f"{fn}.pdb").read_text()
+        try:
+            r = prepare_receptor(pdb, keep_chains=t["keep_chains"], remove_chains=list(t["remove_chains"] or {}),
+                                 keep_hetero=t["keep_hetero"])
+            text, how = r.pdbqt, "docking.receptor (receptor-v1)"
+        except Exception as exc:  # noqa: BLE001 - fall back to DockCoV2's own PDBQT, recorded
+            text = (_mirror() / "targets" / "dockcov2" / f"{fn}.pdbqt").read_text()
+            how = f"DockCoV2 AutoDockTools PDBQT (docking.receptor failed: {str(exc)[:120]})"
+        (rec_dir / f"{row}.pdbqt").write_text(text)
+        meta[row] = how
+        _save(work / "receptors.json", meta)
+        print(f"receptor {row}: {how}", flush=True)
+    ligs = _load(work / "ligands.json")
+    for name, smi in select_drugs(SCREEN_DRUGS + 10):
+        if name in ligs or len(ligs) >= SCREEN_DRUGS:
+            continue
+        try:
+            lig = prepare_ligand(smi, name=name, seed=42, max_stereoisomers=1)
+        except Exception as exc:  # noqa: BLE001
+            print(f"ligand {name}: {exc}", flush=True)
+            continue
+        ligs[name] = {"smiles": smi, "pdbqt": lig.variants[0].pdbqt, "n_heavy": lig.n_heavy,
+                      "n_rotatable": lig.n_rotatable}
+        _save(work / "ligands.json", ligs)
+    print(f"{len(ligs)} ligands prepared", flush=True)
+
+
+# ------------------------------------------------------------------------------ vina
+def _vina(rec: Path, center: list[float], size: list[float], seed: int = 1, cpu: int = 1) -> Any:
+    from vina import Vina
+
+    v = Vina(sf_name="vina", cpu=cpu, seed=seed, verbosity=0)
+    v.set_receptor(str(rec))
+    v.compute_vina_maps(center=center, box_size=size)
+    return v
+
+
+def _perturb(pdbqt: str, rng: np.random.Generator, shift: float) -> str:
+    d = rng.normal(size=3)
+    d = shift * d / np.linalg.norm(d)
+    out = []
+    for ln in pdbqt.splitlines():
+        if ln.startswith(("ATOM  ", "HETATM")):
+            x = np.array([float(ln[30:38]), float(ln[38:46]), float(ln[46:54])]) + d
+            ln = f"{ln[:30]}{x[0]:8.3f}{x[1]:8.3f}{x[2]:8.3f}{ln[54:]}"
+        out.append(ln)
+    return "\n".join(out) + "\n"
+
+
+def phase_vina(work: Path, quick: bool, cpu: int, parts: list[str]) -> None:
+    boxes = _boxes()
+    ligs = _load(work / "ligands.json")
+    names = sorted(ligs)
+    rng = np.random.default_rng(7)
+    if "parity" in parts:
+        res_path = work / "vina_parity.json"
+        res = _load(res_path)  # Vina poses on all targets (exh 2, 9 poses) + optimize() from perturbed starts
+        par = res.setdefault("parity", {})
+        for target, (c, s) in boxes.items():
+            rec = work / "receptors" / f"{target}.pdbqt"
+            if not rec.exists():
+                continue
+            v = _vina(rec, c, s)
+            for name in names[: (1 if quick else PARITY_DRUGS_PER_TARGET)]:
+                key = f"{target}|{name}"
+                if key in par:
+                    continue
+                v.set_ligand_from_string(ligs[name]["pdbqt"])
+                v.dock(exhaustiveness=2, n_poses=9, min_rmsd=1.0)
+                rows = []
+                for model in _split_models(v.poses(n_poses=9, energy_range=10.0)):
+                    v.set_ligand_from_string(model)
+                    sc = [float(x) for x in v.score()]
+                    start = _perturb(model, rng, 0.3)
+                    v.set_ligand_from_string(start)
+                    start_score = float(v.score()[0])
+                    opt = [float(x) for x in v.optimize()]
+                    rows.append({"pose": model, "score": sc, "start": start, "start_score": start_score,
+                                 "optimized": opt})
+                par[key] = rows
+                _save(res_path, res)
+                print(f"parity {key}: {len(rows)} poses", flush=True)
+    if "screen" in parts:  # exhaustiveness 8, best score and time per ligand
+        res_path = work / "vina_screen.json"
+        res = _load(res_path)
+        scr = res.setdefault("screen", {})
+        for target in SCREEN_TARGETS:
+            c, s = boxes[target]
+            rec = work / "receptors" / f"{target}.pdbqt"
+            v = _vina(rec, c, s, cpu=cpu)
+            for name in names[: (3 if quick else SCREEN_DRUGS)]:
+                key = f"{target}|{name}"
+                if key in scr:
+                    continue
+                v.set_ligand_from_string(ligs[name]["pdbqt"])
+                t0 = time.perf_counter()
+                v.dock(exhaustiveness=8, n_poses=9)
+                dt = time.perf_counter() - t0
+                scr[key] = {"best": float(v.energies(n_poses=1)[0][0]), "time_s": dt, "cpu": cpu}
+                _save(res_path, res)
+                print(f"screen {key}: {scr[key]['best']:.2f} in {dt:.1f}s", flush=True)
+    if "redock" in parts:
+        _redock(work, quick, cpu, engine="vina")
+
+
+# ------------------------------------------------------------------------------ redock
+def _redock_inputs(work: Path, quick: bool) -> list[dict[str, Any]]:
+    """Prepared redock complexes (cached): PoseBusters-4 and the first Mpro XChem fragments."""
+    path = work / "redock_inputs.json"
+    cached = _load(path)
+    if cached:
+        return cached["items"]
+    from rdkit import Chem
+
+    from docking.ligand import prepare_ligand
+    from docking.receptor import prepare_receptor
+    from docking.redock import crystal_box, load_xchem_complexes
+
+    items = []
+    root = _mirror() / "validation" / "redock" / "posebusters_4"
+    cases: list[tuple[str, str, Any, str | None, list[str]]] = []
+    for d in sorted(p for p in root.iterdir() if p.is_dir()):
+        lig = Chem.MolFromMolFile(str(d / f"{d.name}_ligand.sdf"), removeHs=False)
+        cases.append((d.name, (d / f"{d.name}_protein_one_lig_removed.pdb").read_text(), lig, None, []))
+    tarball = _mirror() / "validation" / "redock" / "mpro_xchem_fragments_78.tar.gz"
+    for c in load_xchem_complexes(tarball, limit=4 if quick else 12):
+        cases.append((c.id, c.protein_pdb, c.ligand, c.smiles, ["A"]))
+    for cid, pdb, lig, smi, chains in cases:
+        try:
+            smi = smi or Chem.MolToSmiles(Chem.RemoveHs(lig))
+            rec = prepare_receptor(pdb, keep_chains=chains)
+            pl = prepare_ligand(smi, name=cid, seed=42, max_stereoisomers=1 if chains == [] else 4)
+            box = crystal_box(lig)
+        except Exception as exc:  # noqa: BLE001
+            print(f"redock prep {cid}: {exc}", flush=True)
+            continue
+        items.append({"id": cid, "receptor": rec.pdbqt, "variants": [v.pdbqt for v in pl.variants],
+                      "smiles": [v.smiles for v in pl.variants], "crystal": Chem.MolToMolBlock(lig),
+                      "center": list(box.center), "size": list(box.size), "n_heavy": lig.GetNumHeavyAtoms()})
+        print(f"redock prep {cid}", flush=True)
+    _save(path, {"items": items})
+    return items
+
+
+def _rmsd(pose_pdbqt: str, crystal_molblock: str) -> float:
+    from rdkit import Chem
+
+    from docking.poses import pdbqt_to_sdf_blocks, sdf_to_mol
+    from docking.redock import heavy_atom_rmsd
+
+    ref = Chem.MolFromMolBlock(crystal_molblock, removeHs=False)
+    return heavy_atom_rmsd(sdf_to_mol(pdbqt_to_sdf_blocks(pose_pdbqt)[0]), ref)
+
+
+def _redock(work: Path, quick: bool, cpu: int, engine: str, device: str = "auto") -> None:
+    res_path = work / f"{engine}_redock.json"
+    res = _load(res_path)
+    out = res.setdefault("redock", {})
+    for item in _redock_inputs(work, quick):
+        if item["id"] in out:
+            continue
+        t0 = time.perf_counter()
+        poses: list[tuple[float, str]] = []
+        if engine == "vina":
+            import tempfile
+
+            with tempfile.NamedTemporaryFile("w", suffix=".pdbqt", delete=False) as fh:
+                fh.write(item["receptor"])
+            v = _vina(Path(fh.name), item["center"], item["size"], seed=42, cpu=cpu)
+            os.unlink(fh.name)
+            for var in item["variants"]:
+                v.set_ligand_from_string(var)
+                v.dock(exhaustiveness=8, n_poses=9)
+                poses += list(zip([float(e[0]) for e in v.energies(n_poses=9)],
+                                  _split_models(v.poses(n_poses=9)), strict=False))
+        else:
+            from docking.engines.torch_engine.engine import TorchEngine
+            from docking.ligand import LigandVariant, PreparedLigand
+            from docking.pocket import Box
+
+            eng = TorchEngine(device=device)
+            variants = tuple(LigandVariant(smiles=s, pdbqt=p, molblock="", formal_charge=0, n_heavy=0)
+                             for s, p in zip(item["smiles"], item["variants"], strict=True))
+            lig = PreparedLigand(name=item["id"], input_smiles="", smiles="", variants=variants, n_heavy=0,
+                                 n_rotatable=0, input_hash=item["id"])
+            r = eng.dock(item["receptor"], Box(tuple(item["center"]), tuple(item["size"])), [lig], seed=42)[0]
+            poses = [(p.score, p.pdbqt) for p in r.poses]
+        dt = time.perf_counter() - t0
+        poses.sort(key=lambda x: x[0])
+        try:
+            rmsds = [_rmsd(p, item["crystal"]) for _, p in poses]
+            out[item["id"]] = {"top_rmsd": rmsds[0], "best_rmsd": min(rmsds), "top_score": poses[0][0],
+                               "time_s": dt, "n_heavy": item["n_heavy"]}
+        except Exception as exc:  # noqa: BLE001
+            out[item["id"]] = {"error": str(exc)[:200], "time_s": dt}
+        _save(res_path, res)
+        print(f"redock {engine} {item['id']}: {out[item['id']]}", flush=True)
+
+
+# ------------------------------------------------------------------------------ main
+def phase_torch(*a: Any) -> None:  # placeholder replaced below
+    raise NotImplementedError
+
+
+def report(work: Path) -> str:  # placeholder
+    return ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("phase", choices=["prep", "vina", "torch", "report", "all"])
+    ap.add_argument("--workdir", default=str(ROOT / ".dockdb" / "bench_torch"))
+    ap.add_argument("--parts", default="parity,screen,redock", help="comma list: parity,screen,redock")
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--cpu", type=int, default=2, help="Vina threads (torch uses as many)")
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args(argv)
+    work = Path(args.workdir)
+    work.mkdir(parents=True, exist_ok=True)
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    if args.phase in ("prep", "all"):
+        phase_prep(work, args.quick)
+    if args.phase in ("vina", "all"):
+        phase_vina(work, args.quick, args.cpu, parts)
+    if args.phase in ("torch", "all"):
+        phase_torch(work, args.quick, args.cpu, parts, args.device)
+    if args.phase in ("report", "all"):
+        print(report(work))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,91 @@
+"""`dockdb ingest ...`: load the public sources and user libraries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dockdb.cli.common import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, AppContext, echo_json, pass_app
+
+MAX_BAD_LINES = 50
+
+
+@click.group()
+def ingest() -> None:
+    """Load drugs, targets and evidence from the public sources (or a mirror), and user libraries."""
+
+
+def _run(app: AppContext, sources: list[str] | None, as_json: bool, progress: bool) -> int:
+    from ingest.runner import ingest_all
+
+    report = ingest_all(app.db, app.config, sources, progress=progress)
+    if as_json:
+        echo_json(report.as_dict())
+    else:
+        click.echo(report.table())
+    for s in report.failed:
+        click.echo(f"error: source {s.name} failed and was rolled back: {s.error}", err=True)
+    if report.ok:
+        return EXIT_OK
+    return EXIT_ERROR if len(report.failed) == len(report.sources) else EXIT_PARTIAL
+
+
+_json = click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
+_progress = click.option("--progress/--no-progress", default=True, show_default=True, help="Show progress bars.")
+
+
+@ingest.command("all")
+@_json
+@_progress
+@pass_app
+def all_cmd(app: AppContext, as_json: bool, progress: bool) -> int:
+    """Load every source, each in its own transaction, and print a summary per source."""
+    return _run(app, None, as_json, progress)
+
+
+def _group_command(group: str, steps: tuple[str, ...]) -> None:
+    @ingest.command(group, help=f"Load the {group} source(s): {', '.join(steps)}.")
+    @_json
+    @_progress
+    @pass_app
+    def cmd(app: AppContext, as_json: bool, progress: bool) -> int:
+        return _run(app, [group], as_json, progress)
+
+
+def _register() -> None:
+    from ingest.runner import GROUPS
+
+    for group, steps in GROUPS.items():
+        _group_command(group, steps)
+
+
+_register()
+
+
+@ingest.command("library")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--name", required=True, help="Library name (an existing library gains the new members).")
+@click.option("--description", default=None, help="Free-text description of the library.")
+@_json
+@pass_app
+def library_cmd(app: AppContext, file: Path, name: str, description: str | None, as_json: bool) -> int:
+    """Load a .smi (SMILES [name]), .csv/.tsv (smiles column) or .sdf FILE as library NAME.
+
+    Exit code 0: every row loaded; 4: some rows bad (reported, skipped); 3: nothing loaded.
+    """
+    from ingest.userlib import load_user_library
+
+    report = load_user_library(app.db, file, name, app.config, description)
+    if as_json:
+        echo_json(report.as_dict())
+    else:
+        click.echo(f"library {report.library}: loaded {report.loaded} of {report.read} rows "
+                   f"({report.new_drugs} new drugs, {report.duplicates} duplicates, {len(report.bad)} bad)")
+    for line, reason in report.bad[:MAX_BAD_LINES]:
+        click.echo(f"{file.name}:{line}: {reason}", err=True)
+    if len(report.bad) > MAX_BAD_LINES:
+        click.echo(f"... and {len(report.bad) - MAX_BAD_LINES} more bad rows", err=True)
+    if report.loaded == 0:
+        click.echo(f"error: nothing loaded from {file}; fix the rows above", err=True)
+    return report.exit_code

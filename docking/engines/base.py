@@ -1,0 +1,80 @@
+"""The docking-engine interface and its result records."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from docking.ligand import PreparedLigand
+from docking.pocket import Box
+
+__all__ = ["DockingEngine", "LigandDockResult", "Pose", "ScoredPose"]
+
+
+@dataclass(frozen=True)
+class Pose:
+    """One docked pose. ``score`` in kcal/mol (lower is better); ``terms`` engine energy terms."""
+
+    rank: int
+    score: float
+    terms: dict[str, float]
+    pdbqt: str
+    sdf: str
+    variant_smiles: str
+
+
+@dataclass(frozen=True)
+class ScoredPose:
+    """Score of a given pose without search."""
+
+    score: float
+    terms: dict[str, float]
+
+
+@dataclass(frozen=True)
+class LigandDockResult:
+    """Result of docking one ligand: poses merged over its variants, best first, or an error."""
+
+    name: str
+    input_hash: str
+    poses: list[Pose] = field(default_factory=list)
+    error: str | None = None
+    runtime_s: float = 0.0
+    engine: str = ""
+    engine_version: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when docking produced at least one pose."""
+        return self.error is None and bool(self.poses)
+
+    @property
+    def best_score(self) -> float | None:
+        """Score of the top pose, or None when docking failed."""
+        return self.poses[0].score if self.poses else None
+
+
+class DockingEngine(ABC):
+    """A docking program behind one interface. Subclasses set ``name`` and ``version``."""
+
+    name: ClassVar[str] = ""
+
+    def __init__(self, **params: Any) -> None:
+        self.params: dict[str, Any] = dict(params)
+
+    @property
+    @abstractmethod
+    def version(self) -> str:
+        """Version string of the underlying program."""
+
+    @abstractmethod
+    def dock(
+        self, receptor_pdbqt: str, box: Box, ligands: list[PreparedLigand], *, seed: int = 42
+    ) -> list[LigandDockResult]:
+        """Dock each ligand into ``box``; one result per ligand, errors captured per ligand."""
+
+    @abstractmethod
+    def score(self, receptor_pdbqt: str, box: Box, pose_pdbqt: str) -> ScoredPose:
+        """Score a pose in place (no search, no optimisation)."""

@@ -1,0 +1,266 @@
+"""Pose model: translation + orientation + torsions -> atom coordinates, batched.
+
+Every ligand of a batch is padded to the largest atom, body, torsion and pair counts of
+the batch; masks mark real entries.  A pose belongs to one ligand (``lig`` index), so
+many search chains of many ligands evaluate together as one (P, A, 3) tensor.
+
+Body frames: every atom's coordinates are stored relative to its body's origin in the
+input frame (root origin: centroid of the root atoms; branch origin: the branch's first
+atom).  A body's rotation is its parent's times the rotation about its (input-frame)
+bond axis by its torsion angle, and its origin is the parent's origin plus the parent's
+rotation of the input-frame offset.  Bodies are resolved level by level of the tree, so
+the work is ``depth`` batched steps, not one per body.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .scoring import curl, pair_energy, torsion_normalisation
+from .topology import LigandTopology
+
+__all__ = [
+    "LigandBatch",
+    "PoseContext",
+    "axis_angle_matrix",
+    "quat_mul",
+    "quat_to_matrix",
+    "rotvec_to_quat",
+]
+
+
+def _skew(v: torch.Tensor) -> torch.Tensor:
+    z = torch.zeros_like(v[..., 0])
+    return torch.stack(
+        [
+            torch.stack([z, -v[..., 2], v[..., 1]], -1),
+            torch.stack([v[..., 2], z, -v[..., 0]], -1),
+            torch.stack([-v[..., 1], v[..., 0], z], -1),
+        ],
+        -2,
+    )
+
+
+def axis_angle_matrix(axis: torch.Tensor, angle: torch.Tensor) -> torch.Tensor:
+    """Rotation matrices about unit ``axis`` (..., 3) by ``angle`` (...) (Rodrigues)."""
+    k = _skew(axis)
+    s, c = torch.sin(angle)[..., None, None], torch.cos(angle)[..., None, None]
+    eye = torch.eye(3, dtype=axis.dtype, device=axis.device)
+    return eye + s * k + (1 - c) * (k @ k)
+
+
+def rotvec_matrix(w: torch.Tensor) -> torch.Tensor:
+    """Rotation matrices of rotation vectors ``w`` (..., 3); smooth through w = 0."""
+    t2 = (w * w).sum(-1)
+    small = t2 < 1e-8
+    t2s = torch.where(small, torch.ones_like(t2), t2)
+    t = torch.sqrt(t2s)
+    a = torch.where(small, 1 - t2 / 6, torch.sin(t) / t)
+    b = torch.where(small, 0.5 - t2 / 24, (1 - torch.cos(t)) / t2s)
+    k = _skew(w)
+    eye = torch.eye(3, dtype=w.dtype, device=w.device)
+    return eye + a[..., None, None] * k + b[..., None, None] * (k @ k)
+
+
+def quat_to_matrix(q: torch.Tensor) -> torch.Tensor:
+    """Rotation matrices of quaternions (w, x, y, z) (..., 4); q is normalised first."""
+    q = q / q.norm(dim=-1, keepdim=True)
+    w, x, y, z = q.unbind(-1)
+    return torch.stack(
+        [
+            torch.stack([1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)], -1),
+            torch.stack([2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)], -1),
+            torch.stack([2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)], -1),
+        ],
+        -2,
+    )
+
+
+def rotvec_to_quat(w: torch.Tensor) -> torch.Tensor:
+    t = w.norm(dim=-1, keepdim=True)
+    half = 0.5 * t
+    scale = torch.where(t > 1e-12, torch.sin(half) / t.clamp(min=1e-12), 0.5 * torch.ones_like(t))
+    return torch.cat([torch.cos(half), w * scale], -1)
+
+
+def quat_mul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    aw, ax, ay, az = a.unbind(-1)
+    bw, bx, by, bz = b.unbind(-1)
+    return torch.stack(
+        [
+            aw * bw - ax * bx - ay * by - az * bz,
+            aw * bx + ax * bw + ay * bz - az * by,
+            aw * by - ax * bz + ay * bw + az * bx,
+            aw * bz + ax * by - ay * bx + az * bw,
+        ],
+        -1,
+    )
+
+
+@dataclass
+class LigandBatch:
+    """Padded tensors of L ligands (see the module docstring)."""
+
+    tops: list[LigandTopology]
+    local: torch.Tensor  # (L, A, 3)
+    atom_body: torch.Tensor  # (L, A)
+    atom_mask: torch.Tensor  # (L, A)
+    xs: torch.Tensor  # (L, A), -1 = untyped / padding
+    body_parent: torch.Tensor  # (L, B)
+    body_offset: torch.Tensor  # (L, B, 3)
+    body_axis: torch.Tensor  # (L, B, 3)
+    body_depth: torch.Tensor  # (L, B), -1 = padding
+    tors_mask: torch.Tensor  # (L, T)
+    pairs: torch.Tensor  # (L, M, 2)
+    pair_radius: torch.Tensor  # (L, M)
+    pair_hyd: torch.Tensor  # (L, M)
+    pair_hb: torch.Tensor  # (L, M)
+    pair_mask: torch.Tensor  # (L, M)
+    num_tors: torch.Tensor  # (L,)
+    init_origin: torch.Tensor  # (L, 3)
+    max_depth: int
+
+    @classmethod
+    def build(
+        cls, tops: list[LigandTopology], device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32
+    ) -> LigandBatch:
+        n = len(tops)
+        a_max = max(t.n_atoms for t in tops)
+        b_max = max(len(t.pdbqt.parent) for t in tops)
+        t_max = max(1, b_max - 1)
+        m_max = max(1, max(len(t.pairs) for t in tops))
+        local = np.zeros((n, a_max, 3))
+        atom_body = np.zeros((n, a_max), dtype=np.int64)
+        atom_mask = np.zeros((n, a_max), dtype=bool)
+        xs = np.full((n, a_max), -1, dtype=np.int64)
+        parent = np.zeros((n, b_max), dtype=np.int64)
+        offset = np.zeros((n, b_max, 3))
+        axis = np.zeros((n, b_max, 3))
+        axis[..., 0] = 1.0
+        depth = np.full((n, b_max), -1, dtype=np.int64)
+        tors_mask = np.zeros((n, t_max), dtype=bool)
+        pairs = np.zeros((n, m_max, 2), dtype=np.int64)
+        pair_radius = np.zeros((n, m_max))
+        pair_hyd = np.zeros((n, m_max), dtype=bool)
+        pair_hb = np.zeros((n, m_max), dtype=bool)
+        pair_mask = np.zeros((n, m_max), dtype=bool)
+        num_tors = np.zeros(n)
+        init_origin = np.zeros((n, 3))
+        for i, t in enumerate(tops):
+            lig = t.pdbqt
+            nb = len(lig.parent)
+            origins = np.zeros((nb, 3))
+            origins[0] = t.root_origin
+            for b in range(1, nb):
+                a0, a1 = lig.axis[b]
+                origins[b] = lig.coords[a1]
+                u = lig.coords[a1] - lig.coords[a0]
+                axis[i, b] = u / np.linalg.norm(u)
+                parent[i, b] = lig.parent[b]
+                offset[i, b] = origins[b] - origins[lig.parent[b]]
+            depth[i, :nb] = lig.depth()
+            tors_mask[i, : nb - 1] = True
+            na = t.n_atoms
+            local[i, :na] = lig.coords - origins[lig.body_of]
+            atom_body[i, :na] = lig.body_of
+            atom_mask[i, :na] = True
+            xs[i, :na] = t.xs
+            m = len(t.pairs)
+            if m:
+                pairs[i, :m] = t.pairs
+                pair_radius[i, :m] = t.pair_radius
+                pair_hyd[i, :m] = t.pair_hydrophobic
+                pair_hb[i, :m] = t.pair_hbond
+                pair_mask[i, :m] = True
+            num_tors[i] = t.num_tors
+            init_origin[i] = t.root_origin
+
+        def f(x: np.ndarray) -> torch.Tensor:
+            return torch.as_tensor(x, dtype=dtype, device=device)
+
+        def li(x: np.ndarray) -> torch.Tensor:
+            return torch.as_tensor(x, device=device)
+
+        return cls(
+            tops=tops, local=f(local), atom_body=li(atom_body), atom_mask=li(atom_mask), xs=li(xs),
+            body_parent=li(parent), body_offset=f(offset), body_axis=f(axis), body_depth=li(depth),
+            tors_mask=li(tors_mask), pairs=li(pairs), pair_radius=f(pair_radius), pair_hyd=li(pair_hyd),
+            pair_hb=li(pair_hb), pair_mask=li(pair_mask), num_tors=f(num_tors), init_origin=f(init_origin),
+            max_depth=int(depth.max()),
+        )  # fmt: skip
+
+    @property
+    def n_torsions_max(self) -> int:
+        return int(self.tors_mask.shape[1])
+
+    def types(self) -> set[int]:
+        return {int(v) for v in torch.unique(self.xs).tolist() if v >= 0}
+
+
+class PoseContext:
+    """Per-pose views of a :class:`LigandBatch` for poses of ligands ``lig`` (P,)."""
+
+    def __init__(self, batch: LigandBatch, lig: torch.Tensor, slot_of_type: dict[int, int]) -> None:
+        self.batch = batch
+        self.lig = lig
+        dev = batch.local.device
+        lut = torch.full((32,), -1, dtype=torch.long, device=dev)
+        for t, s in slot_of_type.items():
+            lut[t] = s
+        xs = batch.xs[lig]
+        self.slot = torch.where(xs >= 0, lut[xs.clamp(min=0)], torch.full_like(xs, -1))
+        self.local = batch.local[lig]
+        self.atom_body = batch.atom_body[lig]
+        self.atom_mask = batch.atom_mask[lig]
+        self.parent = batch.body_parent[lig]
+        self.offset = batch.body_offset[lig]
+        self.axis = batch.body_axis[lig]
+        self.depth = batch.body_depth[lig]
+        self.tors_mask = batch.tors_mask[lig]
+        self.pairs = batch.pairs[lig]
+        self.pair_radius = batch.pair_radius[lig]
+        self.pair_hyd = batch.pair_hyd[lig]
+        self.pair_hb = batch.pair_hb[lig]
+        self.pair_mask = batch.pair_mask[lig]
+        self.num_tors = batch.num_tors[lig]
+        self.heavy = xs >= 0
+
+    def coords(self, pos: torch.Tensor, rot: torch.Tensor, tors: torch.Tensor) -> torch.Tensor:
+        """Atom coordinates (P, A, 3) of root positions, root rotation matrices and torsions."""
+        p, b = self.parent.shape
+        t = tors * self.tors_mask
+        rt = axis_angle_matrix(self.axis[:, 1:], t[:, : b - 1])
+        eye = torch.eye(3, dtype=rot.dtype, device=rot.device).expand(p, 1, 3, 3)
+        rt = torch.cat([eye, rt], 1)
+        r_b = rot[:, None].expand(p, b, 3, 3)
+        o_b = pos[:, None].expand(p, b, 3)
+        idx_r = self.parent[..., None, None].expand(p, b, 3, 3)
+        idx_o = self.parent[..., None].expand(p, b, 3)
+        for level in range(1, self.batch.max_depth + 1):
+            m = self.depth == level
+            rp = torch.gather(r_b, 1, idx_r)
+            op = torch.gather(o_b, 1, idx_o)
+            r_new = rp @ rt
+            o_new = op + (rp @ self.offset[..., None]).squeeze(-1)
+            r_b = torch.where(m[..., None, None], r_new, r_b)
+            o_b = torch.where(m[..., None], o_new, o_b)
+        a = self.atom_body.shape[1]
+        ra = torch.gather(r_b, 1, self.atom_body[..., None, None].expand(p, a, 3, 3))
+        oa = torch.gather(o_b, 1, self.atom_body[..., None].expand(p, a, 3))
+        return oa + (ra @ self.local[..., None]).squeeze(-1)
+
+    def intra(self, x: torch.Tensor, cap: float) -> torch.Tensor:
+        """Intramolecular energy (P,) of coordinates ``x``."""
+        p, m = self.pairs.shape[:2]
+        xi = torch.gather(x, 1, self.pairs[..., 0:1].expand(p, m, 3))
+        xj = torch.gather(x, 1, self.pairs[..., 1:2].expand(p, m, 3))
+        r = torch.sqrt(((xi - xj) ** 2).sum(-1) + 1e-12)
+        e = curl(pair_energy(r, self.pair_radius, self.pair_hyd, self.pair_hb), cap)
+        return (e * self.pair_mask).sum(-1)
+
+    def normalise(self, inter: torch.Tensor) -> torch.Tensor:
+        """Vina's reported score of an intermolecular energy."""
+        return inter * torsion_normalisation(self.num_tors)

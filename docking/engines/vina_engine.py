@@ -1,0 +1,173 @@
+"""AutoDock Vina 1.2 engine (Python API), scoring functions ``vina`` and ``vinardo``.
+
+Affinity maps are computed once per ``dock`` call (one receptor + box) for all ligand atom
+types, then every ligand/variant of the batch is docked against them.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from dockdb.errors import EngineError
+from docking.engines import register_engine
+from docking.engines.base import DockingEngine, LigandDockResult, Pose, ScoredPose
+from docking.ligand import PreparedLigand
+from docking.pocket import Box
+from docking.poses import pdbqt_to_sdf_blocks
+
+__all__ = ["VinaEngine", "VinardoEngine"]
+
+_DOCK_TERMS = ("total", "inter", "intra", "torsions", "intra_best_pose")
+_SCORE_TERMS = (
+    "total", "lig_inter", "flex_inter", "other_inter", "flex_intra", "lig_intra", "torsions",
+    "lig_intra_best_pose",
+)
+
+
+@contextmanager
+def _receptor_file(receptor_pdbqt: str) -> Iterator[str]:
+    """Vina reads receptors only from files: write the text to a temporary one."""
+    if "ATOM" not in receptor_pdbqt and "HETATM" not in receptor_pdbqt:
+        raise EngineError("receptor PDBQT has no atoms; pass PreparedReceptor.pdbqt")
+    fd, path = tempfile.mkstemp(suffix=".pdbqt", prefix="dockdb_rec_")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(receptor_pdbqt)
+        yield path
+    finally:
+        os.unlink(path)
+
+
+def _split_models(pdbqt: str) -> list[str]:
+    """Split a multi-MODEL PDBQT into single-pose PDBQTs without MODEL/ENDMDL lines."""
+    models, cur = [], []
+    for line in pdbqt.splitlines(keepends=True):
+        if line.startswith("MODEL"):
+            continue
+        if line.startswith("ENDMDL"):
+            models.append("".join(cur))
+            cur = []
+            continue
+        cur.append(line)
+    if cur and any(ln.startswith(("ATOM", "HETATM")) for ln in cur):
+        models.append("".join(cur))
+    return models
+
+
+@register_engine("vina")
+class VinaEngine(DockingEngine):
+    """Vina via its Python API. Params: sf_name, exhaustiveness, n_poses, energy_range,
+    min_rmsd, max_evals, cpu (0 = all), spacing."""
+
+    name = "vina"
+    _default_sf = "vina"
+
+    def __init__(
+        self,
+        *,
+        sf_name: str | None = None,
+        exhaustiveness: int = 8,
+        n_poses: int = 9,
+        energy_range: float = 3.0,
+        min_rmsd: float = 1.0,
+        max_evals: int = 0,
+        cpu: int = 0,
+        spacing: float = 0.375,
+    ) -> None:
+        sf = sf_name or self._default_sf
+        if sf not in ("vina", "vinardo"):
+            raise EngineError(f"unknown Vina scoring function {sf!r}; use 'vina' or 'vinardo'")
+        if exhaustiveness < 1 or n_poses < 1:
+            raise EngineError("exhaustiveness and n_poses must be >= 1; fix the engine parameters")
+        super().__init__(
+            sf_name=sf, exhaustiveness=int(exhaustiveness), n_poses=int(n_poses),
+            energy_range=float(energy_range), min_rmsd=float(min_rmsd), max_evals=int(max_evals),
+            cpu=int(cpu), spacing=float(spacing),
+        )
+
+    @property
+    def version(self) -> str:
+        from importlib import metadata
+
+        return metadata.version("vina")
+
+    def _new_vina(self, receptor_path: str, box: Box, seed: int) -> Any:
+        from vina import Vina
+
+        v = Vina(sf_name=self.params["sf_name"], cpu=self.params["cpu"], seed=seed, verbosity=0)
+        try:
+            v.set_receptor(receptor_path)
+            v.compute_vina_maps(center=list(box.center), box_size=list(box.size), spacing=self.params["spacing"])
+        except Exception as exc:
+            raise EngineError(f"Vina could not load the receptor/box ({exc}); check receptor PDBQT and box") from exc
+        return v
+
+    def _dock_variant(self, v: Any, pdbqt: str) -> list[tuple[float, dict[str, float], str]]:
+        p = self.params
+        v.set_ligand_from_string(pdbqt)
+        v.dock(exhaustiveness=p["exhaustiveness"], n_poses=p["n_poses"], min_rmsd=p["min_rmsd"],
+               max_evals=p["max_evals"])
+        energies = v.energies(n_poses=p["n_poses"], energy_range=p["energy_range"])
+        models = _split_models(v.poses(n_poses=p["n_poses"], energy_range=p["energy_range"]))
+        out = []
+        for row, model in zip(energies, models, strict=False):
+            terms = {k: round(float(x), 4) for k, x in zip(_DOCK_TERMS, row, strict=False)}
+            out.append((terms["total"], terms, model))
+        return out
+
+    def dock(
+        self, receptor_pdbqt: str, box: Box, ligands: list[PreparedLigand], *, seed: int = 42
+    ) -> list[LigandDockResult]:
+        results: list[LigandDockResult] = []
+        with _receptor_file(receptor_pdbqt) as path:
+            v = self._new_vina(path, box, seed)
+            for lig in ligands:
+                t0 = time.perf_counter()
+                try:
+                    raw: list[tuple[float, dict[str, float], str, str]] = []
+                    for variant in lig.variants:
+                        for score, terms, model in self._dock_variant(v, variant.pdbqt):
+                            raw.append((score, terms, model, variant.smiles))
+                    raw.sort(key=lambda r: r[0])
+                    raw = raw[: self.params["n_poses"]]
+                    poses = []
+                    for rank, (score, terms, model, smi) in enumerate(raw, 1):
+                        sdf = pdbqt_to_sdf_blocks(model)[0]
+                        poses.append(Pose(rank=rank, score=score, terms=terms, pdbqt=model, sdf=sdf,
+                                          variant_smiles=smi))
+                    if not poses:
+                        raise EngineError("Vina returned no pose; enlarge the box or check the ligand")
+                    error = None
+                except Exception as exc:
+                    poses, error = [], f"{type(exc).__name__}: {exc}".splitlines()[0]
+                results.append(LigandDockResult(
+                    name=lig.name, input_hash=lig.input_hash, poses=poses, error=error,
+                    runtime_s=round(time.perf_counter() - t0, 3), engine=self.name,
+                    engine_version=self.version, params={**self.params, "seed": seed},
+                ))
+        return results
+
+    def score(self, receptor_pdbqt: str, box: Box, pose_pdbqt: str) -> ScoredPose:
+        model = _split_models(pose_pdbqt)[0]
+        with _receptor_file(receptor_pdbqt) as path:
+            v = self._new_vina(path, box, seed=1)
+            try:
+                v.set_ligand_from_string(model)
+                row = v.score()
+            except Exception as exc:
+                raise EngineError(f"Vina could not score the pose ({exc}); is the pose inside the box?") from exc
+        terms = {k: round(float(x), 4) for k, x in zip(_SCORE_TERMS, row, strict=False)}
+        return ScoredPose(score=terms["total"], terms=terms)
+
+
+@register_engine("vinardo")
+class VinardoEngine(VinaEngine):
+    """Vina with the Vinardo scoring function."""
+
+    name = "vinardo"
+    _default_sf = "vinardo"

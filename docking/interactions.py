@@ -1,0 +1,52 @@
+"""Protein-ligand interaction fingerprints of a pose with ProLIF.
+
+Interaction types are named from the **ligand's** point of view, as ProLIF does:
+``HBAcceptor`` means the ligand accepts a hydrogen bond from the residue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dockdb.errors import InputError
+from docking.poses import sdf_to_mol
+
+__all__ = ["INTERACTION_TYPES", "interactions"]
+
+INTERACTION_TYPES: tuple[str, ...] = (
+    "HBDonor", "HBAcceptor", "Hydrophobic", "Cationic", "Anionic", "PiStacking", "CationPi",
+    "PiCation", "XBDonor", "XBAcceptor", "MetalAcceptor",
+)
+
+
+def _protein_mol(receptor_pdb: str) -> Any:
+    from rdkit import Chem, rdBase
+
+    with rdBase.BlockLogs():
+        mol = Chem.MolFromPDBBlock(receptor_pdb, removeHs=False)
+    if mol is None:
+        raise InputError("RDKit cannot read the receptor PDB; pass PreparedReceptor.pdb (with hydrogens)")
+    if not any(a.GetAtomicNum() == 1 for a in mol.GetAtoms()):
+        raise InputError("the receptor has no hydrogens; pass the prepared receptor PDB (PreparedReceptor.pdb)")
+    return mol
+
+
+def interactions(receptor_pdb: str, pose_sdf: str) -> list[dict[str, Any]]:
+    """Residue-level interactions of one pose: ``[{chain, resnum, resname, type}]``, sorted."""
+    import prolif as plf
+
+    protein = plf.Molecule.from_rdkit(_protein_mol(receptor_pdb))
+    lig = sdf_to_mol(pose_sdf, remove_hs=False)
+    if not any(a.GetAtomicNum() == 1 for a in lig.GetAtoms()):
+        raise InputError("the pose SDF has no hydrogens; pass a pose SDF written by DockDB")
+    ligand = plf.Molecule.from_rdkit(lig)
+    fp = plf.Fingerprint(list(INTERACTION_TYPES))
+    fp.run_from_iterable([ligand], protein, progress=False, n_jobs=1)
+    rows = set()
+    for (_lres, pres), found in fp.ifp[0].items():
+        for itype in found:
+            rows.add((pres.chain or "", int(pres.number), pres.name, itype))
+    return [
+        {"chain": c, "resnum": n, "resname": r, "type": t}
+        for c, n, r, t in sorted(rows, key=lambda x: (x[0], x[1], x[3]))
+    ]

@@ -1,0 +1,207 @@
+"""Ligand preparation: SMILES -> standardised, protonated, stereo-expanded 3D PDBQT variants.
+
+Protocol ``ligand-v1``:
+
+1. parse the SMILES (RDKit); refuse metals and elements Vina cannot type;
+2. standardise with ``rdMolStandardize``: cleanup, keep the largest organic fragment
+   (drops counter-ions and salts), neutralise (``Uncharger``);
+3. protonate for ``ph`` with dimorphite-dl at exactly that pH (``ph_min = ph_max = ph``,
+   ``precision = 0``), which normally yields one state.  When it yields several, the state
+   with the smallest absolute formal charge, then the smallest canonical SMILES, is taken:
+   a deterministic choice that does not depend on dimorphite's output order;
+4. enumerate at most ``max_stereoisomers`` assignments of *unassigned* stereocentres and
+   double bonds (RDKit ``EnumerateStereoisomers``, ``onlyUnassigned=True``, seeded);
+   assigned stereo in the input is kept;
+5. add hydrogens, embed with ETKDGv3 (``randomSeed=seed``; random-coordinate fallback),
+   optimise with MMFF94 (UFF if MMFF lacks parameters);
+6. Meeko ``MoleculePreparation`` -> ``PDBQTWriterLegacy`` PDBQT per variant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dockdb.errors import LigandError
+from docking._util import sha256_of, tool_versions
+
+__all__ = ["PROTOCOL_VERSION", "VINA_ELEMENTS", "LigandVariant", "PreparedLigand", "prepare_ligand"]
+
+PROTOCOL_VERSION = "ligand-v1"
+VINA_ELEMENTS = frozenset({"H", "C", "N", "O", "S", "P", "F", "Cl", "Br", "I"})
+_METALS = frozenset(
+    "Li Be Na Mg Al K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn "
+    "Cs Ba La Ce Pr Nd Sm Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi Po Fr Ra "
+    "Ac Th Pa U Np Pu Am Sb Ge".split()
+)
+
+
+@dataclass(frozen=True)
+class LigandVariant:
+    """One protomer/stereoisomer of a ligand, embedded in 3D and written as PDBQT."""
+
+    smiles: str
+    pdbqt: str
+    molblock: str
+    formal_charge: int
+    n_heavy: int
+
+
+@dataclass(frozen=True)
+class PreparedLigand:
+    """A ligand ready for docking: one or more variants of the same compound."""
+
+    name: str
+    input_smiles: str
+    smiles: str
+    variants: tuple[LigandVariant, ...]
+    n_heavy: int
+    n_rotatable: int
+    input_hash: str
+    protocol_version: str = PROTOCOL_VERSION
+    tool_versions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def pdbqt(self) -> str:
+        """PDBQT of the first variant (convenience for single-variant ligands)."""
+        return self.variants[0].pdbqt
+
+
+def _standardise(mol: object) -> object:
+    from rdkit.Chem.MolStandardize import rdMolStandardize
+
+    mol = rdMolStandardize.Cleanup(mol)
+    mol = rdMolStandardize.LargestFragmentChooser(preferOrganic=True).choose(mol)
+    return rdMolStandardize.Uncharger().uncharge(mol)
+
+
+def _protonate(smiles: str, ph: float) -> str:
+    from dimorphite_dl import protonate_smiles
+    from rdkit import Chem
+
+    try:
+        states = protonate_smiles(smiles, ph_min=ph, ph_max=ph, precision=0.0, max_variants=16)
+    except Exception:  # dimorphite rejects some valid molecules; keep the neutral form
+        states = []
+    ranked = []
+    for s in states:
+        m = Chem.MolFromSmiles(s)
+        if m is not None:
+            ranked.append((abs(Chem.GetFormalCharge(m)), Chem.MolToSmiles(m)))
+    if not ranked:
+        return smiles
+    return sorted(ranked)[0][1]
+
+
+def _embed(mol: object, seed: int) -> object:
+    from rdkit import Chem
+    from rdkit.Chem import AllChem
+
+    molh = Chem.AddHs(mol)
+    params = AllChem.ETKDGv3()
+    params.randomSeed = seed
+    if AllChem.EmbedMolecule(molh, params) != 0:
+        params.useRandomCoords = True
+        if AllChem.EmbedMolecule(molh, params) != 0:
+            raise LigandError(
+                f"RDKit could not embed {Chem.MolToSmiles(mol)} in 3D; check the stereochemistry/ring strain"
+            )
+    if AllChem.MMFFHasAllMoleculeParams(molh):
+        AllChem.MMFFOptimizeMolecule(molh, maxIters=2000)
+    else:
+        AllChem.UFFOptimizeMolecule(molh, maxIters=2000)
+    return molh
+
+
+def _meeko_pdbqt(molh: object) -> str:
+    from meeko import MoleculePreparation, PDBQTWriterLegacy
+
+    try:
+        setups = MoleculePreparation().prepare(molh)
+    except Exception as exc:
+        raise LigandError(f"Meeko could not prepare the ligand ({exc}); check its chemistry") from exc
+    pdbqt, ok, err = PDBQTWriterLegacy.write_string(setups[0])
+    if not ok:
+        raise LigandError(f"Meeko could not write the ligand PDBQT ({err.strip()}); check its chemistry")
+    return pdbqt
+
+
+def prepare_ligand(
+    smiles: str,
+    *,
+    name: str = "",
+    seed: int = 42,
+    ph: float = 7.4,
+    max_stereoisomers: int = 4,
+    max_heavy_atoms: int = 100,
+    max_rotatable: int = 30,
+) -> PreparedLigand:
+    """Prepare a ligand from SMILES (see the module docstring for the protocol)."""
+    from rdkit import Chem, rdBase
+    from rdkit.Chem import rdMolDescriptors
+    from rdkit.Chem.EnumerateStereoisomers import EnumerateStereoisomers, StereoEnumerationOptions
+
+    if not isinstance(smiles, str) or not smiles.strip():
+        raise LigandError("empty SMILES; pass a SMILES string")
+    with rdBase.BlockLogs():
+        mol = Chem.MolFromSmiles(smiles.strip())
+    if mol is None:
+        raise LigandError(f"cannot parse SMILES {smiles.strip()[:80]!r}; check the SMILES syntax")
+    spec = {"seed": seed, "ph": ph, "max_stereoisomers": max_stereoisomers,
+            "max_heavy_atoms": max_heavy_atoms, "max_rotatable": max_rotatable}
+    input_hash = sha256_of(PROTOCOL_VERSION, smiles.strip(), spec)
+
+    with rdBase.BlockLogs():
+        std = _standardise(mol)
+    symbols = {a.GetSymbol() for a in std.GetAtoms()}
+    metals = sorted(symbols & _METALS)
+    if metals:
+        raise LigandError(f"ligand contains metal {', '.join(metals)}; Vina cannot dock metal complexes")
+    untypable = sorted(symbols - VINA_ELEMENTS)
+    if untypable:
+        raise LigandError(
+            f"element(s) {', '.join(untypable)} cannot be typed by Vina (allowed: C N O S P F Cl Br I H)"
+        )
+    n_heavy = std.GetNumHeavyAtoms()
+    if n_heavy > max_heavy_atoms:
+        raise LigandError(f"ligand has {n_heavy} heavy atoms (limit {max_heavy_atoms}); raise max_heavy_atoms")
+    n_rot = rdMolDescriptors.CalcNumRotatableBonds(std)
+    if n_rot > max_rotatable:
+        raise LigandError(f"ligand has {n_rot} rotatable bonds (limit {max_rotatable}); raise max_rotatable")
+
+    std_smiles = Chem.MolToSmiles(std)
+    prot_smiles = _protonate(std_smiles, ph)
+    prot = Chem.MolFromSmiles(prot_smiles)
+    opts = StereoEnumerationOptions(
+        onlyUnassigned=True, maxIsomers=max(1, max_stereoisomers), unique=True, rand=seed
+    )
+    isomers = sorted({Chem.MolToSmiles(m) for m in EnumerateStereoisomers(prot, options=opts)})
+    variants = []
+    errors = []
+    for iso_smiles in isomers[: max(1, max_stereoisomers)]:
+        iso = Chem.MolFromSmiles(iso_smiles)
+        try:
+            molh = _embed(iso, seed)
+            pdbqt = _meeko_pdbqt(molh)
+        except LigandError as exc:
+            errors.append(str(exc))
+            continue
+        variants.append(LigandVariant(
+            smiles=iso_smiles,
+            pdbqt=pdbqt,
+            molblock=Chem.MolToMolBlock(molh),
+            formal_charge=Chem.GetFormalCharge(iso),
+            n_heavy=iso.GetNumHeavyAtoms(),
+        ))
+    if not variants:
+        raise LigandError(errors[0] if errors else f"no 3D variant could be built for {std_smiles}")
+    return PreparedLigand(
+        name=name or std_smiles,
+        input_smiles=smiles.strip(),
+        smiles=prot_smiles,
+        variants=tuple(variants),
+        n_heavy=n_heavy,
+        n_rotatable=n_rot,
+        input_hash=input_hash,
+        protocol_version=PROTOCOL_VERSION,
+        tool_versions=tool_versions("rdkit", "meeko", "dimorphite-dl"),
+    )

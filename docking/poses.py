@@ -1,0 +1,76 @@
+"""Pose export: docked PDBQT -> RDKit molecules / SDF (bond orders from Meeko's SMILES
+remarks, not bond perception), and receptor+ligand complexes as PDB."""
+
+from __future__ import annotations
+
+from dockdb.errors import EngineError, InputError
+
+__all__ = ["complex_pdb", "pdbqt_to_mols", "pdbqt_to_sdf_blocks", "sdf_to_mol"]
+
+
+def pdbqt_to_mols(pdbqt: str) -> list[object]:
+    """RDKit molecules (with hydrogens, correct bond orders) for each pose in a docked PDBQT.
+
+    The PDBQT must carry Meeko's ``REMARK SMILES`` lines (Meeko-prepared ligands do, and
+    Vina copies them into its output).
+    """
+    from meeko import PDBQTMolecule, RDKitMolCreate
+    from rdkit import Chem
+
+    try:
+        pmol = PDBQTMolecule(pdbqt, skip_typing=True)
+        mols = RDKitMolCreate.from_pdbqt_mol(pmol)
+    except Exception as exc:
+        raise EngineError(f"cannot rebuild molecules from the pose PDBQT ({exc}); was it prepared by Meeko?") from exc
+    if not mols or mols[0] is None:
+        raise EngineError("pose PDBQT lacks Meeko SMILES remarks; prepare ligands with docking.ligand")
+    mol = mols[0]
+    out = []
+    for conf in mol.GetConformers():
+        single = Chem.Mol(mol)
+        single.RemoveAllConformers()
+        single.AddConformer(Chem.Conformer(conf), assignId=True)
+        out.append(single)
+    return out
+
+
+def pdbqt_to_sdf_blocks(pdbqt: str) -> list[str]:
+    """One SDF record (mol block + ``$$$$``) per pose of a docked PDBQT."""
+    from rdkit import Chem
+
+    return [Chem.MolToMolBlock(m) + "$$$$\n" for m in pdbqt_to_mols(pdbqt)]
+
+
+def sdf_to_mol(sdf: str, remove_hs: bool = False) -> object:
+    """First molecule of an SDF text; InputError when unreadable."""
+    from rdkit import Chem
+
+    block = sdf.split("$$$$")[0]
+    mol = Chem.MolFromMolBlock(block, removeHs=remove_hs)
+    if mol is None:
+        raise InputError("the pose SDF cannot be read by RDKit; pass an SDF written by DockDB")
+    return mol
+
+
+def complex_pdb(receptor_pdb: str, pose_sdf: str, resname: str = "LIG", chain: str = "L") -> str:
+    """Receptor PDB plus the pose as HETATM ``resname`` (chain ``chain``, residue 1)."""
+    mol = sdf_to_mol(pose_sdf)
+    rec_lines = [
+        ln for ln in receptor_pdb.splitlines()
+        if ln.startswith(("ATOM", "HETATM", "TER")) and not ln.startswith("CONECT")
+    ]
+    serial = sum(1 for ln in rec_lines if ln.startswith(("ATOM", "HETATM")))
+    counts: dict[str, int] = {}
+    pos = mol.GetConformer().GetPositions()
+    lig_lines = []
+    for atom, xyz in zip(mol.GetAtoms(), pos, strict=True):
+        serial += 1
+        el = atom.GetSymbol()
+        counts[el] = counts.get(el, 0) + 1
+        name = f"{el}{counts[el]}"[:4]
+        name = f" {name:<3}" if len(el) == 1 and len(name) < 4 else f"{name:<4}"
+        lig_lines.append(
+            f"HETATM{serial % 100000:5d} {name} {resname:>3} {chain}{1:4d}    "
+            f"{xyz[0]:8.3f}{xyz[1]:8.3f}{xyz[2]:8.3f}  1.00  0.00          {el.upper():>2}"
+        )
+    return "\n".join([*rec_lines, *lig_lines, "END"]) + "\n"

@@ -1,0 +1,328 @@
+"""Receptor preparation: chain/hetero selection, missing atoms, hydrogens, Meeko PDBQT.
+
+Protocol ``receptor-v1``:
+
+1. parse the PDB with pdbfixer; keep ``keep_chains`` (all chains if empty) and remove every
+   other chain *as a chain* (covalent peptide inhibitors such as N3 in 6LU7 chain C contain
+   standard residues, so removing heterogens alone would leave them in the site);
+2. replace non-standard residues by their standard parents (MSE→MET …);
+3. strip waters and every hetero group not in ``keep_hetero`` (PLpro's structural ZN is kept),
+   and any hydrogens of the input (files protonated by other tools use other names and
+   make pdbfixer misplace terminal OXT atoms); all hydrogens are re-added in step 6;
+4. do **not** model missing residues: ``fixer.missingResidues`` is cleared, so gaps stay gaps.
+   Long loops far from the pocket add only risk, and short modelled loops are unrefined
+   guesses; Vina treats the receptor as rigid, so an absent loop is safer than an invented one;
+5. add missing heavy atoms (incl. terminal OXT) with pdbfixer; OXT atoms are then placed
+   exactly in the carboxylate plane (pdbfixer sometimes puts them 1.8 Å from CA, which
+   makes Meeko/RDKit see a five-valent carbon);
+6. add hydrogens at ``ph`` with pdbfixer/OpenMM (``addMissingHydrogens``);
+7. write the receptor PDBQT with Meeko's ``Polymer`` + ``PDBQTWriterLegacy`` using template
+   charges (like ``mk_prepare_receptor.py`` defaults). Residues Meeko cannot match are
+   deleted and listed in ``removed``; more than 2% of residues unmatched is an error.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from dockdb.errors import ReceptorError
+from docking._util import sha256_of, tool_versions
+
+__all__ = ["PROTOCOL_VERSION", "PreparedReceptor", "prepare_receptor"]
+
+PROTOCOL_VERSION = "receptor-v1"
+
+_WATERS = frozenset({"HOH", "WAT", "DOD", "H2O", "TIP3", "SOL"})
+_AMINO = frozenset(
+    "ALA ARG ASN ASP CYS GLN GLU GLY HIS ILE LEU LYS MET PHE PRO SER THR TRP TYR VAL "
+    "HID HIE HIP CYX ASH GLH LYN ACE NME".split()
+)
+_MAX_UNMATCHED_FRACTION = 0.02
+_MAX_MEEKO_RETRIES = 10
+_REBUILD_TRIES = 5
+_BAD_RESIDUE = re.compile(r"residue \S+ corresponding to key (\S+:\S+)")
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PreparedReceptor:
+    """A receptor ready for docking.
+
+    ``pdb`` is the prepared structure with hydrogens (for interactions / complexes), ``pdbqt``
+    the Meeko rigid receptor, ``removed`` human-readable removals, ``added`` atom counts.
+    """
+
+    pdb: str
+    pdbqt: str
+    input_hash: str
+    protocol_version: str = PROTOCOL_VERSION
+    tool_versions: dict[str, str] = field(default_factory=dict)
+    removed: list[str] = field(default_factory=list)
+    added: dict[str, int] = field(default_factory=dict)
+
+
+def _norm(items: Iterable[str] | None) -> list[str]:
+    return sorted({str(i).strip() for i in (items or []) if str(i).strip()})
+
+
+def _check_pdb_text(pdb_text: str) -> None:
+    if not isinstance(pdb_text, str) or not pdb_text.strip():
+        raise ReceptorError("receptor PDB text is empty; pass the contents of a PDB file")
+    n = 0
+    for lineno, line in enumerate(pdb_text.splitlines(), 1):
+        if line.startswith(("ATOM  ", "HETATM")):
+            try:
+                float(line[30:38]), float(line[38:46]), float(line[46:54])
+            except ValueError as exc:
+                raise ReceptorError(
+                    f"receptor PDB line {lineno} has unreadable coordinates; fix or re-download the file"
+                ) from exc
+            n += 1
+    if n == 0:
+        raise ReceptorError("receptor text has no ATOM/HETATM records; pass a PDB-format structure")
+
+
+def prepare_receptor(
+    pdb_text: str,
+    *,
+    keep_chains: Iterable[str] | None = None,
+    remove_chains: Iterable[str] | None = None,
+    keep_hetero: Iterable[str] | None = None,
+    ph: float = 7.4,
+) -> PreparedReceptor:
+    """Prepare a receptor from PDB text (see the module docstring for the protocol)."""
+    from openmm.app import Modeller, PDBFile
+    from pdbfixer import PDBFixer
+
+    _check_pdb_text(pdb_text)
+    keep = _norm(keep_chains)
+    drop = _norm(remove_chains)
+    hetero_keep = {h.upper() for h in _norm(keep_hetero)}
+    if set(keep) & set(drop):
+        raise ReceptorError(f"chains {sorted(set(keep) & set(drop))} are both kept and removed; fix the spec")
+    spec = {"keep_chains": keep, "remove_chains": drop, "keep_hetero": sorted(hetero_keep), "ph": ph}
+    input_hash = sha256_of(PROTOCOL_VERSION, pdb_text, spec)
+
+    try:
+        fixer = PDBFixer(pdbfile=io.StringIO(pdb_text))
+    except Exception as exc:  # pdbfixer/openmm raise many types on broken input
+        raise ReceptorError(f"receptor PDB cannot be parsed ({type(exc).__name__}: {exc}); fix the file") from exc
+
+    removed: list[str] = []
+    present = sorted({c.id for c in fixer.topology.chains()})
+    missing = [c for c in keep if c not in present]
+    if missing:
+        raise ReceptorError(f"chains {missing} not in the structure (has {present}); fix keep_chains")
+
+    modeller = Modeller(fixer.topology, fixer.positions)
+    chain_drop = [c for c in modeller.topology.chains() if (keep and c.id not in keep) or c.id in drop]
+    by_id: Counter[str] = Counter()
+    for c in chain_drop:
+        by_id[c.id] += len(list(c.residues()))
+    for cid, nres in sorted(by_id.items()):
+        why = "listed in remove_chains" if cid in drop else "not in keep_chains"
+        removed.append(f"chain {cid} ({nres} residues, {why})")
+    modeller.delete(chain_drop)
+    fixer.topology, fixer.positions = modeller.topology, modeller.positions
+
+    fixer.findNonstandardResidues()
+    if fixer.nonstandardResidues:
+        names = Counter(f"{r.name}->{std}" for r, std in fixer.nonstandardResidues)
+        removed.extend(f"non-standard residue {k} x{v} (replaced)" for k, v in sorted(names.items()))
+        fixer.replaceNonstandardResidues()
+
+    modeller = Modeller(fixer.topology, fixer.positions)
+    waters = [r for r in modeller.topology.residues() if r.name in _WATERS]
+    hets = [
+        r for r in modeller.topology.residues()
+        if r.name not in _WATERS and r.name not in _AMINO and r.name.upper() not in hetero_keep
+    ]
+    input_h = [a for a in modeller.topology.atoms() if a.element is not None and a.element.symbol == "H"]
+    if input_h:
+        removed.append(f"input hydrogens x{len(input_h)} (all re-added at pH {ph})")
+    if waters:
+        removed.append(f"waters x{len(waters)}")
+    for name, count in sorted(Counter(r.name for r in hets).items()):
+        removed.append(f"hetero group {name} x{count}")
+    modeller.delete(waters + hets + input_h)
+    fixer.topology, fixer.positions = modeller.topology, modeller.positions
+    if fixer.topology.getNumAtoms() == 0:
+        raise ReceptorError("no atoms left after chain/hetero selection; check keep_chains")
+
+    try:
+        fixer.findMissingResidues()
+        fixer.missingResidues = {}
+        fixer.findMissingAtoms()
+        n_heavy = sum(len(v) for v in fixer.missingAtoms.values())
+        n_heavy += sum(len(v) for v in fixer.missingTerminals.values())
+        _add_missing_atoms(fixer)
+        h_before = sum(1 for a in fixer.topology.atoms() if a.element is not None and a.element.symbol == "H")
+        fixer.addMissingHydrogens(ph)
+        _fix_hydrogen_bond_lengths(fixer)
+        h_after = sum(1 for a in fixer.topology.atoms() if a.element is not None and a.element.symbol == "H")
+        out = io.StringIO()
+        PDBFile.writeFile(fixer.topology, fixer.positions, out, keepIds=True)
+    except Exception as exc:
+        raise ReceptorError(f"pdbfixer/OpenMM failed on the receptor ({type(exc).__name__}: {exc})") from exc
+    prepared_pdb = out.getvalue()
+
+    pdbqt, prepared_pdb, unmatched = _meeko_pdbqt(prepared_pdb)
+    n_res = fixer.topology.getNumResidues()
+    if unmatched:
+        if len(unmatched) > max(1, _MAX_UNMATCHED_FRACTION * n_res):
+            raise ReceptorError(
+                f"Meeko could not type {len(unmatched)} of {n_res} residues ({', '.join(unmatched[:5])}…); "
+                "remove or fix those residues"
+            )
+        removed.extend(f"residue {r} (no Meeko template; deleted from PDBQT)" for r in unmatched)
+
+    return PreparedReceptor(
+        pdb=prepared_pdb,
+        pdbqt=pdbqt,
+        input_hash=input_hash,
+        protocol_version=PROTOCOL_VERSION,
+        tool_versions=tool_versions("pdbfixer", "openmm", "meeko", "rdkit"),
+        removed=removed,
+        added={"heavy_atoms": n_heavy, "hydrogens": h_after - h_before},
+    )
+
+
+_XH_LENGTH = {"C": 1.09, "N": 1.01, "O": 0.96, "S": 1.34}
+
+
+def _fix_hydrogen_bond_lengths(fixer: object) -> None:
+    """Set every X-H bond to its ideal length along its current direction.
+
+    OpenMM 8.6's ``addHydrogens`` (without a force field) leaves X-H bonds at ~1.19 Å; with
+    crowded side chains that makes RDKit/Meeko perceive extra bonds.
+    """
+    import numpy as np
+    from openmm import Vec3, unit
+
+    pos = np.array(fixer.positions.value_in_unit(unit.angstrom))  # type: ignore[attr-defined]
+    for a1, a2 in fixer.topology.bonds():  # type: ignore[attr-defined]
+        if a1.element is None or a2.element is None:
+            continue
+        if a1.element.symbol == "H":
+            a1, a2 = a2, a1
+        if a2.element.symbol != "H" or a1.element.symbol not in _XH_LENGTH:
+            continue
+        v = pos[a2.index] - pos[a1.index]
+        n = float(np.linalg.norm(v))
+        if n > 1e-6:
+            pos[a2.index] = pos[a1.index] + v / n * _XH_LENGTH[a1.element.symbol]
+    fixer.positions = unit.Quantity([Vec3(*map(float, p)) for p in pos], unit.angstrom)  # type: ignore[attr-defined]
+
+
+def _collapsed_residues(fixer: object, cutoff: float = 1.1) -> list[str]:
+    """Residues holding two heavy atoms closer than ``cutoff`` Å (a collapsed rebuild)."""
+    import numpy as np
+    from openmm import unit
+    from scipy.spatial import cKDTree
+
+    pos = np.array(fixer.positions.value_in_unit(unit.angstrom))  # type: ignore[attr-defined]
+    atoms = [a for a in fixer.topology.atoms() if a.element is not None and a.element.symbol != "H"]  # type: ignore[attr-defined]
+    if not atoms:
+        return []
+    tree = cKDTree(pos[[a.index for a in atoms]])
+    bad = set()
+    for i, j in tree.query_pairs(cutoff):
+        for a in (atoms[i], atoms[j]):
+            bad.add(f"{a.residue.chain.id}:{a.residue.id}")
+    return sorted(bad)
+
+
+def _add_missing_atoms(fixer: object, tries: int = _REBUILD_TRIES) -> None:
+    """pdbfixer ``addMissingAtoms`` retried (new seed) while a rebuilt side chain is collapsed.
+
+    pdbfixer's clash relaxation occasionally folds a rebuilt Arg/Lys onto itself (atoms
+    0.6 Å apart) and is not reproducible even with a fixed seed, so the result is checked.
+    """
+    topology, positions = fixer.topology, fixer.positions  # type: ignore[attr-defined]
+    missing_atoms, missing_terms = fixer.missingAtoms, fixer.missingTerminals  # type: ignore[attr-defined]
+    for seed in range(tries):
+        fixer.topology, fixer.positions = topology, positions  # type: ignore[attr-defined]
+        fixer.missingAtoms, fixer.missingTerminals = missing_atoms, missing_terms  # type: ignore[attr-defined]
+        fixer.addMissingAtoms(seed=seed)  # type: ignore[attr-defined]
+        _place_terminal_oxygens(fixer)
+        if not _collapsed_residues(fixer):
+            return
+    log.warning("rebuilt side chains still collapsed after %d tries: %s", tries, _collapsed_residues(fixer))
+
+
+def _place_terminal_oxygens(fixer: object) -> None:
+    """Put every OXT 1.25 Å from C, in the CA-C-O plane, opposite the CA/O bisector."""
+    import numpy as np
+    from openmm import Vec3, unit
+
+    pos = np.array(fixer.positions.value_in_unit(unit.angstrom))  # type: ignore[attr-defined]
+    changed = False
+    for res in fixer.topology.residues():  # type: ignore[attr-defined]
+        idx = {a.name: a.index for a in res.atoms()}
+        if not {"C", "CA", "O", "OXT"} <= idx.keys():
+            continue
+        c = pos[idx["C"]]
+        u1 = pos[idx["CA"]] - c
+        u2 = pos[idx["O"]] - c
+        bis = u1 / np.linalg.norm(u1) + u2 / np.linalg.norm(u2)
+        norm = np.linalg.norm(bis)
+        if norm < 1e-6:
+            continue
+        pos[idx["OXT"]] = c - 1.25 * bis / norm
+        changed = True
+    if changed:
+        fixer.positions = unit.Quantity([Vec3(*map(float, p)) for p in pos], unit.angstrom)  # type: ignore[attr-defined]
+
+
+def _drop_residue(pdb_text: str, key: str) -> str:
+    """PDB text without the ATOM/HETATM lines of residue ``key`` ('A:42')."""
+    chain, _, num = key.partition(":")
+    out = []
+    for line in pdb_text.splitlines(keepends=True):
+        if line.startswith(("ATOM  ", "HETATM")) and line[21].strip() == chain and line[22:27].strip() == num:
+            continue
+        out.append(line)
+    return "".join(out)
+
+
+def _meeko_pdbqt(prepared_pdb: str) -> tuple[str, str, list[str]]:
+    """Rigid receptor PDBQT from a protonated PDB, the PDB actually used, and dropped residues.
+
+    Residues Meeko cannot even turn into an RDKit molecule (distorted rebuilt side chains)
+    are deleted one at a time and the build retried, at most ``_MAX_MEEKO_RETRIES`` times.
+    """
+    from meeko import MoleculePreparation, PDBQTWriterLegacy, Polymer, ResidueChemTemplates
+
+    mk_prep = MoleculePreparation.from_config({"compute_charges": False})
+    templates = ResidueChemTemplates.create_from_defaults()
+    deleted: list[str] = []
+    for _ in range(_MAX_MEEKO_RETRIES + 1):
+        try:
+            polymer = Polymer.from_pdb_string(
+                prepared_pdb, templates, mk_prep, allow_bad_res=True
+            )
+            rigid, _flex = PDBQTWriterLegacy.write_string_from_polymer(polymer)
+            break
+        except Exception as exc:
+            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            bad = _BAD_RESIDUE.search(msg)
+            if bad is None or bad.group(1) in deleted:
+                raise ReceptorError(
+                    f"Meeko could not build the receptor PDBQT ({msg}); check residues/hydrogens"
+                ) from exc
+            deleted.append(bad.group(1))
+            prepared_pdb = _drop_residue(prepared_pdb, bad.group(1))
+    else:
+        raise ReceptorError(
+            f"Meeko failed on more than {_MAX_MEEKO_RETRIES} residues ({', '.join(deleted)}); fix the structure"
+        )
+    unmatched = sorted(set(polymer.get_ignored_monomers()) | set(deleted))
+    if not rigid.strip():
+        raise ReceptorError("Meeko wrote an empty receptor PDBQT; check the prepared structure")
+    return rigid, prepared_pdb, unmatched

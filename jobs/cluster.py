@@ -1,0 +1,206 @@
+"""Where a campaign runs: a LocalCluster, an existing Dask scheduler, or Slurm via dask-jobqueue.
+
+Every way in fails with one :class:`~dockdb.errors.SchedulerError` line naming the fix; an
+unreachable scheduler is given up after :data:`CONNECT_TIMEOUT_S` seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dockdb.errors import ConfigError, SchedulerError
+
+__all__ = [
+    "CONNECT_TIMEOUT_S",
+    "ClusterHandle",
+    "default_local_workers",
+    "load_slurm_profiles",
+    "open_cluster",
+    "slurm_cluster",
+    "slurm_job_script",
+]
+
+CONNECT_TIMEOUT_S = 5
+USER_PROFILES_FILE = "slurm_profiles.yaml"
+_OWN_KEYS = {"jobs", "gpus", "description"}
+
+log = logging.getLogger(__name__)
+
+
+def default_local_workers() -> int:
+    """One single-threaded worker per usable core."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass
+class ClusterHandle:
+    """A connected client and a description of the cluster behind it."""
+
+    client: Any
+    kind: str  # local | scheduler | slurm
+    description: str
+    cluster: Any | None = None
+
+    def worker_pids(self) -> dict[str, int]:
+        """Worker address -> process id (local clusters; used by tests and diagnostics)."""
+        return self.client.run(os.getpid)
+
+
+# ------------------------------------------------------------------------ Slurm profiles
+def _read_yaml(path: Path | None, text: str | None = None) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(text if text is not None else path.read_text())  # type: ignore[union-attr]
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"cannot read Slurm profiles {path}: {e}; fix the YAML") from e
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or not isinstance(data.get("profiles", {}), dict):
+        raise ConfigError(f"Slurm profiles {path} must be a mapping with a `profiles:` mapping")
+    return data.get("profiles") or {}
+
+
+def load_slurm_profiles(home: Path | None = None) -> dict[str, dict[str, Any]]:
+    """Packaged profiles, each updated by the same-named profile in ``HOME/slurm_profiles.yaml``."""
+    packaged = resources.files("jobs").joinpath("slurm_profiles.yaml").read_text()
+    profiles = {k: dict(v or {}) for k, v in _read_yaml(None, packaged).items()}
+    if home is not None:
+        user_file = Path(home) / USER_PROFILES_FILE
+        if user_file.is_file():
+            for name, values in _read_yaml(user_file).items():
+                if not isinstance(values, dict):
+                    raise ConfigError(f"Slurm profile {name!r} in {user_file} must be a mapping of options")
+                profiles.setdefault(name, {}).update(values)
+    return profiles
+
+
+def _profile(name: str, home: Path | None) -> dict[str, Any]:
+    profiles = load_slurm_profiles(home)
+    if name not in profiles:
+        raise ConfigError(
+            f"unknown Slurm profile {name!r}; known: {', '.join(sorted(profiles))} "
+            f"(add one in $DOCKDB_HOME/{USER_PROFILES_FILE})"
+        )
+    return profiles[name]
+
+
+def _slurm_kwargs(profile: dict[str, Any]) -> dict[str, Any]:
+    kwargs = {k: v for k, v in profile.items() if k not in _OWN_KEYS}
+    kwargs.setdefault("scheduler_options", {"dashboard_address": ":0"})
+    gpus = int(profile.get("gpus") or 0)
+    if gpus:
+        directives = list(kwargs.get("job_extra_directives") or [])
+        if not any("--gres" in d for d in directives):
+            directives.append(f"--gres=gpu:{gpus}")
+        kwargs["job_extra_directives"] = directives
+        extra = list(kwargs.get("worker_extra_args") or [])
+        if "--resources" not in extra:
+            extra += ["--resources", f"GPU={gpus}"]
+        kwargs["worker_extra_args"] = extra
+    return kwargs
+
+
+def slurm_cluster(profile_name: str, home: Path | None = None) -> Any:
+    """A ``dask_jobqueue.SLURMCluster`` for the named profile (nothing is submitted)."""
+    try:
+        from dask_jobqueue import SLURMCluster
+    except ImportError as e:
+        raise SchedulerError("--slurm needs dask-jobqueue; install it with `pip install dockdb[slurm]`") from e
+    profile = _profile(profile_name, home)
+    try:
+        return SLURMCluster(**_slurm_kwargs(profile))
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"Slurm profile {profile_name!r} is invalid: {e}; fix it in {USER_PROFILES_FILE}") from e
+
+
+def slurm_job_script(profile_name: str, home: Path | None = None) -> str:
+    """The batch script the profile would submit (for checking; submits nothing)."""
+    cluster = slurm_cluster(profile_name, home)
+    try:
+        return cluster.job_script()
+    finally:
+        cluster.close()
+
+
+# ------------------------------------------------------------------------ opening
+def _connect(address: str) -> Any:
+    from distributed import Client
+
+    try:
+        return Client(address, timeout=f"{CONNECT_TIMEOUT_S}s")
+    except (OSError, TimeoutError, ValueError) as e:
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise SchedulerError(
+            f"cannot reach Dask scheduler at {address} within {CONNECT_TIMEOUT_S} s ({reason}); "
+            "start it with `dask scheduler` or fix --scheduler"
+        ) from e
+
+
+@contextmanager
+def open_cluster(
+    local_workers: int | None = None,
+    scheduler: str | None = None,
+    slurm: str | None = None,
+    home: Path | None = None,
+) -> Iterator[ClusterHandle]:
+    """A client for the chosen cluster; at most one of *scheduler* / *slurm* may be given."""
+    if scheduler and slurm:
+        raise SchedulerError("give either --scheduler or --slurm, not both")
+    if local_workers is not None and local_workers < 1:
+        raise SchedulerError(f"--local-workers must be at least 1 (got {local_workers})")
+    if scheduler:
+        client = _connect(scheduler)
+        try:
+            n = len(client.scheduler_info(n_workers=-1).get("workers", {}))
+            yield ClusterHandle(client, "scheduler", f"Dask scheduler {scheduler} ({n} workers)")
+        finally:
+            client.close()
+        return
+    if slurm:
+        from distributed import Client
+
+        cluster = slurm_cluster(slurm, home)
+        profile = _profile(slurm, home)
+        jobs = int(profile.get("jobs") or 1)
+        try:
+            cluster.scale(jobs=jobs)
+            client = Client(cluster)
+        except Exception as e:
+            cluster.close()
+            raise SchedulerError(f"cannot start Slurm cluster {slurm!r}: {e}; check sbatch and the profile") from e
+        try:
+            yield ClusterHandle(client, "slurm", f"Slurm profile {slurm} ({jobs} jobs)", cluster)
+        finally:
+            client.close()
+            cluster.close()
+        return
+    from distributed import Client, LocalCluster
+
+    n = local_workers or default_local_workers()
+    try:
+        cluster = LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+    except Exception as e:
+        raise SchedulerError(f"cannot start a local Dask cluster: {e}") from e
+    client = Client(cluster)
+    try:
+        yield ClusterHandle(client, "local", f"local Dask cluster ({n} workers x 1 thread)", cluster)
+    finally:
+        client.close()
+        cluster.close()

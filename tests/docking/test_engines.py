@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import pytest
+from rdkit import Chem
+
+from dockdb.errors import EngineError
+from docking.engines import available_engines, get_engine
+from docking.ligand import prepare_ligand
+from docking.poses import complex_pdb, pdbqt_to_mols
+
+
+def test_registry_lists_vina_and_rejects_unknown() -> None:
+    assert {"vina", "vinardo"} <= set(available_engines())
+    with pytest.raises(EngineError, match=r"choose one of: .*vina"):
+        get_engine("glide")
+    with pytest.raises(EngineError, match="scoring function"):
+        get_engine("vina", sf_name="ad5")
+    engine = get_engine("vinardo", exhaustiveness=3)
+    assert engine.params["sf_name"] == "vinardo" and engine.params["exhaustiveness"] == 3
+    assert engine.version.startswith("1.2")
+
+
+def test_dock_gives_negative_scores(aspirin_docked) -> None:
+    _engine, _lig, result = aspirin_docked
+    assert result.ok, result.error
+    scores = [p.score for p in result.poses]
+    assert scores == sorted(scores)
+    assert scores[0] < -3.0
+    assert [p.rank for p in result.poses] == list(range(1, len(scores) + 1))
+    top = result.poses[0]
+    assert set(top.terms) >= {"total", "inter", "intra", "torsions"}
+    assert top.terms["total"] == top.score
+    assert result.runtime_s > 0
+
+
+def test_same_seed_same_scores(aspirin_docked, protease_receptor, protease_box) -> None:
+    engine, lig, first = aspirin_docked
+    again = engine.dock(protease_receptor.pdbqt, protease_box, [lig], seed=7)[0]
+    assert [p.score for p in again.poses] == [p.score for p in first.poses]
+
+
+def test_sdf_keeps_bond_orders(aspirin_docked) -> None:
+    _engine, lig, result = aspirin_docked
+    mol = Chem.MolFromMolBlock(result.poses[0].sdf.split("$$$$")[0], removeHs=False)
+    assert mol is not None
+    assert mol.GetNumHeavyAtoms() == 13
+    ref = Chem.MolFromSmiles(lig.variants[0].smiles)
+    assert Chem.MolToSmiles(Chem.RemoveHs(mol)) == Chem.MolToSmiles(ref)
+    n_double = sum(1 for b in Chem.RemoveHs(mol).GetBonds() if b.GetBondType() == Chem.BondType.DOUBLE)
+    n_arom = sum(1 for b in Chem.RemoveHs(mol).GetBonds() if b.GetIsAromatic())
+    assert (n_double, n_arom) == (2, 6)
+    assert any(a.GetAtomicNum() == 1 for a in mol.GetAtoms())
+    assert len(pdbqt_to_mols(result.poses[0].pdbqt)) == 1
+
+
+def test_score_matches_docking_score(aspirin_docked, protease_receptor, protease_box) -> None:
+    engine, _lig, result = aspirin_docked
+    top = result.poses[0]
+    scored = engine.score(protease_receptor.pdbqt, protease_box, top.pdbqt)
+    assert abs(scored.score - top.score) < 0.1
+
+
+def test_bad_ligand_does_not_stop_batch(aspirin_docked, protease_receptor, protease_box) -> None:
+    _engine, lig, _ = aspirin_docked
+    broken = type(lig)(
+        name="broken", input_smiles="x", smiles="x", variants=(type(lig.variants[0])(
+            smiles="x", pdbqt="ROOT\nENDROOT\nTORSDOF 0\n", molblock="", formal_charge=0, n_heavy=0),),
+        n_heavy=0, n_rotatable=0, input_hash="0",
+    )
+    small = prepare_ligand("CCO", name="ethanol")
+    results = get_engine("vina", exhaustiveness=1, n_poses=2, cpu=2).dock(
+        protease_receptor.pdbqt, protease_box, [broken, small], seed=1)
+    assert [r.name for r in results] == ["broken", "ethanol"]
+    assert not results[0].ok and results[0].error
+    assert results[1].ok and results[1].best_score < 0
+
+
+def test_complex_pdb_has_ligand(aspirin_docked, protease_receptor) -> None:
+    _engine, _lig, result = aspirin_docked
+    text = complex_pdb(protease_receptor.pdb, result.poses[0].sdf)
+    lig_lines = [ln for ln in text.splitlines() if ln.startswith("HETATM") and ln[17:20] == "LIG"]
+    assert len(lig_lines) == Chem.MolFromMolBlock(result.poses[0].sdf, removeHs=False).GetNumAtoms()
+    back = Chem.MolFromPDBBlock(text, removeHs=False, sanitize=False)
+    assert back is not None

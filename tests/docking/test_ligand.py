@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import pytest
+from rdkit import Chem
+
+from dockdb.errors import LigandError
+from docking.ligand import PROTOCOL_VERSION, prepare_ligand
+
+
+def test_aspirin_is_deprotonated_at_74() -> None:
+    lig = prepare_ligand("CC(=O)Oc1ccccc1C(=O)O")
+    assert lig.smiles == "CC(=O)Oc1ccccc1C(=O)[O-]"
+    assert len(lig.variants) == 1
+    assert lig.n_heavy == 13
+    assert lig.variants[0].formal_charge == -1
+    assert "ROOT" in lig.pdbqt and "REMARK SMILES" in lig.pdbqt
+    assert lig.protocol_version == PROTOCOL_VERSION
+
+
+def test_amine_protonated_and_salt_stripped() -> None:
+    lig = prepare_ligand("CCN(CC)CC.Cl")
+    assert lig.smiles == "CC[NH+](CC)CC"
+    assert lig.variants[0].formal_charge == 1
+
+
+def test_stereo_enumeration_count() -> None:
+    lig = prepare_ligand("CC(O)C(N)CC", max_stereoisomers=4)
+    assert len(lig.variants) == 4
+    assert len({v.smiles for v in lig.variants}) == 4
+    assert len(prepare_ligand("CC(O)C(N)CC", max_stereoisomers=2).variants) == 2
+    assert len(prepare_ligand("C[C@H](O)[C@@H](N)CC", max_stereoisomers=4).variants) == 1
+
+
+def test_same_seed_same_coordinates() -> None:
+    a = prepare_ligand("c1ccccc1CCN", seed=3)
+    b = prepare_ligand("c1ccccc1CCN", seed=3)
+    assert a.pdbqt == b.pdbqt
+    assert a.input_hash == b.input_hash
+    assert prepare_ligand("c1ccccc1CCN", seed=4).input_hash != a.input_hash
+
+
+def test_molblock_round_trip_heavy_atoms() -> None:
+    lig = prepare_ligand("CC(=O)Oc1ccccc1C(=O)O")
+    mol = Chem.MolFromMolBlock(lig.variants[0].molblock, removeHs=False)
+    assert mol.GetNumHeavyAtoms() == 13
+    assert mol.GetNumAtoms() > 13
+
+
+@pytest.mark.parametrize(
+    ("smiles", "match"),
+    [
+        ("C1CC(", "cannot parse SMILES"),
+        ("", "empty SMILES"),
+        ("c1ccccc1[Fe]", "metal Fe"),
+        ("CCCB(O)O", "cannot be typed by Vina"),
+        ("C" * 120, "heavy atoms"),
+    ],
+)
+def test_ligand_errors(smiles: str, match: str) -> None:
+    with pytest.raises(LigandError, match=match):
+        prepare_ligand(smiles)
+
+
+def test_too_many_rotatable_bonds() -> None:
+    with pytest.raises(LigandError, match="rotatable"):
+        prepare_ligand("CCCCCCCCCCCCCCCCCCCC", max_rotatable=5)

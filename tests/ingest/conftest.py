@@ -1,0 +1,67 @@
+"""A database loaded once per test module and backend by a full `ingest all` (run twice)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from dockdb.config import Config
+from dockdb.db import Database
+from dockdb.migrate import upgrade
+from ingest.runner import IngestReport, ingest_all
+from tests.conftest import POSTGRES_URL, _backend_params, mirror_dir
+
+
+@dataclass
+class Loaded:
+    db: Database
+    config: Config
+    first: IngestReport
+    second: IngestReport
+    counts_after_first: dict[str, int]
+
+
+@pytest.fixture(scope="session")
+def std_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One DOCKDB_HOME for the loaded databases, so the standardisation cache is shared."""
+    return tmp_path_factory.mktemp("ingest-home")
+
+
+@pytest.fixture(scope="module", params=_backend_params())
+def module_db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('loaded') / 'loaded.sqlite'}"
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def loaded(module_db_url: str, std_home: Path) -> Iterator[Loaded]:
+    from dockdb.stats import row_counts
+
+    mirror = mirror_dir()
+    if mirror is None:
+        pytest.skip("no data mirror: set DOCKDB_MIRROR to the shared data directory")
+    db = Database(module_db_url)
+    upgrade(db.engine)
+    config = Config.load(environ={}, home=std_home, database_url=module_db_url, mirror=mirror)
+    first = ingest_all(db, config)
+    counts = row_counts(db)
+    second = ingest_all(db, config)
+    yield Loaded(db, config, first, second, counts)
+    db.dispose()

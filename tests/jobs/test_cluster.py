@@ -1,0 +1,99 @@
+"""Where campaigns run: Slurm profiles and job scripts (no submission), unreachable schedulers."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from dockdb.errors import ConfigError, SchedulerError
+from jobs.cluster import load_slurm_profiles, open_cluster, slurm_job_script
+
+
+def test_packaged_profiles() -> None:
+    profiles = load_slurm_profiles(None)
+    assert {"cpu", "gpu", "debug"} <= set(profiles)
+    assert profiles["gpu"]["gpus"] == 1 and profiles["cpu"]["processes"] == 32
+
+
+def test_gpu_profile_job_script() -> None:
+    script = slurm_job_script("gpu")
+    lines = script.splitlines()
+    assert lines[0] == "#!/usr/bin/env bash"
+    assert "#SBATCH --gres=gpu:1" in lines
+    assert "#SBATCH -t 12:00:00" in lines
+    assert "#SBATCH --mem=45G" in lines or any(line.startswith("#SBATCH --mem=") for line in lines)
+    assert any(line.startswith("#SBATCH -n 1") for line in lines)
+    worker = next(line for line in lines if "distributed.cli.dask_worker" in line)
+    assert "--resources GPU=1" in worker and "--nthreads 8" in worker and "--nworkers" not in worker
+
+
+def test_user_profile_overrides_and_adds(tmp_path: Path) -> None:
+    (tmp_path / "slurm_profiles.yaml").write_text(
+        "profiles:\n"
+        "  cpu:\n    queue: long\n    walltime: '24:00:00'\n    account: covid\n"
+        "  tiny:\n    cores: 1\n    processes: 1\n    memory: 1GB\n"
+    )
+    profiles = load_slurm_profiles(tmp_path)
+    assert profiles["cpu"]["queue"] == "long" and profiles["cpu"]["processes"] == 32
+    script = slurm_job_script("cpu", tmp_path)
+    assert "#SBATCH -p long" in script and "#SBATCH -A covid" in script and "#SBATCH -t 24:00:00" in script
+    assert "--nworkers 32" in script and "--nthreads 1" in script
+    assert "--nthreads 1" in slurm_job_script("tiny", tmp_path)
+    with pytest.raises(ConfigError, match="unknown Slurm profile 'nope'; known: cpu, debug, gpu, tiny"):
+        slurm_job_script("nope", tmp_path)
+    (tmp_path / "slurm_profiles.yaml").write_text("profiles: [1, 2")
+    with pytest.raises(ConfigError, match="cannot read Slurm profiles"):
+        load_slurm_profiles(tmp_path)
+
+
+def test_unreachable_scheduler_fails_fast() -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    t0 = time.monotonic()
+    with pytest.raises(SchedulerError) as err, open_cluster(scheduler=f"tcp://127.0.0.1:{port}"):
+        pass
+    assert time.monotonic() - t0 < 15
+    msg = str(err.value)
+    assert "\n" not in msg and msg.startswith(f"cannot reach Dask scheduler at tcp://127.0.0.1:{port} within 5 s")
+
+
+def test_bad_cluster_options() -> None:
+    with pytest.raises(SchedulerError, match="either --scheduler or --slurm"), open_cluster(
+        scheduler="tcp://x:1", slurm="cpu"
+    ):
+        pass
+    with pytest.raises(SchedulerError, match="--local-workers must be at least 1"), open_cluster(local_workers=0):
+        pass
+
+
+def test_existing_scheduler_is_joined() -> None:
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as lc:
+        with open_cluster(scheduler=lc.scheduler_address) as handle:
+            assert handle.kind == "scheduler" and "(1 workers)" in handle.description
+            assert handle.client.submit(sum, [1, 2, 3]).result() == 6
+
+
+def test_cli_unreachable_database_and_scheduler(campaign_db, cli_env: dict[str, str]) -> None:
+    from tests.conftest import run_cli
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    t0 = time.monotonic()
+    r = run_cli(["campaign", "list"], env={**cli_env, "DOCKDB_DATABASE_URL": f"postgresql://u@127.0.0.1:{port}/x"})
+    assert r.exit_code == 1 and time.monotonic() - t0 < 10
+    assert r.stderr.startswith(f"error: cannot use database postgresql://u@127.0.0.1:{port}/x: ")
+    assert len(r.stderr.strip().splitlines()) == 1
+    cid = run_cli(["campaign", "create", "--name", "s", "--targets", "tmprss2", "--library", "test-lib"],
+                  env=cli_env).stdout.strip()
+    r = run_cli(["campaign", "run", cid, "--scheduler", f"tcp://127.0.0.1:{port}"], env=cli_env)
+    assert r.exit_code == 1 and len(r.stderr.strip().splitlines()) == 1
+    assert r.stderr.startswith(f"error: cannot reach Dask scheduler at tcp://127.0.0.1:{port} within 5 s")
+    status = run_cli(["campaign", "status", cid, "--json"], env=cli_env).stdout
+    assert '"status": "created"' in status  # a run that could not start changes nothing

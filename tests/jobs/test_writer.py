@@ -1,0 +1,170 @@
+"""The result writer: idempotent upserts, whole pose sets per transaction, pausing on DB loss."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from dockdb.db import Database
+from dockdb.errors import DatabaseError
+from dockdb.models import Campaign, DockingResult, Pose
+from jobs.writer import DockingOutcome, PoseRecord, ResultWriter
+from tests.jobs.conftest import add_library, load_targets
+
+
+def _setup(db: Database, config) -> tuple[int, int, list[int]]:
+    """A campaign row with one receptor row (unprepared text is fine for the writer)."""
+    from dockdb.models import Receptor, Target
+
+    load_targets(db, config)
+    drugs = add_library(db)
+    with db.session() as s:
+        tid = s.scalar(select(Target.id).where(Target.key == "tmprss2"))
+        rec = Receptor(target_id=tid, input_hash="h" * 64, protocol_version="test", pdb="END", pdbqt="END")
+        c = Campaign(name="w", engine="vina", seed=1)
+        s.add_all([rec, c])
+        s.flush()
+        return c.id, rec.id, list(drugs.values())
+
+
+def _outcome(rid: int, did: int, scores: list[float]) -> DockingOutcome:
+    poses = [PoseRecord(rank=i + 1, score=sc, pdbqt=f"MODEL {i}", sdf=None, score_terms={"inter": sc})
+             for i, sc in enumerate(scores)]
+    return DockingOutcome(rid, did, "done", poses=poses, runtime_s=1.5, ligand_smiles="C")
+
+
+def _counts(db: Database) -> tuple[int, int]:
+    with db.session() as s:
+        return (s.scalar(select(func.count()).select_from(DockingResult)),
+                s.scalar(select(func.count()).select_from(Pose)))
+
+
+def test_upsert_is_idempotent_and_replaces_pose_sets(db: Database, config) -> None:
+    cid, rid, drugs = _setup(db, config)
+    w = ResultWriter(db, cid)
+    first = w.write(_outcome(rid, drugs[0], [-7.0, -6.5, -6.0]))
+    w.write(_outcome(rid, drugs[1], [-5.0]))
+    assert _counts(db) == (2, 4)
+    # the same key again (a resumed run): same row, pose set replaced, nothing duplicated
+    again = w.write(_outcome(rid, drugs[0], [-7.5, -6.9]))
+    assert again == first
+    assert _counts(db) == (2, 3)
+    with db.session() as s:
+        r = s.get(DockingResult, first)
+        assert (r.status, r.best_score, [p.score for p in r.poses]) == ("done", -7.5, [-7.5, -6.9])
+    # a failure replaces poses with none
+    w.write(DockingOutcome(rid, drugs[0], "failed", error="boom", attempts=3))
+    with db.session() as s:
+        r = s.get(DockingResult, first)
+        assert (r.status, r.error, r.attempts, r.best_score, r.poses) == ("failed", "boom", 3, None, [])
+    assert _counts(db) == (2, 1)
+    assert w.existing_keys() == {(rid, drugs[0]), (rid, drugs[1])}
+    assert w.existing_keys(("done",)) == {(rid, drugs[1])}
+    assert w.counts == {"done": 3, "failed": 1, "skipped": 0}
+
+
+def test_pose_set_is_all_or_nothing(db: Database, config) -> None:
+    cid, rid, drugs = _setup(db, config)
+    w = ResultWriter(db, cid)
+    # a duplicated rank violates uq(result_id, rank): the whole result must roll back
+    bad = _outcome(rid, drugs[0], [-7.0, -6.0])
+    bad.poses[1].rank = 1
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+        w.write(bad)
+    assert _counts(db) == (0, 0)
+
+
+class _Proxy:
+    """A TCP forwarder to PostgreSQL that can be cut and restored (a real network outage)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.sock.listen(16)
+        self.up = threading.Event()
+        self.up.set()
+        self.conns: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            if not self.up.is_set():
+                client.close()
+                continue
+            upstream = socket.create_connection(self.target)
+            self.conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(a: socket.socket, b: socket.socket) -> None:
+        try:
+            while data := a.recv(65536):
+                b.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (a, b):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def cut(self) -> None:
+        self.up.clear()
+        for c in self.conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+                c.close()
+            except OSError:
+                pass
+        self.conns.clear()
+
+    def restore(self) -> None:
+        self.up.set()
+
+    def close(self) -> None:
+        self.cut()
+        self.sock.close()
+
+
+@pytest.mark.postgres
+def test_database_outage_pauses_and_resumes(db: Database, config) -> None:
+    if db.backend != "postgresql":
+        pytest.skip("network outage applies to a database server")
+    cid, rid, drugs = _setup(db, config)
+    parts = urlsplit(db.url)
+    proxy = _Proxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    netloc = f"{parts.username}@127.0.0.1:{proxy.port}"
+    via = Database(urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)))
+    try:
+        w = ResultWriter(via, cid, max_wait_s=60)
+        w.write(_outcome(rid, drugs[0], [-6.0]))
+        proxy.cut()
+        threading.Timer(2.0, proxy.restore).start()
+        t0 = time.monotonic()
+        w.write(_outcome(rid, drugs[1], [-5.0, -4.0]))  # waits through the outage, then lands
+        assert time.monotonic() - t0 >= 1.5
+        assert w.pauses >= 1
+        assert _counts(db) == (2, 3)
+        # an outage longer than max_wait_s ends with one clear line, results so far kept
+        w.max_wait_s = 1.0
+        proxy.cut()
+        with pytest.raises(DatabaseError, match=r"lost database .* run the campaign again"):
+            w.write(_outcome(rid, drugs[2], [-3.0]))
+        assert _counts(db) == (2, 3)
+    finally:
+        via.dispose()
+        proxy.close()

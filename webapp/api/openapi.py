@@ -1,0 +1,255 @@
+"""The OpenAPI 3 description of ``/api/v1``, written by hand and served as JSON.
+
+A test checks that every API route of the app appears here and the reverse.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from webapp.queries.common import DESCRIPTORS
+from webapp.queries.scores import SCORE_SORTS
+from webapp.queries.selectivity import SOURCES
+from webapp.queries.targets import ROW_SETS, SORTS
+
+
+def _q(name: str, schema: dict[str, Any], description: str, required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
+
+
+def _path(name: str, kind: str, description: str) -> dict[str, Any]:
+    schema = {"type": "integer", "minimum": 1} if kind == "integer" else {"type": "string", "maxLength": 64}
+    return {"name": name, "in": "path", "required": True, "description": description, "schema": schema}
+
+
+INT = {"type": "integer"}
+NUM = {"type": "number"}
+STR = {"type": "string", "maxLength": 200}
+BOOL = {"type": "boolean"}
+
+
+def _paging(max_page: int) -> list[dict[str, Any]]:
+    return [
+        _q("page", {"type": "integer", "minimum": 1, "default": 1}, "page number (1-based)"),
+        _q(
+            "page_size",
+            {"type": "integer", "minimum": 1, "maximum": max_page, "default": min(50, max_page)},
+            f"rows per page (at most {max_page})",
+        ),
+    ]
+
+
+def _json(description: str, schema: str = "Object") -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
+def _text(description: str, mimetype: str) -> dict[str, Any]:
+    return {"description": description, "content": {mimetype: {"schema": {"type": "string"}}}}
+
+
+ERRORS = {
+    "400": _json("a bad parameter: the message names it", "Error"),
+    "404": _json("unknown id or key", "Error"),
+    "503": _json("database unavailable or query took too long", "Error"),
+}
+
+
+def _op(summary: str, ok: dict[str, Any], params: list[dict[str, Any]] | None = None, tag: str = "") -> dict[str, Any]:
+    return {
+        "get": {
+            "summary": summary,
+            "tags": [tag] if tag else [],
+            "parameters": params or [],
+            "responses": {"200": ok, **ERRORS},
+        }
+    }
+
+
+def openapi_document(max_page: int) -> dict[str, Any]:
+    key = _path("key", "string", "target key, e.g. 3clpro")
+    drug_id = _path("drug_id", "integer", "DockDB drug id")
+    pose_id = _path("pose_id", "integer", "pose id")
+    table_params = [
+        _q("campaign", INT, "only this campaign's scores (default: best over all campaigns)"),
+        _q("rows", {"type": "string", "enum": list(ROW_SETS)}, "drugs scored by us, by DockCoV2 or either"),
+        _q("max_score", NUM, "our best score at most this (kcal/mol)"),
+        _q("max_ref_score", NUM, "DockCoV2's published score at most this"),
+        _q("approval_status", STR, "approval status equals (case-insensitive)"),
+        _q("clinical_phase", STR, "clinical phase equals (case-insensitive)"),
+        _q("q", STR, "drug name contains"),
+        *[
+            _q(f"{d}_{end}", NUM, f"{d} {'at least' if end == 'min' else 'at most'} this")
+            for d in DESCRIPTORS
+            for end in ("min", "max")
+        ],
+        _q("has_active_assay", BOOL, "only drugs with an active assay result"),
+        _q("has_literature", BOOL, "only drugs with literature references"),
+        _q("sort", {"type": "string", "enum": list(SORTS)}, "sort column"),
+        _q("order", {"type": "string", "enum": ["asc", "desc"]}, "sort order (nulls always last)"),
+        *_paging(max_page),
+    ]
+    paths: dict[str, Any] = {
+        "/api/v1/stats": _op("row counts of every kind of record", _json("counts"), tag="meta"),
+        "/api/v1/openapi.json": _op("this document", _json("OpenAPI 3 document"), tag="meta"),
+        "/api/v1/targets": _op(
+            "all targets with docked-drug and reference-score counts", _json("targets"), tag="targets"
+        ),
+        "/api/v1/targets/{key}": _op(
+            "one target: structure, pockets, receptor, campaigns", _json("target"), [key], tag="targets"
+        ),
+        "/api/v1/targets/{key}/table": _op(
+            "the target's ranked drug table (our score beside DockCoV2's) with filters",
+            _json("a page of rows", "Page"),
+            [key, *table_params],
+            tag="targets",
+        ),
+        "/api/v1/targets/{key}/distribution": _op(
+            "score histograms per campaign and for DockCoV2",
+            _json("histograms"),
+            [key, _q("bins", {"type": "integer", "minimum": 2, "maximum": 200, "default": 24}, "number of bins")],
+            tag="targets",
+        ),
+        "/api/v1/drugs": _op(
+            "drugs, optionally searched by name, synonym or identifier (best matches first)",
+            _json("a page of drugs", "Page"),
+            [
+                _q("q", STR, "name, synonym, InChIKey, PubChem CID, DrugBank/ChEMBL id..."),
+                _q("approval_status", STR, "approval status equals"),
+                *_paging(max_page),
+            ],
+            tag="drugs",
+        ),
+        "/api/v1/drugs/suggest": _op(
+            "autocomplete over names, synonyms and identifiers",
+            _json("suggestions"),
+            [_q("q", STR, "what was typed"), _q("limit", {"type": "integer", "minimum": 1, "maximum": 50}, "how many")],
+            tag="drugs",
+        ),
+        "/api/v1/drugs/{drug_id}": _op(
+            "one drug: identifiers, links out, descriptors", _json("drug"), [drug_id], tag="drugs"
+        ),
+        "/api/v1/drugs/{drug_id}/scores": _op(
+            "the drug's scores on every target with per-target rank and percentile",
+            _json("scores"),
+            [drug_id],
+            tag="drugs",
+        ),
+        "/api/v1/drugs/{drug_id}/poses": _op("every stored pose of the drug", _json("poses"), [drug_id], tag="drugs"),
+        "/api/v1/drugs/{drug_id}/annotations": _op(
+            "assays, drug targets, Reactome pathways, GSEA, literature", _json("annotations"), [drug_id], tag="drugs"
+        ),
+        "/api/v1/drugs/{drug_id}/depiction.svg": _op(
+            "2D depiction (RDKit)", _text("SVG image", "image/svg+xml"), [drug_id], tag="drugs"
+        ),
+        "/api/v1/scores": _op(
+            "docking results by target, drug or campaign",
+            _json("a page of results", "Page"),
+            [
+                _q("target", STR, "target key"),
+                _q("drug", INT, "drug id"),
+                _q("campaign", INT, "campaign id"),
+                _q("status", {"type": "string", "enum": ["done", "failed", "skipped", "any"]}, "result status"),
+                _q("max_score", NUM, "best score at most"),
+                _q("min_score", NUM, "best score at least"),
+                _q("sort", {"type": "string", "enum": list(SCORE_SORTS)}, "sort column"),
+                _q("order", {"type": "string", "enum": ["asc", "desc"]}, "sort order"),
+                *_paging(max_page),
+            ],
+            tag="scores",
+        ),
+        "/api/v1/poses/{pose_id}": _op(
+            "one pose: score, terms, interactions, pocket, SDF",
+            _json("pose"),
+            [pose_id, _q("include_sdf", BOOL, "include the SDF text (default true)")],
+            tag="poses",
+        ),
+        "/api/v1/poses/{pose_id}.sdf": _op(
+            "the pose as SDF", _text("SDF", "chemical/x-mdl-sdfile"), [pose_id], tag="poses"
+        ),
+        "/api/v1/poses/{pose_id}.pdbqt": _op(
+            "the pose as PDBQT", _text("PDBQT", "chemical/x-pdbqt"), [pose_id], tag="poses"
+        ),
+        "/api/v1/poses/{pose_id}/complex.pdb": _op(
+            "receptor + pose as one PDB (ligand LIG, chain L)", _text("PDB", "chemical/x-pdb"), [pose_id], tag="poses"
+        ),
+        "/api/v1/receptors/{receptor_id}.pdb": _op(
+            "a prepared receptor structure",
+            _text("PDB", "chemical/x-pdb"),
+            [_path("receptor_id", "integer", "receptor id")],
+            tag="poses",
+        ),
+        "/api/v1/campaigns": _op("campaigns with status and progress", _json("campaigns"), tag="campaigns"),
+        "/api/v1/campaigns/{campaign_id}": _op(
+            "one campaign with its manifest",
+            _json("campaign"),
+            [_path("campaign_id", "integer", "campaign id")],
+            tag="campaigns",
+        ),
+        "/api/v1/search/similar": _op(
+            "Tanimoto similarity on Morgan fingerprints (radius 2, 2048 bits)",
+            _json("hits"),
+            [
+                _q("smiles", {"type": "string", "maxLength": 1000}, "query SMILES", required=True),
+                _q("threshold", {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5}, "minimum similarity"),
+                _q("limit", {"type": "integer", "minimum": 1, "maximum": max_page}, "most hits returned"),
+            ],
+            tag="search",
+        ),
+        "/api/v1/search/substructure": _op(
+            "SMARTS substructure search (bounded in size and time)",
+            _json("hits"),
+            [
+                _q("smarts", {"type": "string", "maxLength": 300}, "SMARTS pattern", required=True),
+                _q("limit", {"type": "integer", "minimum": 1, "maximum": max_page}, "most hits returned"),
+            ],
+            tag="search",
+        ),
+        "/api/v1/selectivity": _op(
+            "drug x target matrix of per-target z-scores for the top drugs",
+            _json("matrix"),
+            [
+                _q("top", {"type": "integer", "minimum": 1, "maximum": 200, "default": 30}, "how many drugs"),
+                _q("source", {"type": "string", "enum": list(SOURCES)}, "our scores or DockCoV2's"),
+            ],
+            tag="selectivity",
+        ),
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "DockDB API",
+            "version": "1",
+            "description": "Read-only access to DockDB: targets, drugs, docking scores and poses, evidence. "
+            "Bad parameters answer 400 with a JSON message naming the parameter; unknown ids 404.",
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": {
+                "Object": {"type": "object"},
+                "Page": {
+                    "type": "object",
+                    "properties": {
+                        "items": {"type": "array", "items": {"type": "object"}},
+                        "total": {"type": "integer"},
+                        "page": {"type": "integer"},
+                        "page_size": {"type": "integer"},
+                        "pages": {"type": "integer"},
+                    },
+                },
+                "Error": {
+                    "type": "object",
+                    "properties": {
+                        "error": {"type": "string"},
+                        "status": {"type": "integer"},
+                        "message": {"type": "string"},
+                        "parameter": {"type": "string"},
+                    },
+                    "required": ["error", "status", "message"],
+                },
+            }
+        },
+    }

@@ -1,0 +1,200 @@
+"""JSON API routes; each parses its parameters strictly and calls one query function."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+
+from webapp.api.openapi import openapi_document
+from webapp.extensions import get_session, state
+from webapp.params import BadParameter, NotFound, Params
+from webapp.queries import campaigns as qc
+from webapp.queries import chem as qchem
+from webapp.queries import drugs as qd
+from webapp.queries import poses as qp
+from webapp.queries import scores as qs
+from webapp.queries import selectivity as qsel
+from webapp.queries import targets as qt
+from webapp.responses import db_id, download, svg
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _params() -> Params:
+    return Params(request.args)
+
+
+def _max_page() -> int:
+    return state().config.max_page_size
+
+
+@bp.get("/")
+def index() -> Response:
+    rules = sorted(
+        {r.rule for r in current_app.url_map.iter_rules() if r.rule.startswith("/api/v1/") and r.rule != "/api/v1/"}
+    )
+    return jsonify({"name": "DockDB API", "version": "v1", "openapi": url_for("api.openapi"), "routes": rules})
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(openapi_document(_max_page()))
+
+
+@bp.get("/stats")
+def stats() -> Response:
+    return jsonify(qs.stats(get_session()))
+
+
+@bp.get("/targets")
+def targets() -> Response:
+    return jsonify({"items": qt.list_targets(get_session())})
+
+
+@bp.get("/targets/<key>")
+def target(key: str) -> Response:
+    return jsonify(qt.target_detail(get_session(), key))
+
+
+@bp.get("/targets/<key>/table")
+def target_table(key: str) -> Response:
+    p = _params()
+    f = qt.TableFilter.from_params(p)
+    page, size = p.page(_max_page())
+    return jsonify(qt.target_table(get_session(), key, f, page, size).as_dict())
+
+
+@bp.get("/targets/<key>/distribution")
+def target_distribution(key: str) -> Response:
+    bins = _params().integer("bins", 24, lo=2, hi=200) or 24
+    return jsonify(qt.distribution(get_session(), key, bins))
+
+
+@bp.get("/drugs")
+def drugs() -> Response:
+    p = _params()
+    q = p.text("q", max_len=100)
+    approval = p.text("approval_status", max_len=64)
+    page, size = p.page(_max_page())
+    return jsonify(qd.search_drugs(get_session(), q, page, size, approval).as_dict())
+
+
+@bp.get("/drugs/suggest")
+def suggest() -> Response:
+    p = _params()
+    q = p.text("q", max_len=100)
+    limit = p.integer("limit", 10, lo=1, hi=50) or 10
+    return jsonify({"q": q, "items": qd.suggest(get_session(), q, limit) if q else []})
+
+
+@bp.get("/drugs/<int:drug_id>")
+def drug(drug_id: int) -> Response:
+    return jsonify(qd.drug_detail(get_session(), db_id(drug_id, "drug")))
+
+
+@bp.get("/drugs/<int:drug_id>/scores")
+def drug_scores(drug_id: int) -> Response:
+    return jsonify({"drug_id": drug_id, "items": qd.drug_scores(get_session(), db_id(drug_id, "drug"))})
+
+
+@bp.get("/drugs/<int:drug_id>/poses")
+def drug_poses(drug_id: int) -> Response:
+    return jsonify({"drug_id": drug_id, "items": qd.drug_poses(get_session(), db_id(drug_id, "drug"))})
+
+
+@bp.get("/drugs/<int:drug_id>/annotations")
+def drug_annotations(drug_id: int) -> Response:
+    return jsonify(qd.drug_annotations(get_session(), db_id(drug_id, "drug")))
+
+
+@bp.get("/drugs/<int:drug_id>/depiction.svg")
+def drug_depiction(drug_id: int) -> Response:
+    drug = qd.get_drug_model(get_session(), db_id(drug_id, "drug"))
+    text = qchem.depiction_svg(drug.smiles)
+    if text is None:
+        raise NotFound(f"drug {drug_id} has no drawable structure")
+    return svg(text)
+
+
+@bp.get("/scores")
+def scores() -> Response:
+    p = _params()
+    f = qs.ScoreFilter.from_params(p)
+    page, size = p.page(_max_page())
+    return jsonify(qs.list_scores(get_session(), f, page, size).as_dict())
+
+
+@bp.get("/poses/<int:pose_id>")
+def pose(pose_id: int) -> Response:
+    include = _params().flag("include_sdf", True)
+    return jsonify(qp.pose_detail(get_session(), db_id(pose_id, "pose"), include_text=include))
+
+
+@bp.get("/poses/<int:pose_id>.sdf")
+def pose_sdf(pose_id: int) -> Response:
+    name, text = qp.pose_sdf(get_session(), db_id(pose_id, "pose"))
+    return download(name, text, "chemical/x-mdl-sdfile")
+
+
+@bp.get("/poses/<int:pose_id>.pdbqt")
+def pose_pdbqt(pose_id: int) -> Response:
+    name, text = qp.pose_pdbqt(get_session(), db_id(pose_id, "pose"))
+    return download(name, text, "chemical/x-pdbqt")
+
+
+@bp.get("/poses/<int:pose_id>/complex.pdb")
+def pose_complex(pose_id: int) -> Response:
+    name, text = qp.pose_complex(get_session(), db_id(pose_id, "pose"))
+    return download(name, text, "chemical/x-pdb")
+
+
+@bp.get("/receptors/<int:receptor_id>.pdb")
+def receptor_pdb(receptor_id: int) -> Response:
+    name, text = qp.receptor_pdb(get_session(), db_id(receptor_id, "receptor"))
+    resp = download(name, text, "chemical/x-pdb")
+    resp.headers["Cache-Control"] = "public, max-age=600"
+    return resp
+
+
+@bp.get("/campaigns")
+def campaigns() -> Response:
+    return jsonify({"items": qc.list_campaigns(get_session())})
+
+
+@bp.get("/campaigns/<int:campaign_id>")
+def campaign(campaign_id: int) -> Response:
+    return jsonify(qc.campaign_detail(get_session(), db_id(campaign_id, "campaign")))
+
+
+def _search_limit(p: Params) -> int:
+    return p.integer("limit", 50, lo=1, hi=_max_page()) or 50
+
+
+@bp.get("/search/similar")
+def search_similar() -> Response:
+    p = _params()
+    smiles = p.text("smiles", max_len=qchem.MAX_SMILES_LEN)
+    if not smiles:
+        raise BadParameter("smiles", "smiles is required (a SMILES string)")
+    threshold = p.number("threshold", 0.5, lo=0.0, hi=1.0)
+    result: dict[str, Any] = qchem.similar(get_session(), smiles, float(threshold or 0.0), _search_limit(p))
+    return jsonify(result)
+
+
+@bp.get("/search/substructure")
+def search_substructure() -> Response:
+    p = _params()
+    smarts = p.text("smarts", max_len=qchem.MAX_SMARTS_LEN)
+    if not smarts:
+        raise BadParameter("smarts", "smarts is required (a SMARTS pattern)")
+    timeout = float(state().config.query_timeout_s)
+    return jsonify(qchem.substructure(get_session(), smarts, _search_limit(p), timeout))
+
+
+@bp.get("/selectivity")
+def selectivity() -> Response:
+    p = _params()
+    top = p.integer("top", 30, lo=1, hi=200) or 30
+    source = p.choice("source", qsel.SOURCES, "auto") or "auto"
+    return jsonify(qsel.selectivity_matrix(get_session(), top, source))

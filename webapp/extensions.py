@@ -1,0 +1,112 @@
+"""The portal's one extension: a read-only, time-bounded database session per request.
+
+The web layer never writes.  On PostgreSQL every request's transaction is ``READ ONLY``
+with a ``statement_timeout``; on SQLite the connection is ``query_only`` and a progress
+handler aborts statements that run past the time budget.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from threading import Lock
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from dockdb.config import Config
+from dockdb.db import Database
+
+EXTENSION_KEY = "dockdb"
+
+
+@dataclass
+class PortalState:
+    """What the app holds between requests: config, database and small caches."""
+
+    config: Config
+    database: Database
+    sessions: sessionmaker[Session]
+    cache: dict[str, Any] = field(default_factory=dict)
+    cache_lock: Lock = field(default_factory=Lock)
+
+
+def _sqlite_query_only(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA query_only = ON")
+    cur.close()
+
+
+class PortalDatabase:
+    """Flask extension (``init_app`` style) binding a :class:`Database` to the app."""
+
+    def __init__(self, app: Flask | None = None, config: Config | None = None) -> None:
+        if app is not None and config is not None:
+            self.init_app(app, config)
+
+    def init_app(self, app: Flask, config: Config) -> None:
+        database = Database.from_config(config)
+        if database.backend == "sqlite":
+            event.listen(database.engine, "connect", _sqlite_query_only)
+        sessions = sessionmaker(database.engine, expire_on_commit=False, autoflush=False)
+        app.extensions[EXTENSION_KEY] = PortalState(config=config, database=database, sessions=sessions)
+        app.teardown_appcontext(self._teardown)
+
+    @staticmethod
+    def _teardown(_exc: BaseException | None) -> None:
+        session: Session | None = g.pop("dockdb_session", None)
+        if session is None:
+            return
+        try:
+            if session.get_bind().dialect.name == "sqlite":
+                raw = session.connection().connection.driver_connection
+                if raw is not None:
+                    raw.set_progress_handler(None, 0)
+        except Exception:
+            pass
+        session.rollback()
+        session.close()
+
+
+def state() -> PortalState:
+    return current_app.extensions[EXTENSION_KEY]
+
+
+def get_session() -> Session:
+    """The request's read-only session (created on first use, closed at teardown)."""
+    session: Session | None = g.get("dockdb_session")
+    if session is not None:
+        return session
+    st = state()
+    session = st.sessions()
+    timeout_s = st.config.query_timeout_s
+    if st.database.backend == "postgresql":
+        session.execute(text("SET TRANSACTION READ ONLY"))
+        session.execute(text(f"SET LOCAL statement_timeout = {int(timeout_s * 1000)}"))
+    else:
+        deadline = time.monotonic() + timeout_s
+        raw = session.connection().connection.driver_connection
+        if raw is not None:
+            raw.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 20000)
+    g.dockdb_session = session
+    return session
+
+
+def cached(key: str, stamp: Any, build: Any) -> Any:
+    """App-wide cache entry *key*, rebuilt by ``build()`` whenever *stamp* changes."""
+    st = state()
+    entry = st.cache.get(key)
+    if entry is not None and entry[0] == stamp:
+        return entry[1]
+    with st.cache_lock:
+        entry = st.cache.get(key)
+        if entry is not None and entry[0] == stamp:
+            return entry[1]
+        value = build()
+        st.cache[key] = (stamp, value)
+        return value
+
+
+portal_db = PortalDatabase()

@@ -1,0 +1,199 @@
+"""HTML pages: home, target, drug, search, selectivity, campaigns, downloads, API docs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request, send_file, stream_with_context, url_for
+from markupsafe import Markup
+
+from webapp.extensions import get_session, state
+from webapp.pages.assets import INSTALL_HINT, viewer_available, viewer_path
+from webapp.params import NotFound, Params
+from webapp.queries import campaigns as qc
+from webapp.queries import chem as qchem
+from webapp.queries import downloads as qdl
+from webapp.queries import drugs as qd
+from webapp.queries import scores as qs
+from webapp.queries import selectivity as qsel
+from webapp.queries import targets as qt
+from webapp.queries.common import DESCRIPTOR_LABELS, DESCRIPTORS
+from webapp.queries.plots import histogram_svg, z_colour
+from webapp.responses import db_id
+
+bp = Blueprint("pages", __name__)
+
+SEARCH_MODES = ("name", "similar", "substructure")
+TABLE_COLUMNS = [
+    ("name", "Drug"),
+    ("score", "DockDB score"),
+    ("ref_score", "DockCoV2 score"),
+    ("approval_status", "Approval"),
+    ("clinical_phase", "Phase"),
+    *((d, DESCRIPTOR_LABELS[d]) for d in DESCRIPTORS),
+]
+
+
+def _params() -> Params:
+    return Params(request.args)
+
+
+def _max_page() -> int:
+    return state().config.max_page_size
+
+
+@bp.get("/")
+def home() -> str:
+    session = get_session()
+    return render_template("home.html", counts=qs.stats(session), targets=qt.list_targets(session))
+
+
+@bp.get("/targets/<key>")
+def target(key: str) -> str:
+    session = get_session()
+    p = _params()
+    f = qt.TableFilter.from_params(p)
+    page, size = p.page(_max_page())
+    detail = qt.target_detail(session, key)
+    table = qt.target_table(session, key, f, page, size)
+    dist = qt.distribution(session, key)
+    args = f.as_args()
+    if size != min(50, _max_page()):
+        args["page_size"] = str(size)
+
+    def href(**changes: Any) -> str:
+        merged = {**args, **{k: str(v) for k, v in changes.items() if v is not None}}
+        return url_for("pages.target", key=detail["key"], **merged)
+
+    return render_template(
+        "target.html",
+        href=href,
+        target=detail,
+        table=table,
+        f=f,
+        args=args,
+        page_size=size,
+        facets=qt.facet_values(session, key),
+        chart=Markup(histogram_svg(dist)),
+        dist=dist,
+        descriptors=DESCRIPTORS,
+        labels=DESCRIPTOR_LABELS,
+        columns=TABLE_COLUMNS,
+        csv_url=url_for("pages.target_csv", key=detail["key"], **f.as_args()),
+        viewer_config={
+            "mode": "target",
+            "receptor_url": url_for("api.receptor_pdb", receptor_id=detail["receptor"]["id"])
+            if detail["receptor"]
+            else None,
+            "pocket": detail["pockets"][0] if detail["pockets"] else None,
+        },
+    )
+
+
+@bp.get("/targets/<key>/table.csv")
+def target_csv(key: str) -> Response:
+    session = get_session()
+    f = qt.TableFilter.from_params(_params())
+    target = qt.get_target_model(session, key)
+    lines = qdl.csv_lines(qdl.TABLE_COLUMNS, qdl.table_rows(session, target.key, f))
+    resp = Response(stream_with_context(lines), mimetype="text/csv")
+    resp.headers["Content-Disposition"] = f'attachment; filename="dockdb-{target.key}-table.csv"'
+    return resp
+
+
+@bp.get("/drugs/<int:drug_id>")
+def drug(drug_id: int) -> str:
+    session = get_session()
+    drug_id = db_id(drug_id, "drug")
+    detail = qd.drug_detail(session, drug_id)
+    poses = qd.drug_poses(session, drug_id)
+    best = min(poses, key=lambda p: (p["score"] if p["score"] is not None else 0.0, p["rank"])) if poses else None
+    initial = None
+    if best is not None:
+        from webapp.queries.poses import pose_detail
+
+        initial = pose_detail(session, best["id"], include_text=False)
+    return render_template(
+        "drug.html",
+        drug=detail,
+        scores=qd.drug_scores(session, drug_id),
+        poses=poses,
+        initial=initial,
+        ann=qd.drug_annotations(session, drug_id),
+        labels=DESCRIPTOR_LABELS,
+        viewer_config={"mode": "pose", "pose_id": best["id"] if best else None},
+    )
+
+
+@bp.get("/search")
+def search() -> str:
+    p = _params()
+    mode = p.choice("mode", SEARCH_MODES, "name") or "name"
+    q = p.text("q", max_len=100)
+    smiles = p.text("smiles", max_len=qchem.MAX_SMILES_LEN)
+    smarts = p.text("smarts", max_len=qchem.MAX_SMARTS_LEN)
+    threshold = p.number("threshold", 0.5, lo=0.0, hi=1.0)
+    result: dict[str, Any] | None = None
+    page = None
+    session = get_session()
+    limit = min(100, _max_page())
+    if mode == "name" and q:
+        pg, size = p.page(_max_page())
+        page = qd.search_drugs(session, q, pg, size)
+    elif mode == "similar" and smiles:
+        result = qchem.similar(session, smiles, float(threshold or 0.0), limit)
+    elif mode == "substructure" and smarts:
+        result = qchem.substructure(session, smarts, limit, float(state().config.query_timeout_s))
+    return render_template(
+        "search.html", mode=mode, q=q, smiles=smiles, smarts=smarts, threshold=threshold, page=page, result=result
+    )
+
+
+@bp.get("/selectivity")
+def selectivity() -> str:
+    p = _params()
+    top = p.integer("top", 30, lo=1, hi=200) or 30
+    source = p.choice("source", qsel.SOURCES, "auto") or "auto"
+    matrix = qsel.selectivity_matrix(get_session(), top, source)
+    return render_template("selectivity.html", matrix=matrix, top=top, source=source, colour=z_colour)
+
+
+@bp.get("/campaigns")
+def campaigns() -> str:
+    return render_template("campaigns.html", campaigns=qc.list_campaigns(get_session()))
+
+
+@bp.get("/campaigns/<int:campaign_id>")
+def campaign(campaign_id: int) -> str:
+    detail = qc.campaign_detail(get_session(), db_id(campaign_id, "campaign"))
+    return render_template("campaign.html", c=detail)
+
+
+@bp.get("/downloads")
+def downloads() -> str:
+    session = get_session()
+    return render_template("downloads.html", targets=qt.list_targets(session), campaigns=qc.list_campaigns(session))
+
+
+@bp.get("/downloads/targets/<key>.zip")
+def download_target(key: str) -> Response:
+    name, fh = qdl.target_archive(get_session(), key)
+    return send_file(fh, mimetype="application/zip", as_attachment=True, download_name=name)
+
+
+@bp.get("/downloads/campaigns/<int:campaign_id>.zip")
+def download_campaign(campaign_id: int) -> Response:
+    name, fh = qdl.campaign_archive(get_session(), db_id(campaign_id, "campaign"))
+    return send_file(fh, mimetype="application/zip", as_attachment=True, download_name=name)
+
+
+@bp.get("/api/docs")
+def api_docs() -> str:
+    return render_template("api_docs.html")
+
+
+@bp.get("/vendor/3Dmol-min.js")
+def viewer_js() -> Response:
+    if not viewer_available():
+        raise NotFound(INSTALL_HINT)
+    return send_file(viewer_path(), mimetype="text/javascript", max_age=86400)

@@ -1,0 +1,191 @@
+"""Poses: JSON detail, SDF/PDBQT text, the receptor structure, and receptor+ligand complexes."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dockdb import models as m
+from webapp.params import NotFound
+from webapp.queries.common import normalise_residues, pocket_dict, rounded
+
+_RECEPTOR_RECORDS = ("ATOM  ", "HETATM", "TER", "ANISOU")
+
+
+def get_pose_model(session: Session, pose_id: int) -> m.Pose:
+    pose = session.get(m.Pose, pose_id)
+    if pose is None:
+        raise NotFound(f"no pose with id {pose_id}")
+    return pose
+
+
+def pose_detail(session: Session, pose_id: int, include_text: bool = True) -> dict[str, Any]:
+    pose = get_pose_model(session, pose_id)
+    result = pose.result
+    receptor = session.get(m.Receptor, result.receptor_id)
+    target = session.get(m.Target, receptor.target_id) if receptor else None
+    drug = session.get(m.Drug, result.drug_id)
+    campaign = session.get(m.Campaign, result.campaign_id)
+    pocket_id = session.scalar(
+        select(m.CampaignReceptor.pocket_id).where(
+            m.CampaignReceptor.campaign_id == result.campaign_id,
+            m.CampaignReceptor.receptor_id == result.receptor_id,
+        )
+    )
+    pocket = session.get(m.Pocket, pocket_id) if pocket_id else None
+    chain = None
+    if target is not None and isinstance(target.spec, dict):
+        chains = target.spec.get("keep_chains")
+        chain = chains[0] if isinstance(chains, list) and len(chains) == 1 else None
+    out: dict[str, Any] = {
+        "id": pose.id,
+        "rank": pose.rank,
+        "score": rounded(pose.score, 3),
+        "score_terms": pose.score_terms or {},
+        "interactions": normalise_interactions(pose.interactions),
+        "has_sdf": pose.sdf is not None,
+        "result": {
+            "id": result.id,
+            "status": result.status,
+            "best_score": rounded(result.best_score, 3),
+            "ligand_smiles": result.ligand_smiles,
+        },
+        "campaign": {"id": campaign.id, "name": campaign.name, "engine": campaign.engine} if campaign else None,
+        "target": {"key": target.key, "name": target.name} if target else None,
+        "drug": {"id": drug.id, "name": drug.name} if drug else None,
+        "receptor_id": result.receptor_id,
+        "pocket": pocket_dict(pocket, chain) if pocket else None,
+        "urls": {
+            "sdf": f"/api/v1/poses/{pose.id}.sdf",
+            "pdbqt": f"/api/v1/poses/{pose.id}.pdbqt",
+            "complex": f"/api/v1/poses/{pose.id}/complex.pdb",
+            "receptor": f"/api/v1/receptors/{result.receptor_id}.pdb",
+        },
+    }
+    if include_text:
+        out["sdf"] = pose.sdf
+    return out
+
+
+def normalise_interactions(items: Any) -> list[dict[str, Any]]:
+    """Interactions as ``{chain, resnum, resname, type}`` dicts, whatever extra keys they carry."""
+    if not isinstance(items, list):
+        return []
+    out = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        res = normalise_residues([item])
+        if not res:
+            continue
+        entry = dict(res[0])
+        entry["type"] = str(item.get("type") or item.get("interaction") or "contact")
+        if "distance" in item and isinstance(item["distance"], int | float):
+            entry["distance"] = round(float(item["distance"]), 2)
+        out.append(entry)
+    return out
+
+
+def pose_sdf(session: Session, pose_id: int) -> tuple[str, str]:
+    """(filename, SDF text) of the pose, with its score and provenance as SD properties."""
+    pose = get_pose_model(session, pose_id)
+    if not pose.sdf:
+        raise NotFound(f"pose {pose_id} has no stored SDF; download its PDBQT instead")
+    drug = session.get(m.Drug, pose.result.drug_id)
+    props = {
+        "dockdb_pose_id": pose.id,
+        "dockdb_rank": pose.rank,
+        "dockdb_score": rounded(pose.score, 3),
+        "dockdb_campaign_id": pose.result.campaign_id,
+        "dockdb_drug_id": pose.result.drug_id,
+    }
+    text = sdf_record(pose.sdf, drug.name if drug else f"pose-{pose.id}", props)
+    return f"pose-{pose.id}.sdf", text
+
+
+def sdf_record(sdf: str, title: str, props: dict[str, Any]) -> str:
+    """One SDF record: the stored molblock with *title* as its first line and *props* appended."""
+    block = sdf.replace("\r\n", "\n")
+    end = block.find("M  END")
+    molblock = block[: end + len("M  END")] if end >= 0 else block.split("$$$$")[0].rstrip("\n")
+    lines = molblock.split("\n")
+    if lines:
+        lines[0] = "".join(ch for ch in title if ch.isprintable())[:80]
+    out = "\n".join(lines) + "\n"
+    for key, value in props.items():
+        if value is not None:
+            out += f"> <{key}>\n{value}\n\n"
+    return out + "$$$$\n"
+
+
+def pose_pdbqt(session: Session, pose_id: int) -> tuple[str, str]:
+    pose = get_pose_model(session, pose_id)
+    return f"pose-{pose.id}.pdbqt", pose.pdbqt
+
+
+def receptor_pdb(session: Session, receptor_id: int) -> tuple[str, str]:
+    receptor = session.get(m.Receptor, receptor_id)
+    if receptor is None:
+        raise NotFound(f"no receptor with id {receptor_id}")
+    return f"receptor-{receptor.id}.pdb", receptor.pdb
+
+
+def pose_complex(session: Session, pose_id: int) -> tuple[str, str]:
+    pose = get_pose_model(session, pose_id)
+    if not pose.sdf:
+        raise NotFound(f"pose {pose_id} has no stored SDF to build a complex from")
+    receptor = session.get(m.Receptor, pose.result.receptor_id)
+    if receptor is None:
+        raise NotFound(f"the receptor of pose {pose_id} is missing")
+    return f"complex-pose-{pose.id}.pdb", complex_pdb(receptor.pdb, pose.sdf)
+
+
+def complex_pdb(receptor_pdb: str, pose_sdf: str) -> str:
+    """Receptor PDB plus the pose as ``LIG`` HETATMs of chain ``L`` (docking's version when present)."""
+    if importlib.util.find_spec("docking.poses") is not None:
+        fn = getattr(importlib.import_module("docking.poses"), "complex_pdb", None)
+        if callable(fn):
+            return str(fn(receptor_pdb, pose_sdf))
+    return _complex_pdb(receptor_pdb, pose_sdf)
+
+
+def _complex_pdb(receptor_pdb: str, pose_sdf: str) -> str:
+    from rdkit import Chem
+
+    receptor_lines = [ln for ln in receptor_pdb.splitlines() if ln.startswith(_RECEPTOR_RECORDS)]
+    serial = 0
+    for ln in receptor_lines:
+        if ln.startswith(("ATOM  ", "HETATM")) and ln[6:11].strip().isdigit():
+            serial = max(serial, int(ln[6:11]))
+    mol = Chem.MolFromMolBlock(pose_sdf, removeHs=False, sanitize=False)
+    if mol is None:
+        raise NotFound("the pose's SDF cannot be read")
+    counts: dict[str, int] = {}
+    for atom in mol.GetAtoms():
+        symbol = atom.GetSymbol()
+        counts[symbol] = counts.get(symbol, 0) + 1
+        name = f"{symbol.upper()}{counts[symbol]}"
+        info = Chem.AtomPDBResidueInfo()
+        info.SetName((f" {name:<3}" if len(symbol) == 1 and len(name) < 4 else f"{name:<4}")[:4])
+        info.SetResidueName("LIG")
+        info.SetResidueNumber(1)
+        info.SetChainId("L")
+        info.SetIsHeteroAtom(True)
+        atom.SetMonomerInfo(info)
+    ligand = Chem.MolToPDBBlock(mol).splitlines()
+    offset = serial + 1
+    out = [*receptor_lines]
+    if out and not out[-1].startswith("TER"):
+        out.append("TER")
+    for ln in ligand:
+        if ln.startswith(("HETATM", "ATOM  ")):
+            out.append(f"{ln[:6]}{int(ln[6:11]) + offset:5d}{ln[11:]}")
+        elif ln.startswith("CONECT"):
+            nums = [int(ln[i : i + 5]) + offset for i in range(6, len(ln), 5) if ln[i : i + 5].strip()]
+            out.append("CONECT" + "".join(f"{n:5d}" for n in nums))
+    out.append("END")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,371 @@
+"""Targets: list, detail, the ranked drug table with filters, score distributions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, func, or_, select, union
+from sqlalchemy.orm import Session
+
+from dockdb import models as m
+from webapp.params import BadParameter, NotFound, Params
+from webapp.queries.common import (
+    DESCRIPTORS,
+    DRUG_SUMMARY_COLUMNS,
+    Page,
+    drug_summary,
+    like_escape,
+    pocket_dict,
+    rounded,
+)
+
+REFERENCE_SOURCE = "dockcov2"
+SORTS: dict[str, str] = {
+    "score": "score",
+    "ref_score": "ref_score",
+    "name": "name",
+    "approval_status": "approval_status",
+    "clinical_phase": "clinical_phase",
+    **{d: d for d in DESCRIPTORS},
+}
+ROW_SETS = ("all", "ours", "dockcov2")
+MAX_EXPORT_ROWS = 250_000
+
+
+def list_targets(session: Session) -> list[dict[str, Any]]:
+    """Every target with its counts of docked drugs, poses and reference scores."""
+    ours = dict(
+        session.execute(
+            select(m.Receptor.target_id, func.count(func.distinct(m.DockingResult.drug_id)))
+            .join(m.DockingResult, m.DockingResult.receptor_id == m.Receptor.id)
+            .where(m.DockingResult.status == "done")
+            .group_by(m.Receptor.target_id)
+        ).all()
+    )
+    refs = dict(
+        session.execute(
+            select(m.ReferenceScore.target_id, func.count())
+            .where(m.ReferenceScore.source == REFERENCE_SOURCE)
+            .group_by(m.ReferenceScore.target_id)
+        ).all()
+    )
+    out = []
+    for t in session.scalars(select(m.Target).order_by(m.Target.key)):
+        out.append(
+            {
+                "key": t.key,
+                "name": t.name,
+                "organism": t.organism,
+                "uniprot": t.uniprot,
+                "gene": t.gene,
+                "structure_id": t.structure_id,
+                "docked_drugs": int(ours.get(t.id, 0)),
+                "reference_scores": int(refs.get(t.id, 0)),
+            }
+        )
+    return out
+
+
+def get_target_model(session: Session, key: str) -> m.Target:
+    target = session.scalar(select(m.Target).where(m.Target.key == key[:64]))
+    if target is None:
+        raise NotFound(f"no target with key {key[:64]!r}")
+    return target
+
+
+def _chain_of(target: m.Target) -> str | None:
+    chains = (target.spec or {}).get("keep_chains") if isinstance(target.spec, dict) else None
+    return chains[0] if isinstance(chains, list) and len(chains) == 1 else None
+
+
+def target_detail(session: Session, key: str) -> dict[str, Any]:
+    t = get_target_model(session, key)
+    chain = _chain_of(t)
+    receptor = session.scalar(
+        select(m.Receptor)
+        .where(m.Receptor.target_id == t.id)
+        .order_by(m.Receptor.prepared_at.desc(), m.Receptor.id.desc())
+    )
+    campaigns = session.execute(
+        select(m.Campaign.id, m.Campaign.name, m.Campaign.engine, m.Campaign.status, func.count(m.DockingResult.id))
+        .join(m.DockingResult, m.DockingResult.campaign_id == m.Campaign.id)
+        .join(m.Receptor, m.Receptor.id == m.DockingResult.receptor_id)
+        .where(m.Receptor.target_id == t.id)
+        .group_by(m.Campaign.id, m.Campaign.name, m.Campaign.engine, m.Campaign.status)
+        .order_by(m.Campaign.id)
+    ).all()
+    n_ref = session.scalar(
+        select(func.count()).where(m.ReferenceScore.target_id == t.id, m.ReferenceScore.source == REFERENCE_SOURCE)
+    )
+    return {
+        "key": t.key,
+        "name": t.name,
+        "organism": t.organism,
+        "uniprot": t.uniprot,
+        "gene": t.gene,
+        "structure_id": t.structure_id,
+        "source_url": t.source_url,
+        "pockets": [pocket_dict(p, chain) for p in sorted(t.pockets, key=lambda p: p.kind != "focused")],
+        "receptor": None
+        if receptor is None
+        else {
+            "id": receptor.id,
+            "protocol_version": receptor.protocol_version,
+            "input_hash": receptor.input_hash,
+            "tool_versions": receptor.tool_versions,
+            "removed": receptor.removed,
+            "prepared_at": receptor.prepared_at.isoformat() if receptor.prepared_at else None,
+        },
+        "campaigns": [
+            {"id": c[0], "name": c[1], "engine": c[2], "status": c[3], "results": int(c[4])} for c in campaigns
+        ],
+        "reference_scores": int(n_ref or 0),
+    }
+
+
+@dataclass
+class TableFilter:
+    """Filters, sort and row set of a target's ranked drug table."""
+
+    campaign_id: int | None = None
+    rows: str = "all"
+    max_score: float | None = None
+    max_ref_score: float | None = None
+    approval_status: str | None = None
+    clinical_phase: str | None = None
+    q: str | None = None
+    ranges: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    has_active_assay: bool = False
+    has_literature: bool = False
+    sort: str = "score"
+    order: str = "asc"
+
+    @classmethod
+    def from_params(cls, p: Params) -> TableFilter:
+        ranges: dict[str, tuple[float | None, float | None]] = {}
+        for d in DESCRIPTORS:
+            lo, hi = p.number(f"{d}_min"), p.number(f"{d}_max")
+            if lo is not None and hi is not None and lo > hi:
+                raise BadParameter(f"{d}_min", f"{d}_min ({lo:g}) is larger than {d}_max ({hi:g})")
+            if lo is not None or hi is not None:
+                ranges[d] = (lo, hi)
+        return cls(
+            campaign_id=p.integer("campaign", lo=1, hi=2**31 - 1),
+            rows=p.choice("rows", ROW_SETS, "all") or "all",
+            max_score=p.number("max_score", lo=-1000, hi=1000),
+            max_ref_score=p.number("max_ref_score", lo=-1000, hi=1000),
+            approval_status=p.text("approval_status", max_len=64),
+            clinical_phase=p.text("clinical_phase", max_len=64),
+            q=p.text("q", max_len=100),
+            ranges=ranges,
+            has_active_assay=p.flag("has_active_assay"),
+            has_literature=p.flag("has_literature"),
+            sort=p.choice("sort", list(SORTS), "score") or "score",
+            order=p.choice("order", ("asc", "desc"), "asc") or "asc",
+        )
+
+    def as_args(self) -> dict[str, str]:
+        """The filter as query arguments (for links: next page, CSV of the same table)."""
+        args: dict[str, str] = {}
+        if self.campaign_id is not None:
+            args["campaign"] = str(self.campaign_id)
+        if self.rows != "all":
+            args["rows"] = self.rows
+        for name in ("max_score", "max_ref_score"):
+            if getattr(self, name) is not None:
+                args[name] = f"{getattr(self, name):g}"
+        for name in ("approval_status", "clinical_phase", "q"):
+            if getattr(self, name):
+                args[name] = getattr(self, name)
+        for d, (lo, hi) in self.ranges.items():
+            if lo is not None:
+                args[f"{d}_min"] = f"{lo:g}"
+            if hi is not None:
+                args[f"{d}_max"] = f"{hi:g}"
+        if self.has_active_assay:
+            args["has_active_assay"] = "1"
+        if self.has_literature:
+            args["has_literature"] = "1"
+        if self.sort != "score":
+            args["sort"] = self.sort
+        if self.order != "asc":
+            args["order"] = self.order
+        return args
+
+
+def _ours_subquery(target_id: int, campaign_id: int | None) -> Any:
+    dr = m.DockingResult
+    stmt = (
+        select(dr.drug_id.label("drug_id"), func.min(dr.best_score).label("score"))
+        .join(m.Receptor, m.Receptor.id == dr.receptor_id)
+        .where(m.Receptor.target_id == target_id, dr.status == "done", dr.best_score.is_not(None))
+    )
+    if campaign_id is not None:
+        stmt = stmt.where(dr.campaign_id == campaign_id)
+    return stmt.group_by(dr.drug_id).subquery("ours")
+
+
+def _ref_subquery(target_id: int) -> Any:
+    rs = m.ReferenceScore
+    return (
+        select(rs.drug_id.label("drug_id"), func.min(rs.score).label("ref_score"))
+        .where(rs.target_id == target_id, rs.source == REFERENCE_SOURCE, rs.drug_id.is_not(None))
+        .group_by(rs.drug_id)
+        .subquery("ref")
+    )
+
+
+def table_statement(target_id: int, f: TableFilter) -> Select[Any]:
+    """The filtered (unsorted, unpaginated) table: drug columns, our score, DockCoV2's score."""
+    ours = _ours_subquery(target_id, f.campaign_id)
+    ref = _ref_subquery(target_id)
+    if f.rows == "ours":
+        base = ours.join(m.Drug, m.Drug.id == ours.c.drug_id).outerjoin(ref, ref.c.drug_id == m.Drug.id)
+    elif f.rows == "dockcov2":
+        base = ref.join(m.Drug, m.Drug.id == ref.c.drug_id).outerjoin(ours, ours.c.drug_id == m.Drug.id)
+    else:
+        ids = union(select(ours.c.drug_id), select(ref.c.drug_id)).subquery("ids")
+        base = (
+            ids.join(m.Drug, m.Drug.id == ids.c.drug_id)
+            .outerjoin(ours, ours.c.drug_id == m.Drug.id)
+            .outerjoin(ref, ref.c.drug_id == m.Drug.id)
+        )
+    stmt = select(*DRUG_SUMMARY_COLUMNS, ours.c.score.label("score"), ref.c.ref_score.label("ref_score")).select_from(
+        base
+    )
+    conds = []
+    if f.max_score is not None:
+        conds.append(ours.c.score <= f.max_score)
+    if f.max_ref_score is not None:
+        conds.append(ref.c.ref_score <= f.max_ref_score)
+    if f.approval_status:
+        conds.append(func.lower(m.Drug.approval_status) == f.approval_status.lower())
+    if f.clinical_phase:
+        conds.append(func.lower(m.Drug.clinical_phase) == f.clinical_phase.lower())
+    if f.q:
+        conds.append(m.Drug.name_lower.like(f"%{like_escape(f.q.lower())}%", escape="\\"))
+    for d, (lo, hi) in f.ranges.items():
+        col = getattr(m.Drug, d)
+        if lo is not None:
+            conds.append(col >= lo)
+        if hi is not None:
+            conds.append(col <= hi)
+    if f.has_active_assay:
+        conds.append(exists().where(m.AssayResult.drug_id == m.Drug.id, m.AssayResult.active.is_(True)))
+    if f.has_literature:
+        conds.append(exists().where(m.LiteratureRef.drug_id == m.Drug.id))
+    if conds:
+        stmt = stmt.where(and_(*conds))
+    return stmt
+
+
+def _sorted(stmt: Select[Any], f: TableFilter) -> Select[Any]:
+    cols = {c.name: c for c in stmt.selected_columns}
+    col = cols[SORTS[f.sort]]
+    ordered = col.desc() if f.order == "desc" else col.asc()
+    return stmt.order_by(col.is_(None), ordered, m.Drug.id)
+
+
+def _row(r: Any) -> dict[str, Any]:
+    out = drug_summary(r)
+    out["score"] = rounded(r.score)
+    out["ref_score"] = rounded(r.ref_score)
+    return out
+
+
+def best_poses(session: Session, target_id: int, drug_ids: list[int], campaign_id: int | None) -> dict[int, int]:
+    """The id of each drug's best rank-1 pose on the target (optionally in one campaign)."""
+    if not drug_ids:
+        return {}
+    dr = m.DockingResult
+    stmt = (
+        select(dr.drug_id, m.Pose.id, m.Pose.score)
+        .join(m.Pose, m.Pose.result_id == dr.id)
+        .join(m.Receptor, m.Receptor.id == dr.receptor_id)
+        .where(m.Receptor.target_id == target_id, dr.drug_id.in_(drug_ids), m.Pose.rank == 1, dr.status == "done")
+        .order_by(m.Pose.score, m.Pose.id)
+    )
+    if campaign_id is not None:
+        stmt = stmt.where(dr.campaign_id == campaign_id)
+    out: dict[int, int] = {}
+    for drug_id, pose_id, _score in session.execute(stmt):
+        out.setdefault(drug_id, pose_id)
+    return out
+
+
+def target_table(session: Session, key: str, f: TableFilter, page: int, page_size: int) -> Page:
+    target = get_target_model(session, key)
+    stmt = table_statement(target.id, f)
+    total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    rows = session.execute(_sorted(stmt, f).limit(page_size).offset((page - 1) * page_size)).all()
+    items = [_row(r) for r in rows]
+    poses = best_poses(session, target.id, [i["id"] for i in items], f.campaign_id)
+    for item in items:
+        item["best_pose_id"] = poses.get(item["id"])
+    return Page(items, total, page, page_size, {"target": target.key})
+
+
+def iter_table(session: Session, key: str, f: TableFilter) -> Iterator[dict[str, Any]]:
+    """Every row of the filtered table in table order (bounded by MAX_EXPORT_ROWS)."""
+    target = get_target_model(session, key)
+    stmt = _sorted(table_statement(target.id, f), f).limit(MAX_EXPORT_ROWS)
+    for r in session.execute(stmt.execution_options(yield_per=2000)):
+        yield _row(r)
+
+
+def distribution(session: Session, key: str, bins: int = 24) -> dict[str, Any]:
+    """Histograms of best scores per campaign on the target, plus DockCoV2's published scores."""
+    target = get_target_model(session, key)
+    dr = m.DockingResult
+    series: dict[str, list[float]] = {}
+    stmt = (
+        select(m.Campaign.name, dr.best_score)
+        .join(m.Campaign, m.Campaign.id == dr.campaign_id)
+        .join(m.Receptor, m.Receptor.id == dr.receptor_id)
+        .where(m.Receptor.target_id == target.id, dr.status == "done", dr.best_score.is_not(None))
+    )
+    for name, score in session.execute(stmt):
+        series.setdefault(name, []).append(float(score))
+    ref = session.scalars(
+        select(m.ReferenceScore.score).where(
+            m.ReferenceScore.target_id == target.id, m.ReferenceScore.source == REFERENCE_SOURCE
+        )
+    ).all()
+    if ref:
+        series["DockCoV2 (published)"] = [float(s) for s in ref]
+    values = [v for vs in series.values() for v in vs]
+    if not values:
+        return {"target": target.key, "edges": [], "series": []}
+    lo, hi = min(values), max(values)
+    if hi - lo < 1e-9:
+        lo, hi = lo - 0.5, hi + 0.5
+    width = (hi - lo) / bins
+    edges = [round(lo + i * width, 3) for i in range(bins + 1)]
+    out = []
+    for name, vs in series.items():
+        counts = [0] * bins
+        for v in vs:
+            counts[min(bins - 1, int((v - lo) / width))] += 1
+        mean = sum(vs) / len(vs)
+        out.append({"name": name, "n": len(vs), "min": round(min(vs), 2), "mean": round(mean, 2), "counts": counts})
+    return {"target": target.key, "edges": edges, "series": out}
+
+
+def facet_values(session: Session, key: str) -> dict[str, list[str]]:
+    """Approval statuses and clinical phases present among the target's drugs (for the filter form)."""
+    target = get_target_model(session, key)
+    ours = (
+        select(m.DockingResult.drug_id)
+        .join(m.Receptor, m.Receptor.id == m.DockingResult.receptor_id)
+        .where(m.Receptor.target_id == target.id)
+    )
+    refs = select(m.ReferenceScore.drug_id).where(m.ReferenceScore.target_id == target.id)
+    cond = or_(m.Drug.id.in_(ours), m.Drug.id.in_(refs))
+    out: dict[str, list[str]] = {}
+    for name in ("approval_status", "clinical_phase"):
+        col = getattr(m.Drug, name)
+        vals = session.scalars(select(col).where(cond, col.is_not(None)).distinct().order_by(col).limit(50)).all()
+        out[name] = [str(v) for v in vals]
+    return out

@@ -1,0 +1,33 @@
+"""Response helpers shared by pages and API: text downloads, SVG, paging args."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Response
+
+from webapp.params import NotFound
+
+MAX_DB_ID = 2**31 - 1
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def db_id(value: int, what: str) -> int:
+    """An id from a URL converter, 404 when it cannot exist (keeps huge numbers away from the DB)."""
+    if value < 1 or value > MAX_DB_ID:
+        raise NotFound(f"no {what} with id {value}")
+    return value
+
+
+def download(filename: str, text: str, mimetype: str) -> Response:
+    safe = _SAFE_NAME.sub("_", filename)[:120] or "download"
+    resp = Response(text, mimetype=mimetype)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{safe}"'
+    return resp
+
+
+def svg(text: str) -> Response:
+    resp = Response(text, mimetype="image/svg+xml")
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    resp.headers["Cache-Control"] = "public, max-age=3600"
+    return resp
