@@ -147,6 +147,13 @@ def _batch(smiles: list[str]) -> list[tuple[str, dict | str]]:
     return [_one(s) for s in smiles]
 
 
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def _parallel(todo: list[str], workers: int) -> list[tuple[str, dict | str]]:
     # fork: workers need only RDKit and must not re-import the caller's __main__ (spawn would)
     method = "fork" if "fork" in get_all_start_methods() else "spawn"
@@ -198,7 +205,7 @@ def standardize_many(
     cache = _load_cache(path)
     todo = sorted(s for s in wanted if s not in cache)
     if todo:
-        n = workers if workers is not None else (os.cpu_count() or 1)
+        n = workers if workers is not None else _usable_cpus()
         if len(todo) < PARALLEL_THRESHOLD or n < 2:
             results = _batch(todo)
         else:

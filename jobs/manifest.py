@@ -3,8 +3,9 @@
 The manifest records the engine and its parameters, the seed, each receptor (input hash,
 protocol, PDBQT hash) with its pocket box, the drug list (library membership with SMILES
 hashes), the ligand protocol and the installed software versions.  ``manifest_hash`` is
-the sha256 of its canonical JSON without the ``campaign`` block (name and id), so two
-campaigns with the same science have the same hash.
+the sha256 of its canonical JSON without the ``campaign`` block (name and id) and without the
+selection options that produced the drug list, so two campaigns with the same science have
+the same hash.
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ def version_differences(recorded: dict[str, str], installed: dict[str, str] | No
 
 def manifest_hash(manifest: dict[str, Any]) -> str:
     body = {k: v for k, v in manifest.items() if k != "campaign"}
+    if isinstance(body.get("library"), dict):  # how the drugs were chosen is not part of the science
+        body["library"] = {k: v for k, v in body["library"].items() if k != "selection"}
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
 

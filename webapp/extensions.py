@@ -109,4 +109,16 @@ def cached(key: str, stamp: Any, build: Any) -> Any:
         return value
 
 
+def ttl_cached(key: str, ttl_s: float, build: Any) -> Any:
+    """App-wide cache entry *key* kept for *ttl_s* seconds (for aggregates other processes may change)."""
+    now = time.monotonic()
+    st = state()
+    entry = st.cache.get(key)
+    if entry is not None and entry[0] > now:
+        return entry[1]
+    value = build()
+    st.cache[key] = (now + ttl_s, value)
+    return value
+
+
 portal_db = PortalDatabase()

@@ -89,9 +89,10 @@ def test_mixed_batch_outputs_like_vina(docked, ligands, protease_receptor, box) 
 
 
 def test_deterministic_with_seed(docked, protease_receptor, box, ligands) -> None:
+    # same inputs, same seed, same device -> identical poses (a fresh engine, maps rebuilt)
     _engine, first = docked
-    again = TorchEngine(**FAST).dock(protease_receptor.pdbqt, box, ligands[:2], seed=3)
-    for a, b in zip(first[:2], again, strict=True):
+    again = TorchEngine(**FAST).dock(protease_receptor.pdbqt, box, ligands, seed=3)
+    for a, b in zip(first, again, strict=True):
         assert [p.score for p in a.poses] == [p.score for p in b.poses]
         assert a.poses[0].pdbqt == b.poses[0].pdbqt
 
@@ -108,7 +109,8 @@ def test_out_of_memory_split_and_retry(protease_receptor, box, ligands) -> None:
     engine = TorchEngine(**{**FAST, "max_batch": 8, "memory_limit_mb": one * 1.5 / 2**20})
     results = engine.dock(protease_receptor.pdbqt, box, ligands, seed=3)
     assert all(r.ok for r in results), [r.error for r in results]
-    assert engine.last_docker.batches_run == [1, 1, 1]
+    runs = engine.last_docker.batches_run
+    assert sum(runs) == 3 and len(runs) >= 2 and runs[0] == 1  # split at least once, largest alone
     # a limit below one ligand: that ligand fails with a message, the campaign does not crash
     tiny = TorchEngine(**{**FAST, "memory_limit_mb": 0.01})
     res = tiny.dock(protease_receptor.pdbqt, box, ligands[:1], seed=3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -23,13 +24,15 @@ class Portal:
 
 
 @pytest.fixture
-def portal(db: Database, config: Config) -> Portal:
+def portal(db: Database, config: Config) -> Iterator[Portal]:
     ds = build(db)
     app = create_app(config.with_(env="testing"))
-    return Portal(app=app, client=app.test_client(), ds=ds, db=db)
+    yield Portal(app=app, client=app.test_client(), ds=ds, db=db)
+    app.extensions["dockdb"].database.dispose()
 
 
 @pytest.fixture
-def empty_portal(db: Database, config: Config) -> Portal:
+def empty_portal(db: Database, config: Config) -> Iterator[Portal]:
     app = create_app(config.with_(env="testing"))
-    return Portal(app=app, client=app.test_client(), ds=Dataset(), db=db)
+    yield Portal(app=app, client=app.test_client(), ds=Dataset(), db=db)
+    app.extensions["dockdb"].database.dispose()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request, send_file, stream_with_context, url_for
+from flask import Blueprint, Response, render_template, request, send_file, url_for
 from markupsafe import Markup
 
-from webapp.extensions import get_session, state
+from webapp.extensions import get_session, state, ttl_cached
 from webapp.pages.assets import INSTALL_HINT, viewer_available, viewer_path
 from webapp.params import NotFound, Params
 from webapp.queries import campaigns as qc
@@ -23,6 +23,7 @@ from webapp.responses import db_id
 
 bp = Blueprint("pages", __name__)
 
+AGGREGATE_TTL_S = 30.0  # score histograms and filter choices: recomputed at most every 30 s per process
 SEARCH_MODES = ("name", "similar", "substructure")
 TABLE_COLUMNS = [
     ("name", "Drug"),
@@ -56,7 +57,7 @@ def target(key: str) -> str:
     page, size = p.page(_max_page())
     detail = qt.target_detail(session, key)
     table = qt.target_table(session, key, f, page, size)
-    dist = qt.distribution(session, key)
+    dist = ttl_cached(f"distribution:{detail['key']}", AGGREGATE_TTL_S, lambda: qt.distribution(session, key))
     args = f.as_args()
     if size != min(50, _max_page()):
         args["page_size"] = str(size)
@@ -73,7 +74,7 @@ def target(key: str) -> str:
         f=f,
         args=args,
         page_size=size,
-        facets=qt.facet_values(session, key),
+        facets=ttl_cached(f"facets:{detail['key']}", AGGREGATE_TTL_S, lambda: qt.facet_values(session, key)),
         chart=Markup(histogram_svg(dist)),
         dist=dist,
         descriptors=DESCRIPTORS,
@@ -95,10 +96,8 @@ def target_csv(key: str) -> Response:
     session = get_session()
     f = qt.TableFilter.from_params(_params())
     target = qt.get_target_model(session, key)
-    lines = qdl.csv_lines(qdl.TABLE_COLUMNS, qdl.table_rows(session, target.key, f))
-    resp = Response(stream_with_context(lines), mimetype="text/csv")
-    resp.headers["Content-Disposition"] = f'attachment; filename="dockdb-{target.key}-table.csv"'
-    return resp
+    fh = qdl.table_csv(session, target.key, f)
+    return send_file(fh, mimetype="text/csv", as_attachment=True, download_name=f"dockdb-{target.key}-table.csv")
 
 
 @bp.get("/drugs/<int:drug_id>")

@@ -79,6 +79,15 @@ def csv_lines(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> Iterator[
     yield buf.getvalue()
 
 
+def table_csv(session: Session, key: str, f: TableFilter) -> IO[bytes]:
+    """The whole filtered table as CSV, written while the request's session is open."""
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+    for chunk in csv_lines(TABLE_COLUMNS, table_rows(session, key, f)):
+        spool.write(chunk.encode())
+    spool.seek(0)
+    return spool
+
+
 def _best_poses(session: Session, where: Any) -> Iterator[tuple[Any, ...]]:
     dr = m.DockingResult
     stmt = (

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, or_, select, union
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from dockdb import models as m
 from webapp.params import BadParameter, NotFound, Params
@@ -69,7 +69,7 @@ def list_targets(session: Session) -> list[dict[str, Any]]:
 
 
 def get_target_model(session: Session, key: str) -> m.Target:
-    target = session.scalar(select(m.Target).where(m.Target.key == key[:64]))
+    target = session.scalar(select(m.Target).options(defer(m.Target.source_pdb)).where(m.Target.key == key[:64]))
     if target is None:
         raise NotFound(f"no target with key {key[:64]!r}")
     return target
@@ -83,11 +83,19 @@ def _chain_of(target: m.Target) -> str | None:
 def target_detail(session: Session, key: str) -> dict[str, Any]:
     t = get_target_model(session, key)
     chain = _chain_of(t)
-    receptor = session.scalar(
-        select(m.Receptor)
+    receptor = session.execute(
+        select(
+            m.Receptor.id,
+            m.Receptor.protocol_version,
+            m.Receptor.input_hash,
+            m.Receptor.tool_versions,
+            m.Receptor.removed,
+            m.Receptor.prepared_at,
+        )
         .where(m.Receptor.target_id == t.id)
         .order_by(m.Receptor.prepared_at.desc(), m.Receptor.id.desc())
-    )
+        .limit(1)
+    ).first()
     campaigns = session.execute(
         select(m.Campaign.id, m.Campaign.name, m.Campaign.engine, m.Campaign.status, func.count(m.DockingResult.id))
         .join(m.DockingResult, m.DockingResult.campaign_id == m.Campaign.id)

@@ -73,6 +73,16 @@ class TorchEngine(DockingEngine):
         return f"dockdb-torch-0.1+torch{tv}"
 
     @property
+    def batch_size(self) -> int:
+        """Ligands per campaign task: the engine batches them on the device."""
+        return int(self.params["max_batch"])
+
+    @property
+    def uses_gpu(self) -> bool:
+        """True when this engine will run on CUDA (campaign tasks then request a ``GPU`` worker)."""
+        return self._device().type == "cuda"
+
+    @property
     def resource(self) -> str:
         """Worker resource a campaign task should request: ``GPU`` on CUDA, else ``CPU``."""
         return "GPU" if self._device().type == "cuda" else "CPU"
