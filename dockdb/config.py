@@ -101,7 +101,9 @@ class Config:
         if self.home is None:
             raise ConfigError("DOCKDB_HOME is empty; set it to a writable directory")
         if self.mirror is not None and not self.mirror.is_dir():
-            raise ConfigError(f"DOCKDB_MIRROR={self.mirror} is not a directory; point it at a mirror of the sources or unset it")
+            raise ConfigError(
+                f"DOCKDB_MIRROR={self.mirror} is not a directory; point it at a mirror of the sources or unset it"
+            )
         if self.env == "production" and not self.secret_key:
             raise ConfigError("DOCKDB_ENV=production needs DOCKDB_SECRET_KEY; set it to a long random string")
         for key in ("max_page_size", "max_upload_bytes", "query_timeout_s"):
@@ -113,7 +115,9 @@ class Config:
         """A copy with *changes* applied (same validation)."""
         unknown = set(changes) - set(self.keys())
         if unknown:
-            raise ConfigError(f"unknown configuration key(s) {sorted(unknown)}; valid keys are: {', '.join(self.keys())}")
+            raise ConfigError(
+                f"unknown configuration key(s) {sorted(unknown)}; valid keys are: {', '.join(self.keys())}"
+            )
         return replace(self, **changes)._validated()
 
     # ------------------------------------------------------------------ derived

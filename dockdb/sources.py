@@ -115,7 +115,10 @@ def fetch(key: str, config: Config, *, check: bool = True) -> Path:
     if config.mirror is not None:
         path = config.mirror / source.path
         if not path.is_file():
-            raise SourceError(f"source {key}: {path} is missing from DOCKDB_MIRROR={config.mirror}; add the file or unset DOCKDB_MIRROR")
+            raise SourceError(
+                f"source {key}: {path} is missing from DOCKDB_MIRROR={config.mirror}; "
+                "add the file or unset DOCKDB_MIRROR"
+            )
     else:
         path = config.cache_dir / source.path
         if not path.is_file():

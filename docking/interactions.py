@@ -11,7 +11,7 @@ from typing import Any
 from dockdb.errors import InputError
 from docking.poses import sdf_to_mol
 
-__all__ = ["INTERACTION_TYPES", "interactions"]
+__all__ = ["INTERACTION_TYPES", "interactions", "interactions_many"]
 
 INTERACTION_TYPES: tuple[str, ...] = (
     "HBDonor", "HBAcceptor", "Hydrophobic", "Cationic", "Anionic", "PiStacking", "CationPi",
@@ -33,20 +33,32 @@ def _protein_mol(receptor_pdb: str) -> Any:
 
 def interactions(receptor_pdb: str, pose_sdf: str) -> list[dict[str, Any]]:
     """Residue-level interactions of one pose: ``[{chain, resnum, resname, type}]``, sorted."""
+    return interactions_many(receptor_pdb, [pose_sdf])[0]
+
+
+def interactions_many(receptor_pdb: str, pose_sdfs: list[str]) -> list[list[dict[str, Any]]]:
+    """Interactions of several poses against one receptor (the protein is built once)."""
     import prolif as plf
 
+    if not pose_sdfs:
+        return []
     protein = plf.Molecule.from_rdkit(_protein_mol(receptor_pdb))
-    lig = sdf_to_mol(pose_sdf, remove_hs=False)
-    if not any(a.GetAtomicNum() == 1 for a in lig.GetAtoms()):
-        raise InputError("the pose SDF has no hydrogens; pass a pose SDF written by DockDB")
-    ligand = plf.Molecule.from_rdkit(lig)
+    ligands = []
+    for sdf in pose_sdfs:
+        lig = sdf_to_mol(sdf, remove_hs=False)
+        if not any(a.GetAtomicNum() == 1 for a in lig.GetAtoms()):
+            raise InputError("the pose SDF has no hydrogens; pass a pose SDF written by DockDB")
+        ligands.append(plf.Molecule.from_rdkit(lig))
     fp = plf.Fingerprint(list(INTERACTION_TYPES))
-    fp.run_from_iterable([ligand], protein, progress=False, n_jobs=1)
-    rows = set()
-    for (_lres, pres), found in fp.ifp[0].items():
-        for itype in found:
-            rows.add((pres.chain or "", int(pres.number), pres.name, itype))
-    return [
-        {"chain": c, "resnum": n, "resname": r, "type": t}
-        for c, n, r, t in sorted(rows, key=lambda x: (x[0], x[1], x[3]))
-    ]
+    fp.run_from_iterable(ligands, protein, progress=False, n_jobs=1)
+    out: list[list[dict[str, Any]]] = []
+    for frame in range(len(ligands)):
+        rows = set()
+        for (_lres, pres), found in fp.ifp.get(frame, {}).items():
+            for itype in found:
+                rows.add((pres.chain or "", int(pres.number), pres.name, itype))
+        out.append([
+            {"chain": c, "resnum": n, "resname": r, "type": t}
+            for c, n, r, t in sorted(rows, key=lambda x: (x[0], x[1], x[3]))
+        ])
+    return out

@@ -50,7 +50,7 @@ class RunOptions:
     batch_size: int | None = None
     retry_failed: bool = False
     with_interactions: bool = True
-    interaction_poses: int = 1
+    interaction_poses: int = 20
     db_max_wait_s: float = 600.0
 
 

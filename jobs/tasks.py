@@ -106,25 +106,27 @@ def to_prepared_ligand(prep: LigandPrep) -> Any:
 
 def pose_records(result: Any, receptor_pdb: str | None, interaction_poses: int) -> list[PoseRecord]:
     """PoseRecords of an engine result (poses already merged over variants, best first);
-    interacting residues for the best *interaction_poses* poses."""
+    interacting residues for the best *interaction_poses* poses (the protein is read once)."""
+    ordered = sorted(result.poses, key=lambda q: (q.score, q.rank))
+    chosen = [i for i, p in enumerate(ordered[:interaction_poses]) if p.sdf] if receptor_pdb else []
+    found = _interactions(receptor_pdb or "", [ordered[i].sdf for i in chosen])
+    by_index = dict(zip(chosen, found, strict=False))
     records = []
-    for rank, p in enumerate(sorted(result.poses, key=lambda q: (q.score, q.rank)), 1):
-        wanted = rank <= interaction_poses and receptor_pdb and p.sdf
-        inter = _interactions(receptor_pdb, p.sdf) if wanted else []
-        records.append(PoseRecord(rank=rank, score=float(p.score), pdbqt=p.pdbqt, sdf=p.sdf or None,
+    for i, p in enumerate(ordered):
+        records.append(PoseRecord(rank=i + 1, score=float(p.score), pdbqt=p.pdbqt, sdf=p.sdf or None,
                                   score_terms={k: float(v) for k, v in (p.terms or {}).items()},
-                                  interactions=inter))
+                                  interactions=by_index.get(i, [])))
     return records
 
 
-def _interactions(receptor_pdb: str, sdf: str) -> list[dict[str, Any]]:
-    try:
-        from docking.interactions import interactions
-    except ImportError:
+def _interactions(receptor_pdb: str, sdfs: list[str]) -> list[list[dict[str, Any]]]:
+    if not sdfs:
         return []
+    from docking.interactions import interactions_many
+
     try:
-        return _plain(list(interactions(receptor_pdb, sdf)))
-    except Exception:  # interaction analysis is an annotation; a failure must not lose the pose
+        return [_plain(list(rows)) for rows in interactions_many(receptor_pdb, sdfs)]
+    except Exception:  # interaction analysis is an annotation; a failure must not lose the poses
         return []
 
 
@@ -136,7 +138,7 @@ def dock_batch(
     seed: int,
     max_attempts: int = 3,
     with_interactions: bool = True,
-    interaction_poses: int = 1,
+    interaction_poses: int = 20,
 ) -> list[DockingOutcome]:
     """Dock a batch of ligands into one receptor/box (one engine call, so maps are built once).
 

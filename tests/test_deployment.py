@@ -37,7 +37,7 @@ def test_commands_are_real() -> None:
     assert devices[0]["driver"] == "nvidia" and "gpu" in devices[0]["capabilities"]
     web = services["web"]["command"]
     assert web[0] == "gunicorn"
-    module, attr = web[-1].split(":")
+    module, _attr = web[-1].split(":")
     assert importlib.util.find_spec(module) is not None, f"{module} (gunicorn target) does not exist"
     # the console script the commands call is the one pyproject installs
     assert re.search(r'^dockdb = "dockdb\.cli:main"$', (REPO / "pyproject.toml").read_text(), re.M)
@@ -45,7 +45,11 @@ def test_commands_are_real() -> None:
 
 def test_one_shared_database_url() -> None:
     services = _compose()["services"]
-    urls = {name: s["environment"]["DOCKDB_DATABASE_URL"] for name, s in services.items() if "environment" in s and "DOCKDB_DATABASE_URL" in s["environment"]}
+    urls = {
+        name: s["environment"]["DOCKDB_DATABASE_URL"]
+        for name, s in services.items()
+        if "environment" in s and "DOCKDB_DATABASE_URL" in s["environment"]
+    }
     assert set(urls) == {"migrate", "dask-worker", "web"}
     assert len(set(urls.values())) == 1
     url = next(iter(urls.values()))

@@ -62,7 +62,9 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="dockdb")
 @click.option("--database-url", envvar=None, default=None, help="Database URL (overrides DOCKDB_DATABASE_URL).")
 @click.option("--home", default=None, type=click.Path(file_okay=False), help="Data directory (overrides DOCKDB_HOME).")
-@click.option("--mirror", default=None, type=click.Path(), help="Local mirror of the sources (overrides DOCKDB_MIRROR).")
+@click.option(
+    "--mirror", default=None, type=click.Path(), help="Local mirror of the sources (overrides DOCKDB_MIRROR)."
+)
 @click.pass_context
 def cli(ctx: click.Context, database_url: str | None, home: str | None, mirror: str | None) -> None:
     """DockDB: dock approved drugs into SARS-CoV-2 and host targets, and browse the evidence."""

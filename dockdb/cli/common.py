@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +56,9 @@ def echo_json(data: Any) -> None:
 
 def run_cli(group: click.Group, argv: list[str]) -> None:
     """Run *group*; a :class:`DockDBError` becomes one line on stderr and its exit code."""
+    # Third-party deprecation notices (MDAnalysis via ProLIF, ...) are for developers, not users.
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning)
     try:
         rc = group.main(args=argv, prog_name="dockdb", standalone_mode=False)
     except DockDBError as e:

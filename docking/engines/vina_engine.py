@@ -1,14 +1,19 @@
 """AutoDock Vina 1.2 engine (Python API), scoring functions ``vina`` and ``vinardo``.
 
-Affinity maps are computed once per ``dock`` call (one receptor + box) for all ligand atom
-types, then every ligand/variant of the batch is docked against them.
+Affinity maps are computed once per receptor + box + seed for all ligand atom types and
+kept in a small per-process, per-thread cache, so consecutive batches against the same
+receptor (a campaign worker's usual life) do not recompute them.  Vina re-seeds its random
+generator on every ``dock()``, so reusing the maps does not change any score.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -27,6 +32,11 @@ _SCORE_TERMS = (
     "total", "lig_inter", "flex_inter", "other_inter", "flex_intra", "lig_intra", "torsions",
     "lig_intra_best_pose",
 )
+
+
+_MAP_CACHE_SIZE = 2
+_map_cache: OrderedDict[tuple, Any] = OrderedDict()
+_map_cache_lock = threading.Lock()
 
 
 @contextmanager
@@ -107,6 +117,26 @@ class VinaEngine(DockingEngine):
             raise EngineError(f"Vina could not load the receptor/box ({exc}); check receptor PDBQT and box") from exc
         return v
 
+    def _cached_vina(self, receptor_pdbqt: str, box: Box, seed: int) -> Any:
+        """A Vina object with maps for this receptor/box/seed, from the cache or new."""
+        p = self.params
+        key = (
+            hashlib.sha256(receptor_pdbqt.encode()).hexdigest(), tuple(box.center), tuple(box.size),
+            p["sf_name"], p["spacing"], p["cpu"], seed, threading.get_ident(),
+        )
+        with _map_cache_lock:
+            v = _map_cache.get(key)
+            if v is not None:
+                _map_cache.move_to_end(key)
+                return v
+        with _receptor_file(receptor_pdbqt) as path:
+            v = self._new_vina(path, box, seed)
+        with _map_cache_lock:
+            _map_cache[key] = v
+            while len(_map_cache) > _MAP_CACHE_SIZE:
+                _map_cache.popitem(last=False)
+        return v
+
     def _dock_variant(self, v: Any, pdbqt: str) -> list[tuple[float, dict[str, float], str]]:
         p = self.params
         v.set_ligand_from_string(pdbqt)
@@ -124,32 +154,31 @@ class VinaEngine(DockingEngine):
         self, receptor_pdbqt: str, box: Box, ligands: list[PreparedLigand], *, seed: int = 42
     ) -> list[LigandDockResult]:
         results: list[LigandDockResult] = []
-        with _receptor_file(receptor_pdbqt) as path:
-            v = self._new_vina(path, box, seed)
-            for lig in ligands:
-                t0 = time.perf_counter()
-                try:
-                    raw: list[tuple[float, dict[str, float], str, str]] = []
-                    for variant in lig.variants:
-                        for score, terms, model in self._dock_variant(v, variant.pdbqt):
-                            raw.append((score, terms, model, variant.smiles))
-                    raw.sort(key=lambda r: r[0])
-                    raw = raw[: self.params["n_poses"]]
-                    poses = []
-                    for rank, (score, terms, model, smi) in enumerate(raw, 1):
-                        sdf = pdbqt_to_sdf_blocks(model)[0]
-                        poses.append(Pose(rank=rank, score=score, terms=terms, pdbqt=model, sdf=sdf,
-                                          variant_smiles=smi))
-                    if not poses:
-                        raise EngineError("Vina returned no pose; enlarge the box or check the ligand")
-                    error = None
-                except Exception as exc:
-                    poses, error = [], f"{type(exc).__name__}: {exc}".splitlines()[0]
-                results.append(LigandDockResult(
-                    name=lig.name, input_hash=lig.input_hash, poses=poses, error=error,
-                    runtime_s=round(time.perf_counter() - t0, 3), engine=self.name,
-                    engine_version=self.version, params={**self.params, "seed": seed},
-                ))
+        v = self._cached_vina(receptor_pdbqt, box, seed)
+        for lig in ligands:
+            t0 = time.perf_counter()
+            try:
+                raw: list[tuple[float, dict[str, float], str, str]] = []
+                for variant in lig.variants:
+                    for score, terms, model in self._dock_variant(v, variant.pdbqt):
+                        raw.append((score, terms, model, variant.smiles))
+                raw.sort(key=lambda r: r[0])
+                raw = raw[: self.params["n_poses"]]
+                poses = []
+                for rank, (score, terms, model, smi) in enumerate(raw, 1):
+                    sdf = pdbqt_to_sdf_blocks(model)[0]
+                    poses.append(Pose(rank=rank, score=score, terms=terms, pdbqt=model, sdf=sdf,
+                                      variant_smiles=smi))
+                if not poses:
+                    raise EngineError("Vina returned no pose; enlarge the box or check the ligand")
+                error = None
+            except Exception as exc:
+                poses, error = [], f"{type(exc).__name__}: {exc}".splitlines()[0]
+            results.append(LigandDockResult(
+                name=lig.name, input_hash=lig.input_hash, poses=poses, error=error,
+                runtime_s=round(time.perf_counter() - t0, 3), engine=self.name,
+                engine_version=self.version, params={**self.params, "seed": seed},
+            ))
         return results
 
     def score(self, receptor_pdbqt: str, box: Box, pose_pdbqt: str) -> ScoredPose:

@@ -62,4 +62,6 @@ def test_doctor_reports_config_database_and_versions(cli_env: dict[str, str]) ->
     for tool in ("rdkit", "meeko", "vina", "openmm"):
         assert report["versions"][tool], tool
     assert report["cuda"]
-    assert report["config"]["database_url"] == cli_env["DOCKDB_DATABASE_URL"].replace("postgresql+psycopg2", "postgresql+psycopg2")
+    assert report["config"]["database_url"] == cli_env["DOCKDB_DATABASE_URL"].replace(
+        "postgresql+psycopg2", "postgresql+psycopg2"
+    )

@@ -34,7 +34,9 @@ def test_stats_counts_every_kind_of_row(db: Database) -> None:
     assert set(counts) == set(COUNTED)
     assert all(v == 0 for v in counts.values())
     with db.session() as s:
-        drug = m.Drug(name="Aspirin", name_lower="aspirin", smiles="CC(=O)Oc1ccccc1C(=O)O", inchikey="BSYNRYMUTXBXSQ-UHFFFAOYSA-N")
+        drug = m.Drug(
+            name="Aspirin", name_lower="aspirin", smiles="CC(=O)Oc1ccccc1C(=O)O", inchikey="BSYNRYMUTXBXSQ-UHFFFAOYSA-N"
+        )
         s.add(drug)
         s.flush()
         s.add(m.DrugSynonym(drug_id=drug.id, name="acetylsalicylic acid", name_lower="acetylsalicylic acid"))

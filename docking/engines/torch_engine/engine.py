@@ -39,7 +39,7 @@ class TorchEngine(DockingEngine):
         chains: int = 32,
         steps: int = 150,
         local_steps: int = 0,
-        refine_top: int = 24,
+        refine_top: int = 12,
         n_poses: int = 9,
         energy_range: float = 3.0,
         min_rmsd: float = 1.0,

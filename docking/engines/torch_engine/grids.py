@@ -196,6 +196,45 @@ class ReceptorGrid:
         dist, _ = tree.query(self.rec_coords, k=1, distance_upper_bound=CUTOFF + margin)
         return torch.as_tensor(np.flatnonzero(np.isfinite(dist)), device=self.device)
 
+    def near_atoms_per_pose(self, xyz: torch.Tensor, margin: float = 3.0) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per pose (first axis of ``xyz`` (P, A, 3)), the receptor atoms within the cutoff +
+        ``margin`` of any of its atoms, padded: indices (P, K) and mask (P, K)."""
+        tree = cKDTree(self.rec_coords)
+        lists = []
+        for pose in xyz.detach().cpu().numpy():
+            hits = tree.query_ball_point(pose, r=CUTOFF + margin)
+            lists.append(np.unique(np.concatenate([np.asarray(h, dtype=np.int64) for h in hits] or [np.zeros(0)])))
+        k = max(1, max(len(h) for h in lists))
+        idx = np.zeros((len(lists), k), dtype=np.int64)
+        mask = np.zeros((len(lists), k), dtype=bool)
+        for i, h in enumerate(lists):
+            idx[i, : len(h)] = h
+            mask[i, : len(h)] = True
+        return torch.as_tensor(idx, device=self.device), torch.as_tensor(mask, device=self.device)
+
+    def exact_per_pose(
+        self, xyz: torch.Tensor, xs: torch.Tensor, near: tuple[torch.Tensor, torch.Tensor], *, cap: float, slope: float
+    ) -> torch.Tensor:
+        """As :meth:`exact` with per-pose receptor atom lists from :meth:`near_atoms_per_pose`."""
+        self.exact(xyz[:1, :1], xs[:1, :1], cap=cap, slope=slope)  # builds the receptor tensors
+        rxyz, rrad, rhyd, rdon, racc = self._rec_t
+        idx, mask = near
+        dev = xyz.device
+        lut = torch.as_tensor(np.append(XS_RADII, 0.0), dtype=self.dtype, device=dev)
+        hyd_l = torch.as_tensor(np.append(HYDROPHOBIC, False), device=dev)
+        don_l = torch.as_tensor(np.append(DONOR, False), device=dev)
+        acc_l = torch.as_tensor(np.append(ACCEPTOR, False), device=dev)
+        t = torch.where(xs >= 0, xs, torch.full_like(xs, len(XS_RADII)))
+        r = torch.sqrt(((xyz[:, :, None, :] - rxyz[idx][:, None]) ** 2).sum(-1) + 1e-12)  # (P, A, K)
+        hyd = hyd_l[t][..., None] & rhyd[idx][:, None]
+        hb = (don_l[t][..., None] & racc[idx][:, None]) | (acc_l[t][..., None] & rdon[idx][:, None])
+        e = pair_energy(r, lut[t][..., None] + rrad[idx][:, None], hyd, hb)
+        e = (e * mask[:, None, :]).sum(-1)
+        s_ = (xyz - self.origin) / self.spacing
+        miss = (s_ - torch.minimum(torch.clamp(s_, min=0.0), self._upper)).abs().sum(-1) * self.spacing
+        e = curl(e, cap) + slope * miss
+        return torch.where(xs >= 0, e, torch.zeros_like(e))
+
     def exact(
         self, xyz: torch.Tensor, xs: torch.Tensor, *, cap: float, slope: float, atoms: torch.Tensor | None = None
     ) -> torch.Tensor:

@@ -217,7 +217,8 @@ class TorchDocker:
         with torch.no_grad():
             x = rctx.coords(refined.pos, quat_to_matrix(refined.quat), refined.tors)
             xs = batch.xs[rctx.lig]
-            inter = self.grid.exact(x, xs, cap=1000.0, slope=p.slope).sum(-1)
+            near = self.grid.near_atoms_per_pose(torch.where(rctx.heavy[..., None], x, x[:, :1]), margin=0.5)
+            inter = self.grid.exact_per_pose(x, xs, near, cap=1000.0, slope=p.slope).sum(-1)
             intra = rctx.intra(x, 1000.0)
         return {keys[i]: self._final_poses(i, rctx, x, inter, intra) for i in range(n_lig)}
 

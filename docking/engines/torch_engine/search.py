@@ -51,8 +51,8 @@ class SearchParams:
     chains: int = 32
     steps: int = 200
     local_steps: int = 0
-    refine_top: int = 24
-    refine_steps: int = 60
+    refine_top: int = 12
+    refine_steps: int = 30
     n_poses: int = 9
     min_rmsd: float = 1.0
     energy_range: float = 3.0
@@ -104,7 +104,7 @@ def make_energy(
     near = None
     if exact:
         x0 = ctx.coords(state.pos, rot0, state.tors)
-        near = grid.near_atoms(x0[ctx.heavy])
+        near = grid.near_atoms_per_pose(torch.where(ctx.heavy[..., None], x0, x0[:, :1]))
 
     def f(d: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         with torch.enable_grad():
@@ -112,7 +112,7 @@ def make_energy(
             rot = rotvec_matrix(d[:, 3:6]) @ rot0
             x = ctx.coords(state.pos + d[:, :3], rot, state.tors + d[:, 6 : 6 + n_tors])
             if exact:
-                inter = grid.exact(x, xs, cap=cap_inter, slope=slope, atoms=near).sum(-1)
+                inter = grid.exact_per_pose(x, xs, near, cap=cap_inter, slope=slope).sum(-1)
             else:
                 assert flat is not None
                 inter = grid.interpolate(x, ctx.slot, flat, cap=cap_inter, slope=slope).sum(-1)
@@ -331,11 +331,11 @@ def monte_carlo(
 
 
 def refine_exact(
-    ctx: PoseContext, grid: ReceptorGrid, state: State, steps: int, slope: float
+    ctx: PoseContext, grid: ReceptorGrid, state: State, steps: int, slope: float, max_trials: int = 10
 ) -> tuple[State, torch.Tensor]:
     """Refine poses with exact pair sums and uncapped energies (Vina's final refinement)."""
     f = make_energy(ctx, grid, state, exact=True, cap_inter=AUTHENTIC_CAP, cap_intra=AUTHENTIC_CAP, slope=slope)
-    d, e = bfgs(f, _dim_mask(ctx), steps)
+    d, e = bfgs(f, _dim_mask(ctx), steps, max_trials=max_trials)
     return state.apply(d, state.tors.shape[1]), e
 
 
