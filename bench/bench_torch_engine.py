@@ -200,7 +200,7 @@ def phase_vina(work: Path, quick: bool, cpu: int, parts: list[str]) -> None:
                         v.set_ligand_from_string(start)
                         start_score = float(v.score()[0])
                         opt = [float(x) for x in v.optimize()]
-                    except Exception:  # noqa: BLE001 - the shifted start left the box: skip it
+                    except Exception:  # the shifted start left the box: skip it
                         continue
                     rows.append({"pose": model, "score": sc, "start": start, "start_score": start_score,
                                  "optimized": opt})

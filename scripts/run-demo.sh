@@ -10,14 +10,14 @@ if [ -z "${DOCKDB_MIRROR:-}" ] && [ -d ../shared/data ]; then
 fi
 dockdb=.venv/bin/dockdb
 $dockdb db upgrade
-if $dockdb ingest --help >/dev/null 2>&1; then
-    $dockdb ingest all
-fi
-if $dockdb campaign --help >/dev/null 2>&1; then
-    $dockdb campaign demo
-fi
+# Exit code 4 means "partly done" (a source or a docking failed and was reported): the
+# database still holds everything else, so carry on and serve it.
+partial_ok() { "$@" || { rc=$?; [ "$rc" -eq 4 ] || exit "$rc"; echo "warning: '$*' finished partly (see above)" >&2; }; }
+partial_ok $dockdb ingest all
+partial_ok $dockdb campaign demo
 $dockdb stats
-if $dockdb serve --help >/dev/null 2>&1 && [ -z "${DOCKDB_NO_SERVE:-}" ]; then
-    exec $dockdb serve --host 127.0.0.1 --port "${PORT:-5000}"
+echo "results are in ${DOCKDB_HOME}/dockdb.sqlite"
+if [ -n "${DOCKDB_NO_SERVE:-}" ]; then
+    exit 0
 fi
-echo "results are in ${DOCKDB_HOME}/dockdb.sqlite (inspect with: .venv/bin/dockdb stats)"
+exec $dockdb serve --host 127.0.0.1 --port "${PORT:-5000}"

@@ -54,22 +54,28 @@ def test_unknown_chain_error(protease_pdb: str) -> None:
         prepare_receptor(protease_pdb, keep_chains=["Z"])
 
 
+def _registry_keys() -> list[str]:
+    from tests.docking.test_nafamostat import REGISTRY
+
+    return sorted(REGISTRY) or ["no-mirror"]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("key", "keep", "drop", "het"),
-    [
-        ("spike_rbd", ["E"], [], []),
-        ("protease", ["A"], ["C"], []),
-        ("papainlike", ["D"], ["I"], ["ZN"]),
-        ("polymerase", ["A"], [], []),
-        ("6m3m_N", ["A", "B", "C", "D"], [], []),
-        ("ace2", ["A"], [], []),
-        ("TMPRSS2", ["A"], [], []),
-    ],
-)
-def test_all_seven_targets_prepare(mirror, key, keep, drop, het) -> None:
-    pdb = (mirror / "targets" / "dockcov2" / f"{key}.pdb").read_text()
-    rec = prepare_receptor(pdb, keep_chains=keep, remove_chains=drop, keep_hetero=het)
-    assert _chains(rec.pdbqt) == set(keep)
+@pytest.mark.parametrize("key", _registry_keys())
+def test_all_seven_targets_prepare(mirror, key: str) -> None:
+    """Every registered target prepares, with exactly the chains and hetero groups the registry keeps."""
+    from dockdb.config import Config
+    from dockdb.sources import read_text
+    from tests.docking.test_nafamostat import REGISTRY
+
+    spec = REGISTRY[key]
+    pdb = read_text(spec.structure_source, Config.load(environ={}, mirror=mirror))
+    rec = prepare_receptor(
+        pdb, keep_chains=spec.keep_chains, remove_chains=list(spec.remove_chains), keep_hetero=spec.keep_hetero
+    )
+    assert _chains(rec.pdbqt) == set(spec.keep_chains)
     n_atoms = sum(1 for ln in rec.pdbqt.splitlines() if ln.startswith("ATOM"))
     assert n_atoms > 1000
+    resnames = {ln[17:20].strip() for ln in rec.pdbqt.splitlines() if ln.startswith(("ATOM", "HETATM"))}
+    assert set(spec.keep_hetero) <= resnames  # e.g. PLpro's structural zinc (Meeko writes it as ATOM)
+    assert not resnames & {"HOH", "02J", "PJE", "010", "ACY", "73O", "DPP", "GVE", "NAG"}
