@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The README's main-job command: install, migrate an embedded SQLite database, ingest the
 # public sources, run a small demo campaign on a local Dask cluster, then serve the portal.
+# Usage: scripts/run-demo.sh [--no-serve]
 set -euo pipefail
+serve=1
+[ "${1:-}" = "--no-serve" ] && serve=0
 cd "$(dirname "$0")/.."
 scripts/setup-env.sh
 export DOCKDB_HOME="${DOCKDB_HOME:-$PWD/.dockdb}"
@@ -17,7 +20,5 @@ partial_ok $dockdb ingest all
 partial_ok $dockdb campaign demo
 $dockdb stats
 echo "results are in ${DOCKDB_HOME}/dockdb.sqlite"
-if [ -n "${DOCKDB_NO_SERVE:-}" ]; then
-    exit 0
-fi
+[ "$serve" = 1 ] || exit 0
 exec $dockdb serve --host 127.0.0.1 --port "${PORT:-5000}"
