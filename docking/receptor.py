@@ -16,6 +16,12 @@ Protocol ``receptor-v1``:
    exactly in the carboxylate plane (pdbfixer sometimes puts them 1.8 Å from CA, which
    makes Meeko/RDKit see a five-valent carbon);
 6. add hydrogens at ``ph`` with pdbfixer/OpenMM (``addMissingHydrogens``);
+6b. relax what was added: a short OpenMM energy minimisation (Amber14, vacuum, 1 nm cutoff)
+   in which every heavy atom of the input is held by a stiff harmonic restraint, so only
+   hydrogens and rebuilt atoms move.  pdbfixer's rebuilt side chains sometimes clash with a
+   neighbour closely enough for Meeko to perceive inter-residue bonds and reject both
+   residues; the relaxation removes those clashes.  Skipped (and recorded) if the force
+   field has no template for a residue;
 7. write the receptor PDBQT with Meeko's ``Polymer`` + ``PDBQTWriterLegacy`` using template
    charges (like ``mk_prepare_receptor.py`` defaults). Residues Meeko cannot match are
    deleted and listed in ``removed``; more than 2% of residues unmatched is an error.
@@ -35,7 +41,7 @@ from docking._util import sha256_of, tool_versions
 
 __all__ = ["PROTOCOL_VERSION", "PreparedReceptor", "prepare_receptor"]
 
-PROTOCOL_VERSION = "receptor-v1"
+PROTOCOL_VERSION = "receptor-v2"
 
 _WATERS = frozenset({"HOH", "WAT", "DOD", "H2O", "TIP3", "SOL"})
 _AMINO = frozenset(
@@ -161,10 +167,14 @@ def prepare_receptor(
         fixer.findMissingAtoms()
         n_heavy = sum(len(v) for v in fixer.missingAtoms.values())
         n_heavy += sum(len(v) for v in fixer.missingTerminals.values())
+        original = {(a.residue.chain.id, a.residue.id, a.name) for a in fixer.topology.atoms()}
         _add_missing_atoms(fixer)
         h_before = sum(1 for a in fixer.topology.atoms() if a.element is not None and a.element.symbol == "H")
         fixer.addMissingHydrogens(ph)
         _fix_hydrogen_bond_lengths(fixer)
+        relaxed = _relax_added_atoms(fixer, original)
+        if not relaxed:
+            removed.append("(no relaxation of added atoms: force field lacks a residue template)")
         h_after = sum(1 for a in fixer.topology.atoms() if a.element is not None and a.element.symbol == "H")
         out = io.StringIO()
         PDBFile.writeFile(fixer.topology, fixer.positions, out, keepIds=True)
@@ -191,6 +201,38 @@ def prepare_receptor(
         removed=removed,
         added={"heavy_atoms": n_heavy, "hydrogens": h_after - h_before},
     )
+
+
+def _relax_added_atoms(fixer: object, original: set[tuple[str, str, str]], max_iterations: int = 500) -> bool:
+    """Minimise hydrogens and rebuilt atoms with the input's heavy atoms restrained in place."""
+    import openmm
+    from openmm import app, unit
+
+    topology, positions = fixer.topology, fixer.positions  # type: ignore[attr-defined]
+    try:
+        ff = app.ForceField("amber14-all.xml", "amber14/tip3p.xml")
+        system = ff.createSystem(
+            topology, nonbondedMethod=app.CutoffNonPeriodic, nonbondedCutoff=1.0 * unit.nanometer, constraints=None
+        )
+    except Exception as exc:  # no template (unusual residue, metal site): keep the unrelaxed model
+        log.warning("receptor relaxation skipped: %s", str(exc).splitlines()[0] if str(exc) else exc)
+        return False
+    restraint = openmm.CustomExternalForce("k*((x-x0)^2+(y-y0)^2+(z-z0)^2)")
+    restraint.addGlobalParameter("k", 5.0e4)  # kJ/mol/nm^2: heavy atoms of the input stay within ~0.01 nm
+    for name in ("x0", "y0", "z0"):
+        restraint.addPerParticleParameter(name)
+    for atom, pos in zip(topology.atoms(), positions.value_in_unit(unit.nanometer), strict=True):
+        heavy = atom.element is not None and atom.element.symbol != "H"
+        if heavy and (atom.residue.chain.id, atom.residue.id, atom.name) in original:
+            restraint.addParticle(atom.index, [pos[0], pos[1], pos[2]])
+    system.addForce(restraint)
+    integrator = openmm.VerletIntegrator(0.001)
+    platform = openmm.Platform.getPlatformByName("Reference" if topology.getNumAtoms() < 500 else "CPU")
+    context = openmm.Context(system, integrator, platform)
+    context.setPositions(positions)
+    openmm.LocalEnergyMinimizer.minimize(context, 10.0, max_iterations)
+    fixer.positions = context.getState(getPositions=True).getPositions()  # type: ignore[attr-defined]
+    return True
 
 
 _XH_LENGTH = {"C": 1.09, "N": 1.01, "O": 0.96, "S": 1.34}
