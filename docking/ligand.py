@@ -1,17 +1,22 @@
 """Ligand preparation: SMILES -> standardised, protonated, stereo-expanded 3D PDBQT variants.
 
-Protocol ``ligand-v1``:
+Protocol ``ligand-v2``:
 
 1. parse the SMILES (RDKit); refuse metals and elements Vina cannot type;
 2. standardise with ``rdMolStandardize``: cleanup, keep the largest organic fragment
    (drops counter-ions and salts), neutralise (``Uncharger``);
-3. protonate for ``ph`` with dimorphite-dl at exactly that pH (``ph_min = ph_max = ph``,
-   ``precision = 0``), which normally yields one state.  When it yields several, the state
-   with the smallest absolute formal charge, then the smallest canonical SMILES, is taken:
-   a deterministic choice that does not depend on dimorphite's output order;
-4. enumerate at most ``max_stereoisomers`` assignments of *unassigned* stereocentres and
-   double bonds (RDKit ``EnumerateStereoisomers``, ``onlyUnassigned=True``, seeded);
-   assigned stereo in the input is kept;
+3. enumerate at most ``max_stereoisomers`` assignments of *unassigned* stereocentres and
+   double bonds (RDKit ``EnumerateStereoisomers``, ``onlyUnassigned=True``, seeded) on the
+   neutral parent, before protonation, so a protonated amine nitrogen (which inverts fast)
+   is never counted as a stereocentre; assigned stereo in the input is kept;
+4. protonate each isomer for ``ph`` with dimorphite-dl at exactly that pH (``ph_min =
+   ph_max = ph``, ``precision = 0``: each site takes the state its table pKa gives), which
+   normally yields one state; when it yields several, the state with the fewest charged
+   atoms, then the smallest absolute net charge, then the smallest canonical SMILES is taken.
+   One correction follows: dimorphite's generic ``Phenol`` site has a table pKa of 7.07
+   (± 3.3), below pH 7.4, so it turns phenols into phenolates; drug phenols (paracetamol
+   9.5, morphine 9.9, estradiol 10.7, catecholamines ~9-10) are neutral at pH 7.4, so a
+   phenolate oxygen is re-protonated;
 5. add hydrogens, embed with ETKDGv3 (``randomSeed=seed``; random-coordinate fallback),
    optimise with MMFF94 (UFF if MMFF lacks parameters);
 6. Meeko ``MoleculePreparation`` -> ``PDBQTWriterLegacy`` PDBQT per variant.
@@ -26,7 +31,7 @@ from docking._util import sha256_of, tool_versions
 
 __all__ = ["PROTOCOL_VERSION", "VINA_ELEMENTS", "LigandVariant", "PreparedLigand", "prepare_ligand"]
 
-PROTOCOL_VERSION = "ligand-v1"
+PROTOCOL_VERSION = "ligand-v2"
 VINA_ELEMENTS = frozenset({"H", "C", "N", "O", "S", "P", "F", "Cl", "Br", "I"})
 _METALS = frozenset(
     "Li Be Na Mg Al K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn "
@@ -74,22 +79,46 @@ def _standardise(mol: object) -> object:
     return rdMolStandardize.Uncharger().uncharge(mol)
 
 
+_PKA_PRECISION = 0.0
+
+
 def _protonate(smiles: str, ph: float) -> str:
     from dimorphite_dl import protonate_smiles
     from rdkit import Chem
 
     try:
-        states = protonate_smiles(smiles, ph_min=ph, ph_max=ph, precision=0.0, max_variants=16)
+        states = protonate_smiles(smiles, ph_min=ph, ph_max=ph, precision=_PKA_PRECISION, max_variants=16)
     except Exception:  # dimorphite rejects some valid molecules; keep the neutral form
         states = []
     ranked = []
     for s in states:
         m = Chem.MolFromSmiles(s)
         if m is not None:
-            ranked.append((abs(Chem.GetFormalCharge(m)), Chem.MolToSmiles(m)))
+            n_charged = sum(1 for a in m.GetAtoms() if a.GetFormalCharge() != 0)
+            ranked.append((n_charged, abs(Chem.GetFormalCharge(m)), Chem.MolToSmiles(m)))
     if not ranked:
         return smiles
-    return sorted(ranked)[0][1]
+    return _neutral_phenols(sorted(ranked)[0][2])
+
+
+def _neutral_phenols(smiles: str) -> str:
+    """Re-protonate phenolate oxygens (see step 4 of the protocol)."""
+    from rdkit import Chem
+
+    mol = Chem.MolFromSmiles(smiles)
+    if mol is None:
+        return smiles
+    pattern = Chem.MolFromSmarts("[OX1-]-c")
+    hits = [match[0] for match in mol.GetSubstructMatches(pattern)]
+    if not hits:
+        return smiles
+    rw = Chem.RWMol(mol)
+    for idx in hits:
+        atom = rw.GetAtomWithIdx(idx)
+        atom.SetFormalCharge(0)
+        atom.SetNumExplicitHs(1)
+    Chem.SanitizeMol(rw)
+    return Chem.MolToSmiles(rw)
 
 
 def _embed(mol: object, seed: int) -> object:
@@ -170,11 +199,11 @@ def prepare_ligand(
 
     std_smiles = Chem.MolToSmiles(std)
     prot_smiles = _protonate(std_smiles, ph)
-    prot = Chem.MolFromSmiles(prot_smiles)
     opts = StereoEnumerationOptions(
         onlyUnassigned=True, maxIsomers=max(1, max_stereoisomers), unique=True, rand=seed
     )
-    isomers = sorted({Chem.MolToSmiles(m) for m in EnumerateStereoisomers(prot, options=opts)})
+    neutral_isomers = sorted({Chem.MolToSmiles(m) for m in EnumerateStereoisomers(std, options=opts)})
+    isomers = sorted({_protonate(iso, ph) for iso in neutral_isomers})
     variants = []
     errors = []
     for iso_smiles in isomers[: max(1, max_stereoisomers)]:

@@ -94,9 +94,14 @@ def engine_params(engine: str, params: dict[str, Any]) -> dict[str, Any]:
         from docking.engines import get_engine
     except ImportError as e:  # pragma: no cover - docking package incomplete
         raise CampaignError(f"no docking engines available ({e})") from e
-    # one thread per docking: Dask workers are single-threaded, and results do not depend on it
-    clean = {"cpu": 1, **{k: v for k, v in params.items() if v is not None}}
+    import inspect
+
+    clean = {k: v for k, v in params.items() if v is not None}
     try:
+        accepted = inspect.signature(type(get_engine(engine)).__init__).parameters
+        # one thread per docking for CPU engines: Dask workers are single-threaded, and results do not depend on it
+        if "cpu" in accepted:
+            clean = {"cpu": 1, **clean}
         eng = get_engine(engine, **clean)
     except (TypeError, ValueError, EngineError) as e:
         raise InputError(str(e) if isinstance(e, EngineError) else f"bad parameters for engine {engine!r}: {e}") from e

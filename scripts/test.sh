@@ -3,6 +3,10 @@
 # PostgreSQL and SQLite.  Extra arguments go to pytest (e.g. -m "not slow").
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The torch engine's tests need PyTorch: the CPU build (pip finds it on this workplace's
+# disk), installed before the project so nothing pulls a CUDA build.
+[ -x .venv/bin/python ] || scripts/setup-env.sh
+.venv/bin/python -m pip install --quiet "torch==2.13.0" || echo "warning: torch not installed; torch engine tests will be skipped" >&2
 scripts/setup-env.sh test
 # Data mirror: the shared copy beside the checkout unless DOCKDB_MIRROR says otherwise.
 if [ -z "${DOCKDB_MIRROR:-}" ] && [ -d ../shared/data ]; then

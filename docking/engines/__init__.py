@@ -19,7 +19,11 @@ __all__ = [
 ]
 
 _REGISTRY: dict[str, type[DockingEngine]] = {}
-_BUILTINS = {"vina": "docking.engines.vina_engine", "vinardo": "docking.engines.vina_engine"}
+_BUILTINS = {
+    "vina": "docking.engines.vina_engine",
+    "vinardo": "docking.engines.vina_engine",
+    "torch": "docking.engines.torch_engine.engine",
+}
 
 E = TypeVar("E", bound=type[DockingEngine])
 

@@ -64,3 +64,24 @@ def test_ligand_errors(smiles: str, match: str) -> None:
 def test_too_many_rotatable_bonds() -> None:
     with pytest.raises(LigandError, match="rotatable"):
         prepare_ligand("CCCCCCCCCCCCCCCCCCCC", max_rotatable=5)
+
+
+@pytest.mark.parametrize(
+    ("smiles", "expected"),
+    [
+        ("CC(=O)Nc1ccc(O)cc1", "CC(=O)Nc1ccc(O)cc1"),  # paracetamol: phenol pKa 9.5 stays neutral
+        ("NCCc1c[nH]cn1", "[NH3+]CCc1c[nH]cn1"),  # histamine: primary amine protonated, imidazole neutral
+        ("CC(C)NCC(O)c1ccc(O)c(O)c1", "CC(C)[NH2+]CC(O)c1ccc(O)c(O)c1"),  # no catecholate zwitterion
+    ],
+)
+def test_dominant_state_at_physiological_ph(smiles: str, expected: str) -> None:
+    from rdkit import Chem
+
+    lig = prepare_ligand(smiles, seed=1)
+    assert Chem.CanonSmiles(lig.smiles) == Chem.CanonSmiles(expected)
+
+
+def test_protonated_amine_nitrogen_is_not_a_stereocentre() -> None:
+    lig = prepare_ligand("CN1CCCC1c1cccnc1", seed=1)  # nicotine without its stereo tag
+    assert len(lig.variants) == 2  # the C2 centre only; [NH+] inverts fast and is never enumerated
+    assert all("[NH+]" in v.smiles for v in lig.variants)
