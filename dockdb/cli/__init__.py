@@ -22,35 +22,19 @@ _LAZY_COMMANDS: dict[str, str] = {
     "db": "dockdb.cli.db:db",
     "stats": "dockdb.cli.db:stats",
     "doctor": "dockdb.cli.doctor:doctor",
+    "ingest": "dockdb.cli.ingest:ingest",
+    "target": "dockdb.cli.target:target",
+    "dock": "dockdb.cli.dock:dock",
+    "campaign": "dockdb.cli.campaign:campaign",
+    "serve": "dockdb.cli.serve:serve",
 }
-
-
-def register_lazy(name: str, target: str) -> None:
-    _LAZY_COMMANDS[name] = target
-
-
-def _optional_groups() -> None:
-    """Groups added by later packages; registered only when their module exists."""
-    for name, target in {
-        "ingest": "dockdb.cli.ingest:ingest",
-        "target": "dockdb.cli.target:target",
-        "dock": "dockdb.cli.dock:dock",
-        "campaign": "dockdb.cli.campaign:campaign",
-        "serve": "dockdb.cli.serve:serve",
-        "validate": "dockdb.cli.validate:validate",
-    }.items():
-        module = target.split(":")[0]
-        if importlib.util.find_spec(module) is not None:
-            _LAZY_COMMANDS.setdefault(name, target)
 
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        _optional_groups()
         return sorted(set(super().list_commands(ctx)) | set(_LAZY_COMMANDS))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        _optional_groups()
         target = _LAZY_COMMANDS.get(cmd_name)
         if target is None:
             return super().get_command(ctx, cmd_name)

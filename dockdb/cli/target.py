@@ -36,7 +36,7 @@ class _TargetGroup(click.Group):
 
 @click.group(cls=_TargetGroup)
 def target() -> None:
-    """Docking targets: list them, register another structure."""
+    """Docking targets: list them, register another structure, prepare receptors."""
 
 
 def _split(text: str | None) -> list[str]:
