@@ -27,6 +27,7 @@ _LAZY_COMMANDS: dict[str, str] = {
     "dock": "dockdb.cli.dock:dock",
     "campaign": "dockdb.cli.campaign:campaign",
     "serve": "dockdb.cli.serve:serve",
+    "validate": "dockdb.cli.validate:validate",
 }
 
 

@@ -17,6 +17,7 @@ from dockdb.models.base import Base
 from dockdb.models.campaigns import Campaign, CampaignDrug, CampaignReceptor, DockingResult, Pose
 from dockdb.models.drugs import Drug, DrugIdentifier, DrugSynonym, Library, LibraryMember
 from dockdb.models.targets import Pocket, PreparedLigand, Receptor, Target
+from dockdb.models.validation import ValidationRun
 
 __all__ = [
     "Assay",
@@ -43,4 +44,5 @@ __all__ = [
     "Receptor",
     "ReferenceScore",
     "Target",
+    "ValidationRun",
 ]

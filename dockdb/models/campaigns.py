@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dockdb.models.base import Base, TimestampMixin, utcnow
@@ -95,5 +95,9 @@ class Pose(Base):
     sdf: Mapped[str | None] = mapped_column(Text)
     pdbqt: Mapped[str] = mapped_column(Text)
     interactions: Mapped[list] = mapped_column(JSON, default=list)
+    # PoseBusters plausibility (``dockdb validate plausibility``): None until checked,
+    # then whether every check passed and the names of the checks that failed.
+    posebusters_pass: Mapped[bool | None] = mapped_column(Boolean, index=True)
+    posebusters_failed: Mapped[list | None] = mapped_column(JSON)
 
     result: Mapped[DockingResult] = relationship(back_populates="poses")
