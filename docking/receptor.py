@@ -29,6 +29,7 @@ Protocol ``receptor-v1``:
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import re
@@ -340,15 +341,17 @@ def _meeko_pdbqt(prepared_pdb: str) -> tuple[str, str, list[str]]:
     are deleted one at a time and the build retried, at most ``_MAX_MEEKO_RETRIES`` times.
     """
     from meeko import MoleculePreparation, PDBQTWriterLegacy, Polymer, ResidueChemTemplates
+    from rdkit.rdBase import BlockLogs
 
     mk_prep = MoleculePreparation.from_config({"compute_charges": False})
     templates = ResidueChemTemplates.create_from_defaults()
     deleted: list[str] = []
     for _ in range(_MAX_MEEKO_RETRIES + 1):
         try:
-            polymer = Polymer.from_pdb_string(
-                prepared_pdb, templates, mk_prep, allow_bad_res=True
-            )
+            # Meeko prints a template-matching report per unmatched residue and RDKit logs
+            # valence errors; both are summarised by the returned ``unmatched`` list instead.
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), BlockLogs():
+                polymer = Polymer.from_pdb_string(prepared_pdb, templates, mk_prep, allow_bad_res=True)
             rigid, _flex = PDBQTWriterLegacy.write_string_from_polymer(polymer)
             break
         except Exception as exc:

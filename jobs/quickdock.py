@@ -71,6 +71,7 @@ def quick_dock(
     seed: int | None = None,
     n_poses: int | None = None,
     out_dir: str | Path | None = None,
+    extra_params: dict[str, Any] | None = None,
 ) -> QuickDockResult:
     """Dock *smiles* into the target's pocket; write SDF/PDBQT/complex files into *out_dir*."""
     from docking.engines import get_engine
@@ -85,7 +86,7 @@ def quick_dock(
     if n_poses is not None and n_poses < 1:
         raise InputError(f"--poses must be at least 1 (got {n_poses})")
     seed = DEFAULT_SEED if seed is None else seed
-    params = engine_params(engine, {"exhaustiveness": exhaustiveness, "n_poses": n_poses})
+    params = engine_params(engine, {"exhaustiveness": exhaustiveness, "n_poses": n_poses, **(extra_params or {})})
     with db.session() as s:
         target = get_target(s, target_key)
         p = get_pocket(s, target, pocket)

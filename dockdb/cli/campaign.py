@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from dockdb.cli.common import AppContext, echo_json, pass_app
+from dockdb.cli.engine_opts import engine_options, extra_engine_params
 
 DEMO_NAME = "demo"
 
@@ -37,16 +38,18 @@ def campaign() -> None:
 @click.option("--exhaustiveness", type=click.IntRange(1, 512), default=None, help="Search effort (engine default).")
 @click.option("--poses", type=click.IntRange(1, 50), default=None, help="Poses kept per docking (engine default).")
 @click.option("--seed", type=int, default=None, help="Random seed (default 42).")
+@engine_options
 @pass_app
 def create_cmd(app: AppContext, name: str, targets: str, library: str, drugs: str | None, limit: int | None,
-               engine: str, pocket: str, exhaustiveness: int | None, poses: int | None, seed: int | None) -> None:
+               engine: str, pocket: str, exhaustiveness: int | None, poses: int | None, seed: int | None,
+               device: str | None, engine_param: tuple[str, ...]) -> None:
     """Create a campaign (prepares or reuses receptors); prints its id."""
     from jobs.campaign import DEFAULT_SEED, CampaignSpec, create_campaign
 
     spec = CampaignSpec(
         name=name, targets=targets, library=library, drugs=_split(drugs), limit=limit, engine=engine,
         pocket=pocket, seed=DEFAULT_SEED if seed is None else seed,
-        params={"exhaustiveness": exhaustiveness, "n_poses": poses},
+        params={"exhaustiveness": exhaustiveness, "n_poses": poses, **extra_engine_params(device, engine_param)},
     )
     click.echo(create_campaign(app.db, spec, echo=_err))
 

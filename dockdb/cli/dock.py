@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from dockdb.cli.common import AppContext, echo_json, pass_app
+from dockdb.cli.engine_opts import engine_options, extra_engine_params
 
 
 @click.command()
@@ -18,14 +19,17 @@ from dockdb.cli.common import AppContext, echo_json, pass_app
 @click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False),
               help="Write each pose's SDF, PDBQT and receptor complex PDB here.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@engine_options
 @pass_app
 def dock(app: AppContext, target_key: str, smiles: str, engine: str, pocket: str, exhaustiveness: int | None,
-         seed: int | None, poses: int | None, out_dir: str | None, as_json: bool) -> None:
+         seed: int | None, poses: int | None, out_dir: str | None, as_json: bool, device: str | None,
+         engine_param: tuple[str, ...]) -> None:
     """Dock a SMILES into a target's pocket (the receptor is prepared once and reused)."""
     from jobs.quickdock import quick_dock
 
     result = quick_dock(app.db, target_key, smiles, engine=engine, pocket=pocket, exhaustiveness=exhaustiveness,
-                        seed=seed, n_poses=poses, out_dir=out_dir)
+                        seed=seed, n_poses=poses, out_dir=out_dir,
+                        extra_params=extra_engine_params(device, engine_param))
     if as_json:
         echo_json(result.as_dict())
         return

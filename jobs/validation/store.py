@@ -94,11 +94,12 @@ def latest_runs(session: Session, kind: str | None = None) -> list[ValidationRun
 
 
 def write_plots(run: ValidationRun, directory: Path) -> list[Path]:
-    """Write a run's figures as ``<kind>-<label>-<name>.png`` files (for docs/)."""
+    """Write a run's figures as ``<kind>-<label>[-<engine>]-<name>.png`` files (for docs/)."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, b64 in sorted(run.plots.items()):
-        safe = "-".join(part for part in (run.kind, run.label, name) if part).replace("/", "_").replace(" ", "_")
+        parts = (run.kind, run.label, run.engine, name)
+        safe = "-".join(p for p in parts if p).replace("/", "_").replace(" ", "_")
         path = directory / f"{safe}.png"
         path.write_bytes(base64.b64decode(b64))
         written.append(path)
