@@ -15,15 +15,11 @@ from __future__ import annotations
 
 import argparse
 import csv
-import http.client
 import io
 import os
 import random
-import socket
-import statistics
 import subprocess
 import sys
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +28,11 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 REPO = Path(__file__).resolve().parents[1]
+if __package__ in (None, ""):  # run as a script: make `bench` importable
+    sys.path.insert(0, str(REPO))
+
+from bench.loadgen import free_port, hammer, wait_ready  # noqa: E402  (the shared load generator)
+
 MIRROR = Path(os.environ.get("DOCKDB_MIRROR", REPO.parent / "shared" / "data"))
 SCHEMA = "bench_portal"
 POSES_PER_RESULT = 18
@@ -240,74 +241,6 @@ def load(url: str) -> dict[str, int]:
     return counts
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_ready(port: int, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/api/v1/stats")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError("the portal did not start")
-
-
-def hammer(port: int, paths: list[str], concurrency: int, seconds: float) -> dict[str, Any]:
-    """*concurrency* keep-alive clients request random *paths* for *seconds*; latencies in ms."""
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    stop = time.monotonic() + seconds
-
-    def client(seed: int) -> None:
-        rng = random.Random(seed)
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        mine: list[float] = []
-        while time.monotonic() < stop:
-            path = rng.choice(paths)
-            t0 = time.perf_counter()
-            try:
-                conn.request("GET", path)
-                resp = conn.getresponse()
-                resp.read()
-                ok = resp.status == 200
-            except (OSError, http.client.HTTPException) as e:
-                ok = False
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                path = f"{path} ({type(e).__name__})"
-            mine.append((time.perf_counter() - t0) * 1000)
-            if not ok:
-                with lock:
-                    errors.append(path)
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(concurrency)]
-    t0 = time.monotonic()
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    elapsed = time.monotonic() - t0
-    q = statistics.quantiles(latencies, n=100) if len(latencies) >= 2 else [float("nan")] * 99
-    return {
-        "requests": len(latencies),
-        "rps": len(latencies) / elapsed,
-        "p50": q[49],
-        "p95": q[94],
-        "p99": q[98],
-        "errors": len(errors),
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
@@ -353,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         cwd=REPO,
     )
     try:
-        wait_ready(port)
+        wait_ready(f"http://127.0.0.1:{port}")
         rng = random.Random(1)
         keys = [k for k, _, _ in TARGETS.values()]
         table = [f"/targets/{rng.choice(keys)}?page={rng.randint(1, 30)}" for _ in range(200)]

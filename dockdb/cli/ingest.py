@@ -89,3 +89,28 @@ def library_cmd(app: AppContext, file: Path, name: str, description: str | None,
     if report.loaded == 0:
         click.echo(f"error: nothing loaded from {file}; fix the rows above", err=True)
     return report.exit_code
+
+
+@ingest.command("moonshot")
+@click.option("--n", "n", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Actives and inactives each: the library holds 2N compounds.")
+@click.option("--seed", type=int, default=42, show_default=True, help="Seed of the stratified sample.")
+@_json
+@pass_app
+def moonshot_cmd(app: AppContext, n: int, seed: int, as_json: bool) -> int:
+    """COVID Moonshot Mpro compounds: library moonshot-mpro-N (N actives with IC50 ≤ 1 µM, N inactives
+    > 99.5 µM) and their results in assay moonshot-mpro, for `dockdb validate enrichment` on 3clpro.
+
+    Deterministic for a seed; running it again changes nothing.
+    """
+    from ingest.moonshot import load_moonshot
+
+    report = load_moonshot(app.db, app.config, n=n, seed=seed)
+    if as_json:
+        echo_json(report.as_dict())
+    else:
+        d = report.details
+        click.echo(f"library {d['library']}: {d['actives']} actives + {d['inactives']} inactives sampled from "
+                   f"{d['actives_available']} + {d['inactives_available']} ({d['new_drugs']} new drugs, "
+                   f"{report.inserted} rows inserted, {report.updated} updated; {report.rejected} rows rejected)")
+    return EXIT_OK

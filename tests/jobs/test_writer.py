@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from urllib.parse import urlsplit, urlunsplit
@@ -10,6 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from sqlalchemy import func, select
 
+from bench.drills._common import TcpProxy as _Proxy
 from dockdb.db import Database
 from dockdb.errors import DatabaseError
 from dockdb.models import Campaign, DockingResult, Pose
@@ -77,67 +77,6 @@ def test_pose_set_is_all_or_nothing(db: Database, config) -> None:
     with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
         w.write(bad)
     assert _counts(db) == (0, 0)
-
-
-class _Proxy:
-    """A TCP forwarder to PostgreSQL that can be cut and restored (a real network outage)."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.target = (host, port)
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.sock.listen(16)
-        self.up = threading.Event()
-        self.up.set()
-        self.conns: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.sock.accept()
-            except OSError:
-                return
-            if not self.up.is_set():
-                client.close()
-                continue
-            upstream = socket.create_connection(self.target)
-            self.conns += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(a: socket.socket, b: socket.socket) -> None:
-        try:
-            while data := a.recv(65536):
-                b.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (a, b):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def cut(self) -> None:
-        self.up.clear()
-        for c in self.conns:
-            try:
-                c.shutdown(socket.SHUT_RDWR)
-                c.close()
-            except OSError:
-                pass
-        self.conns.clear()
-
-    def restore(self) -> None:
-        self.up.set()
-
-    def close(self) -> None:
-        self.cut()
-        self.sock.close()
 
 
 @pytest.mark.postgres

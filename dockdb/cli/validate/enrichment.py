@@ -1,0 +1,88 @@
+"""`dockdb validate enrichment`: ROC AUC and enrichment factors of the docking score for known actives."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+import click
+
+from dockdb.cli.common import EXIT_NOTHING, EXIT_OK, EXIT_PARTIAL, AppContext, echo_json, pass_app
+
+
+def _num(v: Any, spec: str = ".2f") -> str:
+    return "–" if v is None else format(v, spec)
+
+
+def _ci(v: list[float] | None) -> str:
+    return "" if not v else f"[{v[0]:.2f}, {v[1]:.2f}]"
+
+
+def print_table(targets: list[dict[str, Any]]) -> None:
+    click.echo(f"{'target':<12} {'n':>6} {'actives':>7} {'AUC':>5} {'95% CI':<14} {'EF1%':>6} {'EF5%':>6} "
+               f"{'EF5% CI':<14} {'size AUC':>8}  note")
+    for t in targets:
+        click.echo(f"{t['target']:<12} {t['n']:>6} {t['n_actives']:>7} {_num(t['auc']):>5} {_ci(t['auc_ci']):<14} "
+                   f"{_num(t['ef1']):>6} {_num(t['ef5']):>6} {_ci(t['ef5_ci']):<14} "
+                   f"{_num(t.get('auc_size_baseline')):>8}  {t.get('note', '')}")
+
+
+def _split(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [v.strip() for v in value.split(",")]
+
+
+def canonical_command(campaigns: tuple[str, ...], reference: str | None, assays: str | None, n_boot: int,
+                      seed: int) -> str:
+    """The command that reproduces the run (every option spelled out, no database URL)."""
+    args = ["dockdb", "validate", "enrichment"]
+    for c in campaigns:
+        args += ["--campaign", c]
+    if reference:
+        args += ["--reference", reference]
+    if assays is not None:
+        args += ["--assay", assays]
+    return shlex.join([*args, "--bootstrap", str(n_boot), "--seed", str(seed)])
+
+
+@click.command()
+@click.option("--campaign", "campaigns", multiple=True, help="Campaign id or name; repeat for several.")
+@click.option("--reference", type=click.Choice(["dockcov2"]), default=None,
+              help="Also measure DockCoV2's published blind-box scores of every matched drug.")
+@click.option("--assay", "assays", default=None, metavar="KEY,...",
+              help="Assay keys whose active results define the actives (default: the SARS-CoV-2 cell screens, "
+                   "and moonshot-mpro on 3clpro).")
+@click.option("--bootstrap", "n_boot", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="Stratified bootstrap resamples for the intervals (0: none).")
+@click.option("--seed", type=int, default=42, show_default=True, help="Seed of the bootstrap.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@pass_app
+def enrichment(app: AppContext, campaigns: tuple[str, ...], reference: str | None, assays: str | None, n_boot: int,
+               seed: int, quiet: bool, as_json: bool) -> int:
+    """Per target: ROC AUC and EF at 1 % and 5 % of the docking score (lower = active), with CIs.
+
+    Actives are scored drugs active in the assays; inactives are scored drugs tested there
+    without an active result. Stores one run per campaign (and per reference) with ROC plots.
+    Exit 0 all stored, 2 bad option or unknown assay, 3 nothing tested, 4 some sources had nothing.
+    """
+    from jobs.validation.enrichment import run_enrichment
+
+    results = run_enrichment(app.db, list(campaigns), reference=reference is not None, assays=_split(assays),
+                             n_boot=n_boot, seed=seed, progress_bar=not quiet,
+                             command=canonical_command(campaigns, reference, assays, n_boot, seed))
+    if as_json:
+        echo_json([r.as_dict() for r in results])
+    for r in results:
+        if r.error is not None:
+            click.echo(f"error: {r.error}", err=True)
+            continue
+        if not as_json:
+            click.echo(f"{r.title}; actives from {', '.join(r.assays)}:")
+            print_table(r.targets)
+        click.echo(r.line(), err=as_json)
+    stored = sum(1 for r in results if r.error is None)
+    if stored == 0:
+        return EXIT_NOTHING
+    return EXIT_OK if stored == len(results) else EXIT_PARTIAL
