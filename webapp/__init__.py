@@ -15,10 +15,12 @@ from dockdb.config import Config
 def create_app(config: Config | None = None) -> Flask:
     """The portal for *config* (default: ``Config.load()`` from the environment)."""
     from webapp.api import bp as api_bp
+    from webapp.api.validation import bp as validation_api_bp
     from webapp.errors import register_error_handlers
     from webapp.extensions import portal_db
     from webapp.pages import bp as pages_bp
     from webapp.pages.assets import VIEWER_JS, viewer_available
+    from webapp.pages.validation import bp as validation_bp
 
     config = config if config is not None else Config.load()
     app = Flask(__name__, static_folder="static", template_folder="templates")
@@ -39,6 +41,8 @@ def create_app(config: Config | None = None) -> Flask:
     portal_db.init_app(app, config)
     app.register_blueprint(api_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(validation_bp)
+    app.register_blueprint(validation_api_bp)
     register_error_handlers(app)
     app.jinja_env.globals["viewer_available"] = viewer_available
     app.after_request(_security_headers)

@@ -11,6 +11,7 @@ from webapp.queries.common import DESCRIPTORS
 from webapp.queries.scores import SCORE_SORTS
 from webapp.queries.selectivity import SOURCES
 from webapp.queries.targets import ROW_SETS, SORTS
+from webapp.queries.validation import KINDS as VALIDATION_KINDS
 
 
 def _q(name: str, schema: dict[str, Any], description: str, required: bool = False) -> dict[str, Any]:
@@ -87,6 +88,7 @@ def openapi_document(max_page: int) -> dict[str, Any]:
         ],
         _q("has_active_assay", BOOL, "only drugs with an active assay result"),
         _q("has_literature", BOOL, "only drugs with literature references"),
+        _q("plausible", BOOL, "only drugs whose top pose passes every PoseBusters check"),
         _q("sort", {"type": "string", "enum": list(SORTS)}, "sort column"),
         _q("order", {"type": "string", "enum": ["asc", "desc"]}, "sort order (nulls always last)"),
         *_paging(max_page),
@@ -154,6 +156,7 @@ def openapi_document(max_page: int) -> dict[str, Any]:
                 _q("status", {"type": "string", "enum": ["done", "failed", "skipped", "any"]}, "result status"),
                 _q("max_score", NUM, "best score at most"),
                 _q("min_score", NUM, "best score at least"),
+                _q("plausible", BOOL, "only results whose rank-1 pose passes every PoseBusters check"),
                 _q("sort", {"type": "string", "enum": list(SCORE_SORTS)}, "sort column"),
                 _q("order", {"type": "string", "enum": ["asc", "desc"]}, "sort order"),
                 *_paging(max_page),
@@ -215,6 +218,18 @@ def openapi_document(max_page: int) -> dict[str, Any]:
                 _q("source", {"type": "string", "enum": list(SOURCES)}, "our scores or DockCoV2's"),
             ],
             tag="selectivity",
+        ),
+        "/api/v1/validation": _op(
+            "newest validation run of each kind, set and engine (summaries, reproducing command, figure URLs)",
+            _json("validation runs"),
+            [_q("kind", {"type": "string", "enum": list(VALIDATION_KINDS)}, "only this kind of validation")],
+            tag="validation",
+        ),
+        "/api/v1/validation/{run_id}": _op(
+            "one validation run with its per-item table",
+            _json("validation run"),
+            [_path("run_id", "integer", "validation run id")],
+            tag="validation",
         ),
     }
     return {

@@ -231,6 +231,8 @@ def drug_poses(session: Session, drug_id: int) -> list[dict[str, Any]]:
             m.Campaign.name,
             m.Target.key,
             dr.receptor_id,
+            m.Pose.posebusters_pass,
+            m.Pose.posebusters_failed,
         )
         .join(dr, dr.id == m.Pose.result_id)
         .join(m.Campaign, m.Campaign.id == dr.campaign_id)
@@ -250,6 +252,8 @@ def drug_poses(session: Session, drug_id: int) -> list[dict[str, Any]]:
             "campaign": r[5],
             "target": r[6],
             "receptor_id": r[7],
+            "posebusters_pass": r[8],
+            "posebusters_failed": r[9],
         }
         for r in rows
     ]

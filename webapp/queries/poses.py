@@ -48,6 +48,9 @@ def pose_detail(session: Session, pose_id: int, include_text: bool = True) -> di
         "score_terms": pose.score_terms or {},
         "interactions": normalise_interactions(pose.interactions),
         "has_sdf": pose.sdf is not None,
+        # PoseBusters (``dockdb validate plausibility``): null until checked
+        "posebusters_pass": pose.posebusters_pass,
+        "posebusters_failed": pose.posebusters_failed,
         "result": {
             "id": result.id,
             "status": result.status,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from dockdb import models as m
@@ -26,6 +26,7 @@ class ScoreFilter:
     status: str = "done"
     max_score: float | None = None
     min_score: float | None = None
+    plausible: bool = False
     sort: str = "score"
     order: str = "asc"
 
@@ -38,6 +39,7 @@ class ScoreFilter:
             status=p.choice("status", (*RESULT_STATUSES, "any"), "done") or "done",
             max_score=p.number("max_score", lo=-1000, hi=1000),
             min_score=p.number("min_score", lo=-1000, hi=1000),
+            plausible=p.flag("plausible"),
             sort=p.choice("sort", SCORE_SORTS, "score") or "score",
             order=p.choice("order", ("asc", "desc"), "asc") or "asc",
         )
@@ -77,6 +79,8 @@ def list_scores(session: Session, f: ScoreFilter, page: int, page_size: int) -> 
         stmt = stmt.where(dr.best_score <= f.max_score)
     if f.min_score is not None:
         stmt = stmt.where(dr.best_score >= f.min_score)
+    if f.plausible:
+        stmt = stmt.where(top_pose_passes(dr.id))
     count_stmt = select(func.count()).select_from(stmt.with_only_columns(dr.id).subquery())
     total = int(session.scalar(count_stmt) or 0)
     col = {
@@ -91,22 +95,26 @@ def list_scores(session: Session, f: ScoreFilter, page: int, page_size: int) -> 
         stmt.order_by(col.is_(None), ordered, dr.id).limit(page_size).offset((page - 1) * page_size)
     ).all()
     refs = _reference_scores(session, {(r.target_id, r.drug_id) for r in rows})
-    poses = _best_pose_ids(session, [r.id for r in rows])
-    items = [
-        {
-            "result_id": r.id,
-            "campaign_id": r.campaign_id,
-            "campaign": r.campaign,
-            "target": r.target,
-            "drug_id": r.drug_id,
-            "name": r.name,
-            "status": r.status,
-            "score": rounded(r.best_score, 3),
-            "dockcov2_score": refs.get((r.target_id, r.drug_id)),
-            "best_pose_id": poses.get(r.id),
-        }
-        for r in rows
-    ]
+    poses = best_pose_flags(session, [r.id for r in rows])
+    items = []
+    for r in rows:
+        pose_id, ok, failed = poses.get(r.id, (None, None, None))
+        items.append(
+            {
+                "result_id": r.id,
+                "campaign_id": r.campaign_id,
+                "campaign": r.campaign,
+                "target": r.target,
+                "drug_id": r.drug_id,
+                "name": r.name,
+                "status": r.status,
+                "score": rounded(r.best_score, 3),
+                "dockcov2_score": refs.get((r.target_id, r.drug_id)),
+                "best_pose_id": pose_id,
+                "posebusters_pass": ok,
+                "posebusters_failed": failed,
+            }
+        )
     return Page(items, total, page, page_size)
 
 
@@ -127,13 +135,21 @@ def _reference_scores(session: Session, pairs: set[tuple[int, int]]) -> dict[tup
     return out
 
 
-def _best_pose_ids(session: Session, result_ids: list[int]) -> dict[int, int]:
+def top_pose_passes(result_id: Any) -> Any:
+    """SQL condition: the rank-1 pose of the docking result *result_id* passed every PoseBusters check."""
+    return exists().where(m.Pose.result_id == result_id, m.Pose.rank == 1, m.Pose.posebusters_pass.is_(True))
+
+
+def best_pose_flags(session: Session, result_ids: list[int]) -> dict[int, tuple[int, bool | None, list | None]]:
+    """result id -> (rank-1 pose id, its PoseBusters pass flag, its failed checks); None flags: not checked."""
     if not result_ids:
         return {}
     rows = session.execute(
-        select(m.Pose.result_id, m.Pose.id).where(m.Pose.result_id.in_(result_ids), m.Pose.rank == 1)
+        select(m.Pose.result_id, m.Pose.id, m.Pose.posebusters_pass, m.Pose.posebusters_failed).where(
+            m.Pose.result_id.in_(result_ids), m.Pose.rank == 1
+        )
     ).all()
-    return {r: p for r, p in rows}
+    return {r: (p, ok, failed) for r, p, ok, failed in rows}
 
 
 def stats(session: Session) -> dict[str, Any]:

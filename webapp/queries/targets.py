@@ -147,6 +147,7 @@ class TableFilter:
     ranges: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
     has_active_assay: bool = False
     has_literature: bool = False
+    plausible: bool = False
     sort: str = "score"
     order: str = "asc"
 
@@ -170,6 +171,7 @@ class TableFilter:
             ranges=ranges,
             has_active_assay=p.flag("has_active_assay"),
             has_literature=p.flag("has_literature"),
+            plausible=p.flag("plausible"),
             sort=p.choice("sort", list(SORTS), "score") or "score",
             order=p.choice("order", ("asc", "desc"), "asc") or "asc",
         )
@@ -196,6 +198,8 @@ class TableFilter:
             args["has_active_assay"] = "1"
         if self.has_literature:
             args["has_literature"] = "1"
+        if self.plausible:
+            args["plausible"] = "1"
         if self.sort != "score":
             args["sort"] = self.sort
         if self.order != "asc":
@@ -264,9 +268,27 @@ def table_statement(target_id: int, f: TableFilter) -> Select[Any]:
         conds.append(exists().where(m.AssayResult.drug_id == m.Drug.id, m.AssayResult.active.is_(True)))
     if f.has_literature:
         conds.append(exists().where(m.LiteratureRef.drug_id == m.Drug.id))
+    if f.plausible:
+        conds.append(_top_pose_passes(target_id, f.campaign_id, ours.c.score))
     if conds:
         stmt = stmt.where(and_(*conds))
     return stmt
+
+
+def _top_pose_passes(target_id: int, campaign_id: int | None, best_score: Any) -> Any:
+    """SQL condition: the drug's top pose on the target (rank 1 of its best-scoring docking, as shown in
+    the table) passed every PoseBusters check."""
+    dr = m.DockingResult
+    cond = exists().where(
+        dr.drug_id == m.Drug.id,
+        dr.status == "done",
+        dr.best_score == best_score,
+        dr.receptor_id.in_(select(m.Receptor.id).where(m.Receptor.target_id == target_id)),
+        m.Pose.result_id == dr.id,
+        m.Pose.rank == 1,
+        m.Pose.posebusters_pass.is_(True),
+    )
+    return cond.where(dr.campaign_id == campaign_id) if campaign_id is not None else cond
 
 
 def _sorted(stmt: Select[Any], f: TableFilter) -> Select[Any]:
@@ -310,8 +332,14 @@ def target_table(session: Session, key: str, f: TableFilter, page: int, page_siz
     rows = session.execute(_sorted(stmt, f).limit(page_size).offset((page - 1) * page_size)).all()
     items = [_row(r) for r in rows]
     poses = best_poses(session, target.id, [i["id"] for i in items], f.campaign_id)
+    flags = dict(
+        session.execute(
+            select(m.Pose.id, m.Pose.posebusters_pass).where(m.Pose.id.in_(list(poses.values())))
+        ).all()
+    ) if poses else {}
     for item in items:
         item["best_pose_id"] = poses.get(item["id"])
+        item["posebusters_pass"] = flags.get(item["best_pose_id"]) if item["best_pose_id"] else None
     return Page(items, total, page, page_size, {"target": target.key})
 
 

@@ -102,12 +102,32 @@
     if (a) { a.href = href; }
   }
 
+  function updatePlausibility(pose) {
+    const p = document.getElementById('pose-plausibility');
+    if (!p) { return; }
+    p.textContent = 'PoseBusters: ';
+    const span = document.createElement('span');
+    if (pose.posebusters_pass === true) {
+      span.className = 'pb-pass'; span.textContent = 'passes every check';
+    } else if (pose.posebusters_pass === false) {
+      span.className = 'pb-fail'; span.textContent = 'fails';
+    } else {
+      span.className = 'muted'; span.textContent = 'not checked';
+    }
+    p.appendChild(span);
+    if (pose.posebusters_pass === false) {
+      const names = (pose.posebusters_failed || []).map(function (n) { return n.replace(/_/g, ' '); });
+      p.appendChild(document.createTextNode(' ' + names.join(', ')));
+    }
+  }
+
   function updatePanel(pose) {
     const summary = document.getElementById('pose-summary');
     if (summary) {
       summary.textContent = 'Pose ' + pose.id + ' on ' + (pose.target ? pose.target.name : '?') + ', rank ' +
         pose.rank + ', score ' + pose.score + ' kcal/mol';
     }
+    updatePlausibility(pose);
     setLink('dl-sdf', pose.urls.sdf);
     setLink('dl-pdbqt', pose.urls.pdbqt);
     setLink('dl-complex', pose.urls.complex);
