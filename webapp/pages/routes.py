@@ -19,11 +19,11 @@ from webapp.queries import selectivity as qsel
 from webapp.queries import targets as qt
 from webapp.queries.common import DESCRIPTOR_LABELS, DESCRIPTORS
 from webapp.queries.plots import histogram_svg, z_colour
-from webapp.responses import db_id
+from webapp.responses import db_id, id_url
 
 bp = Blueprint("pages", __name__)
 
-AGGREGATE_TTL_S = 30.0  # score histograms and filter choices: recomputed at most every 30 s per process
+AGGREGATE_TTL_S = 30.0  # target header, score histograms, filter choices: rebuilt at most every 30 s per process
 SEARCH_MODES = ("name", "similar", "substructure")
 TABLE_COLUMNS = [
     ("name", "Drug"),
@@ -55,7 +55,8 @@ def target(key: str) -> str:
     p = _params()
     f = qt.TableFilter.from_params(p)
     page, size = p.page(_max_page())
-    detail = qt.target_detail(session, key)
+    # only existing target keys are cached (target_detail raises NotFound otherwise)
+    detail = ttl_cached(f"detail:{key}", AGGREGATE_TTL_S, lambda: qt.target_detail(session, key))
     table = qt.target_table(session, key, f, page, size)
     dist = ttl_cached(f"distribution:{detail['key']}", AGGREGATE_TTL_S, lambda: qt.distribution(session, key))
     args = f.as_args()
@@ -81,6 +82,8 @@ def target(key: str) -> str:
         labels=DESCRIPTOR_LABELS,
         columns=TABLE_COLUMNS,
         csv_url=url_for("pages.target_csv", key=detail["key"], **f.as_args()),
+        drug_url=id_url("pages.drug", "drug_id"),
+        sdf_url=id_url("api.pose_sdf", "pose_id"),
         viewer_config={
             "mode": "target",
             "receptor_url": url_for("api.receptor_pdb", receptor_id=detail["receptor"]["id"])

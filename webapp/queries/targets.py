@@ -305,13 +305,15 @@ def _row(r: Any) -> dict[str, Any]:
     return out
 
 
-def best_poses(session: Session, target_id: int, drug_ids: list[int], campaign_id: int | None) -> dict[int, int]:
-    """The id of each drug's best rank-1 pose on the target (optionally in one campaign)."""
+def best_poses(
+    session: Session, target_id: int, drug_ids: list[int], campaign_id: int | None
+) -> dict[int, tuple[int, bool | None]]:
+    """Each drug's best rank-1 pose on the target (optionally in one campaign): (pose id, PoseBusters flag)."""
     if not drug_ids:
         return {}
     dr = m.DockingResult
     stmt = (
-        select(dr.drug_id, m.Pose.id, m.Pose.score)
+        select(dr.drug_id, m.Pose.id, m.Pose.posebusters_pass)
         .join(m.Pose, m.Pose.result_id == dr.id)
         .join(m.Receptor, m.Receptor.id == dr.receptor_id)
         .where(m.Receptor.target_id == target_id, dr.drug_id.in_(drug_ids), m.Pose.rank == 1, dr.status == "done")
@@ -319,27 +321,28 @@ def best_poses(session: Session, target_id: int, drug_ids: list[int], campaign_i
     )
     if campaign_id is not None:
         stmt = stmt.where(dr.campaign_id == campaign_id)
-    out: dict[int, int] = {}
-    for drug_id, pose_id, _score in session.execute(stmt):
-        out.setdefault(drug_id, pose_id)
+    out: dict[int, tuple[int, bool | None]] = {}
+    for drug_id, pose_id, flag in session.execute(stmt):
+        out.setdefault(drug_id, (pose_id, flag))
     return out
 
 
 def target_table(session: Session, key: str, f: TableFilter, page: int, page_size: int) -> Page:
     target = get_target_model(session, key)
     stmt = table_statement(target.id, f)
-    total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-    rows = session.execute(_sorted(stmt, f).limit(page_size).offset((page - 1) * page_size)).all()
+    # one pass: the page's rows carry the filtered total as a window count
+    paged = _sorted(stmt.add_columns(func.count().over().label("_total")), f)
+    rows = session.execute(paged.limit(page_size).offset((page - 1) * page_size)).all()
+    if rows:
+        total = int(rows[0]._total)
+    else:  # past the last page (or nothing matches): count separately
+        total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
     items = [_row(r) for r in rows]
     poses = best_poses(session, target.id, [i["id"] for i in items], f.campaign_id)
-    flags = dict(
-        session.execute(
-            select(m.Pose.id, m.Pose.posebusters_pass).where(m.Pose.id.in_(list(poses.values())))
-        ).all()
-    ) if poses else {}
     for item in items:
-        item["best_pose_id"] = poses.get(item["id"])
-        item["posebusters_pass"] = flags.get(item["best_pose_id"]) if item["best_pose_id"] else None
+        pose_id, flag = poses.get(item["id"], (None, None))
+        item["best_pose_id"] = pose_id
+        item["posebusters_pass"] = flag
     return Page(items, total, page, page_size, {"target": target.key})
 
 
