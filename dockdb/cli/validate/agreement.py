@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from dockdb.cli.common import EXIT_NOTHING, EXIT_OK, EXIT_PARTIAL, AppContext, echo_json, pass_app
+from dockdb.cli.common import AppContext, pass_app
+from dockdb.cli.validate._report import report_runs
 
 
 def _fmt(v: Any, spec: str = ".2f") -> str:
@@ -53,17 +54,4 @@ def agreement(app: AppContext, campaigns: tuple[str, ...], n_boot: int, seed: in
 
     results = run_agreement(app.db, list(campaigns), n_boot=n_boot, seed=seed, progress_bar=not quiet,
                             command=canonical_command(campaigns, n_boot, seed))
-    if as_json:
-        echo_json([r.as_dict() for r in results])
-    for r in results:
-        if r.error is not None:
-            click.echo(f"error: {r.error}", err=True)
-            continue
-        if not as_json:
-            click.echo(f"campaign {r.campaign} ({r.pocket} pocket):")
-            print_table(r.targets)
-        click.echo(r.line(), err=as_json)
-    stored = sum(1 for r in results if r.error is None)
-    if stored == 0:
-        return EXIT_NOTHING
-    return EXIT_OK if stored == len(results) else EXIT_PARTIAL
+    return report_runs(results, as_json, lambda r: f"campaign {r.campaign} ({r.pocket} pocket):", print_table)
