@@ -195,6 +195,8 @@ def open_cluster(
             processes=True,
             dashboard_address=None,
             silence_logs=logging.ERROR,
+            # third-party deprecation notices (MDAnalysis via ProLIF) are for developers, not campaign logs
+            env={"PYTHONWARNINGS": "ignore::DeprecationWarning,ignore::FutureWarning"},
         )
     except Exception as e:
         raise SchedulerError(f"cannot start a local Dask cluster: {e}") from e
