@@ -1,6 +1,6 @@
 """Ligand preparation: SMILES -> standardised, protonated, stereo-expanded 3D PDBQT variants.
 
-Protocol ``ligand-v2``:
+Protocol ``ligand-v3``:
 
 1. parse the SMILES (RDKit); refuse metals and elements Vina cannot type;
 2. standardise with ``rdMolStandardize``: cleanup, keep the largest organic fragment
@@ -17,8 +17,10 @@ Protocol ``ligand-v2``:
    (± 3.3), below pH 7.4, so it turns phenols into phenolates; drug phenols (paracetamol
    9.5, morphine 9.9, estradiol 10.7, catecholamines ~9-10) are neutral at pH 7.4, so a
    phenolate oxygen is re-protonated;
-5. add hydrogens, embed with ETKDGv3 (``randomSeed=seed``; random-coordinate fallback),
-   optimise with MMFF94 (UFF if MMFF lacks parameters);
+5. add hydrogens, embed with ETKDGv3 (``randomSeed=seed``; random-coordinate fallback; if
+   both fail, once more without nitrogen configurations — v3: protonating a bridgehead amine
+   written with its configuration, as DrugCentral writes quinidine, can leave an impossible
+   ``[N@H+]`` tag), optimise with MMFF94 (UFF if MMFF lacks parameters);
 6. Meeko ``MoleculePreparation`` -> ``PDBQTWriterLegacy`` PDBQT per variant.
 """
 
@@ -31,7 +33,7 @@ from docking._util import sha256_of, tool_versions
 
 __all__ = ["PROTOCOL_VERSION", "VINA_ELEMENTS", "LigandVariant", "PreparedLigand", "prepare_ligand"]
 
-PROTOCOL_VERSION = "ligand-v2"
+PROTOCOL_VERSION = "ligand-v3"
 VINA_ELEMENTS = frozenset({"H", "C", "N", "O", "S", "P", "F", "Cl", "Br", "I"})
 _METALS = frozenset(
     "Li Be Na Mg Al K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn "
@@ -121,6 +123,24 @@ def _neutral_phenols(smiles: str) -> str:
     return Chem.MolToSmiles(rw)
 
 
+def _drop_nitrogen_stereo(mol: object) -> bool:
+    """Clear chiral tags on nitrogens; True if there were any.
+
+    A protonated amine written with a nitrogen configuration (``[N@H+]``) can be impossible in a
+    bridged ring system (quinuclidine in quinine/quinidine), where the rings fix it anyway; the
+    configuration of an invertible amine is not a property of the drug, so the embedding is retried
+    without it.
+    """
+    from rdkit import Chem
+
+    changed = False
+    for atom in mol.GetAtoms():
+        if atom.GetSymbol() == "N" and atom.GetChiralTag() != Chem.ChiralType.CHI_UNSPECIFIED:
+            atom.SetChiralTag(Chem.ChiralType.CHI_UNSPECIFIED)
+            changed = True
+    return changed
+
+
 def _embed(mol: object, seed: int) -> object:
     from rdkit import Chem
     from rdkit.Chem import AllChem
@@ -130,7 +150,11 @@ def _embed(mol: object, seed: int) -> object:
     params.randomSeed = seed
     if AllChem.EmbedMolecule(molh, params) != 0:
         params.useRandomCoords = True
-        if AllChem.EmbedMolecule(molh, params) != 0:
+        if AllChem.EmbedMolecule(molh, params) != 0 and not _drop_nitrogen_stereo(molh):
+            raise LigandError(
+                f"RDKit could not embed {Chem.MolToSmiles(mol)} in 3D; check the stereochemistry/ring strain"
+            )
+        if molh.GetNumConformers() == 0 and AllChem.EmbedMolecule(molh, params) != 0:
             raise LigandError(
                 f"RDKit could not embed {Chem.MolToSmiles(mol)} in 3D; check the stereochemistry/ring strain"
             )

@@ -85,3 +85,13 @@ def test_protonated_amine_nitrogen_is_not_a_stereocentre() -> None:
     lig = prepare_ligand("CN1CCCC1c1cccnc1", seed=1)  # nicotine without its stereo tag
     assert len(lig.variants) == 2  # the C2 centre only; [NH+] inverts fast and is never enumerated
     assert all("[NH+]" in v.smiles for v in lig.variants)
+
+
+def test_bridgehead_amine_with_written_configuration_embeds() -> None:
+    # quinidine as DrugCentral writes it: the quinuclidine nitrogen carries a configuration, which
+    # protonation turns into an impossible [N@H+]; protocol v3 embeds it without the tag
+    quinidine = "C=C[C@H]1C[N@@]2CC[C@H]1C[C@@H]2[C@@H](O)c1ccnc2ccc(OC)cc12"
+    lig = prepare_ligand(quinidine, seed=42)
+    assert lig.protocol_version == "ligand-v3"
+    v = lig.variants[0]
+    assert v.formal_charge == 1 and v.n_heavy == 24 and v.pdbqt.count("ATOM") + v.pdbqt.count("HETATM") >= 24
