@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import shlex
 import sys
 from collections.abc import Callable, Sequence
@@ -99,7 +100,7 @@ def write_plots(run: ValidationRun, directory: Path) -> list[Path]:
     written = []
     for name, b64 in sorted(run.plots.items()):
         parts = (run.kind, run.label, run.engine, name)
-        safe = "-".join(p for p in parts if p).replace("/", "_").replace(" ", "_")
+        safe = "-".join(re.sub(r"[^A-Za-z0-9.+]+", "_", p).strip("_") for p in parts if p)
         path = directory / f"{safe}.png"
         path.write_bytes(base64.b64decode(b64))
         written.append(path)

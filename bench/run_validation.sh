@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Every number of docs/validation.md, from an empty database (about 1.5 h on 2 busy cores).
+# Usage: DOCKDB_HOME=/path/to/valdb bench/run_validation.sh      (DOCKDB_MIRROR as for the main job)
+# Each `dockdb validate …` stores its run in the database (portal: /validation) and the last
+# command writes the figures to docs/img/validation/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${DOCKDB_HOME:?set DOCKDB_HOME to a directory for the validation database}"
+export DOCKDB_HOME
+dockdb=.venv/bin/dockdb
+ok34() { "$@" || { rc=$?; [ "$rc" -eq 3 ] || [ "$rc" -eq 4 ] || exit "$rc"; }; }
+$dockdb db upgrade
+ok34 $dockdb ingest all
+ok34 $dockdb ingest moonshot --n 10
+# 24 approved drugs scored by DockCoV2 on all 7 targets, half of them active in a SARS-CoV-2 cell screen
+drugs=$(.venv/bin/python bench/validation_sample.py --n 24 --seed 0)
+focused=$($dockdb campaign create --name val-focused --targets all --library fda-approved --drugs "$drugs" \
+    --engine vina --pocket focused --exhaustiveness 2 --poses 9 --seed 42 | tail -1)
+blind=$($dockdb campaign create --name val-blind --targets 3clpro,plpro,tmprss2 --library fda-approved \
+    --drugs "$drugs" --limit 8 --engine vina --pocket blind --exhaustiveness 2 --poses 9 --seed 42 | tail -1)
+moonshot=$($dockdb campaign create --name val-moonshot --targets 3clpro --library moonshot-mpro-10 \
+    --engine vina --pocket focused --exhaustiveness 2 --poses 9 --seed 42 | tail -1)
+for c in "$focused" "$blind" "$moonshot"; do ok34 $dockdb campaign run "$c" --local-workers 2; done
+ok34 $dockdb validate redock --set posebusters --engine vina,torch --exhaustiveness 8 --cpu 1
+ok34 $dockdb validate redock --set xchem --xchem-limit 6 --engine vina,torch --exhaustiveness 8 --cpu 1
+$dockdb validate agreement --campaign val-focused
+$dockdb validate agreement --campaign val-blind
+$dockdb validate enrichment --reference dockcov2
+$dockdb validate enrichment --campaign val-focused
+$dockdb validate enrichment --campaign val-moonshot --assay moonshot-mpro
+for c in val-focused val-blind val-moonshot; do ok34 $dockdb validate plausibility --campaign "$c" --max-rank 1; done
+$dockdb validate show --plots-dir docs/img/validation
