@@ -236,3 +236,15 @@ def drill_parser(description: str, backends: tuple[str, ...] = ("sqlite", "postg
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/dockdb-drills"),
                     help="scratch directory (SQLite files, prepared receptors reused between runs)")
     return ap
+
+
+def scratch_drill_main(name: str, description: str, drill: Callable[[str, Path], Verdict],
+                       argv: list[str] | None = None) -> int:
+    """``main`` of a drill that only needs a scratch database: parse the common options, run, print the verdict."""
+    ap = drill_parser(description)
+
+    def build(args: argparse.Namespace) -> Verdict:
+        with scratch_database(args.backend, args.workdir, args.postgres_url) as url:
+            return drill(url, args.workdir)
+
+    return run_script(name, build, ap, argv)

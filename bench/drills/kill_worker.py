@@ -22,7 +22,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.drills._campaign import campaign_problems, n_results, open_campaign, resume, resume_problems
-from bench.drills._common import Verdict, drill_parser, run_script, scratch_database
+from bench.drills._common import Verdict, scratch_drill_main
 
 NAME = "kill_worker"
 
@@ -73,13 +73,7 @@ def drill(db_url: str, workdir: Path, receptors: dict[str, dict[str, Any]] | Non
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = drill_parser(__doc__.splitlines()[0])
-
-    def build(args: Any) -> Verdict:
-        with scratch_database(args.backend, args.workdir, args.postgres_url) as url:
-            return drill(url, args.workdir)
-
-    return run_script(NAME, build, ap, argv)
+    return scratch_drill_main(NAME, __doc__.splitlines()[0], drill, argv)
 
 
 if __name__ == "__main__":
