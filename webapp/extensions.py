@@ -83,8 +83,8 @@ def get_session() -> Session:
     session = st.sessions()
     timeout_s = st.config.query_timeout_s
     if st.database.backend == "postgresql":
-        session.execute(text("SET TRANSACTION READ ONLY"))
-        session.execute(text(f"SET LOCAL statement_timeout = {int(timeout_s * 1000)}"))
+        # one round trip: both settings apply to this request's transaction only
+        session.execute(text(f"SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = {int(timeout_s * 1000)}"))
     else:
         deadline = time.monotonic() + timeout_s
         raw = session.connection().connection.driver_connection

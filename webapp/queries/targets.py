@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select, union
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, defer
 
 from dockdb import models as m
@@ -229,24 +229,18 @@ def _ref_subquery(target_id: int) -> Any:
     )
 
 
-def table_statement(target_id: int, f: TableFilter) -> Select[Any]:
-    """The filtered (unsorted, unpaginated) table: drug columns, our score, DockCoV2's score."""
+def table_statement(target_id: int, f: TableFilter, columns: tuple[Any, ...] = DRUG_SUMMARY_COLUMNS) -> Select[Any]:
+    """The filtered (unsorted, unpaginated) table: drug ``columns``, our score, DockCoV2's score."""
     ours = _ours_subquery(target_id, f.campaign_id)
     ref = _ref_subquery(target_id)
     if f.rows == "ours":
         base = ours.join(m.Drug, m.Drug.id == ours.c.drug_id).outerjoin(ref, ref.c.drug_id == m.Drug.id)
     elif f.rows == "dockcov2":
         base = ref.join(m.Drug, m.Drug.id == ref.c.drug_id).outerjoin(ours, ours.c.drug_id == m.Drug.id)
-    else:
-        ids = union(select(ours.c.drug_id), select(ref.c.drug_id)).subquery("ids")
-        base = (
-            ids.join(m.Drug, m.Drug.id == ids.c.drug_id)
-            .outerjoin(ours, ours.c.drug_id == m.Drug.id)
-            .outerjoin(ref, ref.c.drug_id == m.Drug.id)
-        )
-    stmt = select(*DRUG_SUMMARY_COLUMNS, ours.c.score.label("score"), ref.c.ref_score.label("ref_score")).select_from(
-        base
-    )
+    else:  # either score: one full outer join computes each aggregate once
+        both = ours.join(ref, ref.c.drug_id == ours.c.drug_id, full=True)
+        base = both.join(m.Drug, m.Drug.id == func.coalesce(ours.c.drug_id, ref.c.drug_id))
+    stmt = select(*columns, ours.c.score.label("score"), ref.c.ref_score.label("ref_score")).select_from(base)
     conds = []
     if f.max_score is not None:
         conds.append(ours.c.score <= f.max_score)
@@ -329,15 +323,25 @@ def best_poses(
 
 def target_table(session: Session, key: str, f: TableFilter, page: int, page_size: int) -> Page:
     target = get_target_model(session, key)
-    stmt = table_statement(target.id, f)
-    # one pass: the page's rows carry the filtered total as a window count
+    # One narrow pass (ids, scores, the sort key) finds the page and carries the filtered total as a
+    # window count; the drug columns are then fetched for the page's rows only.
+    narrow: tuple[Any, ...] = (m.Drug.id,)
+    if f.sort not in ("score", "ref_score"):
+        narrow += (getattr(m.Drug, SORTS[f.sort]),)
+    stmt = table_statement(target.id, f, narrow)
     paged = _sorted(stmt.add_columns(func.count().over().label("_total")), f)
-    rows = session.execute(paged.limit(page_size).offset((page - 1) * page_size)).all()
-    if rows:
-        total = int(rows[0]._total)
+    keys = session.execute(paged.limit(page_size).offset((page - 1) * page_size)).all()
+    if keys:
+        total = int(keys[0]._total)
     else:  # past the last page (or nothing matches): count separately
         total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-    items = [_row(r) for r in rows]
+    drugs = {r.id: r for r in session.execute(select(*DRUG_SUMMARY_COLUMNS).where(m.Drug.id.in_([k.id for k in keys])))}
+    items = []
+    for k in keys:
+        item = drug_summary(drugs[k.id])
+        item["score"] = rounded(k.score)
+        item["ref_score"] = rounded(k.ref_score)
+        items.append(item)
     poses = best_poses(session, target.id, [i["id"] for i in items], f.campaign_id)
     for item in items:
         pose_id, flag = poses.get(item["id"], (None, None))
