@@ -74,6 +74,9 @@ def bonds_from_distance(
 
     ``allowed`` (N×N bool), when given, restricts candidate pairs (Vina only bonds atoms
     whose distance the torsion tree keeps fixed, plus the rotatable bonds themselves).
+    As in Vina, a candidate is not a bond when a third atom (fixed relative to both) is
+    closer to each of its two atoms than they are to each other: in a three-membered
+    ring the longest side is dropped, which changes the intramolecular pairs.
     """
     radii = np.array([covalent_radius(t) for t in ad_types])
     tree = cKDTree(coords)
@@ -85,7 +88,18 @@ def bonds_from_distance(
     ok = r < _BOND_ALLOWANCE * (radii[i] + radii[j])
     if allowed is not None:
         ok &= allowed[i, j]
-    return sorted((int(a), int(b)) for a, b in zip(i[ok], j[ok], strict=True))
+    near: dict[int, dict[int, float]] = {}
+    for a, b, d in zip(i.tolist(), j.tolist(), r.tolist(), strict=True):
+        if allowed is None or allowed[a, b]:
+            near.setdefault(a, {})[b] = d
+            near.setdefault(b, {})[a] = d
+    bonds = []
+    for a, b, d in zip(i[ok].tolist(), j[ok].tolist(), r[ok].tolist(), strict=True):
+        na, nb = near.get(a, {}), near.get(b, {})
+        if any(na[c] < d and nb[c] < d for c in na.keys() & nb.keys()):
+            continue  # an atom lies between them
+        bonds.append((int(a), int(b)))
+    return sorted(bonds)
 
 
 def xs_types(ad_types: list[str], bonds: list[tuple[int, int]]) -> np.ndarray:

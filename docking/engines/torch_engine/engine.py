@@ -70,7 +70,7 @@ class TorchEngine(DockingEngine):
             tv = metadata.version("torch")
         except metadata.PackageNotFoundError:
             tv = "missing"
-        return f"dockdb-torch-0.1+torch{tv}"
+        return f"dockdb-torch-0.2+torch{tv}"
 
     @property
     def batch_size(self) -> int:
