@@ -14,6 +14,7 @@ from dockdb.config import Config
 from tests.conftest import run_cli
 from tests.webapp.conftest import Portal
 from webapp import create_app
+from webapp.queries.common import DESCRIPTORS
 
 
 def html(portal: Portal, url: str, status: int = 200) -> str:
@@ -40,6 +41,13 @@ def test_target_page(portal: Portal) -> None:
     assert "A:145" in page  # pocket residue
     rows = re.findall(r'<a href="/drugs/(\d+)">([^<]+)</a>', page.split('id="ranked"')[1])
     assert [name for _, name in rows][:3] == ["Nafamostat", "Camostat", "Hydroxychloroquine"]
+    # the first row's descriptor cells, formatted as the table shows them (MW and TPSA one decimal)
+    first = portal.client.get("/api/v1/targets/3clpro/table?page_size=1").get_json()["items"][0]
+    row = re.search(rf'<tr>\s*<td>1</td>\s*<td><a href="/drugs/{first["id"]}">.*?</tr>', page, re.S)
+    assert row is not None
+    cells = re.findall(r'<td class="num">([^<]*)</td>', row.group(0))[-7:]
+    expected = [("%.1f" if d in ("mw", "tpsa") else "%g") % first[d] for d in DESCRIPTORS]
+    assert cells == expected
     filtered = html(portal, "/targets/3clpro?has_active_assay=1&sort=name&order=desc")
     names = [n for _, n in re.findall(r'<a href="/drugs/(\d+)">([^<]+)</a>', filtered.split('id="ranked"')[1])]
     assert names == ["Nafamostat", "Camostat"]

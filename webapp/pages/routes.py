@@ -19,12 +19,13 @@ from webapp.queries import selectivity as qsel
 from webapp.queries import targets as qt
 from webapp.queries.common import DESCRIPTOR_LABELS, DESCRIPTORS
 from webapp.queries.plots import histogram_svg, z_colour
-from webapp.responses import db_id, id_url
+from webapp.responses import db_id, id_url, number_cells
 
 bp = Blueprint("pages", __name__)
 
 AGGREGATE_TTL_S = 30.0  # target header, score histograms, filter choices: rebuilt at most every 30 s per process
 SEARCH_MODES = ("name", "similar", "substructure")
+DESCRIPTOR_FORMATS = ["%.1f" if d in ("mw", "tpsa") else "%g" for d in DESCRIPTORS]
 TABLE_COLUMNS = [
     ("name", "Drug"),
     ("score", "DockDB score"),
@@ -58,6 +59,8 @@ def target(key: str) -> str:
     # only existing target keys are cached (target_detail raises NotFound otherwise)
     detail = ttl_cached(f"detail:{key}", AGGREGATE_TTL_S, lambda: qt.target_detail(session, key))
     table = qt.target_table(session, key, f, page, size)
+    for item in table.items:  # descriptor cells in one pass: the template would loop 8 times per row
+        item["descriptor_cells"] = number_cells([item[d] for d in DESCRIPTORS], DESCRIPTOR_FORMATS)
     dist = ttl_cached(f"distribution:{detail['key']}", AGGREGATE_TTL_S, lambda: qt.distribution(session, key))
     args = f.as_args()
     if size != min(50, _max_page()):
