@@ -321,14 +321,25 @@ def best_poses(
     return out
 
 
-def target_table(session: Session, key: str, f: TableFilter, page: int, page_size: int) -> Page:
-    target = get_target_model(session, key)
+def target_id(session: Session, key: str) -> int:
+    """The id of the target with ``key`` (NotFound otherwise)."""
+    tid = session.scalar(select(m.Target.id).where(m.Target.key == key[:64]))
+    if tid is None:
+        raise NotFound(f"no target with key {key[:64]!r}")
+    return int(tid)
+
+
+def target_table(
+    session: Session, key: str, f: TableFilter, page: int, page_size: int, known_id: int | None = None
+) -> Page:
+    """One page of the filtered, sorted table (``known_id``: the target's id when the caller has it)."""
+    tid = known_id if known_id is not None else target_id(session, key)
     # One narrow pass (ids, scores, the sort key) finds the page and carries the filtered total as a
     # window count; the drug columns are then fetched for the page's rows only.
     narrow: tuple[Any, ...] = (m.Drug.id,)
     if f.sort not in ("score", "ref_score"):
         narrow += (getattr(m.Drug, SORTS[f.sort]),)
-    stmt = table_statement(target.id, f, narrow)
+    stmt = table_statement(tid, f, narrow)
     paged = _sorted(stmt.add_columns(func.count().over().label("_total")), f)
     keys = session.execute(paged.limit(page_size).offset((page - 1) * page_size)).all()
     if keys:
@@ -342,12 +353,12 @@ def target_table(session: Session, key: str, f: TableFilter, page: int, page_siz
         item["score"] = rounded(k.score)
         item["ref_score"] = rounded(k.ref_score)
         items.append(item)
-    poses = best_poses(session, target.id, [i["id"] for i in items], f.campaign_id)
+    poses = best_poses(session, tid, [i["id"] for i in items], f.campaign_id)
     for item in items:
         pose_id, flag = poses.get(item["id"], (None, None))
         item["best_pose_id"] = pose_id
         item["posebusters_pass"] = flag
-    return Page(items, total, page, page_size, {"target": target.key})
+    return Page(items, total, page, page_size, {"target": key[:64]})
 
 
 def iter_table(session: Session, key: str, f: TableFilter) -> Iterator[dict[str, Any]]:
