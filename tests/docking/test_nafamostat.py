@@ -54,5 +54,10 @@ def test_nafamostat_docks_in_focused_box(mirror, key: str) -> None:
     assert result.ok, result.error
     print(f"nafamostat {key}: best {result.best_score:.2f} kcal/mol")
     assert result.best_score <= -6.0
-    xyz = sdf_to_mol(result.poses[0].sdf).GetConformer().GetPositions()
-    assert bool(np.all(box.contains(xyz, margin=0.5)))
+    mol = sdf_to_mol(result.poses[0].sdf)
+    xyz = mol.GetConformer().GetPositions()
+    heavy = np.array([a.GetAtomicNum() > 1 for a in mol.GetAtoms()])
+    # Vina keeps the PDBQT's atoms in its grid; the non-polar hydrogens Meeko adds back for the SDF
+    # sit one C-H bond (1.09 Å) further out at most
+    assert bool(np.all(box.contains(xyz[heavy], margin=0.5)))
+    assert bool(np.all(box.contains(xyz[~heavy], margin=1.2)))
