@@ -71,8 +71,12 @@ def list_targets(session: Session) -> list[dict[str, Any]]:
 def get_target_model(session: Session, key: str) -> m.Target:
     target = session.scalar(select(m.Target).options(defer(m.Target.source_pdb)).where(m.Target.key == key[:64]))
     if target is None:
-        raise NotFound(f"no target with key {key[:64]!r}")
+        raise _unknown_target(key)
     return target
+
+
+def _unknown_target(key: str) -> NotFound:
+    return NotFound(f"no target with key {key[:64]!r}")
 
 
 def _chain_of(target: m.Target) -> str | None:
@@ -292,8 +296,9 @@ def _sorted(stmt: Select[Any], f: TableFilter) -> Select[Any]:
     return stmt.order_by(col.is_(None), ordered, m.Drug.id)
 
 
-def _row(r: Any) -> dict[str, Any]:
-    out = drug_summary(r)
+def _row(r: Any, drug: Any = None) -> dict[str, Any]:
+    """A table row from ``r`` (scores) and ``drug`` (drug columns; ``r`` itself when it has them)."""
+    out = drug_summary(r if drug is None else drug)
     out["score"] = rounded(r.score)
     out["ref_score"] = rounded(r.ref_score)
     return out
@@ -325,7 +330,7 @@ def target_id(session: Session, key: str) -> int:
     """The id of the target with ``key`` (NotFound otherwise)."""
     tid = session.scalar(select(m.Target.id).where(m.Target.key == key[:64]))
     if tid is None:
-        raise NotFound(f"no target with key {key[:64]!r}")
+        raise _unknown_target(key)
     return int(tid)
 
 
@@ -347,12 +352,7 @@ def target_table(
     else:  # past the last page (or nothing matches): count separately
         total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
     drugs = {r.id: r for r in session.execute(select(*DRUG_SUMMARY_COLUMNS).where(m.Drug.id.in_([k.id for k in keys])))}
-    items = []
-    for k in keys:
-        item = drug_summary(drugs[k.id])
-        item["score"] = rounded(k.score)
-        item["ref_score"] = rounded(k.ref_score)
-        items.append(item)
+    items = [_row(k, drugs[k.id]) for k in keys]
     poses = best_poses(session, tid, [i["id"] for i in items], f.campaign_id)
     for item in items:
         pose_id, flag = poses.get(item["id"], (None, None))

@@ -88,8 +88,10 @@ def bonds_from_distance(
     ok = r < _BOND_ALLOWANCE * (radii[i] + radii[j])
     if allowed is not None:
         ok &= allowed[i, j]
+    # an atom "between" a bonded pair is closer to both than the longest candidate bond
+    reach = r < float(r[ok].max()) if ok.any() else np.zeros_like(ok)
     near: dict[int, dict[int, float]] = {}
-    for a, b, d in zip(i.tolist(), j.tolist(), r.tolist(), strict=True):
+    for a, b, d in zip(i[reach].tolist(), j[reach].tolist(), r[reach].tolist(), strict=True):
         if allowed is None or allowed[a, b]:
             near.setdefault(a, {})[b] = d
             near.setdefault(b, {})[a] = d
