@@ -56,6 +56,7 @@ class Config:
     max_page_size: int = 500
     max_upload_bytes: int = 20 * 1024 * 1024
     query_timeout_s: int = 10
+    cache_ttl_s: int = 30
     offline: bool = False
 
     # ------------------------------------------------------------------ building
@@ -89,7 +90,7 @@ class Config:
     def _coerce(cls, key: str, raw: str) -> Any:
         if key in {"home", "mirror"}:
             return Path(raw).expanduser() if raw else None
-        if key in {"max_page_size", "max_upload_bytes", "query_timeout_s"}:
+        if key in {"max_page_size", "max_upload_bytes", "query_timeout_s", "cache_ttl_s"}:
             return _to_int(key, raw)
         if key == "offline":
             return _to_bool(key, raw)
@@ -109,6 +110,8 @@ class Config:
         for key in ("max_page_size", "max_upload_bytes", "query_timeout_s"):
             if getattr(self, key) <= 0:
                 raise ConfigError(f"DOCKDB_{key.upper()} must be positive")
+        if self.cache_ttl_s < 0:
+            raise ConfigError("DOCKDB_CACHE_TTL_S must be 0 (no portal caching) or a number of seconds")
         return self
 
     def with_(self, **changes: Any) -> Config:

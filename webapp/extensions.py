@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any
 
+from cachetools import TTLCache
 from flask import Flask, current_app, g
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,6 +21,7 @@ from dockdb.config import Config
 from dockdb.db import Database
 
 EXTENSION_KEY = "dockdb"
+RANKING_CACHE_ENTRIES = 256  # per process: distinct (target, filters, sort) tables kept at once
 
 
 @dataclass
@@ -31,6 +33,9 @@ class PortalState:
     sessions: sessionmaker[Session]
     cache: dict[str, Any] = field(default_factory=dict)
     cache_lock: Lock = field(default_factory=Lock)
+    # filtered tables: one entry per filter set a user asked for, so bounded in number as well as time
+    rankings: TTLCache[Any, Any] | None = None
+    seen: TTLCache[Any, Any] | None = None  # keys asked for once (see `reused`)
 
 
 def _sqlite_query_only(dbapi_conn: Any, _record: Any) -> None:
@@ -51,7 +56,14 @@ class PortalDatabase:
         if database.backend == "sqlite":
             event.listen(database.engine, "connect", _sqlite_query_only)
         sessions = sessionmaker(database.engine, expire_on_commit=False, autoflush=False)
-        app.extensions[EXTENSION_KEY] = PortalState(config=config, database=database, sessions=sessions)
+        ttl = config.cache_ttl_s
+        app.extensions[EXTENSION_KEY] = PortalState(
+            config=config,
+            database=database,
+            sessions=sessions,
+            rankings=TTLCache(RANKING_CACHE_ENTRIES, ttl) if ttl > 0 else None,
+            seen=TTLCache(8 * RANKING_CACHE_ENTRIES, ttl) if ttl > 0 else None,
+        )
         app.teardown_appcontext(self._teardown)
 
     @staticmethod
@@ -109,15 +121,42 @@ def cached(key: str, stamp: Any, build: Any) -> Any:
         return value
 
 
-def ttl_cached(key: str, ttl_s: float, build: Any) -> Any:
-    """App-wide cache entry *key* kept for *ttl_s* seconds (for aggregates other processes may change)."""
-    now = time.monotonic()
+def ttl_cached(key: str, build: Any) -> Any:
+    """App-wide cache entry *key* kept for ``cache_ttl_s`` seconds (aggregates other processes may change;
+    the key must come from a small fixed set, such as the target keys)."""
     st = state()
+    if st.config.cache_ttl_s <= 0:
+        return build()
+    now = time.monotonic()
     entry = st.cache.get(key)
     if entry is not None and entry[0] > now:
         return entry[1]
     value = build()
-    st.cache[key] = (now + ttl_s, value)
+    st.cache[key] = (now + st.config.cache_ttl_s, value)
+    return value
+
+
+_MISSING = object()
+
+
+def reused(key: Any, build: Any) -> Any:
+    """*build()*'s value for *key* (any hashable, e.g. a filter set) once *key* is asked for a second time
+    within ``cache_ttl_s`` seconds, then kept that long among at most ``RANKING_CACHE_ENTRIES`` keys (least
+    recently used dropped first).  ``None`` on the first ask: the caller answers that one the cheap way, so
+    one-off requests do not pay for building what nobody reuses."""
+    st = state()
+    if st.rankings is None or st.seen is None:
+        return None
+    with st.cache_lock:  # TTLCache is not thread-safe; the build runs outside the lock
+        hit = st.rankings.get(key, _MISSING)
+        if hit is _MISSING and key not in st.seen:
+            st.seen[key] = True
+            return None
+    if hit is not _MISSING:
+        return hit
+    value = build()
+    with st.cache_lock:
+        st.rankings[key] = value
     return value
 
 

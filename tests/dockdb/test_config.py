@@ -40,6 +40,9 @@ def test_unknown_argument_is_rejected() -> None:
 def test_bad_values_are_rejected(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="DOCKDB_MAX_PAGE_SIZE"):
         Config.load(environ={"DOCKDB_MAX_PAGE_SIZE": "many"})
+    with pytest.raises(ConfigError, match="DOCKDB_CACHE_TTL_S"):
+        Config.load(environ={"DOCKDB_CACHE_TTL_S": "-1"})
+    assert Config.load(environ={"DOCKDB_CACHE_TTL_S": "0"}).cache_ttl_s == 0
     with pytest.raises(ConfigError, match="DOCKDB_MIRROR"):
         Config.load(environ={"DOCKDB_MIRROR": str(tmp_path / "missing")})
     with pytest.raises(ConfigError, match="DOCKDB_SECRET_KEY"):

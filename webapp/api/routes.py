@@ -62,7 +62,7 @@ def target_table(key: str) -> Response:
     p = _params()
     f = qt.TableFilter.from_params(p)
     page, size = p.page(_max_page())
-    return jsonify(qt.target_table(get_session(), key, f, page, size).as_dict())
+    return jsonify(qt.cached_target_table(get_session(), key, f, page, size).as_dict())
 
 
 @bp.get("/targets/<key>/distribution")

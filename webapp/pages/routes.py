@@ -24,7 +24,6 @@ from webapp.responses import db_id, id_url, number_cells
 
 bp = Blueprint("pages", __name__)
 
-AGGREGATE_TTL_S = 30.0  # target header, score histograms, filter choices: rebuilt at most every 30 s per process
 SEARCH_MODES = ("name", "similar", "substructure")
 DESCRIPTOR_FORMATS = ["%.1f" if d in ("mw", "tpsa") else "%g" for d in DESCRIPTORS]
 TABLE_COLUMNS = [
@@ -57,13 +56,13 @@ def target(key: str) -> str:
     p = _params()
     f = qt.TableFilter.from_params(p)
     page, size = p.page(_max_page())
-    # only existing target keys are cached (target_detail raises NotFound otherwise)
-    detail = ttl_cached(f"detail:{key}", AGGREGATE_TTL_S, lambda: qt.target_detail(session, key))
-    tid = ttl_cached(f"id:{detail['key']}", AGGREGATE_TTL_S, lambda: qt.target_id(session, key))
-    table = qt.target_table(session, detail["key"], f, page, size, known_id=tid)
+    # header, histogram and filter choices are rebuilt at most every cache_ttl_s seconds per process; only
+    # existing target keys are cached (target_detail raises NotFound otherwise)
+    detail = ttl_cached(f"detail:{key}", lambda: qt.target_detail(session, key))
+    table = qt.cached_target_table(session, detail["key"], f, page, size)
     for item in table.items:  # descriptor cells in one pass: the template would loop 8 times per row
         item["descriptor_cells"] = number_cells([item[d] for d in DESCRIPTORS], DESCRIPTOR_FORMATS)
-    dist = ttl_cached(f"distribution:{detail['key']}", AGGREGATE_TTL_S, lambda: qt.distribution(session, key))
+    dist = ttl_cached(f"distribution:{detail['key']}", lambda: qt.distribution(session, key))
     args = f.as_args()
     if size != min(50, _max_page()):
         args["page_size"] = str(size)
@@ -82,7 +81,7 @@ def target(key: str) -> str:
         f=f,
         args=args,
         page_size=size,
-        facets=ttl_cached(f"facets:{detail['key']}", AGGREGATE_TTL_S, lambda: qt.facet_values(session, key)),
+        facets=ttl_cached(f"facets:{detail['key']}", lambda: qt.facet_values(session, key)),
         chart=Markup(histogram_svg(dist)),
         dist=dist,
         descriptors=DESCRIPTORS,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, defer
 
 from dockdb import models as m
+from webapp.extensions import reused, ttl_cached
 from webapp.params import BadParameter, NotFound, Params
 from webapp.queries.common import (
     DESCRIPTORS,
@@ -32,6 +33,7 @@ SORTS: dict[str, str] = {
 }
 ROW_SETS = ("all", "ours", "dockcov2")
 MAX_EXPORT_ROWS = 250_000
+MAX_RANKING_ROWS = 20_000  # larger filtered tables are paged in SQL and not kept in memory
 
 
 def list_targets(session: Session) -> list[dict[str, Any]]:
@@ -334,23 +336,62 @@ def target_id(session: Session, key: str) -> int:
     return int(tid)
 
 
-def target_table(
-    session: Session, key: str, f: TableFilter, page: int, page_size: int, known_id: int | None = None
-) -> Page:
-    """One page of the filtered, sorted table (``known_id``: the target's id when the caller has it)."""
-    tid = known_id if known_id is not None else target_id(session, key)
-    # One narrow pass (ids, scores, the sort key) finds the page and carries the filtered total as a
-    # window count; the drug columns are then fetched for the page's rows only.
+class Ranked(NamedTuple):
+    """One row of a ranking: the drug and its two scores, in table order."""
+
+    id: int
+    score: float | None
+    ref_score: float | None
+
+
+def _narrow_statement(tid: int, f: TableFilter) -> Select[Any]:
+    """The filtered table with only what ranking needs: drug id, both scores and the sort key."""
     narrow: tuple[Any, ...] = (m.Drug.id,)
     if f.sort not in ("score", "ref_score"):
         narrow += (getattr(m.Drug, SORTS[f.sort]),)
-    stmt = table_statement(tid, f, narrow)
-    paged = _sorted(stmt.add_columns(func.count().over().label("_total")), f)
-    keys = session.execute(paged.limit(page_size).offset((page - 1) * page_size)).all()
-    if keys:
-        total = int(keys[0]._total)
-    else:  # past the last page (or nothing matches): count separately
-        total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    return table_statement(tid, f, narrow)
+
+
+def ranking(session: Session, tid: int, f: TableFilter) -> list[Ranked] | None:
+    """The whole filtered table of target ``tid`` in order, as (id, score, ref_score); ``None`` when it
+    has more than MAX_RANKING_ROWS rows (page it with :func:`target_table` alone)."""
+    rows = session.execute(_sorted(_narrow_statement(tid, f), f).limit(MAX_RANKING_ROWS + 1)).all()
+    if len(rows) > MAX_RANKING_ROWS:
+        return None
+    return [Ranked(r.id, r.score, r.ref_score) for r in rows]
+
+
+def ranking_key(tid: int, f: TableFilter) -> tuple[Any, ...]:
+    """A hashable key naming exactly the rows and order of ``f`` on target ``tid``."""
+    return (tid, *sorted(f.as_args().items()))
+
+
+def target_table(
+    session: Session,
+    key: str,
+    f: TableFilter,
+    page: int,
+    page_size: int,
+    known_id: int | None = None,
+    ranked: list[Ranked] | None = None,
+) -> Page:
+    """One page of the filtered, sorted table.  ``known_id``: the target's id when the caller has it;
+    ``ranked``: the table's :func:`ranking` when the caller has it (the page is then a slice of it)."""
+    tid = known_id if known_id is not None else target_id(session, key)
+    keys: list[Any]
+    if ranked is not None:
+        total = len(ranked)
+        keys = ranked[(page - 1) * page_size : page * page_size]
+    else:
+        # One narrow pass (ids, scores, the sort key) finds the page and carries the filtered total as a
+        # window count; the drug columns are then fetched for the page's rows only.
+        stmt = _narrow_statement(tid, f)
+        paged = _sorted(stmt.add_columns(func.count().over().label("_total")), f)
+        keys = list(session.execute(paged.limit(page_size).offset((page - 1) * page_size)).all())
+        if keys:
+            total = int(keys[0]._total)
+        else:  # past the last page (or nothing matches): count separately
+            total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
     drugs = {r.id: r for r in session.execute(select(*DRUG_SUMMARY_COLUMNS).where(m.Drug.id.in_([k.id for k in keys])))}
     items = [_row(k, drugs[k.id]) for k in keys]
     poses = best_poses(session, tid, [i["id"] for i in items], f.campaign_id)
@@ -359,6 +400,14 @@ def target_table(
         item["best_pose_id"] = pose_id
         item["posebusters_pass"] = flag
     return Page(items, total, page, page_size, {"target": key[:64]})
+
+
+def cached_target_table(session: Session, key: str, f: TableFilter, page: int, page_size: int) -> Page:
+    """:func:`target_table` with the target id and, from the second ask on, the table's ranking reused from
+    the app's caches: paging through a table then costs two small queries (drug columns and best poses)."""
+    tid = ttl_cached(f"id:{key[:64]}", lambda: target_id(session, key))  # unknown keys raise: never cached
+    ranked = reused(ranking_key(tid, f), lambda: ranking(session, tid, f))
+    return target_table(session, key, f, page, page_size, known_id=tid, ranked=ranked)
 
 
 def iter_table(session: Session, key: str, f: TableFilter) -> Iterator[dict[str, Any]]:
