@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rdkit import Chem
 
+from dockdb import models as m
 from dockdb.config import Config
 from tests.conftest import run_cli
 from tests.webapp.conftest import Portal
@@ -93,6 +94,22 @@ def test_drug_page(portal: Portal) -> None:
     assert "100.0" in page  # percentile on 3clpro
     no_pose = html(portal, f"/drugs/{portal.ds.drug_ids['Acetaminophen']}")
     assert "No docked poses for this drug yet." in no_pose
+
+
+def test_drug_page_identifiers_grouped_without_repeats(portal: Portal) -> None:
+    naf = portal.ds.drug_ids["Nafamostat"]
+    with portal.db.session() as s:
+        for kind, value in [("chebi", "CHEBI:135681"), ("mmsl", "5172"), ("mmsl", "d01126"), ("pubchem_cid", "4413")]:
+            s.add(m.DrugIdentifier(drug_id=naf, kind=kind, value=value))
+        s.get(m.Drug, naf).mechanism = "serine protease inhibitor|TMPRSS2 inhibitor"  # the Repurposing Hub's '|'
+    facts = html(portal, f"/drugs/{naf}").split('<dl class="facts">')[1].split("</dl>")[0]
+    terms = re.findall(r"<dt>([^<]+)</dt><dd>([^<]*)", facts)
+    assert ("ChEBI", "CHEBI:135681") in terms and ("MMSL", "5172, d01126") in terms
+    assert ("Mechanism", "serine protease inhibitor; TMPRSS2 inhibitor") in terms
+    labels = [t for t, _ in terms]
+    assert labels.count("PubChem") == 1 and labels.count("DrugBank") == 1  # the links out, not raw repeats
+    assert "drugbank" not in labels and "pubchem_cid" not in labels
+    assert len(labels) == len(set(labels))
 
 
 def test_viewer_asset_and_missing_message(portal: Portal) -> None:

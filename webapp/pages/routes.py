@@ -124,6 +124,7 @@ def drug(drug_id: int) -> str:
     return render_template(
         "drug.html",
         drug=detail,
+        other_identifiers=qd.other_identifiers(detail),
         scores=qd.drug_scores(session, drug_id),
         poses=poses,
         initial=initial,

@@ -133,6 +133,54 @@ def drug_detail(session: Session, drug_id: int) -> dict[str, Any]:
     }
 
 
+# display names of the cross-reference kinds the drug sources use; other kinds are shown as stored
+IDENTIFIER_LABELS = {
+    "broad_id": "Broad ID",
+    "cas": "CAS",
+    "chebi": "ChEBI",
+    "inn_id": "INN",
+    "iuphar_ligand_id": "IUPHAR/BPS ligand",
+    "kegg_drug": "KEGG Drug",
+    "mesh_descriptor_ui": "MeSH descriptor",
+    "mesh_supplemental_record_ui": "MeSH supplementary concept",
+    "mmsl": "MMSL",
+    "nddf": "NDDF",
+    "ndfrt": "NDF-RT",
+    "nui": "NDF-RT NUI",
+    "pdb_chem_id": "PDB ligand",
+    "rxnorm": "RxNorm",
+    "snomedct_us": "SNOMED CT (US)",
+    "umlscui": "UMLS CUI",
+    "unii": "UNII",
+    "vandf": "VA NDF",
+    "vuid": "VUID",
+}
+# kinds whose value the page already shows as a headline identifier (link out or CAS)
+_HEADLINE_KINDS = {
+    "pubchem_cid": "pubchem_cid",
+    "pubchem": "pubchem_cid",
+    "drugbank_id": "drugbank_id",
+    "drugbank": "drugbank_id",
+    "chembl_id": "chembl_id",
+    "chembl": "chembl_id",
+    "drugcentral_id": "drugcentral_id",
+    "drugcentral": "drugcentral_id",
+    "cas": "cas",
+}
+
+
+def other_identifiers(detail: dict[str, Any]) -> list[dict[str, Any]]:
+    """The drug's cross-references not already shown as headline identifiers, one entry per kind
+    (label and all its values), for the drug page."""
+    grouped: dict[str, list[str]] = {}
+    for ident in detail["identifiers"]:
+        headline = _HEADLINE_KINDS.get(ident["kind"])
+        if headline is not None and str(detail.get(headline)) == ident["value"]:
+            continue
+        grouped.setdefault(ident["kind"], []).append(ident["value"])
+    return [{"label": IDENTIFIER_LABELS.get(k, k), "values": v} for k, v in grouped.items()]
+
+
 def _percentile(better_or_equal_worse: int, total: int) -> float | None:
     return None if total == 0 else round(100.0 * better_or_equal_worse / total, 1)
 
