@@ -8,6 +8,7 @@ handler aborts statements that run past the time budget.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any
@@ -24,6 +25,41 @@ EXTENSION_KEY = "dockdb"
 RANKING_CACHE_ENTRIES = 256  # per process: distinct (target, filters, sort) tables kept at once
 
 
+_MISSING = object()
+
+
+class ReuseCache:
+    """Values kept for *ttl_s* seconds among at most *maxsize* keys (least recently used dropped first),
+    built only once a key is asked for a second time within *ttl_s*; thread-safe."""
+
+    def __init__(self, maxsize: int, ttl_s: float) -> None:
+        self._kept: TTLCache[Any, Any] = TTLCache(maxsize, ttl_s)
+        self._seen: TTLCache[Any, bool] = TTLCache(8 * maxsize, ttl_s)  # keys asked for once
+        self._lock = Lock()
+
+    def get(self, key: Any, build: Any) -> Any:
+        """The kept value of *key*; ``build()`` (then kept) on its second ask; ``None`` on its first."""
+        with self._lock:  # TTLCache is not thread-safe; the build runs outside the lock
+            hit = self._kept.get(key, _MISSING)
+            if hit is _MISSING and key not in self._seen:
+                self._seen[key] = True
+                return None
+        if hit is not _MISSING:
+            return hit
+        value = build()
+        with self._lock:
+            self._kept[key] = value
+        return value
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._kept)
+
+    def __iter__(self) -> Iterator[Any]:
+        with self._lock:
+            return iter(list(self._kept))
+
+
 @dataclass
 class PortalState:
     """What the app holds between requests: config, database and small caches."""
@@ -34,8 +70,7 @@ class PortalState:
     cache: dict[str, Any] = field(default_factory=dict)
     cache_lock: Lock = field(default_factory=Lock)
     # filtered tables: one entry per filter set a user asked for, so bounded in number as well as time
-    rankings: TTLCache[Any, Any] | None = None
-    seen: TTLCache[Any, Any] | None = None  # keys asked for once (see `reused`)
+    rankings: ReuseCache | None = None
 
 
 def _sqlite_query_only(dbapi_conn: Any, _record: Any) -> None:
@@ -61,8 +96,7 @@ class PortalDatabase:
             config=config,
             database=database,
             sessions=sessions,
-            rankings=TTLCache(RANKING_CACHE_ENTRIES, ttl) if ttl > 0 else None,
-            seen=TTLCache(8 * RANKING_CACHE_ENTRIES, ttl) if ttl > 0 else None,
+            rankings=ReuseCache(RANKING_CACHE_ENTRIES, ttl) if ttl > 0 else None,
         )
         app.teardown_appcontext(self._teardown)
 
@@ -136,28 +170,13 @@ def ttl_cached(key: str, build: Any) -> Any:
     return value
 
 
-_MISSING = object()
-
-
 def reused(key: Any, build: Any) -> Any:
-    """*build()*'s value for *key* (any hashable, e.g. a filter set) once *key* is asked for a second time
-    within ``cache_ttl_s`` seconds, then kept that long among at most ``RANKING_CACHE_ENTRIES`` keys (least
-    recently used dropped first).  ``None`` on the first ask: the caller answers that one the cheap way, so
-    one-off requests do not pay for building what nobody reuses."""
-    st = state()
-    if st.rankings is None or st.seen is None:
-        return None
-    with st.cache_lock:  # TTLCache is not thread-safe; the build runs outside the lock
-        hit = st.rankings.get(key, _MISSING)
-        if hit is _MISSING and key not in st.seen:
-            st.seen[key] = True
-            return None
-    if hit is not _MISSING:
-        return hit
-    value = build()
-    with st.cache_lock:
-        st.rankings[key] = value
-    return value
+    """*build()*'s value for *key* (any hashable, e.g. a filter set) from its second ask within
+    ``cache_ttl_s`` seconds on, kept in the app's :class:`ReuseCache` of ``RANKING_CACHE_ENTRIES`` keys.
+    ``None`` on the first ask (or with caching off): the caller answers that one the cheap way, so one-off
+    requests do not pay for building what nobody reuses."""
+    cache = state().rankings
+    return None if cache is None else cache.get(key, build)
 
 
 portal_db = PortalDatabase()

@@ -313,7 +313,7 @@ def build(db: Database) -> Dataset:
             ds.drug_ids[name] = drug.id
             for syn in SYNONYMS.get(name, []):
                 s.add(m.DrugSynonym(drug_id=drug.id, name=syn, name_lower=syn.lower(), source="test"))
-            s.add(m.DrugIdentifier(drug_id=drug.id, kind="drugbank", value=dbid))
+            s.add(m.DrugIdentifier(drug_id=drug.id, kind="drugbank_id", value=dbid))
             s.add(m.LibraryMember(library_id=lib.id, drug_id=drug.id, source_name=name))
             s.add(m.CampaignDrug(campaign_id=campaign.id, drug_id=drug.id))
             s.add(

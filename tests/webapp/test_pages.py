@@ -108,7 +108,7 @@ def test_drug_page_identifiers_grouped_without_repeats(portal: Portal) -> None:
     assert ("Mechanism", "serine protease inhibitor; TMPRSS2 inhibitor") in terms
     labels = [t for t, _ in terms]
     assert labels.count("PubChem") == 1 and labels.count("DrugBank") == 1  # the links out, not raw repeats
-    assert "drugbank" not in labels and "pubchem_cid" not in labels
+    assert "drugbank" not in labels and "pubchem_cid" not in labels and "drugbank_id" not in labels
     assert len(labels) == len(set(labels))
 
 

@@ -155,18 +155,8 @@ IDENTIFIER_LABELS = {
     "vandf": "VA NDF",
     "vuid": "VUID",
 }
-# kinds whose value the page already shows as a headline identifier (link out or CAS)
-_HEADLINE_KINDS = {
-    "pubchem_cid": "pubchem_cid",
-    "pubchem": "pubchem_cid",
-    "drugbank_id": "drugbank_id",
-    "drugbank": "drugbank_id",
-    "chembl_id": "chembl_id",
-    "chembl": "chembl_id",
-    "drugcentral_id": "drugcentral_id",
-    "drugcentral": "drugcentral_id",
-    "cas": "cas",
-}
+# identifier kinds the page already shows as headlines (links out, CAS); ingest names them after the drug columns
+HEADLINE_KINDS = ("pubchem_cid", "drugbank_id", "chembl_id", "drugcentral_id", "cas")
 
 
 def other_identifiers(detail: dict[str, Any]) -> list[dict[str, Any]]:
@@ -174,8 +164,7 @@ def other_identifiers(detail: dict[str, Any]) -> list[dict[str, Any]]:
     (label and all its values), for the drug page."""
     grouped: dict[str, list[str]] = {}
     for ident in detail["identifiers"]:
-        headline = _HEADLINE_KINDS.get(ident["kind"])
-        if headline is not None and str(detail.get(headline)) == ident["value"]:
+        if ident["kind"] in HEADLINE_KINDS and str(detail[ident["kind"]]) == ident["value"]:
             continue
         grouped.setdefault(ident["kind"], []).append(ident["value"])
     return [{"label": IDENTIFIER_LABELS.get(k, k), "values": v} for k, v in grouped.items()]
