@@ -36,7 +36,10 @@ def test_torch_campaign_via_cli(campaign_db: Database, cli_env: dict[str, str]) 
         for r in done:
             assert 1 <= len(r.poses) <= 3 and r.best_score == min(p.score for p in r.poses) < -3.0
             assert all(p.sdf and "M  END" in p.sdf and p.pdbqt for p in r.poses)
-            assert r.poses[0].interactions
+            # interacting residues are stored with the poses; one pose may have none (paracetamol's best
+            # pose on TMPRSS2 once had no ProLIF contact while ranks 2-3 had two each), so ask for one per drug
+            assert any(p.interactions for p in r.poses)
+            assert all({"chain", "resnum", "resname", "type"} <= set(i) for p in r.poses for i in p.interactions)
     status = run_cli(["campaign", "status", str(cid), "--json"], cli_env)
     st = json.loads(status.stdout)
     assert (st["done"], st["failed"], st["missing"]) == (2, 1, 0)
