@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
 # The README's main-job command: install, migrate an embedded SQLite database, ingest the
 # public sources, run a small demo campaign on a local Dask cluster, then serve the portal.
-# Usage: scripts/run-demo.sh [--no-serve]
+# Usage: scripts/run-demo.sh [--no-serve | --serve-only]
+#   --no-serve    fill the database, then stop
+#   --serve-only  serve the database an earlier run filled (no install, no ingest)
+# The portal is served by gunicorn: no Werkzeug debugger (that needs an explicit `dockdb serve --debug`).
 set -euo pipefail
-serve=1
-[ "${1:-}" = "--no-serve" ] && serve=0
+mode="${1:-all}"
+case "$mode" in
+    all | --no-serve | --serve-only) ;;
+    *) echo "error: unknown option $mode; use --no-serve, --serve-only or nothing" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/.."
-scripts/setup-env.sh
 export DOCKDB_HOME="${DOCKDB_HOME:-$PWD/.dockdb}"
+dockdb=.venv/bin/dockdb
+serve() { exec $dockdb serve --host 127.0.0.1 --port "${PORT:-5000}"; }
+[ "$mode" = --serve-only ] && serve
+scripts/setup-env.sh
 if [ -z "${DOCKDB_MIRROR:-}" ] && [ -d ../shared/data ]; then
     export DOCKDB_MIRROR="$(cd ../shared/data && pwd)"
 fi
-dockdb=.venv/bin/dockdb
 $dockdb db upgrade
 # Exit code 4 means "partly done" (a source or a docking failed and was reported): the
 # database still holds everything else, so carry on and serve it.
@@ -26,5 +34,5 @@ soft $dockdb validate enrichment --campaign demo --reference dockcov2 --quiet
 soft $dockdb validate plausibility --campaign demo --max-rank 1 --quiet
 $dockdb stats
 echo "results are in ${DOCKDB_HOME}/dockdb.sqlite"
-[ "$serve" = 1 ] || exit 0
-exec $dockdb serve --host 127.0.0.1 --port "${PORT:-5000}"
+[ "$mode" = --no-serve ] && exit 0
+serve

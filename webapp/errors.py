@@ -58,7 +58,12 @@ def register_error_handlers(app: Flask) -> None:
         message = e.description or e.name or "error"
         if status == 404:
             message = f"no such page or resource: {request.path[:200]}"
-        return error_response(status, name, message)
+        resp, status = error_response(status, name, message)
+        # e.g. 405's Allow (the methods the resource answers) and 416's Content-Range
+        for key, value in e.get_headers():
+            if key.lower() != "content-type":
+                resp.headers[key] = value
+        return resp, status
 
     @app.errorhandler(sa_exc.OperationalError)
     @app.errorhandler(DatabaseError)

@@ -1,7 +1,8 @@
-"""`dockdb serve`: the portal on http://127.0.0.1:5000 (werkzeug locally, gunicorn in production)."""
+"""`dockdb serve`: the portal on http://127.0.0.1:5000 through gunicorn; Werkzeug's debugger only with --debug."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import sys
@@ -9,9 +10,9 @@ import sys
 import click
 
 from dockdb.cli.common import AppContext, pass_app
-from dockdb.errors import ConfigError
+from dockdb.errors import ConfigError, InputError
 
-# gunicorn settings used by `dockdb serve --production` and by docker-compose
+# gunicorn settings used by `dockdb serve` and by docker-compose
 # (`gunicorn -c python:dockdb.cli.serve 'webapp:create_app()'`).
 bind = os.environ.get("DOCKDB_BIND", "0.0.0.0:5000")
 workers = int(os.environ.get("WEB_CONCURRENCY", str(min(8, 2 * (os.cpu_count() or 1) + 1))))
@@ -31,27 +32,49 @@ limit_request_line = 8190
     "--debug/--production",
     "debug",
     default=None,
-    help="Werkzeug dev server with the debugger, or gunicorn with debug off (default: by DOCKDB_ENV).",
+    help="--debug: Werkzeug's development server with its interactive debugger, loopback hosts only. "
+    "--production: DOCKDB_ENV=production settings (needs DOCKDB_SECRET_KEY). "
+    "Without either: gunicorn, debugger off.",
 )
-@click.option("--workers", "n_workers", default=None, type=click.IntRange(1, 64), help="gunicorn workers (production).")
+@click.option("--workers", "n_workers", default=None, type=click.IntRange(1, 64), help="gunicorn workers.")
 @pass_app
 def serve(app_ctx: AppContext, host: str, port: int, debug: bool | None, n_workers: int | None) -> None:
     """Serve the portal and the JSON API (read-only) from the configured database."""
     config = app_ctx.config
-    app_ctx.db  # noqa: B018 - fail early with a clear message if the database is unreachable or not migrated
-    production = config.env == "production" if debug is None else not debug
-    if production:
+    if debug and not is_loopback(host):
+        raise InputError(
+            f"--debug serves Werkzeug's debugger, which runs any code a visitor types, so it listens only on "
+            f"a loopback host; use --host 127.0.0.1, or drop --debug to serve {host} with gunicorn"
+        )
+    app_ctx.db.dispose()  # checked reachable and migrated; the server's workers open their own connections
+    if debug is False:
         if not config.secret_key:
             raise ConfigError("production serving needs DOCKDB_SECRET_KEY; set it to a long random string")
         config = config.with_(env="production")
     from webapp import create_app
 
     app = create_app(config)
-    click.echo(f"DockDB portal on http://{host}:{port} ({'production' if production else 'development'})", err=True)
-    if production and shutil.which("gunicorn") is not None and sys.platform != "win32":
+    use_gunicorn = not debug and shutil.which("gunicorn") is not None and sys.platform != "win32"
+    server = "werkzeug debugger" if debug else ("gunicorn" if use_gunicorn else "werkzeug, debugger off")
+    click.echo(f"DockDB portal on http://{_url_host(host)}:{port} ({config.env}, {server})", err=True)
+    if use_gunicorn:
         _run_gunicorn(app, host, port, n_workers)
         return
-    app.run(host=host, port=port, debug=not production, use_reloader=False, threaded=True)
+    app.run(host=host, port=port, debug=bool(debug), use_reloader=False, threaded=True)
+
+
+def is_loopback(host: str) -> bool:
+    """True for a host name or address that only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def _run_gunicorn(app: object, host: str, port: int, n_workers: int | None) -> None:
@@ -60,7 +83,7 @@ def _run_gunicorn(app: object, host: str, port: int, n_workers: int | None) -> N
     class _Standalone(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             for key, value in {
-                "bind": f"{host}:{port}",
+                "bind": f"{_url_host(host)}:{port}",
                 "workers": n_workers or workers,
                 "threads": threads,
                 "timeout": timeout,
