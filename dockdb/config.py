@@ -23,8 +23,33 @@ ENV_PREFIX = "DOCKDB_"
 _PASSTHROUGH_PREFIXES = ("DOCKDB_TEST_",)
 
 
-def _default_home() -> Path:
+PROJECT_HOME_NAME = ".dockdb"
+
+
+def project_home(start: Path | None = None) -> Path | None:
+    """The nearest ``.dockdb`` directory in *start* (default: the current directory) or a parent.
+
+    The main job (``scripts/run-demo.sh``) creates one in the clone, so every ``dockdb`` command run
+    inside the clone acts on the database the main job filled, like ``git`` finds its ``.git``.
+    """
+    try:
+        here = (start if start is not None else Path.cwd()).resolve()
+    except OSError:  # the current directory was deleted
+        return None
+    for directory in (here, *here.parents):
+        candidate = directory / PROJECT_HOME_NAME
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def user_home() -> Path:
+    """The per-user data directory, used outside any project."""
     return Path(user_data_dir("dockdb", appauthor=False))
+
+
+def _default_home() -> Path:
+    return project_home() or user_home()
 
 
 def _to_bool(name: str, value: str) -> bool:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import importlib
+import os
+from collections.abc import Mapping
 from importlib import metadata
 from typing import Any
 
-from dockdb.config import Config
+from dockdb.config import PROJECT_HOME_NAME, Config, project_home, user_home
 from dockdb.db import Database
 from dockdb.errors import DockDBError
 
@@ -49,9 +51,22 @@ def database_status(config: Config) -> dict[str, Any]:
     return {"ok": True, "message": f"{db.masked_url} reachable, schema at head revision {revision}"}
 
 
+def home_origin(config: Config, environ: Mapping[str, str] | None = None) -> str:
+    """Where the data directory in effect comes from, so a user can tell which database a command uses."""
+    environ = os.environ if environ is None else environ
+    if environ.get("DOCKDB_HOME"):
+        return "set by DOCKDB_HOME"
+    if config.home == project_home():
+        return f"the project's {PROJECT_HOME_NAME}/ found from the current directory"
+    if config.home == user_home():
+        return f"the per-user default; no {PROJECT_HOME_NAME}/ in the current directory or above"
+    return "set by --home"
+
+
 def diagnose(config: Config) -> dict[str, Any]:
     return {
         "config": config.as_dict(mask=True),
+        "home": {"path": str(config.home), "from": home_origin(config)},
         "database": database_status(config),
         "versions": software_versions(),
         "cuda": cuda_status(),

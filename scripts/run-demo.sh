@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's main-job command: install, migrate an embedded SQLite database, ingest the
+# The README's main-job command: install, migrate an embedded SQLite database (.dockdb/), ingest the
 # public sources, run a small demo campaign on a local Dask cluster, then serve the portal.
 # Usage: scripts/run-demo.sh [--no-serve | --serve-only]
 #   --no-serve    fill the database, then stop
@@ -12,10 +12,12 @@ case "$mode" in
     *) echo "error: unknown option $mode; use --no-serve, --serve-only or nothing" >&2; exit 2 ;;
 esac
 cd "$(dirname "$0")/.."
-export DOCKDB_HOME="${DOCKDB_HOME:-$PWD/.dockdb}"
 dockdb=.venv/bin/dockdb
 serve() { exec $dockdb serve --host 127.0.0.1 --port "${PORT:-5000}"; }
 [ "$mode" = --serve-only ] && serve
+# The clone's .dockdb/ holds the database and the download cache; every `dockdb` command run in
+# the clone (or below) finds it, so the README's commands act on what this job filled.
+mkdir -p .dockdb
 scripts/setup-env.sh
 if [ -z "${DOCKDB_MIRROR:-}" ] && [ -d ../shared/data ]; then
     export DOCKDB_MIRROR="$(cd ../shared/data && pwd)"
@@ -33,6 +35,6 @@ soft $dockdb validate agreement --campaign demo --quiet
 soft $dockdb validate enrichment --campaign demo --reference dockcov2 --quiet
 soft $dockdb validate plausibility --campaign demo --max-rank 1 --quiet
 $dockdb stats
-echo "results are in ${DOCKDB_HOME}/dockdb.sqlite"
+echo "results are in ${DOCKDB_HOME:-$PWD/.dockdb}/dockdb.sqlite; dockdb commands run in $PWD use them"
 [ "$mode" = --no-serve ] && exit 0
 serve

@@ -10,9 +10,9 @@ from typing import Any
 
 import click
 
-from dockdb.config import Config
+from dockdb.config import PROJECT_HOME_NAME, Config, user_home
 from dockdb.db import Database
-from dockdb.errors import DockDBError
+from dockdb.errors import DockDBError, NotMigratedError
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -38,7 +38,15 @@ class AppContext:
         """The database, checked reachable and migrated to head."""
         if self._db is None:
             db = Database.from_config(self.config)
-            db.require_head()
+            try:
+                db.require_head()
+            except NotMigratedError as e:
+                if self.config.database_url is None and self.config.home == user_home():
+                    raise NotMigratedError(
+                        f"{e}, or, for the database the main job filled, run this inside its clone "
+                        f"(where {PROJECT_HOME_NAME}/ is) or set DOCKDB_HOME"
+                    ) from None
+                raise
             self._db = db
         return self._db
 

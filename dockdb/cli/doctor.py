@@ -20,6 +20,7 @@ def doctor(app: AppContext, as_json: bool) -> int:
         click.echo("configuration (passwords masked):")
         for key, value in report["config"].items():
             click.echo(f"  {key:<18} {value}")
+        click.echo(f"data directory: {report['home']['path']} (from {report['home']['from']})")
         dbr = report["database"]
         mark = "ok" if dbr["ok"] else "PROBLEM"
         click.echo(f"database: {mark}: {dbr['message']}")
