@@ -13,6 +13,7 @@ import itertools
 import tarfile
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ from docking.poses import sdf_to_mol
 from docking.receptor import prepare_receptor
 
 __all__ = [
+    "BOND_ORDER_TIME_BUDGET_S",
+    "MAX_BOND_ORDER_CANDIDATES",
     "SUCCESS_RMSD",
     "PreparedComplex",
     "RedockRecord",
@@ -320,26 +323,72 @@ def _h_options(mol: Any, idx: int, pos: np.ndarray) -> list[int]:
     return [max(0, _VALENCE[el] - deg)] if el in ("C",) else [0]
 
 
-def _combos_by_deviation(options: list[list[int]], max_dev: int) -> list[tuple[int, ...]]:
-    """Hydrogen-count assignments: the preferred one first, then 1, 2 … alternative choices."""
+MAX_BOND_ORDER_CANDIDATES = 200
+"""Hydrogen-count assignments :func:`ligand_from_pdb_residue` tries before it gives up.  Every
+Mpro XChem fragment is resolved within the first 100 (about 1 ms each); a 60-atom drug with 40
+ambiguous atoms has over 13,000 assignments up to three changes deep, at about 0.1 s each."""
+BOND_ORDER_TIME_BUDGET_S = 5.0
+"""Seconds :func:`ligand_from_pdb_residue` spends on those assignments before it gives up."""
+
+
+def _combos_by_deviation(options: list[list[int]], max_dev: int) -> Iterator[tuple[int, ...]]:
+    """Hydrogen-count assignments: the preferred one first, then 1, 2 … alternative choices
+    (generated lazily: the number grows with the cube of the ambiguous atoms)."""
     ambiguous = [i for i, opt in enumerate(options) if len(opt) > 1]
     base = [opt[0] for opt in options]
-    out = []
     for k in range(0, min(max_dev, len(ambiguous)) + 1):
         for subset in itertools.combinations(ambiguous, k):
             combo = list(base)
             for i in subset:
                 combo[i] = options[i][1]
-            out.append(tuple(combo))
+            yield tuple(combo)
+
+
+def _with_crystal_coordinates(mol: Any, pos: np.ndarray) -> Any:
+    """``mol`` without hydrogens, its one conformer set to the crystal heavy-atom positions
+    (``mol``'s heavy atoms are in the residue's atom order)."""
+    from rdkit import Chem
+
+    out = Chem.RemoveHs(mol)
+    out.RemoveAllConformers()
+    conf = Chem.Conformer(out.GetNumAtoms())
+    for i in range(out.GetNumAtoms()):
+        conf.SetAtomPosition(i, pos[i].tolist())
+    out.AddConformer(conf, assignId=True)
     return out
 
 
-def ligand_from_pdb_residue(pdb_text: str, resname: str = "LIG") -> Any:
+def _bond_orders_from_template(heavy: Any, smiles: str, resname: str) -> Any:
+    from rdkit import Chem, rdBase
+    from rdkit.Chem import AllChem
+
+    template = Chem.MolFromSmiles(smiles)
+    if template is None:
+        raise InputError(f"cannot parse the template SMILES of {resname}: {smiles!r}")
+    mismatch = InputError(f"the template SMILES does not match the {heavy.GetNumAtoms()} heavy atoms "
+                          f"of {resname}; give the SMILES of this residue")
+    if template.GetNumAtoms() != heavy.GetNumAtoms():
+        raise mismatch
+    try:
+        with rdBase.BlockLogs():
+            return AllChem.AssignBondOrdersFromTemplate(template, Chem.RemoveHs(heavy, sanitize=False))
+    except ValueError as exc:
+        raise mismatch from exc
+
+
+def ligand_from_pdb_residue(pdb_text: str, resname: str = "LIG", *, smiles: str | None = None,
+                            max_candidates: int = MAX_BOND_ORDER_CANDIDATES,
+                            time_budget_s: float = BOND_ORDER_TIME_BUDGET_S) -> Any:
     """RDKit molecule of a ligand residue with bond orders inferred from geometry.
 
-    Hydrogen counts are guessed per atom from bond lengths/angles/planarity; ambiguous atoms
-    (ring N-H vs N:, C-OH vs C=O) are enumerated and RDKit's ``DetermineBondOrders`` keeps the
-    first assignment that gives a neutral, sanitisable molecule.  Only altloc ' ' or 'A' atoms.
+    With ``smiles``, bond orders come from that template (RDKit's
+    ``AssignBondOrdersFromTemplate``).  Without it, hydrogen counts are guessed per atom from
+    bond lengths/angles/planarity; ambiguous atoms (ring N-H vs N:, C-OH vs C=O) are
+    enumerated, fewest changes first, and RDKit's ``DetermineBondOrders`` keeps the first
+    assignment that gives a neutral, sanitisable molecule.  At most ``max_candidates``
+    assignments are tried, for at most ``time_budget_s`` seconds (the enumeration is
+    combinatorial: a drug-sized ligand has thousands), then :class:`InputError` asks for the
+    SMILES.  Only altloc ' ' or 'A' atoms.
     """
     from rdkit import Chem, rdBase
     from rdkit.Chem import rdDetermineBonds
@@ -358,9 +407,16 @@ def ligand_from_pdb_residue(pdb_text: str, resname: str = "LIG") -> Any:
     if heavy is None:
         raise InputError(f"RDKit cannot read the {resname} residue")
     pos = heavy.GetConformer().GetPositions()
+    if smiles is not None:
+        return _with_crystal_coordinates(_bond_orders_from_template(heavy, smiles, resname), pos)
     Chem.FastFindRings(heavy)
     options = [_h_options(heavy, i, pos) for i in range(heavy.GetNumAtoms())]
-    for combo in _combos_by_deviation(options, max_dev=3):
+    tried = 0
+    deadline = time.monotonic() + time_budget_s
+    for combo in itertools.islice(_combos_by_deviation(options, max_dev=3), max_candidates):
+        if tried and time.monotonic() > deadline:
+            break
+        tried += 1
         rw = Chem.RWMol(heavy)
         for bond in rw.GetBonds():
             bond.SetBondType(Chem.BondType.SINGLE)
@@ -380,14 +436,10 @@ def ligand_from_pdb_residue(pdb_text: str, resname: str = "LIG") -> Any:
             continue
         if any(a.GetFormalCharge() or a.GetNumRadicalElectrons() for a in cand.GetAtoms()):
             continue
-        out = Chem.RemoveHs(cand)
-        out.RemoveAllConformers()
-        conf = Chem.Conformer(out.GetNumAtoms())
-        for i in range(out.GetNumAtoms()):
-            conf.SetAtomPosition(i, pos[i].tolist())
-        out.AddConformer(conf, assignId=True)
-        return out
-    raise InputError(f"could not infer bond orders for {resname} from its geometry")
+        return _with_crystal_coordinates(cand, pos)
+    raise InputError(f"could not infer bond orders for {resname} ({heavy.GetNumAtoms()} heavy atoms) "
+                     f"from its geometry in {tried} hydrogen assignments ({time_budget_s:g} s at most); "
+                     "give its SMILES (smiles=)")
 
 
 def _protein_only(pdb_text: str) -> str:
