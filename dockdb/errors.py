@@ -38,6 +38,12 @@ class InputError(DockDBError):
     exit_code = 2
 
 
+class UnknownNameError(NotFoundError):
+    """A target key or library name the user typed that does not exist: bad input (exit 2), 404 on the web."""
+
+    exit_code = 2
+
+
 class SourceError(DockDBError):
     """A public data source could not be fetched, or its file is corrupt/truncated."""
 
@@ -56,6 +62,10 @@ class ReceptorError(PreparationError):
 
 class LigandError(PreparationError):
     """A ligand cannot be docked (no 3D embedding, untypable element, metal, too large)."""
+
+
+class SmilesError(LigandError, InputError):
+    """A SMILES that does not parse: bad input (exit 2), still a LigandError for the docking code."""
 
 
 class PocketError(DockDBError):

@@ -6,6 +6,7 @@ Interaction types are named from the **ligand's** point of view, as ProLIF does:
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from dockdb.errors import InputError
@@ -36,9 +37,21 @@ def interactions(receptor_pdb: str, pose_sdf: str) -> list[dict[str, Any]]:
     return interactions_many(receptor_pdb, [pose_sdf])[0]
 
 
+def _import_prolif() -> Any:
+    """ProLIF, imported without MDAnalysis's import-time DeprecationWarnings (notices for developers, not
+    users). Recorded rather than filtered: MDAnalysis installs its own filter that would show them past any
+    ``ignore`` set before the import."""
+    with warnings.catch_warnings(record=True) as caught:
+        import prolif
+    for w in caught:
+        if not issubclass(w.category, DeprecationWarning):
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    return prolif
+
+
 def interactions_many(receptor_pdb: str, pose_sdfs: list[str]) -> list[list[dict[str, Any]]]:
     """Interactions of several poses against one receptor (the protein is built once)."""
-    import prolif as plf
+    plf = _import_prolif()
 
     if not pose_sdfs:
         return []

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dockdb.errors import LigandError
+from dockdb.errors import LigandError, SmilesError
 from docking._util import sha256_of, tool_versions
 
 __all__ = ["PROTOCOL_VERSION", "VINA_ELEMENTS", "LigandVariant", "PreparedLigand", "prepare_ligand"]
@@ -194,11 +194,11 @@ def prepare_ligand(
     from rdkit.Chem.EnumerateStereoisomers import EnumerateStereoisomers, StereoEnumerationOptions
 
     if not isinstance(smiles, str) or not smiles.strip():
-        raise LigandError("empty SMILES; pass a SMILES string")
+        raise SmilesError("empty SMILES; pass a SMILES string")
     with rdBase.BlockLogs():
         mol = Chem.MolFromSmiles(smiles.strip())
     if mol is None:
-        raise LigandError(f"cannot parse SMILES {smiles.strip()[:80]!r}; check the SMILES syntax")
+        raise SmilesError(f"cannot parse SMILES {smiles.strip()[:80]!r}; check the SMILES syntax")
     spec = {"seed": seed, "ph": ph, "max_stereoisomers": max_stereoisomers,
             "max_heavy_atoms": max_heavy_atoms, "max_rotatable": max_rotatable}
     input_hash = sha256_of(PROTOCOL_VERSION, smiles.strip(), spec)

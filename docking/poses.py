@@ -3,9 +3,12 @@ remarks, not bond perception), and receptor+ligand complexes as PDB."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from dockdb.errors import EngineError, InputError
 
-__all__ = ["complex_pdb", "pdbqt_to_mols", "pdbqt_to_sdf_blocks", "sdf_to_mol"]
+__all__ = ["complex_pdb", "pdbqt_to_mols", "pdbqt_to_sdf_blocks", "pose_tags", "pose_title", "sdf_record", "sdf_to_mol"]
 
 
 def pdbqt_to_mols(pdbqt: str) -> list[object]:
@@ -74,3 +77,30 @@ def complex_pdb(receptor_pdb: str, pose_sdf: str, resname: str = "LIG", chain: s
             f"{xyz[0]:8.3f}{xyz[1]:8.3f}{xyz[2]:8.3f}  1.00  0.00          {el.upper():>2}"
         )
     return "\n".join([*rec_lines, *lig_lines, "END"]) + "\n"
+
+
+def pose_title(drug: str, target: str, rank: int) -> str:
+    """The title line of every pose SDF DockDB writes (CLI, campaign export, portal): drug, target, rank."""
+    return f"{drug} | {target} | pose {rank}"
+
+
+def pose_tags(drug: str, target: str, rank: int, score: float | None, **more: Any) -> dict[str, Any]:
+    """The SD tags of every pose SDF DockDB writes, in one order: drug, target, rank, score (kcal/mol, 3
+    decimals), then *more* (ids, InChIKey) where known."""
+    return {"drug": drug, "target": target, "rank": rank,
+            "score": None if score is None else f"{score:.3f}", **more}
+
+
+def sdf_record(sdf: str, title: str, tags: Mapping[str, Any]) -> str:
+    """One SDF record: the molblock of *sdf* with *title* as its first line and *tags* (``None`` left out)."""
+    block = sdf.replace("\r\n", "\n")
+    end = block.find("M  END")
+    molblock = block[: end + len("M  END")] if end >= 0 else block.split("$$$$")[0].rstrip("\n")
+    lines = molblock.split("\n")
+    if lines:
+        lines[0] = "".join(ch for ch in title if ch.isprintable())[:80]
+    out = "\n".join(lines) + "\n"
+    for key, value in tags.items():
+        if value is not None:
+            out += f"> <{key}>\n{value}\n\n"
+    return out + "$$$$\n"

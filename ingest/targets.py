@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dockdb.config import Config
-from dockdb.errors import ConfigError, NotFoundError, SourceError
+from dockdb.errors import ConfigError, NotFoundError, SourceError, UnknownNameError
 from dockdb.models import Pocket, Target
 from dockdb.sources import DATA_DIR, get_source
 from docking.pocket import Box, parse_vina_conf
@@ -157,7 +157,7 @@ def get_target_spec(config: Config, key: str) -> TargetSpec:
     for spec in load_registry(config):
         if spec.key == key:
             return spec
-    raise NotFoundError(f"unknown target {key!r}; run `dockdb target list` to see the registered targets")
+    raise UnknownNameError(f"unknown target {key!r}; run `dockdb target list` to see the registered targets")
 
 
 def pocket_row(target_id: int, p: PocketSpec) -> dict[str, Any]:

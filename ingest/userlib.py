@@ -108,7 +108,7 @@ def _parse_csv(text: str, delimiter: str, path: Path) -> list[tuple[int, str | N
 
 
 def _parse_sdf(text: str, report: LibraryReport) -> list[_Row]:
-    from rdkit import Chem
+    from rdkit import Chem, rdBase
 
     rows: list[_Row] = []
     line = 1
@@ -119,9 +119,10 @@ def _parse_sdf(text: str, report: LibraryReport) -> list[_Row]:
             continue
         report.read += 1
         first = start + (1 if block.startswith("\n") else 0)
-        mol = Chem.MolFromMolBlock(block.lstrip("\n"), sanitize=True)
+        with rdBase.BlockLogs():  # the record is reported below in our words, not RDKit's raw log lines
+            mol = Chem.MolFromMolBlock(block.lstrip("\n"), sanitize=True)
         if mol is None:
-            report.bad.append((first, "unreadable molecule record"))
+            report.bad.append((first, "unreadable molecule record (RDKit cannot parse its atom or bond lines)"))
             continue
         try:
             std = standardize_mol(mol)

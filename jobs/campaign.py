@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from dockdb.db import Database
-from dockdb.errors import CampaignError, EngineError, InputError, NotFoundError
+from dockdb.errors import CampaignError, EngineError, InputError, NotFoundError, UnknownNameError
 from dockdb.models import (
     Campaign,
     CampaignDrug,
@@ -116,7 +116,7 @@ def _library(session: Session, name: str) -> Library:
     if lib is None:
         known = session.scalars(select(Library.name).order_by(Library.name)).all()
         hint = f"known: {', '.join(known)}" if known else "no libraries loaded: run `dockdb ingest drugs`"
-        raise NotFoundError(f"unknown library {name!r}; {hint}")
+        raise UnknownNameError(f"unknown library {name!r}; {hint}")
     return lib
 
 

@@ -193,7 +193,7 @@ def open_cluster(
             n_workers=n,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # a free port: no "port 8787 is already in use" warning
             silence_logs=logging.ERROR,
             # third-party deprecation notices (MDAnalysis via ProLIF) are for developers, not campaign logs
             env={"PYTHONWARNINGS": "ignore::DeprecationWarning,ignore::FutureWarning"},

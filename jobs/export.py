@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from dockdb.db import Database
 from dockdb.errors import CampaignError, InputError
 from dockdb.models import DockingResult, Drug, Pose, Receptor, Target
+from docking.poses import pose_tags, pose_title, sdf_record
 from jobs.campaign import get_campaign
 
 __all__ = ["EXPORT_FORMATS", "RESULT_COLUMNS", "export_campaign", "manifest_json", "result_rows"]
@@ -70,35 +71,23 @@ def _write_parquet(rows: Iterator[dict[str, Any]], path: Path) -> int:
 
 
 def _write_sdf(db: Database, campaign_id: int, fh: IO[str]) -> int:
-    """Every pose with an SDF block, tagged with target, drug, rank and score."""
-    from rdkit import Chem
-
+    """Every pose with an SDF block, titled and tagged like every pose SDF DockDB writes (docking.poses)."""
     n = 0
-    writer = Chem.SDWriter(fh)
-    try:
-        with db.session() as s:
-            q = (
-                select(Pose, Target.key, Drug.name, Drug.inchikey, DockingResult.id)
-                .join(DockingResult, DockingResult.id == Pose.result_id)
-                .join(Receptor, Receptor.id == DockingResult.receptor_id)
-                .join(Target, Target.id == Receptor.target_id)
-                .join(Drug, Drug.id == DockingResult.drug_id)
-                .where(DockingResult.campaign_id == campaign_id, Pose.sdf.is_not(None))
-                .order_by(Target.id, Drug.id, Pose.rank)
-            )
-            for pose, key, name, inchikey, result_id in s.execute(q).yield_per(200):
-                mol = Chem.MolFromMolBlock(pose.sdf, removeHs=False, sanitize=False)
-                if mol is None:
-                    continue
-                mol.SetProp("_Name", f"{name} | {key} | pose {pose.rank}")
-                for prop, value in (("target", key), ("drug", name), ("inchikey", inchikey),
-                                    ("campaign_id", campaign_id), ("result_id", result_id),
-                                    ("rank", pose.rank), ("score", f"{pose.score:.3f}")):
-                    mol.SetProp(prop, str(value))
-                writer.write(mol)
-                n += 1
-    finally:
-        writer.close()
+    with db.session() as s:
+        q = (
+            select(Pose, Target.key, Drug.name, Drug.inchikey, DockingResult.id, Drug.id)
+            .join(DockingResult, DockingResult.id == Pose.result_id)
+            .join(Receptor, Receptor.id == DockingResult.receptor_id)
+            .join(Target, Target.id == Receptor.target_id)
+            .join(Drug, Drug.id == DockingResult.drug_id)
+            .where(DockingResult.campaign_id == campaign_id, Pose.sdf.is_not(None))
+            .order_by(Target.id, Drug.id, Pose.rank)
+        )
+        for pose, key, name, inchikey, result_id, drug_id in s.execute(q).yield_per(200):
+            tags = pose_tags(name, key, pose.rank, pose.score, inchikey=inchikey, drug_id=drug_id,
+                             campaign_id=campaign_id, result_id=result_id, pose_id=pose.id)
+            fh.write(sdf_record(pose.sdf, pose_title(name, key, pose.rank), tags))
+            n += 1
     return n
 
 

@@ -6,6 +6,8 @@ returned, printed by the CLI and optionally written as files — nothing is stor
 
 from __future__ import annotations
 
+import glob
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -61,6 +63,47 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
 
 
+def _writable_dir(out: Path) -> Path:
+    """*out*, created if missing; an InputError naming the problem when it cannot hold the files."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} exists and is not a directory; give a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"--out {out}: cannot create the directory ({e.strerror}); give a writable directory") \
+            from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise InputError(f"--out {out} is not writable; give a writable directory")
+    return out
+
+
+def _write_files(out: Path, target_key: str, drug: str, name: str | None, receptor_pdb: str,
+                 poses: list[PoseRecord]) -> list[str]:
+    """Each pose's SDF, PDBQT and complex PDB under a stem no earlier run used (``_run2``, ``_run3``...)."""
+    from docking.poses import complex_pdb, pose_tags, pose_title, sdf_record
+
+    stem = _safe(target_key) + (f"_{_safe(name)[:40]}" if name else "")
+    run, first = 1, stem
+    while any(out.glob(f"{glob.escape(first)}_pose*")):
+        run += 1
+        first = f"{stem}_run{run}"
+    files: list[str] = []
+    try:
+        for q in poses:
+            base = out / f"{first}_pose{q.rank}"
+            Path(f"{base}.pdbqt").write_text(q.pdbqt)
+            if q.sdf:
+                tags = pose_tags(drug, target_key, q.rank, q.score)
+                Path(f"{base}.sdf").write_text(sdf_record(q.sdf, pose_title(drug, target_key, q.rank), tags))
+                Path(f"{base}_complex.pdb").write_text(complex_pdb(receptor_pdb, q.sdf))
+                files += [f"{base}.sdf", f"{base}_complex.pdb"]
+            files.append(f"{base}.pdbqt")
+    except OSError as e:
+        raise InputError(f"--out {out}: cannot write the pose files ({e.strerror}); give a writable directory") \
+            from None
+    return files
+
+
 def quick_dock(
     db: Database,
     target_key: str,
@@ -72,12 +115,16 @@ def quick_dock(
     n_poses: int | None = None,
     out_dir: str | Path | None = None,
     extra_params: dict[str, Any] | None = None,
+    name: str | None = None,
 ) -> QuickDockResult:
-    """Dock *smiles* into the target's pocket; write SDF/PDBQT/complex files into *out_dir*."""
+    """Dock *smiles* into the target's pocket; write SDF/PDBQT/complex files into *out_dir*.
+
+    Each SDF is titled "drug | target | pose N" (the drug: *name*, else the SMILES) and carries the
+    score as an SD tag, like campaign exports and portal downloads; an earlier run's files are kept.
+    """
     from docking.engines import get_engine
     from docking.interactions import interactions
     from docking.ligand import prepare_ligand
-    from docking.poses import complex_pdb
 
     if pocket not in POCKET_KINDS:
         raise InputError(f"--pocket must be one of {', '.join(POCKET_KINDS)} (got {pocket!r})")
@@ -91,9 +138,7 @@ def quick_dock(
         target = get_target(s, target_key)
         p = get_pocket(s, target, pocket)
         center, size = p.center, p.size
-    out = Path(out_dir) if out_dir is not None else None
-    if out is not None and out.exists() and not out.is_dir():
-        raise InputError(f"--out {out} exists and is not a directory")
+    out = _writable_dir(Path(out_dir)) if out_dir is not None else None  # before any slow step
     ligand = prepare_ligand(smiles, seed=seed)  # LigandError: one line, before any slow step
     choice = ensure_receptor(db, target_key)
     with db.session() as s:
@@ -113,15 +158,5 @@ def quick_dock(
     result = QuickDockResult(target_key, pocket, center, size, engine, params, seed, smiles, choice, poses,
                              runtime)
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        stem = _safe(target_key)
-        for q in poses:
-            base = out / f"{stem}_pose{q.rank}"
-            Path(f"{base}.pdbqt").write_text(q.pdbqt)
-            if q.sdf:
-                Path(f"{base}.sdf").write_text(q.sdf if q.sdf.rstrip().endswith("$$$$") else q.sdf.rstrip() +
-                                               "\n$$$$\n")
-                Path(f"{base}_complex.pdb").write_text(complex_pdb(receptor_pdb, q.sdf))
-                result.files += [f"{base}.sdf", f"{base}_complex.pdb"]
-            result.files.append(f"{base}.pdbqt")
+        result.files = _write_files(out, target_key, name or smiles, name, receptor_pdb, poses)
     return result

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dockdb.db import Database
-from dockdb.errors import NotFoundError, PocketError, ReceptorError
+from dockdb.errors import NotFoundError, PocketError, ReceptorError, UnknownNameError
 from dockdb.models import Pocket, Receptor, Target
 
 __all__ = [
@@ -46,7 +46,7 @@ def get_target(session: Session, key: str) -> Target:
     if target is None:
         known = session.scalars(select(Target.key).order_by(Target.key)).all()
         hint = f"known targets: {', '.join(known)}" if known else "no targets loaded: run `dockdb ingest targets`"
-        raise NotFoundError(f"unknown target {key!r}; {hint}")
+        raise UnknownNameError(f"unknown target {key!r}; {hint}")
     return target
 
 

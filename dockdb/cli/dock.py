@@ -11,6 +11,7 @@ from dockdb.cli.engine_opts import engine_options, extra_engine_params
 @click.command()
 @click.option("--target", "target_key", required=True, help="Target key (see `dockdb target list`).")
 @click.option("--smiles", required=True, help="The ligand as SMILES.")
+@click.option("--name", default=None, help="Ligand name for SDF titles and file names (default: the SMILES).")
 @click.option("--engine", default="vina", show_default=True, help="Docking engine.")
 @click.option("--pocket", type=click.Choice(["focused", "blind"]), default="focused", show_default=True)
 @click.option("--exhaustiveness", type=int, default=None, help="Search effort (engine default 8).")
@@ -21,15 +22,15 @@ from dockdb.cli.engine_opts import engine_options, extra_engine_params
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @engine_options
 @pass_app
-def dock(app: AppContext, target_key: str, smiles: str, engine: str, pocket: str, exhaustiveness: int | None,
-         seed: int | None, poses: int | None, out_dir: str | None, as_json: bool, device: str | None,
-         engine_param: tuple[str, ...]) -> None:
+def dock(app: AppContext, target_key: str, smiles: str, name: str | None, engine: str, pocket: str,
+         exhaustiveness: int | None, seed: int | None, poses: int | None, out_dir: str | None, as_json: bool,
+         device: str | None, engine_param: tuple[str, ...]) -> None:
     """Dock a SMILES into a target's pocket (the receptor is prepared once and reused)."""
     from jobs.quickdock import quick_dock
 
     result = quick_dock(app.db, target_key, smiles, engine=engine, pocket=pocket, exhaustiveness=exhaustiveness,
                         seed=seed, n_poses=poses, out_dir=out_dir,
-                        extra_params=extra_engine_params(device, engine_param))
+                        extra_params=extra_engine_params(device, engine_param), name=name)
     if as_json:
         echo_json(result.as_dict())
         return

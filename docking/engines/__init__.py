@@ -16,6 +16,7 @@ __all__ = [
     "available_engines",
     "get_engine",
     "register_engine",
+    "require_packages",
 ]
 
 _REGISTRY: dict[str, type[DockingEngine]] = {}
@@ -23,6 +24,17 @@ _BUILTINS = {
     "vina": "docking.engines.vina_engine",
     "vinardo": "docking.engines.vina_engine",
     "torch": "docking.engines.torch_engine.engine",
+}
+
+# Engines that need an optional package: (module, how to install it). Checked before an engine is built, so
+# a missing package is one line naming the install command, not an import traceback from inside a run.
+_OPTIONAL_PACKAGES = {
+    "torch": (
+        "torch",
+        "the torch engine needs PyTorch, which is not installed; install the CPU build with "
+        "`.venv/bin/pip install torch --index-url https://download.pytorch.org/whl/cpu` "
+        "(or `pip install -e '.[gpu]'` for CUDA)",
+    ),
 }
 
 E = TypeVar("E", bound=type[DockingEngine])
@@ -58,7 +70,17 @@ def get_engine(name: str, **params: Any) -> DockingEngine:
     names = available_engines()
     if name not in _REGISTRY:
         raise EngineError(f"unknown docking engine {name!r}; choose one of: {', '.join(names)}")
+    require_packages(name)
     try:
         return _REGISTRY[name](**params)
     except TypeError as exc:
         raise EngineError(f"bad parameters for engine {name!r}: {exc}") from exc
+
+
+def require_packages(name: str) -> None:
+    """Raise a one-line :class:`EngineError` when engine *name* needs a package that is not installed."""
+    import importlib.util
+
+    module, message = _OPTIONAL_PACKAGES.get(name, (None, ""))
+    if module is not None and importlib.util.find_spec(module) is None:
+        raise EngineError(message)

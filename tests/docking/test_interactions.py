@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from dockdb.errors import InputError
 from docking.interactions import INTERACTION_TYPES, interactions
+from tests.conftest import REPO
 
 
 def test_interactions_of_docked_pose(aspirin_docked, protease_receptor) -> None:
@@ -21,3 +25,14 @@ def test_interactions_need_hydrogens(aspirin_docked, protease_pdb) -> None:
     no_h = "\n".join(ln for ln in protease_pdb.splitlines() if ln.startswith("ATOM"))
     with pytest.raises(InputError, match="hydrogens"):
         interactions(no_h, result.poses[0].sdf)
+
+
+def test_no_mdanalysis_deprecation_flood() -> None:
+    """MDAnalysis installs its own 'once' filter for its DeprecationWarnings at import, past any 'ignore' a
+    program sets first; computing interactions in a fresh process prints nothing."""
+    code = ("import warnings; warnings.filterwarnings('ignore', category=DeprecationWarning)\n"
+            "from docking.interactions import interactions_many\n"
+            "assert interactions_many('', []) == []\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert r.returncode == 0, r.stderr
+    assert "Warning" not in r.stderr, r.stderr

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -64,6 +67,27 @@ def test_csv_and_sdf_libraries_load_fully(db: Database, cli_env: dict[str, str],
     res = run_cli(["ingest", "library", str(sdf), "--name", "sdflib"], cli_env)
     assert res.exit_code == 4 and "lib.sdf:" in res.stderr
     assert _members(db, "sdflib") == 2
+
+
+def test_unreadable_sdf_records_are_reported_without_rdkit_log_lines(
+    db: Database, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """RDKit logs to the process's stderr from C++, so the real console script runs here, not run_cli."""
+    sdf = tmp_path / "broken.sdf"
+    short_atom = "broken\n  junk\n\n  1  0  0  0  0  0  0  0  0  0999 V2000\n    0.0 0.0 0.0 C   0  0\nM  END\n$$$$\n"
+    atom = "    {:.4f}    0.0000    0.0000 {}   0  0  0  0  0  0  0  0  0  0  0  0"
+    valence = "\n".join(["ammonium without charge", "", "", "  5  4  0  0  0  0  0  0  0  0999 V2000",
+                          atom.format(0, "N"), *(atom.format(1.5 * i, "C") for i in range(1, 5)),
+                          *(f"  1{i:>3}  1  0" for i in range(2, 6)), "M  END", "$$$$", ""])
+    sdf.write_text(short_atom + valence)
+    exe = Path(sys.executable).parent / "dockdb"
+    r = subprocess.run([str(exe), "ingest", "library", str(sdf), "--name", "broken"], capture_output=True, text=True,
+                       env={**cli_env, "PATH": os.environ.get("PATH", "/usr/bin:/bin")}, timeout=120)
+    assert r.returncode == 3, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert lines == [f"{sdf.name}:1: unreadable molecule record (RDKit cannot parse its atom or bond lines)",
+                     f"{sdf.name}:8: unreadable molecule record (RDKit cannot parse its atom or bond lines)",
+                     f"error: nothing loaded from {sdf}; fix the rows above"], r.stderr
 
 
 @pytest.mark.parametrize("content", [b"", b"\x00\x01\x02binary\x00", b"x" * 300])

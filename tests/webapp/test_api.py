@@ -166,8 +166,10 @@ def test_pose_json_and_downloads(portal: Portal) -> None:
     sdf = portal.client.get(f"/api/v1/poses/{pose_id}.sdf")
     assert sdf.status_code == 200 and "attachment" in sdf.headers["Content-Disposition"]
     mols = [mol for mol in Chem.ForwardSDMolSupplier(io.BytesIO(sdf.data), removeHs=False) if mol is not None]
-    assert len(mols) == 1 and mols[0].GetProp("_Name") == "Ibuprofen"
-    assert float(mols[0].GetProp("dockdb_score")) == -5.6
+    assert len(mols) == 1 and mols[0].GetProp("_Name") == "Ibuprofen | 3clpro | pose 2"
+    tags = mols[0].GetPropsAsDict()
+    assert (tags["drug"], tags["target"], tags["rank"], tags["score"]) == ("Ibuprofen", "3clpro", 2, -5.6)
+    assert tags["pose_id"] == pose_id
     assert Chem.MolToInchiKey(mols[0]).startswith("HEFNNWSXXWATRW-")  # 3D pose fixes the stereocentre
     pdbqt = portal.client.get(f"/api/v1/poses/{pose_id}.pdbqt")
     assert pdbqt.status_code == 200 and b"REMARK VINA RESULT:    -5.600" in pdbqt.data

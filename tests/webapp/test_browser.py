@@ -134,7 +134,7 @@ def test_search_open_view_switch_download(live_portal: tuple[str, Dataset]) -> N
             info.value.save_as(sdf_path)
             mols = [m for m in Chem.SDMolSupplier(str(sdf_path), removeHs=False) if m is not None]
             assert len(mols) == 1
-            assert int(mols[0].GetProp("dockdb_pose_id")) == second
+            assert int(mols[0].GetProp("pose_id")) == second
             assert mols[0].GetNumHeavyAtoms() == 26 and mols[0].GetConformer().Is3D()
 
             # target page: receptor + pocket viewer, chart, ranked table

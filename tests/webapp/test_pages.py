@@ -166,7 +166,9 @@ def test_archives(portal: Portal) -> None:
     assert len(rows) == 8 and rows[0]["name"] == "Nafamostat"
     mols = list(Chem.ForwardSDMolSupplier(io.BytesIO(zf.read("3clpro/best_poses.sdf")), removeHs=False))
     assert len(mols) == 7 and all(m is not None for m in mols)
-    assert mols[0].GetProp("dockdb_target") == "3clpro" and float(mols[0].GetProp("dockdb_score")) == -8.2
+    assert mols[0].GetProp("target") == "3clpro" and float(mols[0].GetProp("score")) == -8.2
+    best = mols[0].GetProp("drug")
+    assert best == rows[0]["name"] and mols[0].GetProp("_Name") == f"{best} | 3clpro | pose 1"
     cz = _zip(portal, f"/downloads/campaigns/{portal.ds.campaign_id}.zip")
     base = f"campaign-{portal.ds.campaign_id}"
     assert sorted(cz.namelist()) == [f"{base}/best_poses.sdf", f"{base}/manifest.json", f"{base}/results.csv"]

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dockdb import models as m
+from docking.poses import pose_tags, pose_title, sdf_record
 from webapp.queries.campaigns import campaign_detail, get_campaign_model
 from webapp.queries.common import DESCRIPTORS
-from webapp.queries.poses import sdf_record
 from webapp.queries.targets import TableFilter, get_target_model, iter_table
 
 TABLE_COLUMNS = (
@@ -106,15 +106,9 @@ def _write_sdf(zf: zipfile.ZipFile, name: str, poses: Iterable[tuple[Any, ...]])
     n = 0
     with zf.open(name, "w", force_zip64=True) as fh:
         for pose_id, rank, score, sdf, drug_id, drug_name, campaign_id, target_key in poses:
-            props = {
-                "dockdb_pose_id": pose_id,
-                "dockdb_rank": rank,
-                "dockdb_score": round(score, 3),
-                "dockdb_drug_id": drug_id,
-                "dockdb_campaign_id": campaign_id,
-                "dockdb_target": target_key,
-            }
-            fh.write(sdf_record(sdf, drug_name, props).encode())
+            tags = pose_tags(drug_name, target_key, rank, score, drug_id=drug_id, campaign_id=campaign_id,
+                             pose_id=pose_id)
+            fh.write(sdf_record(sdf, pose_title(drug_name, target_key, rank), tags).encode())
             n += 1
     return n
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dockdb import models as m
+from docking.poses import pose_tags, pose_title, sdf_record
 from webapp.params import NotFound
 from webapp.queries.common import normalise_residues, pocket_dict, rounded
 
@@ -99,30 +100,13 @@ def pose_sdf(session: Session, pose_id: int) -> tuple[str, str]:
     if not pose.sdf:
         raise NotFound(f"pose {pose_id} has no stored SDF; download its PDBQT instead")
     drug = session.get(m.Drug, pose.result.drug_id)
-    props = {
-        "dockdb_pose_id": pose.id,
-        "dockdb_rank": pose.rank,
-        "dockdb_score": rounded(pose.score, 3),
-        "dockdb_campaign_id": pose.result.campaign_id,
-        "dockdb_drug_id": pose.result.drug_id,
-    }
-    text = sdf_record(pose.sdf, drug.name if drug else f"pose-{pose.id}", props)
+    target_key = session.get(m.Receptor, pose.result.receptor_id).target.key
+    drug_name = drug.name if drug else f"drug-{pose.result.drug_id}"
+    tags = pose_tags(drug_name, target_key, pose.rank, pose.score, inchikey=drug.inchikey if drug else None,
+                     drug_id=pose.result.drug_id, campaign_id=pose.result.campaign_id, result_id=pose.result_id,
+                     pose_id=pose.id)
+    text = sdf_record(pose.sdf, pose_title(drug_name, target_key, pose.rank), tags)
     return f"pose-{pose.id}.sdf", text
-
-
-def sdf_record(sdf: str, title: str, props: dict[str, Any]) -> str:
-    """One SDF record: the stored molblock with *title* as its first line and *props* appended."""
-    block = sdf.replace("\r\n", "\n")
-    end = block.find("M  END")
-    molblock = block[: end + len("M  END")] if end >= 0 else block.split("$$$$")[0].rstrip("\n")
-    lines = molblock.split("\n")
-    if lines:
-        lines[0] = "".join(ch for ch in title if ch.isprintable())[:80]
-    out = "\n".join(lines) + "\n"
-    for key, value in props.items():
-        if value is not None:
-            out += f"> <{key}>\n{value}\n\n"
-    return out + "$$$$\n"
 
 
 def pose_pdbqt(session: Session, pose_id: int) -> tuple[str, str]:
