@@ -22,24 +22,21 @@ from sqlalchemy import create_engine, text
 from dockdb.config import Config
 from dockdb.db import Database
 from dockdb.migrate import upgrade
+from tests.environment import ci_check, mirror_dir, require_mirror
 
 REPO = Path(__file__).resolve().parents[1]
+__all__ = ["REPO", "mirror_dir", "run_cli"]
 POSTGRES_URL = os.environ.get("DOCKDB_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 BACKENDS = [b.strip() for b in os.environ.get("DOCKDB_TEST_BACKENDS", "sqlite,postgres").split(",") if b.strip()]
 
 
-def mirror_dir() -> Path | None:
-    env = os.environ.get("DOCKDB_MIRROR")
-    path = Path(env) if env else REPO.parent / "shared" / "data"
-    return path if path.is_dir() else None
+def pytest_sessionstart(session: pytest.Session) -> None:
+    ci_check()
 
 
 @pytest.fixture(scope="session")
 def mirror() -> Path:
-    path = mirror_dir()
-    if path is None:
-        pytest.skip("no data mirror: set DOCKDB_MIRROR to the shared data directory")
-    return path
+    return require_mirror()
 
 
 @pytest.fixture(autouse=True)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-MIRROR = Path(os.environ.get("DOCKDB_MIRROR", Path(__file__).parents[3] / "shared" / "data"))
-TARGETS = MIRROR / "targets" / "dockcov2"
+from tests.environment import require_mirror
+
 # focused 3CLpro box from pockets.tsv (row 'protease')
 PROTEASE_BOX = ((-10.7, 12.4, 68.8), (20.0, 29.9, 21.3))
 
@@ -19,9 +18,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def mirror() -> Path:
-    if not TARGETS.is_dir():
-        pytest.skip(f"data mirror not found at {MIRROR}; set DOCKDB_MIRROR to the shared data directory")
-    return MIRROR
+    return require_mirror()
 
 
 @pytest.fixture(scope="session")

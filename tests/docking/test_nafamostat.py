@@ -18,7 +18,7 @@ def _registry() -> list:
     """The 7 targets as registered in data/targets.yaml, pockets read from the mirror."""
     from dockdb.config import Config
     from ingest.targets import load_registry
-    from tests.conftest import mirror_dir
+    from tests.environment import mirror_dir
 
     mirror = mirror_dir()
     if mirror is None:

@@ -12,7 +12,8 @@ from dockdb.config import Config
 from dockdb.db import Database
 from dockdb.migrate import upgrade
 from ingest.runner import IngestReport, ingest_all
-from tests.conftest import _backend_params, mirror_dir, postgres_schema_url
+from tests.conftest import _backend_params, postgres_schema_url
+from tests.environment import require_mirror
 
 
 @dataclass
@@ -43,9 +44,7 @@ def module_db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
 def loaded(module_db_url: str, std_home: Path) -> Iterator[Loaded]:
     from dockdb.stats import row_counts
 
-    mirror = mirror_dir()
-    if mirror is None:
-        pytest.skip("no data mirror: set DOCKDB_MIRROR to the shared data directory")
+    mirror = require_mirror()
     db = Database(module_db_url)
     upgrade(db.engine)
     config = Config.load(environ={}, home=std_home, database_url=module_db_url, mirror=mirror)

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from dockdb.db import Database
 from dockdb.models import Campaign, DockingResult
 from tests.conftest import run_cli
+from tests.environment import require_module
 from tests.jobs.conftest import TEST_LIBRARY
 
-pytest.importorskip("torch")
+require_module("torch", "pip install torch (scripts/test.sh installs the CPU build)")
 
 
 @pytest.mark.slow

@@ -20,8 +20,9 @@ from rdkit.Chem import AllChem, Crippen, Descriptors, Lipinski, rdMolDescriptors
 
 from dockdb import models as m
 from dockdb.db import Database
+from tests.environment import require_mirror
 
-PROTEASE_PDB = Path(__file__).resolve().parents[3] / "shared" / "data" / "targets" / "dockcov2" / "protease.pdb"
+PROTEASE_PDB = Path("targets") / "dockcov2" / "protease.pdb"  # in the data mirror
 POCKET_CENTER = (-10.7, 12.4, 68.8)
 POCKET_SIZE = (20.0, 29.9, 21.3)
 POCKET_RESIDUES = [
@@ -131,7 +132,8 @@ class Dataset:
 
 @lru_cache(maxsize=1)
 def receptor_pdb() -> str:
-    lines = [ln for ln in PROTEASE_PDB.read_text().splitlines() if ln.startswith("ATOM  ") and ln[21] == "A"]
+    lines = [ln for ln in (require_mirror() / PROTEASE_PDB).read_text().splitlines()
+             if ln.startswith("ATOM  ") and ln[21] == "A"]
     return "\n".join([*lines, "TER", "END"]) + "\n"
 
 

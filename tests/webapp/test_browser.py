@@ -21,12 +21,12 @@ from werkzeug.serving import make_server
 from dockdb.config import Config
 from dockdb.db import Database
 from dockdb.migrate import upgrade
+from tests.environment import CHROMIUM, missing, require_module
 from tests.webapp.dataset import Dataset, build
 from webapp import create_app
 from webapp.pages.assets import VIEWER_JS
 
 pytestmark = pytest.mark.browser
-CHROMIUM = os.environ.get("DOCKDB_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -49,13 +49,14 @@ def artefacts_dir() -> Path:
 
 
 @pytest.fixture
-def live_portal(tmp_path: Path) -> Iterator[tuple[str, Dataset]]:
+def live_portal(db_url: str, tmp_path: Path) -> Iterator[tuple[str, Dataset]]:
+    """The portal served over HTTP from the test dataset, on each backend in turn."""
     if shutil.which(CHROMIUM) is None:
-        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium")
-    pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+        missing(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (or set DOCKDB_TEST_CHROMIUM)")
+    require_module("playwright.sync_api", "pip install -e '.[test]'")
     if not VIEWER_JS.is_file():
-        pytest.skip("3Dmol.js not installed: run webapp/install_assets.sh")
-    url = f"sqlite:///{tmp_path / 'portal.sqlite'}"
+        missing("3Dmol.js not installed: run webapp/install_assets.sh")
+    url = db_url
     db = Database(url)
     upgrade(db.engine)
     ds = build(db)
