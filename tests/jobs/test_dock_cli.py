@@ -15,12 +15,19 @@ from tests.conftest import run_cli
 
 
 def _prepare_args(*args: str) -> list[str]:
-    from dockdb.cli.prepare import prepare
+    return ["target", "prepare", *args]
+
+
+def test_target_prepare_is_loaded_lazily(cli_env: dict[str, str]) -> None:
+    """``prepare`` lives in its own module: the group lists and runs it without it being attached."""
     from dockdb.cli.target import target
 
-    if "prepare" not in target.commands:  # attached by the CLI package; make sure for the test
-        target.add_command(prepare)
-    return ["target", "prepare", *args]
+    assert "prepare" not in target.commands
+    r = run_cli(["target", "--help"], env=cli_env)
+    assert r.exit_code == 0 and "prepare" in r.stdout
+    r = run_cli(["target", "prepare", "--help"], env=cli_env)
+    assert r.exit_code == 0 and "--all" in r.stdout
+    assert "prepare" not in target.commands  # the global group is left as it was
 
 
 def test_dock_happy_path(campaign_db: Database, cli_env: dict[str, str], tmp_path: Path) -> None:
