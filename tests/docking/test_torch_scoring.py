@@ -11,8 +11,9 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from docking.engines.torch_engine.atomtypes import XS_NAMES, bonds_from_distance, xs_types  # noqa: E402
+from docking.engines.torch_engine.kinematics import forward, pose_consts  # noqa: E402
 from docking.engines.torch_engine.pdbqt import parse_ligand_pdbqt  # noqa: E402
-from docking.engines.torch_engine.pose import LigandBatch, PoseContext, quat_to_matrix  # noqa: E402
+from docking.engines.torch_engine.pose import LigandBatch  # noqa: E402
 from docking.engines.torch_engine.topology import build_topology  # noqa: E402
 
 IBUPROFEN = "CC(C)Cc1ccc(cc1)C(C)C(=O)O"
@@ -78,18 +79,18 @@ def test_pose_model_reproduces_input_and_keeps_bond_lengths() -> None:
     tops = [build_topology(parse_ligand_pdbqt(_ligand_pdbqt(s))) for s in (IBUPROFEN, PARACETAMOL)]
     batch = LigandBatch.build(tops, dtype=torch.float64)
     lig = torch.tensor([0, 0, 1])
-    ctx = PoseContext(batch, lig, {})
+    ctx = pose_consts(batch, lig, {}, 1)
     t_n = batch.n_torsions_max
     pos = batch.init_origin[lig]
-    eye = torch.eye(3, dtype=torch.float64).expand(3, 3, 3)
-    x0 = ctx.coords(pos, eye, torch.zeros(3, t_n, dtype=torch.float64))
+    ident = torch.tensor([[1.0, 0.0, 0.0, 0.0]], dtype=torch.float64).expand(3, 4)
+    x0 = forward(ctx, pos, ident, torch.zeros(3, t_n, dtype=torch.float64))[0]
     for k, i in enumerate(lig.tolist()):
         n = tops[i].n_atoms
         assert torch.allclose(x0[k, :n], torch.as_tensor(tops[i].pdbqt.coords), atol=1e-9)
     gen = torch.Generator().manual_seed(3)
     q = torch.randn(3, 4, generator=gen, dtype=torch.float64)
     tors = torch.rand(3, t_n, generator=gen, dtype=torch.float64) * 6
-    x = ctx.coords(pos + 5.0, quat_to_matrix(q), tors)
+    x = forward(ctx, pos + 5.0, q / q.norm(dim=-1, keepdim=True), tors)[0]
     for k, i in enumerate(lig.tolist()):
         for a, b in tops[i].bonds:
             d0 = np.linalg.norm(tops[i].pdbqt.coords[a] - tops[i].pdbqt.coords[b])
@@ -176,21 +177,21 @@ def test_three_membered_ring_pairs_like_vina(vina_poses, torch_engine, protease_
     lies "between" its ends), which adds intramolecular pairs across the cyclopropyl of
     abacavir.  Our intramolecular term must match Vina's on clashing conformations too."""
     from docking.engines.torch_engine.pdbqt import format_pose_pdbqt
-    from docking.engines.torch_engine.runner import pose_state
+    from docking.engines.torch_engine.score_pose import pose_state
     from docking.pocket import Box
 
     v, _poses = vina_poses
     text = _ligand_pdbqt("Nc1nc(NC2CC2)c2ncn([C@@H]3C=C[C@H](CO)C3)c2n1")
     lig = parse_ligand_pdbqt(text)
-    top, state = pose_state(lig, torch.device("cpu"), torch.float64)
-    ctx = PoseContext(LigandBatch.build([top], dtype=torch.float64), torch.zeros(1, dtype=torch.long), {})
+    top, (_pos, quat0, tors0) = pose_state(lig, torch.device("cpu"), torch.float64)
+    ctx = pose_consts(LigandBatch.build([top], dtype=torch.float64), torch.zeros(1, dtype=torch.long), {}, 1)
     gen = torch.Generator().manual_seed(0)
     box = Box(*SMALL_BOX)
     centre = torch.tensor([SMALL_BOX[0]], dtype=torch.float64)  # inside Vina's grid
     diffs = []
     for _ in range(40):  # random torsions: many poses fold the ring system onto the cyclopropyl
-        tors = state.tors + (torch.rand(state.tors.shape, generator=gen, dtype=torch.float64) * 2 - 1) * math.pi
-        x = ctx.coords(centre, quat_to_matrix(state.quat), tors)[0].numpy()
+        tors = tors0 + (torch.rand(tors0.shape, generator=gen, dtype=torch.float64) * 2 - 1) * math.pi
+        x = forward(ctx, centre, quat0, tors)[0][0].numpy()
         model = format_pose_pdbqt(lig, [(x, 0.0, 0.0, 0.0)])
         model = "\n".join(ln for ln in model.splitlines() if not ln.startswith(("MODEL", "ENDMDL"))) + "\n"
         v.set_ligand_from_string(model)

@@ -24,10 +24,16 @@ __all__ = ["TorchEngine"]
 _DOCK_TERMS = ("total", "inter", "intra", "torsions", "intra_best_pose")
 
 
+_LEGACY = {"local_steps", "refine_top"}  # engine 0.2 parameters: accepted, no longer used
+
+
 @register_engine("torch")
 class TorchEngine(DockingEngine):
-    """PyTorch engine.  Params: device (auto|cpu|cuda), chains, steps, local_steps, refine_top,
-    n_poses, energy_range, min_rmsd, spacing, max_batch, memory_limit_mb (simulated device
+    """PyTorch engine (Vina 1.2 scoring, batched Monte Carlo search).  Params: device
+    (auto|cpu|cuda), mode (fast|balanced|detail), chains and steps (override the mode's
+    budget), exhaustiveness (scales the mode's chains by N/8), n_poses, energy_range,
+    min_rmsd, refine (distinct minima refined with exact pair sums), store (minima kept per
+    chain), spacing, max_batch, compile (auto|on|off), memory_limit_mb (simulated device
     memory limit, for testing the out-of-memory split path), threads (CPU threads)."""
 
     name = "torch"
@@ -36,29 +42,44 @@ class TorchEngine(DockingEngine):
         self,
         *,
         device: str = "auto",
-        chains: int = 32,
-        steps: int = 150,
-        local_steps: int = 0,
-        refine_top: int = 12,
+        mode: str = "balanced",
+        chains: int = 0,
+        steps: int = 0,
+        exhaustiveness: int | None = None,
         n_poses: int = 9,
         energy_range: float = 3.0,
         min_rmsd: float = 1.0,
+        refine: int = 0,
+        store: int = 8,
         spacing: float = 0.375,
         max_batch: int = 64,
+        compile: str = "auto",
         memory_limit_mb: float | None = None,
         threads: int = 0,
-        exhaustiveness: int | None = None,
+        **legacy: object,
     ) -> None:
-        if chains < 1 or steps < 1 or n_poses < 1:
-            raise EngineError("chains, steps and n_poses must be >= 1; fix the engine parameters")
+        from .modes import MODES
+
+        unknown = sorted(set(legacy) - _LEGACY)
+        if unknown:
+            raise EngineError(f"unknown torch engine parameter(s) {', '.join(unknown)}; see `dockdb dock --help`")
+        if mode not in MODES:
+            raise EngineError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+        if chains < 0 or steps < 0 or n_poses < 1 or store < 1 or refine < 0 or max_batch < 1:
+            raise EngineError("chains, steps and refine must be >= 0, n_poses, store and max_batch >= 1; "
+                              "fix the engine parameters")
+        if exhaustiveness is not None and int(exhaustiveness) < 1:
+            raise EngineError("exhaustiveness must be >= 1")
+        if compile not in ("auto", "on", "off"):
+            raise EngineError(f"compile must be auto, on or off, not {compile!r}")
         if device not in ("auto", "cpu") and not str(device).startswith("cuda"):
             raise EngineError(f"unknown device {device!r}; use cuda, cpu or auto")
-        if exhaustiveness is not None:  # campaign configs written for Vina: 8 chains of Vina ~ our default
-            chains = max(chains, 4 * int(exhaustiveness))
         super().__init__(
-            device=str(device), chains=int(chains), steps=int(steps), local_steps=int(local_steps),
-            refine_top=int(refine_top), n_poses=int(n_poses), energy_range=float(energy_range),
-            min_rmsd=float(min_rmsd), spacing=float(spacing), max_batch=int(max_batch),
+            device=str(device), mode=mode, chains=int(chains), steps=int(steps),
+            exhaustiveness=None if exhaustiveness is None else int(exhaustiveness), n_poses=int(n_poses),
+            energy_range=float(energy_range), min_rmsd=float(min_rmsd),
+            refine=int(refine) or MODES[mode].refine, store=int(store), spacing=float(spacing),
+            max_batch=int(max_batch), compile=compile,
             memory_limit_mb=None if memory_limit_mb is None else float(memory_limit_mb), threads=int(threads),
         )  # fmt: skip
         self._grids: dict[str, Any] = {}
@@ -70,7 +91,7 @@ class TorchEngine(DockingEngine):
             tv = metadata.version("torch")
         except metadata.PackageNotFoundError:
             tv = "missing"
-        return f"dockdb-torch-0.2+torch{tv}"
+        return f"dockdb-torch-1.0+torch{tv}"
 
     @property
     def batch_size(self) -> int:
@@ -110,13 +131,20 @@ class TorchEngine(DockingEngine):
                                             device=self._device())
         return self._grids[key]
 
-    def _search_params(self) -> Any:
+    def _docker(self, grid: Any) -> Any:
+        from .runner import Budget, TorchDocker
         from .search import SearchParams
 
         p = self.params
-        return SearchParams(
-            chains=p["chains"], steps=p["steps"], local_steps=p["local_steps"], refine_top=p["refine_top"],
-            n_poses=p["n_poses"], min_rmsd=p["min_rmsd"], energy_range=p["energy_range"],
+        limit = p["memory_limit_mb"]
+        return TorchDocker(
+            grid,
+            budget=Budget(mode=p["mode"], chains=p["chains"], steps=p["steps"],
+                          exhaustiveness=p["exhaustiveness"] or 0),
+            params=SearchParams(n_poses=p["n_poses"], min_rmsd=p["min_rmsd"], energy_range=p["energy_range"],
+                                store=p["store"], refine_candidates=p["refine"]),
+            memory_limit_bytes=None if limit is None else int(limit * 2**20),
+            max_batch=p["max_batch"], compile=p["compile"],
         )
 
     def _threads(self) -> None:
@@ -132,14 +160,11 @@ class TorchEngine(DockingEngine):
         from docking.poses import pdbqt_to_sdf_blocks
 
         from .pdbqt import format_pose_pdbqt, parse_ligand_pdbqt
-        from .runner import TorchDocker
 
         self._threads()
         t0 = time.perf_counter()
         grid = self._grid(receptor_pdbqt, box)
-        limit = self.params["memory_limit_mb"]
-        docker = TorchDocker(grid, self._search_params(), max_batch=self.params["max_batch"],
-                             memory_limit_bytes=None if limit is None else int(limit * 2**20))
+        docker = self._docker(grid)
         self.last_docker = docker
         items = [(f"{i}:{j}", v.pdbqt) for i, lig in enumerate(ligands) for j, v in enumerate(lig.variants)]
         raw = docker.dock(items, seed=seed)

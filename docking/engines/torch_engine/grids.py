@@ -21,8 +21,9 @@ import torch
 from scipy.spatial import cKDTree
 
 from .atomtypes import ACCEPTOR, DONOR, HYDROPHOBIC, XS_RADII, bonds_from_distance, xs_types
+from .energy import GridConsts, LigandTypes, Receptor
 from .pdbqt import ReceptorPDBQT
-from .scoring import CUTOFF, WEIGHTS, curl, pair_energy
+from .scoring import CUTOFF, WEIGHTS
 
 __all__ = ["ReceptorGrid", "grid_layout"]
 
@@ -71,6 +72,7 @@ class ReceptorGrid:
         self.rec_coords = receptor.coords[near]
         self.rec_xs = xs[near]
         self._maps: dict[int, torch.Tensor] = {}
+        self._receptor: Receptor | None = None
         self._flat_cache: tuple[tuple[int, ...], torch.Tensor] | None = None
 
     # -- building ------------------------------------------------------------------------
@@ -147,134 +149,69 @@ class ReceptorGrid:
         self.ensure(key)
         if self._flat_cache is None or self._flat_cache[0] != key:
             flat = torch.stack([self._maps[t].reshape(-1) for t in key]) if key else torch.zeros(
-                (0, math.prod(self.npts)), dtype=self.dtype, device=self.device
+                (1, math.prod(self.npts)), dtype=self.dtype, device=self.device
             )
             self._flat_cache = (key, flat)
         return self._flat_cache[1], {t: i for i, t in enumerate(key)}
 
-    def interpolate(
-        self,
-        xyz: torch.Tensor,
-        slot: torch.Tensor,
-        flat: torch.Tensor,
-        *,
-        cap: float,
-        slope: float,
-    ) -> torch.Tensor:
-        """Per-atom energies of positions ``xyz`` (..., 3) on maps ``flat[slot]``.
+    def consts(self, types: Iterable[int], slope: float) -> tuple[GridConsts, dict[int, int]]:
+        """Device constants of the maps of ``types`` (built once per batch) and each type's slot."""
+        flat, slots = self.flat_maps(types)
+        _nx, ny, nz = self.npts
+        dev = self.device
+        corners = [dx * ny * nz + dy * nz + dz for dx in (0, 1) for dy in (0, 1) for dz in (0, 1)]
+        gc = GridConsts(
+            flat=flat.reshape(-1), origin=self.origin, upper=self._upper,
+            strides=torch.tensor([ny * nz, nz, 1], dtype=torch.long, device=dev),
+            corners=torch.tensor(corners, dtype=torch.long, device=dev),
+            inv_spacing=1.0 / self.spacing, slope=float(slope),
+        )  # fmt: skip
+        # the number of maps follows the batch's atom types: a dynamic size, so that it
+        # does not make torch.compile build a new graph for every type set
+        from torch._dynamo import mark_dynamic
 
-        ``slot`` (...) selects each atom's map; entries < 0 (hydrogens, padding) give 0.
-        Differentiable w.r.t. ``xyz`` (trilinear weights and the out-of-grid penalty).
-        """
-        nx, ny, nz = self.npts
-        s = torch.nan_to_num((xyz - self.origin) / self.spacing, nan=0.0, posinf=1e6, neginf=-1e6)
-        sc = torch.minimum(torch.clamp(s, min=0.0), self._upper)
-        miss = (s - sc).abs().sum(-1) * self.spacing
-        i0 = torch.minimum(sc.detach().floor(), self._upper - 1).to(torch.long)
-        f = sc - i0.to(sc.dtype)
-        valid = slot >= 0
-        base = (
-            torch.clamp(slot, min=0) * (nx * ny * nz) + i0[..., 0] * (ny * nz) + i0[..., 1] * nz + i0[..., 2]
-        )
-        offs = torch.tensor(
-            [dx * ny * nz + dy * nz + dz for dx in (0, 1) for dy in (0, 1) for dz in (0, 1)],
-            device=xyz.device,
-        )
-        vals = flat.reshape(-1)[base.unsqueeze(-1) + offs]
-        fx, fy, fz = f[..., 0:1], f[..., 1:2], f[..., 2:3]
-        wx = torch.cat([1 - fx, fx], -1)
-        wy = torch.cat([1 - fy, fy], -1)
-        wz = torch.cat([1 - fz, fz], -1)
-        w = (wx[..., :, None, None] * wy[..., None, :, None] * wz[..., None, None, :]).flatten(-3)
-        e = curl((vals * w).sum(-1), cap) + slope * miss
-        return torch.where(valid, e, torch.zeros_like(e))
+        mark_dynamic(gc.flat, 0)
+        return gc, slots
 
-    def near_atoms(self, xyz: torch.Tensor, margin: float = 4.0) -> torch.Tensor:
-        """Indices of receptor atoms within the cutoff + ``margin`` of any position in ``xyz``."""
-        pts = xyz.detach().reshape(-1, 3).cpu().numpy()
-        tree = cKDTree(pts)
-        dist, _ = tree.query(self.rec_coords, k=1, distance_upper_bound=CUTOFF + margin)
-        return torch.as_tensor(np.flatnonzero(np.isfinite(dist)), device=self.device)
+    @property
+    def n_points(self) -> int:
+        return math.prod(self.npts)
 
-    def near_atoms_per_pose(self, xyz: torch.Tensor, margin: float = 3.0) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per pose (first axis of ``xyz`` (P, A, 3)), the receptor atoms within the cutoff +
-        ``margin`` of any of its atoms, padded: indices (P, K) and mask (P, K)."""
-        tree = cKDTree(self.rec_coords)
-        lists = []
-        for pose in xyz.detach().cpu().numpy():
-            hits = tree.query_ball_point(pose, r=CUTOFF + margin)
-            lists.append(np.unique(np.concatenate([np.asarray(h, dtype=np.int64) for h in hits] or [np.zeros(0)])))
-        k = max(1, max(len(h) for h in lists))
-        idx = np.zeros((len(lists), k), dtype=np.int64)
-        mask = np.zeros((len(lists), k), dtype=bool)
-        for i, h in enumerate(lists):
-            idx[i, : len(h)] = h
-            mask[i, : len(h)] = True
-        return torch.as_tensor(idx, device=self.device), torch.as_tensor(mask, device=self.device)
-
-    def exact_per_pose(
-        self, xyz: torch.Tensor, xs: torch.Tensor, near: tuple[torch.Tensor, torch.Tensor], *, cap: float, slope: float
-    ) -> torch.Tensor:
-        """As :meth:`exact` with per-pose receptor atom lists from :meth:`near_atoms_per_pose`."""
-        self.exact(xyz[:1, :1], xs[:1, :1], cap=cap, slope=slope)  # builds the receptor tensors
-        rxyz, rrad, rhyd, rdon, racc = self._rec_t
-        idx, mask = near
-        dev = xyz.device
-        lut = torch.as_tensor(np.append(XS_RADII, 0.0), dtype=self.dtype, device=dev)
-        hyd_l = torch.as_tensor(np.append(HYDROPHOBIC, False), device=dev)
-        don_l = torch.as_tensor(np.append(DONOR, False), device=dev)
-        acc_l = torch.as_tensor(np.append(ACCEPTOR, False), device=dev)
-        t = torch.where(xs >= 0, xs, torch.full_like(xs, len(XS_RADII)))
-        r = torch.sqrt(((xyz[:, :, None, :] - rxyz[idx][:, None]) ** 2).sum(-1) + 1e-12)  # (P, A, K)
-        hyd = hyd_l[t][..., None] & rhyd[idx][:, None]
-        hb = (don_l[t][..., None] & racc[idx][:, None]) | (acc_l[t][..., None] & rdon[idx][:, None])
-        e = pair_energy(r, lut[t][..., None] + rrad[idx][:, None], hyd, hb)
-        e = (e * mask[:, None, :]).sum(-1)
-        s_ = (xyz - self.origin) / self.spacing
-        miss = (s_ - torch.minimum(torch.clamp(s_, min=0.0), self._upper)).abs().sum(-1) * self.spacing
-        e = curl(e, cap) + slope * miss
-        return torch.where(xs >= 0, e, torch.zeros_like(e))
-
-    def exact(
-        self, xyz: torch.Tensor, xs: torch.Tensor, *, cap: float, slope: float, atoms: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        """Per-atom energies by direct pair sums over the receptor atoms (no grid).
-
-        This is Vina's "non-cache" evaluation used for scoring and final refinement.
-        ``xs`` (...) are ligand XS types (< 0: no energy).  Atoms off the grid box get the
-        same L1 penalty as :meth:`interpolate`.  ``atoms`` restricts the receptor atoms (see
-        :meth:`near_atoms`).
-        """
-        if not hasattr(self, "_rec_t"):
-            dev = self.device
-            self._rec_t = (
-                torch.as_tensor(self.rec_coords, dtype=self.dtype, device=dev),
-                torch.as_tensor(XS_RADII[self.rec_xs], dtype=self.dtype, device=dev),
-                torch.as_tensor(HYDROPHOBIC[self.rec_xs], device=dev),
-                torch.as_tensor(DONOR[self.rec_xs], device=dev),
-                torch.as_tensor(ACCEPTOR[self.rec_xs], device=dev),
+    def receptor(self) -> Receptor:
+        """Receptor atoms near the box as device tensors, for exact pair sums."""
+        if self._receptor is None:
+            dev, dt = self.device, self.dtype
+            self._receptor = Receptor(
+                xyz=torch.as_tensor(self.rec_coords, dtype=dt, device=dev),
+                radius=torch.as_tensor(XS_RADII[self.rec_xs], dtype=dt, device=dev),
+                hyd=torch.as_tensor(HYDROPHOBIC[self.rec_xs], dtype=dt, device=dev),
+                don=torch.as_tensor(DONOR[self.rec_xs], dtype=dt, device=dev),
+                acc=torch.as_tensor(ACCEPTOR[self.rec_xs], dtype=dt, device=dev),
             )
-        rxyz, rrad, rhyd, rdon, racc = self._rec_t
-        if atoms is not None:
-            rxyz, rrad, rhyd, rdon, racc = rxyz[atoms], rrad[atoms], rhyd[atoms], rdon[atoms], racc[atoms]
-        lut = torch.as_tensor(np.append(XS_RADII, 0.0), dtype=self.dtype, device=xyz.device)
-        hyd_l = torch.as_tensor(np.append(HYDROPHOBIC, False), device=xyz.device)
-        don_l = torch.as_tensor(np.append(DONOR, False), device=xyz.device)
-        acc_l = torch.as_tensor(np.append(ACCEPTOR, False), device=xyz.device)
-        t = torch.where(xs >= 0, xs, torch.full_like(xs, len(XS_RADII)))
-        flat = xyz.reshape(-1, 3)
-        tf = t.reshape(-1)
-        out = []
-        rows = max(1, 2_000_000 // max(1, len(rxyz)))
-        for s in range(0, flat.shape[0], rows):
-            x, tt = flat[s : s + rows], tf[s : s + rows]
-            r = torch.sqrt(((x[:, None, :] - rxyz[None]) ** 2).sum(-1) + 1e-12)
-            hyd = hyd_l[tt][:, None] & rhyd[None]
-            hb = (don_l[tt][:, None] & racc[None]) | (acc_l[tt][:, None] & rdon[None])
-            e = pair_energy(r, lut[tt][:, None] + rrad[None], hyd, hb).sum(-1)
-            out.append(e)
-        e = torch.cat(out).reshape(xs.shape) if out else torch.zeros(xs.shape, dtype=xyz.dtype, device=xyz.device)
-        s_ = (xyz - self.origin) / self.spacing
-        miss = (s_ - torch.minimum(torch.clamp(s_, min=0.0), self._upper)).abs().sum(-1) * self.spacing
-        e = curl(e, cap) + slope * miss
-        return torch.where(xs >= 0, e, torch.zeros_like(e))
+        return self._receptor
+
+    def ligand_types(self, xs: torch.Tensor) -> LigandTypes:
+        """Radii and flags of ligand XS types ``xs`` (< 0: none) as device tensors."""
+        dev, dt = xs.device, self.dtype
+        pad = len(XS_RADII)
+
+        def table(values: np.ndarray) -> torch.Tensor:
+            return torch.as_tensor(np.append(values.astype(np.float64), 0.0), dtype=dt, device=dev)
+
+        t = torch.where(xs >= 0, xs, torch.full_like(xs, pad))
+        return LigandTypes(table(XS_RADII)[t], table(HYDROPHOBIC)[t], table(DONOR)[t], table(ACCEPTOR)[t])
+
+    def near_atoms(self, x: torch.Tensor, margin: float = 2.0, chunk: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per pose of ``x`` (Q, A, 3), the receptor atoms within the cutoff + ``margin`` of any
+        of its atoms, on the device: indices (Q, K) and mask (Q, K), K the largest count."""
+        rec = self.receptor().xyz
+        lim = (CUTOFF + margin) ** 2
+        dmins = []
+        for s in range(0, x.shape[0], chunk):
+            xc = x[s : s + chunk]
+            d2 = ((xc[:, :, None, :] - rec[None, None]) ** 2).sum(-1)  # (q, A, R)
+            dmins.append(d2.min(1).values)
+        dmin = torch.cat(dmins)
+        k = max(1, int((dmin < lim).sum(-1).max()))  # one host read per batch, after the search
+        d_sel, idx = torch.topk(dmin, k, dim=1, largest=False)
+        return idx, (d_sel < lim).to(self.dtype)

@@ -19,12 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .scoring import curl, pair_energy, torsion_normalisation
 from .topology import LigandTopology
 
 __all__ = [
     "LigandBatch",
-    "PoseContext",
     "axis_angle_matrix",
     "quat_mul",
     "quat_to_matrix",
@@ -125,13 +123,21 @@ class LigandBatch:
 
     @classmethod
     def build(
-        cls, tops: list[LigandTopology], device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32
+        cls,
+        tops: list[LigandTopology],
+        device: torch.device | str = "cpu",
+        dtype: torch.dtype = torch.float32,
+        *,
+        atoms: int = 0,
+        torsions: int = 0,
+        pairs: int = 0,
     ) -> LigandBatch:
+        """Pad ``tops`` to at least ``atoms``, ``torsions`` and ``pairs`` (a bucket's sizes)."""
         n = len(tops)
-        a_max = max(t.n_atoms for t in tops)
-        b_max = max(len(t.pdbqt.parent) for t in tops)
-        t_max = max(1, b_max - 1)
-        m_max = max(1, max(len(t.pairs) for t in tops))
+        a_max = max(atoms, max(t.n_atoms for t in tops))
+        t_max = max(1, torsions, max(len(t.pdbqt.parent) for t in tops) - 1)
+        b_max = t_max + 1
+        m_max = max(1, pairs, max(len(t.pairs) for t in tops))
         local = np.zeros((n, a_max, 3))
         atom_body = np.zeros((n, a_max), dtype=np.int64)
         atom_mask = np.zeros((n, a_max), dtype=bool)
@@ -189,7 +195,7 @@ class LigandBatch:
             body_parent=li(parent), body_offset=f(offset), body_axis=f(axis), body_depth=li(depth),
             tors_mask=li(tors_mask), pairs=li(pairs), pair_radius=f(pair_radius), pair_hyd=li(pair_hyd),
             pair_hb=li(pair_hb), pair_mask=li(pair_mask), num_tors=f(num_tors), init_origin=f(init_origin),
-            max_depth=int(depth.max()),
+            max_depth=max(1, int(depth.max())),
         )  # fmt: skip
 
     @property
@@ -198,69 +204,3 @@ class LigandBatch:
 
     def types(self) -> set[int]:
         return {int(v) for v in torch.unique(self.xs).tolist() if v >= 0}
-
-
-class PoseContext:
-    """Per-pose views of a :class:`LigandBatch` for poses of ligands ``lig`` (P,)."""
-
-    def __init__(self, batch: LigandBatch, lig: torch.Tensor, slot_of_type: dict[int, int]) -> None:
-        self.batch = batch
-        self.lig = lig
-        dev = batch.local.device
-        lut = torch.full((32,), -1, dtype=torch.long, device=dev)
-        for t, s in slot_of_type.items():
-            lut[t] = s
-        xs = batch.xs[lig]
-        self.slot = torch.where(xs >= 0, lut[xs.clamp(min=0)], torch.full_like(xs, -1))
-        self.local = batch.local[lig]
-        self.atom_body = batch.atom_body[lig]
-        self.atom_mask = batch.atom_mask[lig]
-        self.parent = batch.body_parent[lig]
-        self.offset = batch.body_offset[lig]
-        self.axis = batch.body_axis[lig]
-        self.depth = batch.body_depth[lig]
-        self.tors_mask = batch.tors_mask[lig]
-        self.pairs = batch.pairs[lig]
-        self.pair_radius = batch.pair_radius[lig]
-        self.pair_hyd = batch.pair_hyd[lig]
-        self.pair_hb = batch.pair_hb[lig]
-        self.pair_mask = batch.pair_mask[lig]
-        self.num_tors = batch.num_tors[lig]
-        self.heavy = xs >= 0
-
-    def coords(self, pos: torch.Tensor, rot: torch.Tensor, tors: torch.Tensor) -> torch.Tensor:
-        """Atom coordinates (P, A, 3) of root positions, root rotation matrices and torsions."""
-        p, b = self.parent.shape
-        t = tors * self.tors_mask
-        rt = axis_angle_matrix(self.axis[:, 1:], t[:, : b - 1])
-        eye = torch.eye(3, dtype=rot.dtype, device=rot.device).expand(p, 1, 3, 3)
-        rt = torch.cat([eye, rt], 1)
-        r_b = rot[:, None].expand(p, b, 3, 3)
-        o_b = pos[:, None].expand(p, b, 3)
-        idx_r = self.parent[..., None, None].expand(p, b, 3, 3)
-        idx_o = self.parent[..., None].expand(p, b, 3)
-        for level in range(1, self.batch.max_depth + 1):
-            m = self.depth == level
-            rp = torch.gather(r_b, 1, idx_r)
-            op = torch.gather(o_b, 1, idx_o)
-            r_new = rp @ rt
-            o_new = op + (rp @ self.offset[..., None]).squeeze(-1)
-            r_b = torch.where(m[..., None, None], r_new, r_b)
-            o_b = torch.where(m[..., None], o_new, o_b)
-        a = self.atom_body.shape[1]
-        ra = torch.gather(r_b, 1, self.atom_body[..., None, None].expand(p, a, 3, 3))
-        oa = torch.gather(o_b, 1, self.atom_body[..., None].expand(p, a, 3))
-        return oa + (ra @ self.local[..., None]).squeeze(-1)
-
-    def intra(self, x: torch.Tensor, cap: float) -> torch.Tensor:
-        """Intramolecular energy (P,) of coordinates ``x``."""
-        p, m = self.pairs.shape[:2]
-        xi = torch.gather(x, 1, self.pairs[..., 0:1].expand(p, m, 3))
-        xj = torch.gather(x, 1, self.pairs[..., 1:2].expand(p, m, 3))
-        r = torch.sqrt(((xi - xj) ** 2).sum(-1) + 1e-12)
-        e = curl(pair_energy(r, self.pair_radius, self.pair_hyd, self.pair_hb), cap)
-        return (e * self.pair_mask).sum(-1)
-
-    def normalise(self, inter: torch.Tensor) -> torch.Tensor:
-        """Vina's reported score of an intermolecular energy."""
-        return inter * torsion_normalisation(self.num_tors)

@@ -1,31 +1,33 @@
-"""Device selection, memory-aware batching with out-of-memory split-and-retry, and the
-per-ligand docking pipeline (search -> exact refinement -> clustering -> scored poses)."""
+"""Device selection, bucketed batching with out-of-memory split-and-retry, and the
+per-batch pipeline: Monte Carlo search (:mod:`.search`) -> final refinement (:mod:`.finish`).
+
+Ligands are grouped by shape bucket (atoms, torsions, pairs, tree depth; :func:`.modes.bucket`)
+so that padding stays small and every batch of a bucket reuses the same compiled graphs.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
-import numpy as np
 import torch
 
 from dockdb.errors import EngineError
 
+from .compiled import step_functions
+from .finish import DockedPose, finish_batch
 from .grids import ReceptorGrid
-from .pdbqt import LigandPDBQT, parse_ligand_pdbqt
-from .pose import LigandBatch, PoseContext, quat_to_matrix
-from .search import SearchParams, State, cluster, make_draws, monte_carlo, refine_exact
+from .kinematics import pose_consts
+from .modes import MODES, bucket, steps_for
+from .pdbqt import parse_ligand_pdbqt
+from .pose import LigandBatch
+from .search import SearchParams, mc_step, new_chains
 from .topology import LigandTopology, build_topology
 
-__all__ = [
-    "DockedPose",
-    "SimulatedOOM",
-    "TorchDocker",
-    "estimate_bytes",
-    "resolve_device",
-]
+__all__ = ["DockedPose", "SimulatedOOM", "TorchDocker", "estimate_bytes", "ligand_seed", "resolve_device"]
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +51,11 @@ def resolve_device(spec: str = "auto") -> torch.device:
     raise EngineError(f"unknown device {spec!r}; use cuda, cpu or auto")
 
 
-def estimate_bytes(n_atoms: int, n_pairs: int, n_tors: int, chains: int) -> int:
-    """Rough peak memory of one ligand's chains during search (forward + autograd, float32)."""
+def estimate_bytes(n_atoms: int, n_pairs: int, n_tors: int, chains: int, store: int = 8) -> int:
+    """Rough peak memory of one ligand's chains during search (float32): coordinates and
+    per-atom gradients, pair terms, the inverse Hessians and the stores of minima."""
     dim = 6 + n_tors
-    per_pose = 4 * (n_atoms * 160 + n_pairs * 40 + (n_tors + 1) * 120 + dim * dim * 6)
+    per_pose = 4 * (n_atoms * (60 + 12 * store) + n_pairs * 30 + (n_tors + 1) * 60 + dim * dim * 4)
     return int(chains * per_pose * 1.5) + 1
 
 
@@ -65,69 +68,87 @@ def _is_oom(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
 
 
-@dataclass(frozen=True)
-class DockedPose:
-    """One final pose: coordinates in input atom order and Vina-style energies."""
-
-    coords: np.ndarray
-    total: float
-    inter: float
-    intra: float
-    torsions: float
-    intra_best: float
-    rmsd_lb: float
-    rmsd_ub: float
-
-
 def ligand_seed(seed: int, key: str) -> int:
+    """A ligand's 63-bit search seed from the run seed and the ligand's key."""
     digest = hashlib.sha256(f"{seed}:{key}".encode()).digest()
     return int.from_bytes(digest[:8], "little") & 0x7FFF_FFFF_FFFF_FFFF
 
 
+@dataclass(frozen=True)
+class Budget:
+    """How much search a ligand gets: a named mode, optional explicit chains/steps, and
+    Vina's exhaustiveness (scales the mode's chains by exhaustiveness / 8)."""
+
+    mode: str = "balanced"
+    chains: int = 0
+    steps: int = 0
+    exhaustiveness: int = 0
+
+    def chains_per_ligand(self) -> int:
+        if self.chains:
+            return self.chains
+        base = MODES[self.mode].chains
+        return max(8, round(base * self.exhaustiveness / 8)) if self.exhaustiveness else base
+
+    def steps_of(self, top: LigandTopology) -> int:
+        if self.steps:
+            return self.steps
+        mode = MODES[self.mode]
+        if self.exhaustiveness:
+            mode = replace(mode, fraction=mode.fraction * self.exhaustiveness / 8)
+        return steps_for(mode, self.chains_per_ligand(), top.n_atoms, top.n_torsions)
+
+
+@dataclass
 class TorchDocker:
     """Docks ligand PDBQTs into one receptor box on one device."""
 
-    def __init__(
-        self,
-        grid: ReceptorGrid,
-        params: SearchParams,
-        *,
-        memory_limit_bytes: int | None = None,
-        max_batch: int = 64,
-    ) -> None:
-        self.grid = grid
-        self.params = params
-        self.device = grid.device
-        self.memory_limit_bytes = memory_limit_bytes
-        self.max_batch = max_batch
-        self.batches_run: list[int] = []  # sizes of the batches that ran (for tests/bench)
+    grid: ReceptorGrid
+    budget: Budget = field(default_factory=Budget)
+    params: SearchParams = field(default_factory=SearchParams)
+    memory_limit_bytes: int | None = None
+    max_batch: int = 64
+    compile: str = "auto"  # auto | on | off
+    batches_run: list[int] = field(default_factory=list)  # sizes of the batches that ran
+    compiled_batches: int = 0
 
-    # -- memory ------------------------------------------------------------------------
-    def _budget(self) -> int | None:
-        """Planning budget: 70% of free CUDA memory (none on CPU).  A simulated limit is *not*
-        used for planning, only enforced when a batch runs, so that it exercises the split path."""
+    @property
+    def device(self) -> torch.device:
+        return self.grid.device
+
+    # -- planning ------------------------------------------------------------------------
+    def _budget_bytes(self) -> int | None:
+        """70 % of free CUDA memory (none on CPU).  A simulated limit is not used for
+        planning, only enforced when a batch runs, so that it exercises the split path."""
         if self.device.type == "cuda":
             free, _total = torch.cuda.mem_get_info(self.device)
             return int(free * 0.7)
         return None
 
+    def _need(self, t: LigandTopology) -> int:
+        return estimate_bytes(t.n_atoms, len(t.pairs), t.n_torsions, self.budget.chains_per_ligand(),
+                              self.params.store)
+
     def _plan(self, tops: list[LigandTopology]) -> list[list[int]]:
-        """Batches of ligand indices, sized by the memory budget (largest ligands first)."""
-        budget = self._budget()
-        order = sorted(range(len(tops)), key=lambda i: -tops[i].n_atoms)
+        """Batches of ligand indices: one shape bucket per batch, sized by count and memory."""
+        limit = self._budget_bytes()
+        buckets: dict[tuple[int, ...], list[int]] = {}
+        for i, t in enumerate(tops):
+            key = bucket(t.n_atoms, t.n_torsions, len(t.pairs), max(t.pdbqt.depth()))
+            buckets.setdefault(key, []).append(i)
         batches: list[list[int]] = []
-        cur: list[int] = []
-        used = 0
-        for i in order:
-            t = tops[i]
-            need = estimate_bytes(t.n_atoms, len(t.pairs), t.n_torsions, self.params.chains)
-            if cur and (len(cur) >= self.max_batch or (budget is not None and used + need > budget)):
+        for key in sorted(buckets, reverse=True):
+            cur: list[int] = []
+            used = 0
+            for i in buckets[key]:
+                need = self._need(tops[i])
+                if cur and (len(cur) >= self.max_batch or (limit is not None and used + need > limit)):
+                    batches.append(cur)
+                    cur, used = [], 0
+                cur.append(i)
+                used += need
+            if cur:
                 batches.append(cur)
-                cur, used = [], 0
-            cur.append(i)
-            used += need
-        if cur:
-            batches.append(cur)
         return batches
 
     def _check_memory(self, tops: list[LigandTopology]) -> None:
@@ -136,11 +157,11 @@ class TorchDocker:
         a = max(t.n_atoms for t in tops)
         m = max(len(t.pairs) for t in tops)
         n = max(t.n_torsions for t in tops)
-        need = len(tops) * estimate_bytes(a, m, n, self.params.chains)
+        need = len(tops) * estimate_bytes(a, m, n, self.budget.chains_per_ligand(), self.params.store)
         if need > self.memory_limit_bytes:
             raise SimulatedOOM(f"batch of {len(tops)} ligands needs ~{need} bytes > limit {self.memory_limit_bytes}")
 
-    # -- docking -----------------------------------------------------------------------
+    # -- docking -------------------------------------------------------------------------
     def dock(
         self, items: list[tuple[str, str]], seed: int, progress: Callable[[str], None] | None = None
     ) -> dict[str, list[DockedPose] | Exception]:
@@ -184,96 +205,43 @@ class TorchDocker:
             self._run_split(keys[:half], tops[:half], seed, out)
             self._run_split(keys[half:], tops[half:], seed, out)
 
+    def _use_compile(self, n_ligands: int) -> bool:
+        if self.compile == "on":
+            return True
+        if self.compile == "off":
+            return False
+        # compiling costs tens of seconds once per bucket (kept on disk across processes); it
+        # repays itself on the GPU and on big CPU batches, not for a single quick docking
+        return self.device.type == "cuda" or n_ligands >= 32
+
     def _run_batch(self, keys: list[str], tops: list[LigandTopology], seed: int) -> dict[str, list[DockedPose]]:
-        p = self.params
         dev, dtype = self.device, self.grid.dtype
-        batch = LigandBatch.build(tops, device=dev, dtype=dtype)
-        flat, slots = self.grid.flat_maps(batch.types())
+        a, t, m, depth = bucket(max(x.n_atoms for x in tops), max(x.n_torsions for x in tops),
+                                max(len(x.pairs) for x in tops), max(max(x.pdbqt.depth()) for x in tops))
+        use_compile = self._use_compile(len(tops))
         n_lig = len(tops)
-        lig = torch.arange(n_lig, device=dev).repeat_interleave(p.chains)
-        ctx = PoseContext(batch, lig, slots)
-        draws = make_draws(
-            [ligand_seed(seed, k) for k in keys], p.chains, p.steps, [t.n_torsions for t in tops],
-            batch.n_torsions_max, dev, dtype,
-        )
-        with torch.no_grad():
-            states, energies, chain = monte_carlo(ctx, self.grid, flat, p, draws)
-        owner = torch.div(chain, p.chains, rounding_mode="floor")
-        # pick each ligand's best distinct minima (grid energies) for exact refinement
-        picks: list[torch.Tensor] = []
-        for i in range(n_lig):
-            idx = torch.nonzero(owner == i).squeeze(-1)
-            if idx.numel() == 0:
-                continue
-            idx = idx[torch.argsort(energies[idx])][: max(200, 8 * p.refine_top)]
-            sub = PoseContext(batch, torch.full((idx.numel(),), i, device=dev), slots)
-            st = states.index(idx)
-            x = sub.coords(st.pos, quat_to_matrix(st.quat), st.tors)
-            keep = cluster(x, energies[idx], sub.heavy[0].to(dtype), 0.5)[: p.refine_top]
-            picks.append(idx[torch.as_tensor(keep, device=dev, dtype=torch.long)])
-        sel = torch.cat(picks)
-        rctx = PoseContext(batch, owner[sel], slots)
-        refined, _e_ref = refine_exact(rctx, self.grid, states.index(sel), p.refine_steps, p.slope)
-        with torch.no_grad():
-            x = rctx.coords(refined.pos, quat_to_matrix(refined.quat), refined.tors)
-            xs = batch.xs[rctx.lig]
-            near = self.grid.near_atoms_per_pose(torch.where(rctx.heavy[..., None], x, x[:, :1]), margin=0.5)
-            inter = self.grid.exact_per_pose(x, xs, near, cap=1000.0, slope=p.slope).sum(-1)
-            intra = rctx.intra(x, 1000.0)
-        return {keys[i]: self._final_poses(i, rctx, x, inter, intra) for i in range(n_lig)}
-
-    def _final_poses(
-        self, i: int, ctx: PoseContext, x: torch.Tensor, inter: torch.Tensor, intra: torch.Tensor
-    ) -> list[DockedPose]:
-        p = self.params
-        mine = torch.nonzero(ctx.lig == i).squeeze(-1)
-        if mine.numel() == 0:
-            return []
-        e = (inter + intra)[mine]
-        heavy = ctx.heavy[mine[0]].to(x.dtype)
-        order = cluster(x[mine], e, heavy, p.min_rmsd)
-        best = order[0]
-        intra_best = float(intra[mine[best]])
-        norm = 1.0 / (1.0 + 0.05846 * float(ctx.num_tors[mine[0]]))
-        e_best = float(e[best])
-        n_atoms = int(ctx.atom_mask[mine[0]].sum())
-        xs = ctx.batch.xs[i].cpu().numpy()[:n_atoms]
-        ref = x[mine[best]].detach().cpu().numpy()[:n_atoms]
-        poses: list[DockedPose] = []
-        for j in order:
-            if len(poses) >= p.n_poses or float(e[j]) > e_best + p.energy_range:
-                break
-            k = int(mine[j])
-            total = (float(inter[k]) + float(intra[k]) - intra_best) * norm
-            coords = x[k].detach().cpu().numpy()[:n_atoms].astype(np.float64)
-            lb, ub = _rmsd_bounds(coords, ref, xs)
-            poses.append(DockedPose(
-                coords=coords, total=total, inter=float(inter[k]), intra=float(intra[k]),
-                torsions=total - (float(inter[k]) + float(intra[k]) - intra_best), intra_best=intra_best,
-                rmsd_lb=lb, rmsd_ub=ub,
-            ))  # fmt: skip
-        return poses
-
-
-def _rmsd_bounds(a: np.ndarray, b: np.ndarray, xs: np.ndarray) -> tuple[float, float]:
-    """Vina-style RMSD lower bound (nearest same-type atom) and upper bound (same index)."""
-    heavy = xs >= 0
-    if not heavy.any():
-        return 0.0, 0.0
-    ub = float(np.sqrt(((a[heavy] - b[heavy]) ** 2).sum(-1).mean()))
-    d2 = []
-    for t in np.unique(xs[heavy]):
-        ia, ib = a[xs == t], b[xs == t]
-        dd = ((ia[:, None] - ib[None]) ** 2).sum(-1)
-        d2.append(dd.min(1))
-    lb = float(np.sqrt(np.concatenate(d2).mean()))
-    return lb, ub
-
-
-def pose_state(lig: LigandPDBQT, device: torch.device, dtype: torch.dtype) -> tuple[LigandTopology, State]:
-    """Topology of a pose PDBQT and the state that reproduces its coordinates."""
-    top = build_topology(lig)
-    pos = torch.as_tensor(top.root_origin, dtype=dtype, device=device)[None]
-    quat = torch.tensor([[1.0, 0.0, 0.0, 0.0]], dtype=dtype, device=device)
-    tors = torch.zeros((1, max(1, top.n_torsions)), dtype=dtype, device=device)
-    return top, State(pos, quat, tors)
+        if use_compile:  # pad the batch to a power of two with copies, so shapes repeat
+            n_lig = 1 << max(0, math.ceil(math.log2(len(tops))))
+        padded = tops + [tops[0]] * (n_lig - len(tops))
+        batch = LigandBatch.build(padded, device=dev, dtype=dtype, atoms=a, torsions=t, pairs=m)
+        gc, slots = self.grid.consts(batch.types(), self.params.slope)
+        chains = self.budget.chains_per_ligand()
+        lig = torch.arange(n_lig, device=dev).repeat_interleave(chains)
+        c = pose_consts(batch, lig, slots, self.grid.n_points, depth=depth)
+        lig_seeds = [ligand_seed(seed, k) for k in keys] + [0] * (n_lig - len(keys))
+        chain_keys = [(s ^ (j * 0x9E3779B1)) & 0x7FFF_FFFF_FFFF_FFFF for s in lig_seeds for j in range(chains)]
+        steps = [self.budget.steps_of(x) for x in padded]
+        step_cap = torch.tensor([s for s in steps for _ in range(chains)], dtype=torch.long, device=dev)
+        center = torch.tensor(self.grid.center, dtype=dtype, device=dev)
+        size = torch.tensor(self.grid.size, dtype=dtype, device=dev)
+        seeds = torch.tensor(chain_keys, dtype=torch.long, device=dev)
+        ch, st = new_chains(c, center, size, seeds, step_cap, self.params.store)
+        micro = math.ceil(1.3 * float(c.iter_cap.max()))  # evaluations per local optimisation
+        params = replace(self.params, micro=micro)
+        fns = step_functions(use_compile)
+        if use_compile:
+            self.compiled_batches += 1
+        for _ in range(max(steps)):
+            ch, st = mc_step(c, gc, ch, st, params, fns)
+        res = finish_batch(self.grid, batch, slots, depth, st, chains, params, use_compile)
+        return {k: res[i] for i, k in enumerate(keys)}

@@ -8,54 +8,79 @@ from __future__ import annotations
 
 import torch
 
+from .energy import exact_energy_grad, exact_inter_grad, intra_grad
+from .finish import refine
 from .grids import ReceptorGrid
-from .pdbqt import format_pose_pdbqt, parse_ligand_pdbqt
-from .pose import LigandBatch, PoseContext, quat_to_matrix
-from .runner import pose_state
-from .scoring import AUTHENTIC_CAP
-from .search import refine_exact
+from .kinematics import PoseConsts, forward, pose_consts
+from .pdbqt import LigandPDBQT, format_pose_pdbqt, parse_ligand_pdbqt
+from .pose import LigandBatch
+from .scoring import W_ROT
+from .search import AUTHENTIC_CAP
+from .topology import LigandTopology, build_topology
 
-__all__ = ["optimize_pose", "score_pose"]
+__all__ = ["optimize_pose", "pose_state", "score_pose"]
 
 _SLOPE = 1e6
 
 
-def _terms(ctx: PoseContext, grid: ReceptorGrid, x: torch.Tensor) -> dict[str, float]:
-    xs = ctx.batch.xs[ctx.lig]
-    inter = grid.exact(x, xs, cap=AUTHENTIC_CAP, slope=_SLOPE).sum(-1)
-    intra = ctx.intra(x, AUTHENTIC_CAP)
-    total = ctx.normalise(inter)
+def pose_state(
+    lig: LigandPDBQT, device: torch.device, dtype: torch.dtype
+) -> tuple[LigandTopology, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """Topology of a pose PDBQT and the (pos, quat, tors) that reproduce its coordinates."""
+    top = build_topology(lig)
+    pos = torch.as_tensor(top.root_origin, dtype=dtype, device=device)[None]
+    quat = torch.tensor([[1.0, 0.0, 0.0, 0.0]], dtype=dtype, device=device)
+    tors = torch.zeros((1, max(1, top.n_torsions)), dtype=dtype, device=device)
+    return top, (pos, quat, tors)
+
+
+def _setup(grid: ReceptorGrid, pose_pdbqt: str):  # type: ignore[no-untyped-def]
+    lig = parse_ligand_pdbqt(pose_pdbqt)
+    top, state = pose_state(lig, grid.device, grid.dtype)
+    batch = LigandBatch.build([top], device=grid.device, dtype=grid.dtype)
+    grid.ensure({int(t) for t in top.xs if t >= 0})
+    gc, slots = grid.consts(batch.types(), _SLOPE)
+    c = pose_consts(batch, torch.zeros(1, dtype=torch.long, device=grid.device), slots, grid.n_points)
+    return lig, top, state, batch, gc, c
+
+
+def _terms(grid: ReceptorGrid, c: PoseConsts, gc, lt, near, x: torch.Tensor, num_tors: float) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    inter = exact_inter_grad(c, grid.receptor(), lt, near[0], near[1], gc, x, AUTHENTIC_CAP, _SLOPE)[0].sum(-1)
+    intra = intra_grad(c, x, AUTHENTIC_CAP)[0]
+    total = inter / (1.0 + W_ROT * num_tors)
     return {
         "total": round(float(total[0]), 4),
         "lig_inter": round(float(inter[0]), 4),
         "lig_intra": round(float(intra[0]), 4),
         "torsions": round(float(total[0] - inter[0]), 4),
-        "num_tors": float(ctx.num_tors[0]),
+        "num_tors": float(num_tors),
     }
 
 
 def score_pose(grid: ReceptorGrid, pose_pdbqt: str) -> dict[str, float]:
     """Vina's score of the pose (first MODEL) and its terms."""
-    lig = parse_ligand_pdbqt(pose_pdbqt)
-    top, _ = pose_state(lig, grid.device, grid.dtype)
-    batch = LigandBatch.build([top], device=grid.device, dtype=grid.dtype)
-    ctx = PoseContext(batch, torch.zeros(1, dtype=torch.long, device=grid.device), {})
+    lig, top, _state, batch, gc, c = _setup(grid, pose_pdbqt)
     x = torch.as_tensor(lig.coords, dtype=grid.dtype, device=grid.device)[None]
-    with torch.no_grad():
-        return _terms(ctx, grid, x)
+    near = grid.near_atoms(x)
+    return _terms(grid, c, gc, grid.ligand_types(batch.xs), near, x, top.num_tors)
 
 
 def optimize_pose(grid: ReceptorGrid, pose_pdbqt: str, max_steps: int = 0) -> tuple[dict[str, float], str]:
     """BFGS from the given pose (``max_steps`` 0 = Vina's (25 + atoms) / 3); terms and PDBQT."""
-    lig = parse_ligand_pdbqt(pose_pdbqt)
-    top, state = pose_state(lig, grid.device, grid.dtype)
-    batch = LigandBatch.build([top], device=grid.device, dtype=grid.dtype)
-    ctx = PoseContext(batch, torch.zeros(1, dtype=torch.long, device=grid.device), {})
-    steps = max_steps or (25 + top.n_atoms) // 3
-    new, _ = refine_exact(ctx, grid, state, steps, _SLOPE)
-    with torch.no_grad():
-        x = ctx.coords(new.pos, quat_to_matrix(new.quat), new.tors)
-        terms = _terms(ctx, grid, x)
-    model = format_pose_pdbqt(lig, [(x[0].cpu().numpy(), terms["total"], 0.0, 0.0)])
+    lig, top, state, batch, gc, c = _setup(grid, pose_pdbqt)
+    if max_steps:
+        c = c._replace(iter_cap=torch.full_like(c.iter_cap, float(max_steps)))
+    x0, _r, _o = forward(c, *state)
+    near = grid.near_atoms(x0, margin=4.0)  # a pose moves little in a local optimisation
+    lt = grid.ligand_types(batch.xs)
+    rec = grid.receptor()
+
+    def exact(p: torch.Tensor, q: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return exact_energy_grad(c, gc, rec, lt, near[0], near[1], p, q, t, AUTHENTIC_CAP, _SLOPE)
+
+    opt = refine(c, exact, *state, evals=int(3 * float(c.iter_cap[0])))
+    x, _r, _o = forward(c, opt.pos, opt.quat, opt.tors)
+    terms = _terms(grid, c, gc, lt, near, x, top.num_tors)
+    model = format_pose_pdbqt(lig, [(x[0].detach().cpu().numpy(), terms["total"], 0.0, 0.0)])
     model = "\n".join(ln for ln in model.splitlines() if not ln.startswith(("MODEL", "ENDMDL"))) + "\n"
     return terms, model

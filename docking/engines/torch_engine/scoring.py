@@ -21,10 +21,7 @@ from __future__ import annotations
 import torch
 
 __all__ = [
-    "AUTHENTIC_CAP",
     "CUTOFF",
-    "HUNT_CAP_INTER",
-    "HUNT_CAP_INTRA",
     "WEIGHTS",
     "W_ROT",
     "curl",
@@ -42,9 +39,6 @@ WEIGHTS = {
 }
 W_ROT = 0.05846
 CUTOFF = 8.0
-AUTHENTIC_CAP = 1000.0
-HUNT_CAP_INTER = 1.5
-HUNT_CAP_INTRA = 10.0
 
 
 def pair_terms(d: torch.Tensor, hydrophobic: torch.Tensor, hbond: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -1,17 +1,23 @@
-"""Batched Monte Carlo search with BFGS local optimisation, clustering and top-N selection.
+"""Monte Carlo search with BFGS local optimisation, as Vina 1.2 does it, in fixed-shape,
+synchronisation-free steps.
 
-The search follows Vina's Monte Carlo (Trott & Olson 2010): a chain mutates one entity of
-its pose (position by up to 2 Å, orientation by up to 2 Å / radius of gyration, or one
-torsion set to a random angle), minimises locally with BFGS (Armijo backtracking line
-search), and accepts by the Metropolis criterion at T = 1.2 kcal/mol.  During the search
-per-atom intermolecular energies are capped as Vina's "hunt cap" (1.5) and intramolecular
-pair energies at 10; energies come from the receptor grid.  Every chain of every ligand of
-a batch moves in lock-step, so one step is one batched tensor computation.
+Per chain (Trott & Olson 2010; Vina 1.2's ``monte_carlo``): start from a random pose; each
+step mutates one entity (position by up to 2 Å, orientation by up to 2 Å / radius of
+gyration, or one torsion set to a random angle), minimises locally with BFGS under the
+"hunt cap" (``vina.cpp`` sets ``hunt_cap = (10, 10, 10)``: per-atom intermolecular and
+per-pair intramolecular energies are softened above 10 kcal/mol), and accepts by the
+Metropolis rule at T = 1.2.  An accepted pose that beats the chain's best (or while the
+chain's store of minima is not full) is kept in that store, which holds distinct minima
+(heavy-atom RMSD >= ``min_rmsd``) as Vina's output container does.
 
-The documented difference from Vina: many short chains instead of a few long ones (GPU
-friendly), and a final stage that refines the best distinct minima of each ligand with the
-exact (grid-free) pair sums and uncapped energies -- Vina's own final refinement -- before
-clustering at 1 Å RMSD.
+GPU shape: all chains of all ligands of a batch move in lock-step.  The local optimiser is a
+per-pose state machine that does exactly one energy-and-gradient evaluation per call
+(:func:`lbfgs_micro`): a pose is either trying a line-search step (Armijo, c = 1e-4, step
+halved up to 10 times, never an uphill step: when no trial holds the pose stays where it
+is) or, after an accepted step, updates its inverse Hessian and sets its next direction.
+So a Monte Carlo step is a fixed number of identical calls, with no host round trip.
+Random numbers come from a counter-based hash of (ligand seed, chain, step, stream) on the
+device, so a ligand's search does not depend on the other ligands of its batch.
 """
 
 from __future__ import annotations
@@ -19,339 +25,342 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 
-from .grids import ReceptorGrid
-from .pose import LigandBatch, PoseContext, quat_mul, quat_to_matrix, rotvec_matrix, rotvec_to_quat
-from .scoring import AUTHENTIC_CAP, HUNT_CAP_INTER, HUNT_CAP_INTRA
+from .energy import GridConsts, energy_grad
+from .kinematics import PoseConsts, forward
+from .pose import quat_mul, rotvec_to_quat
 
 __all__ = [
-    "Draws",
+    "HUNT_CAP",
+    "Chains",
+    "LocalOpt",
     "SearchParams",
-    "State",
-    "bfgs",
-    "cluster",
-    "make_draws",
-    "make_energy",
-    "monte_carlo",
-    "refine_exact",
+    "Store",
+    "apply_change",
+    "hash_uniform",
+    "lbfgs_init",
+    "lbfgs_micro",
+    "mc_accept",
+    "mc_propose",
+    "random_start",
 ]
 
-EnergyFn = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+HUNT_CAP = 10.0  # Vina 1.2 vina.cpp: mc.hunt_cap = vec(10, 10, 10)
+AUTHENTIC_CAP = 1000.0  # Vina's authentic_v for final refinement
+ARMIJO_C = 1e-4
+MAX_TRIALS = 10  # Vina's line search: up to 10 trials, step halved each time
 
 
 @dataclass(frozen=True)
 class SearchParams:
-    """Search budget.  ``chains`` per ligand, ``steps`` MC steps per chain, ``local_steps``
-    BFGS iterations per MC step (0 = Vina's (25 + atoms) / 3), ``max_trials`` line-search
-    halvings during the search (Vina: 10; fewer keeps lock-stepped batches fast), ``refine_top`` minima per
-    ligand refined exactly, ``n_poses`` returned, ``min_rmsd`` clustering radius."""
+    """Search settings of one batch.  ``steps`` Monte Carlo steps per chain (the most any
+    ligand of the batch needs; per-ligand budgets are in the chains' step caps),
+    ``micro`` evaluations per local optimisation, ``store`` minima kept per chain."""
 
-    chains: int = 32
-    steps: int = 200
-    local_steps: int = 0
-    refine_top: int = 12
-    refine_steps: int = 30
+    chains: int = 64
+    steps: int = 60
+    micro: int = 24
+    store: int = 8
     n_poses: int = 9
     min_rmsd: float = 1.0
     energy_range: float = 3.0
     temperature: float = 1.2
     amplitude: float = 2.0
     slope: float = 10.0
-    max_trials: int = 4
+    refine_candidates: int = 24
 
 
-@dataclass
-class State:
-    """Poses: root position (P, 3), orientation quaternion (P, 4), torsions (P, T)."""
+class LocalOpt(NamedTuple):
+    """BFGS state of every pose (see the module docstring)."""
+
+    pos: torch.Tensor  # (P, 3)
+    quat: torch.Tensor  # (P, 4)
+    tors: torch.Tensor  # (P, T)
+    f: torch.Tensor  # (P,) energy at the pose
+    g: torch.Tensor  # (P, D) gradient at the pose
+    h: torch.Tensor  # (P, D, D) inverse Hessian estimate
+    p: torch.Tensor  # (P, D) search direction
+    pg: torch.Tensor  # (P,) p . g (< 0)
+    alpha: torch.Tensor  # (P,) current trial step
+    trials: torch.Tensor  # (P,) failed trials of the current line search
+    iters: torch.Tensor  # (P,) accepted BFGS steps
+    active: torch.Tensor  # (P,) bool
+    first: torch.Tensor  # (P,) bool: no step accepted yet (Vina's first-step Hessian scaling)
+
+
+class Chains(NamedTuple):
+    """Monte Carlo chain state: current pose and energy, best energy, step counter."""
 
     pos: torch.Tensor
     quat: torch.Tensor
     tors: torch.Tensor
-
-    def index(self, i: torch.Tensor) -> State:
-        return State(self.pos[i], self.quat[i], self.tors[i])
-
-    def where(self, m: torch.Tensor, other: State) -> State:
-        return State(
-            torch.where(m[:, None], self.pos, other.pos),
-            torch.where(m[:, None], self.quat, other.quat),
-            torch.where(m[:, None], self.tors, other.tors),
-        )
-
-    def apply(self, d: torch.Tensor, n_tors: int) -> State:
-        """The state moved by a change vector d = (dpos, rotation vector, dtorsions)."""
-        q = quat_mul(rotvec_to_quat(d[:, 3:6]), self.quat)
-        return State(self.pos + d[:, :3], q / q.norm(dim=-1, keepdim=True), self.tors + d[:, 6 : 6 + n_tors])
+    e: torch.Tensor  # (P,) current (accepted) energy, +inf before the first step
+    best: torch.Tensor  # (P,) best energy seen
+    step: torch.Tensor  # () long, on the device
+    seed: torch.Tensor  # (P,) long: hash key of the chain (ligand seed, chain index)
+    step_cap: torch.Tensor  # (P,) long: steps this chain's ligand gets
 
 
-def make_energy(
-    ctx: PoseContext,
-    grid: ReceptorGrid,
-    state: State,
-    *,
-    exact: bool,
-    cap_inter: float,
-    cap_intra: float,
-    slope: float,
-    flat: torch.Tensor | None = None,
-) -> EnergyFn:
-    """f(d) -> (energy (P,), gradient (P, D)) of the poses ``state`` moved by change ``d``."""
-    n_tors = state.tors.shape[1]
-    rot0 = quat_to_matrix(state.quat)
-    xs = ctx.batch.xs[ctx.lig]
-    near = None
-    if exact:
-        x0 = ctx.coords(state.pos, rot0, state.tors)
-        near = grid.near_atoms_per_pose(torch.where(ctx.heavy[..., None], x0, x0[:, :1]))
+class Store(NamedTuple):
+    """Each chain's distinct minima: heavy-atom coordinates, pose and energy, +inf = empty."""
 
-    def f(d: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        with torch.enable_grad():
-            d = d.detach().requires_grad_(True)
-            rot = rotvec_matrix(d[:, 3:6]) @ rot0
-            x = ctx.coords(state.pos + d[:, :3], rot, state.tors + d[:, 6 : 6 + n_tors])
-            if exact:
-                inter = grid.exact_per_pose(x, xs, near, cap=cap_inter, slope=slope).sum(-1)
-            else:
-                assert flat is not None
-                inter = grid.interpolate(x, ctx.slot, flat, cap=cap_inter, slope=slope).sum(-1)
-            e = inter + ctx.intra(x, cap_intra)
-            (g,) = torch.autograd.grad(e.sum(), d)
-        return e.detach(), g
+    x: torch.Tensor  # (P, K, A, 3)
+    pos: torch.Tensor  # (P, K, 3)
+    quat: torch.Tensor  # (P, K, 4)
+    tors: torch.Tensor  # (P, K, T)
+    e: torch.Tensor  # (P, K)
+
+
+# -- random numbers ---------------------------------------------------------------------------
+_M32 = 0xFFFFFFFF
+
+
+def _mix32(x: torch.Tensor) -> torch.Tensor:
+    """A 32-bit integer mixer (xor-shift-multiply rounds) on int64 tensors holding 32-bit values."""
+    x = ((x >> 16) ^ x) * 0x45D9F3B & _M32
+    x = ((x >> 16) ^ x) * 0x45D9F3B & _M32
+    return (x >> 16) ^ x
+
+
+def hash_uniform(seed: torch.Tensor, step: torch.Tensor, n: int) -> torch.Tensor:
+    """(P, n) uniform numbers in [0, 1) from (chain key ``seed`` (P,), ``step`` (), stream)."""
+    streams = torch.arange(n, device=seed.device, dtype=torch.long)
+    k = _mix32((seed[:, None] ^ _mix32(step * 0x9E37 + 0x51ED)) & _M32)
+    k = _mix32((k + streams * 0x2C1B3C6D + 0x297A2D39) & _M32)
+    k = _mix32((k ^ (seed[:, None] >> 32)) & _M32)
+    return (k >> 8).to(torch.float32) * (1.0 / 16777216.0)
+
+
+def _normals(u: torch.Tensor) -> torch.Tensor:
+    """Box-Muller: (P, 2k) uniforms -> (P, 2k) standard normals."""
+    a, b = u.chunk(2, dim=-1)
+    r = torch.sqrt(-2.0 * torch.log1p(-a))  # 1 - a in (0, 1]
+    t = 2.0 * math.pi * b
+    return torch.cat([r * torch.cos(t), r * torch.sin(t)], -1)
+
+
+def _in_ball(u: torch.Tensor) -> torch.Tensor:
+    """(P, 5) uniforms -> a point uniformly inside the unit ball (P, 3)."""
+    n = _normals(u[:, :4])[:, :3]
+    n = n / n.norm(dim=-1, keepdim=True).clamp(min=1e-12)
+    return n * u[:, 4:5].clamp(min=0.0) ** (1.0 / 3.0)
+
+
+# -- pose changes -------------------------------------------------------------------------------
+def apply_change(
+    pos: torch.Tensor, quat: torch.Tensor, tors: torch.Tensor, d: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The poses moved by change vectors d = (dpos, rotation vector, dtorsions)."""
+    q = quat_mul(rotvec_to_quat(d[:, 3:6]), quat)
+    return pos + d[:, :3], q / q.norm(dim=-1, keepdim=True), tors + d[:, 6:]
+
+
+def random_start(
+    c: PoseConsts, center: torch.Tensor, size: torch.Tensor, seed: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Vina's start: a uniform position in the box, a random orientation and random torsions."""
+    t_n = c.tors_mask.shape[1]
+    u = hash_uniform(seed, torch.full((), -1, dtype=torch.long, device=seed.device), 7 + t_n).to(center.dtype)
+    pos = center + (u[:, :3] - 0.5) * size
+    q = _normals(u[:, 3:7])
+    q = q / q.norm(dim=-1, keepdim=True).clamp(min=1e-12)
+    tors = (u[:, 7:] * 2 - 1) * math.pi * c.tors_mask
+    return pos, q, tors
+
+
+def mutate(
+    c: PoseConsts, ch: Chains, amplitude: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Vina's mutation: one of position, orientation or one torsion, chosen uniformly; none
+    at step 0 (the random start is minimised as it is)."""
+    dtype = ch.pos.dtype
+    u = hash_uniform(ch.seed, ch.step, 12).to(dtype)
+    which = torch.minimum((u[:, 0] * c.n_entities).floor(), c.n_entities - 1)
+    which = torch.where(ch.step == 0, torch.full_like(which, -1.0), which)
+    shift = amplitude * _in_ball(u[:, 1:6])
+    rotv = (amplitude / c.gyration.clamp(min=0.5))[:, None] * _in_ball(u[:, 6:11])
+    angle = (u[:, 11] * 2 - 1) * math.pi
+    pos = torch.where((which == 0)[:, None], ch.pos + shift, ch.pos)
+    q = quat_mul(rotvec_to_quat(rotv), ch.quat)
+    q = torch.where((which == 1)[:, None], q / q.norm(dim=-1, keepdim=True), ch.quat)
+    t_idx = torch.arange(ch.tors.shape[1], device=ch.pos.device, dtype=dtype)
+    hit = (which[:, None] - 2) == t_idx[None, :]
+    tors = torch.where(hit, angle[:, None].expand_as(ch.tors), ch.tors)
+    return pos, q, tors
+
+
+# -- local optimisation -------------------------------------------------------------------------
+def _eye(c: PoseConsts) -> torch.Tensor:
+    return torch.diag_embed(c.dim_mask)
+
+
+EnergyFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+
+
+def grid_energy(c: PoseConsts, gc: GridConsts, cap: float) -> EnergyFn:
+    """f(pos, quat, tors) -> (energy, gradient) on the grid maps with caps ``cap``."""
+
+    def f(pos: torch.Tensor, quat: torch.Tensor, tors: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return energy_grad(c, gc, pos, quat, tors, cap, cap)
 
     return f
 
 
-def bfgs(
-    f: EnergyFn, dim_mask: torch.Tensor, max_steps: int, max_trials: int = 10
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Batched BFGS from d = 0; returns (best change (P, D), its energy (P,)).
-
-    Inverse-Hessian BFGS with Vina's line search (step 1, halved up to 10 times until the
-    Armijo condition with c = 1e-4 holds; ``max_trials`` halvings at most) and Vina's
-    first-step Hessian scaling.  Masked
-    dimensions (padded torsions) stay zero.  A pose whose energy did not decrease keeps d = 0.
-    """
-    p_n, dim = dim_mask.shape
-    mask = dim_mask.to(torch.float32 if dim_mask.dtype == torch.bool else dim_mask.dtype)
-    x = torch.zeros((p_n, dim), dtype=mask.dtype, device=mask.device)
-    f0, g = f(x)
-    g = g * mask
-    f_start = f0
-    eye = torch.diag_embed(mask)
-    h = eye.clone()
-    active = torch.ones(p_n, dtype=torch.bool, device=mask.device)
-    for step in range(max_steps):
-        p = -(h @ g[..., None]).squeeze(-1)
-        pg = (p * g).sum(-1)
-        bad = ~(pg < 0) | ~torch.isfinite(pg)  # not a descent direction: fall back to -g
-        h = torch.where(bad[:, None, None], eye, h)
-        p = torch.where(bad[:, None], -g, p)
-        pg = torch.where(bad, -(g * g).sum(-1), pg)
-        alpha = torch.ones(p_n, dtype=mask.dtype, device=mask.device)
-        done = ~active
-        x_new, f_new, g_new = x.clone(), f0.clone(), g.clone()
-        for _ in range(max_trials):
-            xt = x + alpha[:, None] * p
-            ft, gt = f(xt)
-            gt = gt * mask
-            ok = ~done & (ft - f0 < 1e-4 * alpha * pg)
-            last = ~done
-            take = ok | last
-            x_new = torch.where(take[:, None], xt, x_new)
-            f_new = torch.where(take, ft, f_new)
-            g_new = torch.where(take[:, None], gt, g_new)
-            done = done | ok
-            if bool(done.all()):
-                break
-            alpha = torch.where(done, alpha, alpha * 0.5)
-        y = g_new - g
-        s = alpha[:, None] * p
-        x = torch.where(active[:, None], x_new, x)
-        f0 = torch.where(active, f_new, f0)
-        g = torch.where(active[:, None], g_new, g)
-        if step == 0:
-            yy = (y * y).sum(-1)
-            ys0 = (y * s).sum(-1)
-            scale = torch.where((yy > 1e-12) & (ys0 > 0), ys0 / yy.clamp(min=1e-12), torch.ones_like(yy))
-            h = torch.where(active[:, None, None], eye * scale[:, None, None], h)
-        ys = (y * s).sum(-1)
-        upd = active & (ys > 1e-7 * (y.norm(dim=-1) * s.norm(dim=-1)).clamp(min=1e-12))
-        rho = 1.0 / torch.where(upd, ys, torch.ones_like(ys))
-        hy = (h @ y[..., None]).squeeze(-1)
-        yhy = (y * hy).sum(-1)
-        h_new = (
-            h
-            - rho[:, None, None] * (s[:, :, None] * hy[:, None, :] + hy[:, :, None] * s[:, None, :])
-            + (rho * rho * yhy + rho)[:, None, None] * s[:, :, None] * s[:, None, :]
-        )
-        upd = upd & torch.isfinite(h_new).all(-1).all(-1)
-        h = torch.where(upd[:, None, None], h_new, h)
-        active = active & (g.norm(dim=-1) >= 1e-5) & torch.isfinite(f0)
-        if not bool(active.any()):
-            break
-    worse = ~(f0 <= f_start)
-    x = torch.where(worse[:, None], torch.zeros_like(x), x)
-    f0 = torch.where(worse, f_start, f0)
-    return x, f0
+def lbfgs_init(c: PoseConsts, efn: EnergyFn, pos: torch.Tensor, quat: torch.Tensor, tors: torch.Tensor) -> LocalOpt:
+    """Start a BFGS minimisation at the poses: one evaluation, steepest-descent direction."""
+    f, g = efn(pos, quat, tors)
+    g = g * c.dim_mask
+    gg = (g * g).sum(-1)
+    p_n = pos.shape[0]
+    ok = torch.isfinite(f) & (gg.sqrt() >= 1e-5)
+    return LocalOpt(
+        pos=pos, quat=quat, tors=tors, f=f, g=g, h=_eye(c), p=-g, pg=-gg,
+        alpha=torch.ones_like(f), trials=torch.zeros_like(f), iters=torch.zeros_like(f), active=ok,
+        first=torch.ones(p_n, dtype=torch.bool, device=f.device),
+    )  # fmt: skip
 
 
-@dataclass
-class Draws:
-    """All random numbers of a search, drawn up front per ligand (see :func:`make_draws`), so a
-    ligand's search does not depend on which other ligands share its batch."""
-
-    init_pos: torch.Tensor  # (P, 3) uniform [0, 1)
-    init_quat: torch.Tensor  # (P, 4) normal
-    init_tors: torch.Tensor  # (P, T) uniform [0, 1)
-    which: torch.Tensor  # (S, P) uniform [0, 1)
-    shift: torch.Tensor  # (S, P, 3) in the unit ball
-    rot: torch.Tensor  # (S, P, 3) in the unit ball
-    angle: torch.Tensor  # (S, P) uniform [0, 1)
-    accept: torch.Tensor  # (S, P) uniform [0, 1)
+def lbfgs_micro(c: PoseConsts, gc: GridConsts, s: LocalOpt, cap: float) -> LocalOpt:
+    """One grid evaluation of every pose's line search (see :func:`lbfgs_micro_with`)."""
+    return lbfgs_micro_with(c, grid_energy(c, gc, cap), s)
 
 
-def _in_ball(gen: torch.Generator, shape: tuple[int, ...]) -> torch.Tensor:
-    v = torch.randn((*shape, 3), generator=gen, dtype=torch.float64)
-    v = v / v.norm(dim=-1, keepdim=True).clamp(min=1e-12)
-    return v * torch.rand((*shape, 1), generator=gen, dtype=torch.float64) ** (1.0 / 3.0)
-
-
-def make_draws(
-    seeds: list[int], chains: int, steps: int, n_tors: list[int], t_max: int, device: torch.device, dtype: torch.dtype
-) -> Draws:
-    """Draws for ligands with ``seeds`` (one CPU generator each; identical on every device)."""
-    parts: dict[str, list[torch.Tensor]] = {k: [] for k in Draws.__dataclass_fields__}
-    for seed, nt in zip(seeds, n_tors, strict=True):
-        g = torch.Generator().manual_seed(int(seed) & 0x7FFF_FFFF_FFFF_FFFF)
-        parts["init_pos"].append(torch.rand((chains, 3), generator=g, dtype=torch.float64))
-        parts["init_quat"].append(torch.randn((chains, 4), generator=g, dtype=torch.float64))
-        tors = torch.full((chains, t_max), 0.5, dtype=torch.float64)
-        tors[:, :nt] = torch.rand((chains, nt), generator=g, dtype=torch.float64)
-        parts["init_tors"].append(tors)
-        parts["which"].append(torch.rand((steps, chains), generator=g, dtype=torch.float64))
-        parts["shift"].append(_in_ball(g, (steps, chains)))
-        parts["rot"].append(_in_ball(g, (steps, chains)))
-        parts["angle"].append(torch.rand((steps, chains), generator=g, dtype=torch.float64))
-        parts["accept"].append(torch.rand((steps, chains), generator=g, dtype=torch.float64))
-    out = {}
-    for k, v in parts.items():
-        dim = 1 if k in ("which", "shift", "rot", "angle", "accept") else 0
-        out[k] = torch.cat(v, dim).to(device=device, dtype=dtype)
-    return Draws(**out)
-
-
-def random_state(ctx: PoseContext, grid: ReceptorGrid, draws: Draws) -> State:
-    """Uniform random positions in the box, random orientations and torsions (Vina's start)."""
-    dev, dtype = draws.init_pos.device, draws.init_pos.dtype
-    center = torch.as_tensor(grid.center, dtype=dtype, device=dev)
-    size = torch.as_tensor(grid.size, dtype=dtype, device=dev)
-    pos = center + (draws.init_pos - 0.5) * size
-    q = draws.init_quat / draws.init_quat.norm(dim=-1, keepdim=True)
-    tors = (draws.init_tors * 2 - 1) * math.pi
-    return State(pos, q, tors * ctx.tors_mask)
-
-
-def mutate(state: State, ctx: PoseContext, gyration: torch.Tensor, amplitude: float, draws: Draws, step: int) -> State:
-    """Vina's mutation: one of position, orientation or one torsion, chosen uniformly."""
-    dev = state.pos.device
-    n_ent = 2 + ctx.tors_mask.sum(-1)
-    which = torch.minimum((draws.which[step] * n_ent).floor().long(), n_ent - 1)
-    shift = amplitude * draws.shift[step]
-    rotv = (amplitude / gyration.clamp(min=0.5))[:, None] * draws.rot[step]
-    angle = (draws.angle[step] * 2 - 1) * math.pi
-    pos = torch.where((which == 0)[:, None], state.pos + shift, state.pos)
-    q = torch.where((which == 1)[:, None], quat_mul(rotvec_to_quat(rotv), state.quat), state.quat)
-    t_n = state.tors.shape[1]
-    hit = (which[:, None] - 2) == torch.arange(t_n, device=dev)[None, :]
-    tors = torch.where(hit, angle[:, None], state.tors)
-    return State(pos, q / q.norm(dim=-1, keepdim=True), tors)
-
-
-def _dim_mask(ctx: PoseContext) -> torch.Tensor:
-    p_n = ctx.lig.shape[0]
-    head = torch.ones((p_n, 6), dtype=torch.bool, device=ctx.lig.device)
-    return torch.cat([head, ctx.tors_mask], 1)
-
-
-def local_steps_for(batch: LigandBatch, lig: torch.Tensor) -> int:
-    n_atoms = batch.atom_mask.sum(-1)[lig]
-    return int((25 + int(n_atoms.max())) // 3)
-
-
-def monte_carlo(
-    ctx: PoseContext,
-    grid: ReceptorGrid,
-    flat: torch.Tensor,
-    params: SearchParams,
-    draws: Draws,
-    progress: Callable[[int], None] | None = None,
-) -> tuple[State, torch.Tensor, torch.Tensor]:
-    """Run the chains of ``ctx``; return every accepted minimum (states, energies, chain index)."""
-    dtype = ctx.local.dtype
-    state = random_state(ctx, grid, draws)
-    heavy = ctx.heavy.to(dtype)
-    eye = torch.eye(3, dtype=dtype, device=state.pos.device).expand(state.pos.shape[0], 3, 3)
-    rel = ctx.coords(torch.zeros_like(state.pos), eye, torch.zeros_like(state.tors))
-    gyration = torch.sqrt(((rel**2).sum(-1) * heavy).sum(-1) / heavy.sum(-1).clamp(min=1))
-    dmask = _dim_mask(ctx)
-    n_local = params.local_steps or local_steps_for(ctx.batch, ctx.lig)
-    n_tors = state.tors.shape[1]
-    kept_states: list[State] = []
-    kept_e: list[torch.Tensor] = []
-    kept_chain: list[torch.Tensor] = []
-    chain_ids = torch.arange(state.pos.shape[0], device=state.pos.device)
-    current_e = torch.full((state.pos.shape[0],), float("inf"), dtype=dtype, device=state.pos.device)
-    for step in range(params.steps):
-        cand = state if step == 0 else mutate(state, ctx, gyration, params.amplitude, draws, step)
-        f = make_energy(ctx, grid, cand, exact=False, cap_inter=HUNT_CAP_INTER, cap_intra=HUNT_CAP_INTRA,
-                        slope=params.slope, flat=flat)
-        d, e = bfgs(f, dmask, n_local, max_trials=params.max_trials)
-        cand = cand.apply(d, n_tors)
-        u = draws.accept[step]
-        accept = (e < current_e) | (u < torch.exp(torch.clamp((current_e - e) / params.temperature, max=0.0)))
-        if step == 0:
-            accept = torch.ones_like(accept)
-        state = cand.where(accept, state)
-        current_e = torch.where(accept, e, current_e)
-        if bool(accept.any()):
-            idx = torch.nonzero(accept).squeeze(-1)
-            kept_states.append(cand.index(idx))
-            kept_e.append(e[idx])
-            kept_chain.append(chain_ids[idx])
-        if progress is not None:
-            progress(step)
-    states = State(
-        torch.cat([s.pos for s in kept_states]),
-        torch.cat([s.quat for s in kept_states]),
-        torch.cat([s.tors for s in kept_states]),
+def lbfgs_micro_with(c: PoseConsts, efn: EnergyFn, s: LocalOpt) -> LocalOpt:
+    """One energy evaluation of every pose's line search, then BFGS bookkeeping where a trial
+    step was accepted.  Inactive poses do not move."""
+    step = s.alpha[:, None] * s.p
+    pos_t, quat_t, tors_t = apply_change(s.pos, s.quat, s.tors, step)
+    ft, gt = efn(pos_t, quat_t, tors_t)
+    gt = gt * c.dim_mask
+    ok = s.active & (ft - s.f < ARMIJO_C * s.alpha * s.pg)
+    fail = s.active & ~ok
+    y = gt - s.g
+    yy = (y * y).sum(-1)
+    ys = (y * step).sum(-1)
+    eye = _eye(c)
+    # Vina's first accepted step scales the initial inverse Hessian by (y.s) / (y.y)
+    scale = torch.where(yy > 1e-12, ys / yy.clamp(min=1e-12), torch.ones_like(yy))
+    h = torch.where((ok & s.first)[:, None, None], eye * scale[:, None, None], s.h)
+    hy = (h @ y[..., None]).squeeze(-1)
+    yhy = (y * hy).sum(-1)
+    upd = ok & (ys > 1e-7 * (yy.sqrt() * step.norm(dim=-1)).clamp(min=1e-12))
+    rho = 1.0 / torch.where(upd, ys, torch.ones_like(ys))
+    h_new = (
+        h
+        - rho[:, None, None] * (step[:, :, None] * hy[:, None, :] + hy[:, :, None] * step[:, None, :])
+        + (rho * rho * yhy + rho)[:, None, None] * step[:, :, None] * step[:, None, :]
     )
-    return states, torch.cat(kept_e), torch.cat(kept_chain)
+    upd = upd & torch.isfinite(h_new).all(-1).all(-1)
+    h = torch.where(upd[:, None, None], h_new, h)
+    okc = ok[:, None]
+    pos = torch.where(okc, pos_t, s.pos)
+    quat = torch.where(okc, quat_t, s.quat)
+    tors = torch.where(okc, tors_t, s.tors)
+    f = torch.where(ok, ft, s.f)
+    g = torch.where(okc, gt, s.g)
+    iters = s.iters + ok.to(s.iters.dtype)
+    # next direction where a step was taken; reset to steepest descent if it is not downhill
+    pn = -(h @ g[..., None]).squeeze(-1)
+    pgn = (pn * g).sum(-1)
+    bad = ~(pgn < 0)
+    gg = (g * g).sum(-1)
+    h = torch.where((ok & bad)[:, None, None], eye, h)
+    pn = torch.where(bad[:, None], -g, pn)
+    pgn = torch.where(bad, -gg, pgn)
+    p = torch.where(okc, pn, s.p)
+    pg = torch.where(ok, pgn, s.pg)
+    alpha = torch.where(ok, torch.ones_like(s.alpha), s.alpha * 0.5)
+    trials = torch.where(ok, torch.zeros_like(s.trials), s.trials + fail.to(s.trials.dtype))
+    done = (fail & (trials >= MAX_TRIALS)) | (ok & ((gg.sqrt() < 1e-5) | (iters >= c.iter_cap)))
+    active = s.active & ~done & torch.isfinite(f)
+    return LocalOpt(pos, quat, tors, f, g, h, p, pg, alpha, trials, iters, active, s.first & ~ok)
 
 
-def refine_exact(
-    ctx: PoseContext, grid: ReceptorGrid, state: State, steps: int, slope: float, max_trials: int = 10
-) -> tuple[State, torch.Tensor]:
-    """Refine poses with exact pair sums and uncapped energies (Vina's final refinement)."""
-    f = make_energy(ctx, grid, state, exact=True, cap_inter=AUTHENTIC_CAP, cap_intra=AUTHENTIC_CAP, slope=slope)
-    d, e = bfgs(f, _dim_mask(ctx), steps, max_trials=max_trials)
-    return state.apply(d, state.tors.shape[1]), e
+# -- Monte Carlo ----------------------------------------------------------------------------------
+def mc_propose(c: PoseConsts, gc: GridConsts, ch: Chains, amplitude: float) -> LocalOpt:
+    """Mutate every chain's current pose and start its local optimisation (hunt cap)."""
+    pos, quat, tors = mutate(c, ch, amplitude)
+    return lbfgs_init(c, grid_energy(c, gc, HUNT_CAP), pos, quat, tors)
 
 
-def cluster(coords: torch.Tensor, energies: torch.Tensor, heavy: torch.Tensor, min_rmsd: float) -> list[int]:
-    """Indices of poses best-first, dropping any pose within ``min_rmsd`` Å (heavy-atom RMSD,
-    same atom order) of a better kept pose."""
-    order = torch.argsort(energies).tolist()
-    kept: list[int] = []
-    n = heavy.sum().clamp(min=1)
-    for i in order:
-        if not math.isfinite(float(energies[i])):
-            continue
-        if kept:
-            diff = ((coords[kept] - coords[i]) ** 2).sum(-1) * heavy
-            rmsd = torch.sqrt(diff.sum(-1) / n)
-            if bool((rmsd < min_rmsd).any()):
-                continue
-        kept.append(i)
-    return kept
+def _rmsd_to_store(c: PoseConsts, store_x: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    d = ((store_x - x[:, None]) ** 2).sum(-1)  # (P, K, A)
+    return torch.sqrt((d * c.heavy[:, None]).sum(-1) / c.n_heavy[:, None])
+
+
+def mc_accept(
+    c: PoseConsts, ch: Chains, st: Store, opt: LocalOpt, temperature: float, min_rmsd: float
+) -> tuple[Chains, Store]:
+    """Metropolis acceptance, chain bookkeeping and the chain's store of distinct minima."""
+    e = torch.nan_to_num(opt.f, nan=float("inf"))
+    u = hash_uniform(ch.seed, ch.step, 13)[:, 12].to(e.dtype)
+    running = ch.step < ch.step_cap
+    prob = torch.exp(((ch.e - e) / temperature).clamp(max=0.0))
+    accept = running & torch.isfinite(e) & ((e < ch.e) | (u < prob) | (ch.step == 0))
+    acc = accept[:, None]
+    pos = torch.where(acc, opt.pos, ch.pos)
+    quat = torch.where(acc, opt.quat, ch.quat)
+    tors = torch.where(acc, opt.tors, ch.tors)
+    cur = torch.where(accept, e, ch.e)
+    # store: Vina keeps an accepted pose that beats the chain's best, or any while not full
+    not_full = torch.isinf(st.e).any(-1)
+    keep = accept & ((e < ch.best) | not_full)
+    x, _r, _o = forward(c, opt.pos, opt.quat, opt.tors)
+    rmsd = _rmsd_to_store(c, st.x, x)
+    rmsd = torch.where(torch.isinf(st.e), torch.full_like(rmsd, float("inf")), rmsd)
+    near_d, near_j = rmsd.min(-1)
+    has_near = near_d < min_rmsd
+    worst_e, worst_j = st.e.max(-1)
+    near_e = torch.gather(st.e, 1, near_j[:, None]).squeeze(-1)
+    slot = torch.where(has_near, near_j, worst_j)
+    better = torch.where(has_near, e < near_e, e < worst_e)
+    k_idx = torch.arange(st.e.shape[1], device=e.device)
+    sel = (slot[:, None] == k_idx[None]) & (keep & better)[:, None]  # (P, K)
+    new = Store(
+        x=torch.where(sel[..., None, None], x[:, None], st.x),
+        pos=torch.where(sel[..., None], opt.pos[:, None], st.pos),
+        quat=torch.where(sel[..., None], opt.quat[:, None], st.quat),
+        tors=torch.where(sel[..., None], opt.tors[:, None], st.tors),
+        e=torch.where(sel, e[:, None], st.e),
+    )
+    best = torch.where(accept, torch.minimum(ch.best, e), ch.best)
+    return Chains(pos, quat, tors, cur, best, ch.step + 1, ch.seed, ch.step_cap), new
+
+
+def new_chains(
+    c: PoseConsts, center: torch.Tensor, size: torch.Tensor, seed: torch.Tensor, step_cap: torch.Tensor,
+    store: int,
+) -> tuple[Chains, Store]:
+    """Random starts and empty stores for every chain."""
+    pos, quat, tors = random_start(c, center, size, seed)
+    p_n, a = c.local.shape[:2]
+    inf = torch.full((p_n,), float("inf"), dtype=pos.dtype, device=pos.device)
+    ch = Chains(pos, quat, tors, inf, inf.clone(), torch.zeros((), dtype=torch.long, device=pos.device), seed,
+                step_cap)
+    st = Store(
+        x=torch.zeros((p_n, store, a, 3), dtype=pos.dtype, device=pos.device),
+        pos=pos[:, None].repeat(1, store, 1), quat=quat[:, None].repeat(1, store, 1),
+        tors=tors[:, None].repeat(1, store, 1),
+        e=torch.full((p_n, store), float("inf"), dtype=pos.dtype, device=pos.device),
+    )  # fmt: skip
+    return ch, st
+
+
+StepFns = tuple[
+    Callable[..., LocalOpt], Callable[..., LocalOpt], Callable[..., tuple[Chains, Store]]
+]
+
+
+def mc_step(
+    c: PoseConsts, gc: GridConsts, ch: Chains, st: Store, params: SearchParams, fns: StepFns | None = None
+) -> tuple[Chains, Store]:
+    """One Monte Carlo step of every chain: mutation, local optimisation (``params.micro``
+    evaluations), acceptance and the store.  ``fns`` are the (compiled) pieces."""
+    propose, micro, accept = fns or (mc_propose, lbfgs_micro, mc_accept)
+    opt = propose(c, gc, ch, params.amplitude)
+    for _ in range(params.micro):
+        opt = micro(c, gc, opt, HUNT_CAP)
+    return accept(c, ch, st, opt, params.temperature, params.min_rmsd)

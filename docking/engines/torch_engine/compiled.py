@@ -1,0 +1,69 @@
+"""The search step's pieces, eager or compiled with ``torch.compile(fullgraph=True)``.
+
+Compiled graphs are kept on disk by PyTorch inductor's cache; its directory defaults to
+``<DOCKDB_HOME>/torch_inductor`` (``TORCHINDUCTOR_CACHE_DIR`` wins when set), so a second
+process of the same bucket loads kernels instead of compiling them.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["compile_seconds", "step_functions"]
+
+_COMPILED: tuple[Callable[..., Any], ...] | None = None
+_COMPILE_SECONDS: list[float] = []
+
+
+def _cache_dir() -> Path:
+    from dockdb.config import Config
+
+    try:
+        home = Config.load().home
+    except Exception:  # a broken DOCKDB_* setting is reported by the CLI, not here
+        home = Path.home() / ".cache" / "dockdb"
+    return Path(home) / "torch_inductor"
+
+
+def step_functions(compiled: bool) -> tuple[Callable[..., Any], ...]:
+    """(propose, micro, accept) of :func:`.search.mc_step`; compiled ones are made once per
+    process (each new bucket shape compiles on its first call)."""
+    from .search import lbfgs_micro, mc_accept, mc_propose
+
+    if not compiled:
+        return (mc_propose, lbfgs_micro, mc_accept)
+    global _COMPILED
+    if _COMPILED is None:
+        import torch
+        import torch._dynamo
+
+        os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(_cache_dir()))
+        torch._dynamo.config.cache_size_limit = max(torch._dynamo.config.cache_size_limit, 64)
+        _COMPILED = tuple(
+            _timed(torch.compile(f, fullgraph=True, dynamic=False)) for f in (mc_propose, lbfgs_micro, mc_accept)
+        )
+    return _COMPILED
+
+
+def _timed(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Record the wall time of calls that compiled (the first of each shape)."""
+    import torch._dynamo.utils as du
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        before = du.counters["stats"]["unique_graphs"]
+        t0 = time.perf_counter()
+        out = fn(*args, **kwargs)
+        if du.counters["stats"]["unique_graphs"] != before:
+            _COMPILE_SECONDS.append(time.perf_counter() - t0)
+        return out
+
+    return call
+
+
+def compile_seconds() -> float:
+    """Seconds this process spent in calls that compiled a graph."""
+    return float(sum(_COMPILE_SECONDS))

@@ -1,0 +1,188 @@
+"""After the search: every chain's stored minima -> distinct final poses, as Vina finishes.
+
+1. Each ligand's stored minima (all chains) are re-optimised on the grid with uncapped
+   ("authentic", 1000) energies; the search ran under the hunt cap.
+2. They are clustered at ``min_rmsd`` (best first), and the best ``refine_candidates``
+   distinct ones are refined with exact receptor pair sums (Vina's grid-free final
+   refinement), with per-pose receptor neighbour lists built on the device.
+3. Exact energies, a second clustering, and up to ``n_poses`` poses within
+   ``energy_range`` of the best; the score is Vina's: (inter + intra - intra of the best
+   pose) / (1 + 0.05846 N_rot).
+
+Everything runs on fixed shapes on the device; the results cross to the host once per batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .cluster import greedy_cluster
+from .energy import exact_energy_grad, exact_inter_grad, intra_grad
+from .grids import ReceptorGrid
+from .kinematics import PoseConsts, forward, pose_consts
+from .pose import LigandBatch
+from .scoring import W_ROT
+from .search import AUTHENTIC_CAP, SearchParams, Store, grid_energy, lbfgs_init, lbfgs_micro_with
+
+__all__ = ["DockedPose", "finish_batch", "refine"]
+
+
+@dataclass(frozen=True)
+class DockedPose:
+    """One final pose: coordinates in input atom order and Vina-style energies."""
+
+    coords: np.ndarray
+    total: float
+    inter: float
+    intra: float
+    torsions: float
+    intra_best: float
+    rmsd_lb: float
+    rmsd_ub: float
+
+
+def refine(c: PoseConsts, efn, pos: torch.Tensor, quat: torch.Tensor, tors: torch.Tensor, evals: int):  # type: ignore[no-untyped-def]
+    """BFGS from the poses with energy function ``efn`` for ``evals`` evaluations."""
+    opt = lbfgs_init(c, efn, pos, quat, tors)
+    for _ in range(evals):
+        opt = lbfgs_micro_with(c, efn, opt)
+    return opt
+
+
+def _take(t: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """Rows ``idx`` (L, R) of per-ligand candidates ``t`` (L, N, ...)."""
+    shape = idx.shape + t.shape[2:]
+    return torch.gather(t, 1, idx.reshape(idx.shape + (1,) * (t.dim() - 2)).expand(shape))
+
+
+def finish_batch(
+    grid: ReceptorGrid,
+    batch: LigandBatch,
+    slots: dict[int, int],
+    depth: int,
+    st: Store,
+    chains: int,
+    params: SearchParams,
+    compiled: bool = False,
+) -> list[list[DockedPose]]:
+    """Final poses of every ligand of ``batch`` from the chains' stores ``st``."""
+    del compiled  # the final stage runs eagerly: it runs once per batch
+    n_lig = len(batch.tops)
+    dev = batch.local.device
+    n = chains * st.e.shape[1]
+    e = st.e.reshape(n_lig, n)
+    pos, quat, tors = (v.reshape(n_lig, n, -1) for v in (st.pos, st.quat, st.tors))
+    # 1. uncapped re-optimisation on the grid of each ligand's best stored minima
+    r1 = min(n, 4 * params.refine_candidates)
+    e1, i1 = torch.topk(e, r1, dim=1, largest=False)
+    lig1 = torch.arange(n_lig, device=dev).repeat_interleave(r1)
+    gc, _ = grid.consts(batch.types(), params.slope)
+    c1 = pose_consts(batch, lig1, slots, grid.n_points, depth=depth)
+    evals = int(1.3 * float(c1.iter_cap.max()))
+    o1 = refine(c1, grid_energy(c1, gc, AUTHENTIC_CAP), *(_take(v, i1).flatten(0, 1) for v in (pos, quat, tors)),
+                evals=evals)
+    f1 = torch.where(torch.isfinite(e1.reshape(-1)), o1.f, torch.full_like(o1.f, float("inf")))
+    x1, _r, _o = forward(c1, o1.pos, o1.quat, o1.tors)
+    heavy = batch.xs.ge(0).to(x1.dtype)
+    order, keep = greedy_cluster(x1.reshape(n_lig, r1, *x1.shape[1:]), f1.reshape(n_lig, r1), heavy,
+                                 params.min_rmsd)
+    # 2. exact refinement of the best distinct ones
+    r2 = min(r1, params.refine_candidates)
+    pos_rank = torch.arange(r1, device=dev).expand(n_lig, r1)
+    rank_key = torch.where(keep, pos_rank, pos_rank + r1)
+    _, first = torch.topk(rank_key, r2, dim=1, largest=False)
+    i2 = torch.gather(order, 1, first)
+    valid2 = torch.gather(keep, 1, first)
+    lig2 = torch.arange(n_lig, device=dev).repeat_interleave(r2)
+    sel = [_take(v.reshape(n_lig, r1, -1), i2).flatten(0, 1) for v in (o1.pos, o1.quat, o1.tors)]
+    x2, inter, intra = exact_refine(grid, batch, slots, depth, lig2, sel, params, evals)
+    e2 = torch.where(valid2.reshape(-1) & torch.isfinite(inter + intra), inter + intra,
+                     torch.full_like(inter, float("inf")))
+    order2, keep2 = greedy_cluster(x2.reshape(n_lig, r2, *x2.shape[1:]), e2.reshape(n_lig, r2), heavy,
+                                   params.min_rmsd)
+    # 3. one transfer to the host, then Vina's scores and RMSD bounds per ligand
+    host = [v.detach().cpu().numpy() for v in (x2.reshape(n_lig, r2, *x2.shape[1:]), inter.reshape(n_lig, r2),
+                                                intra.reshape(n_lig, r2), e2.reshape(n_lig, r2), order2, keep2)]
+    return [_poses(batch, i, *(h[i] for h in host), params) for i in range(n_lig)]
+
+
+def exact_refine(
+    grid: ReceptorGrid,
+    batch: LigandBatch,
+    slots: dict[int, int],
+    depth: int,
+    lig: torch.Tensor,
+    start: list[torch.Tensor],
+    params: SearchParams,
+    evals: int,
+    max_pairs: int = 3_000_000,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Exact-pair BFGS of poses ``start`` (pos, quat, tors) of ligands ``lig``, in chunks of
+    at most ``max_pairs`` atom pairs; final coordinates, inter- and intramolecular energies."""
+    gc, _ = grid.consts(batch.types(), params.slope)
+    rec = grid.receptor()
+    c_all = pose_consts(batch, lig, slots, grid.n_points, depth=depth)
+    x0, _r, _o = forward(c_all, *start)
+    near_all, mask_all = grid.near_atoms(x0)
+    chunk = max(1, max_pairs // (x0.shape[1] * near_all.shape[1]))
+    xs_out, inter_out, intra_out = [], [], []
+    for s in range(0, lig.shape[0], chunk):
+        part = slice(s, s + chunk)
+        c = pose_consts(batch, lig[part], slots, grid.n_points, depth=depth)
+        lt = grid.ligand_types(batch.xs[lig[part]])
+        near, near_mask = near_all[part], mask_all[part]
+
+        def exact(p: torch.Tensor, q: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            return exact_energy_grad(c, gc, rec, lt, near, near_mask, p, q, t, AUTHENTIC_CAP, params.slope)  # noqa: B023
+
+        o = refine(c, exact, *(v[part] for v in start), evals=evals)
+        x, _r, _o = forward(c, o.pos, o.quat, o.tors)
+        xs_out.append(x)
+        inter_out.append(exact_inter_grad(c, rec, lt, near, near_mask, gc, x, AUTHENTIC_CAP, params.slope)[0].sum(-1))
+        intra_out.append(intra_grad(c, x, AUTHENTIC_CAP)[0])
+    return torch.cat(xs_out), torch.cat(inter_out), torch.cat(intra_out)
+
+
+def _poses(
+    batch: LigandBatch, i: int, x: np.ndarray, inter: np.ndarray, intra: np.ndarray, e: np.ndarray,
+    order: np.ndarray, keep: np.ndarray, params: SearchParams,
+) -> list[DockedPose]:
+    top = batch.tops[i]
+    n_atoms = top.n_atoms
+    kept = [int(j) for j, k in zip(order, keep, strict=True) if k]
+    if not kept:
+        return []
+    best = kept[0]
+    norm = 1.0 / (1.0 + W_ROT * float(top.num_tors))
+    intra_best = float(intra[best])
+    xs = top.xs
+    ref = x[best, :n_atoms].astype(np.float64)
+    poses: list[DockedPose] = []
+    for j in kept:
+        if len(poses) >= params.n_poses or e[j] > e[best] + params.energy_range:
+            break
+        total = (float(inter[j]) + float(intra[j]) - intra_best) * norm
+        coords = x[j, :n_atoms].astype(np.float64)
+        lb, ub = rmsd_bounds(coords, ref, xs)
+        poses.append(DockedPose(
+            coords=coords, total=total, inter=float(inter[j]), intra=float(intra[j]),
+            torsions=total - (float(inter[j]) + float(intra[j]) - intra_best), intra_best=intra_best,
+            rmsd_lb=lb, rmsd_ub=ub,
+        ))  # fmt: skip
+    return poses
+
+
+def rmsd_bounds(a: np.ndarray, b: np.ndarray, xs: np.ndarray) -> tuple[float, float]:
+    """Vina-style RMSD lower bound (nearest same-type atom) and upper bound (same index)."""
+    heavy = xs >= 0
+    if not heavy.any():
+        return 0.0, 0.0
+    ub = float(np.sqrt(((a[heavy] - b[heavy]) ** 2).sum(-1).mean()))
+    d2 = []
+    for t in np.unique(xs[heavy]):
+        ia, ib = a[xs == t], b[xs == t]
+        d2.append(((ia[:, None] - ib[None]) ** 2).sum(-1).min(1))
+    return float(np.sqrt(np.concatenate(d2).mean())), ub

@@ -1,0 +1,158 @@
+"""Per-pose constants of a batch, the pose -> coordinates map, and its analytic adjoint.
+
+A *pose* is a root position ``pos`` (P, 3), an orientation quaternion ``quat`` (P, 4) and
+torsion angles ``tors`` (P, T).  :func:`forward` gives the atom coordinates (P, A, 3)
+together with every body's world rotation and origin; :func:`backward` turns per-atom
+energy gradients (forces with the opposite sign) into the gradient with respect to the
+pose's change vector ``(dpos, rotation vector, dtorsions)``, as Vina's ``model::eval_deriv``
+does: the position derivative is the sum of the atom gradients, the orientation derivative
+the torque about the root origin, and each torsion's derivative the torque of its subtree
+projected on the (world-frame) rotatable bond.  Subtrees are summed level by level from the
+leaves, so the work is ``depth`` batched steps.
+
+Every tensor has a fixed shape for the whole search (padded to the batch's bucket), so one
+compiled graph serves every Monte Carlo step and every batch of the same bucket.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+
+from .pose import LigandBatch, axis_angle_matrix, quat_to_matrix
+
+__all__ = ["PoseConsts", "backward", "forward", "pose_consts"]
+
+
+class PoseConsts(NamedTuple):
+    """Everything the energy of a pose needs that does not change during a search."""
+
+    local: torch.Tensor  # (P, A, 3) atom coordinates in their body's frame
+    atom_body: torch.Tensor  # (P, A) long
+    atom_body3: torch.Tensor  # (P, A, 3) long, for scatter/gather
+    slot_base: torch.Tensor  # (P, A) long: first index of the atom type's map in the flat maps
+    typed: torch.Tensor  # (P, A) float 1/0: atom has an XS type (heavy) and energy
+    parent3: torch.Tensor  # (P, B, 3) long: parent body of each body
+    parent33: torch.Tensor  # (P, B, 3, 3) long
+    offset: torch.Tensor  # (P, B, 3) body origin relative to its parent's, parent's input frame
+    axis: torch.Tensor  # (P, B, 3) unit rotatable-bond axis in the parent's input frame
+    level_mask: torch.Tensor  # (D, P, B, 1) float: body sits at tree level d + 1
+    tors_mask: torch.Tensor  # (P, T) float 1/0
+    dim_mask: torch.Tensor  # (P, 6 + T) float 1/0
+    pair_i3: torch.Tensor  # (P, M, 3) long
+    pair_j3: torch.Tensor  # (P, M, 3) long
+    pair_radius: torch.Tensor  # (P, M)
+    pair_hyd: torch.Tensor  # (P, M) float 1/0
+    pair_hb: torch.Tensor  # (P, M) float 1/0
+    pair_mask: torch.Tensor  # (P, M) float 1/0
+    heavy: torch.Tensor  # (P, A) float 1/0 (same as typed; kept for RMSD)
+    n_heavy: torch.Tensor  # (P,) float
+    gyration: torch.Tensor  # (P,) radius of gyration of the heavy atoms (Å)
+    n_entities: torch.Tensor  # (P,) float: 2 + torsions (Vina's mutable entities)
+    iter_cap: torch.Tensor  # (P,) float: BFGS iterations per local optimisation
+    lig: torch.Tensor  # (P,) long: the pose's ligand in the batch
+
+
+def pose_consts(
+    batch: LigandBatch,
+    lig: torch.Tensor,
+    slot_of_type: dict[int, int],
+    n_points: int,
+    *,
+    depth: int | None = None,
+) -> PoseConsts:
+    """Constants of poses of ligands ``lig`` (P,); ``n_points`` is the size of one map and
+    ``depth`` pads the tree depth (a bucket's depth, so compiled graphs are shared)."""
+    dev = batch.local.device
+    dtype = batch.local.dtype
+    lut = torch.zeros(64, dtype=torch.long, device=dev)
+    for t, s in slot_of_type.items():
+        lut[t] = s * n_points
+    xs = batch.xs[lig]
+    typed_b = xs >= 0
+    typed = typed_b.to(dtype)
+    slot_base = torch.where(typed_b, lut[xs.clamp(min=0)], torch.zeros_like(xs))
+    p, a = xs.shape
+    b = batch.body_parent.shape[1]
+    parent = batch.body_parent[lig]
+    depth_t = batch.body_depth[lig]
+    d_max = max(1, depth if depth is not None else batch.max_depth)
+    levels = torch.arange(1, d_max + 1, device=dev)
+    level_mask = (depth_t[None] == levels[:, None, None]).to(dtype)[..., None]
+    local = batch.local[lig]
+    atom_body = batch.atom_body[lig]
+    tors_mask = batch.tors_mask[lig].to(dtype)
+    head = torch.ones((p, 6), dtype=dtype, device=dev)
+    pairs = batch.pairs[lig]
+    m = pairs.shape[1]
+    # radius of gyration of the heavy atoms about the root origin in the input conformation
+    pre = PoseConsts(
+        local=local, atom_body=atom_body, atom_body3=atom_body[..., None].expand(p, a, 3),
+        slot_base=slot_base, typed=typed, parent3=parent[..., None].expand(p, b, 3),
+        parent33=parent[..., None, None].expand(p, b, 3, 3), offset=batch.body_offset[lig],
+        axis=batch.body_axis[lig], level_mask=level_mask, tors_mask=tors_mask,
+        dim_mask=torch.cat([head, tors_mask], 1), pair_i3=pairs[..., 0:1].expand(p, m, 3),
+        pair_j3=pairs[..., 1:2].expand(p, m, 3), pair_radius=batch.pair_radius[lig],
+        pair_hyd=batch.pair_hyd[lig].to(dtype), pair_hb=batch.pair_hb[lig].to(dtype),
+        pair_mask=batch.pair_mask[lig].to(dtype), heavy=typed, n_heavy=typed.sum(-1).clamp(min=1.0),
+        gyration=torch.zeros(p, dtype=dtype, device=dev), n_entities=2 + tors_mask.sum(-1),
+        iter_cap=torch.zeros(p, dtype=dtype, device=dev), lig=lig,
+    )  # fmt: skip
+    x, _r, _o = forward(pre, torch.zeros((p, 3), dtype=dtype, device=dev), _identity_quat(p, dtype, dev),
+                        torch.zeros_like(tors_mask))
+    gyr = torch.sqrt(((x * x).sum(-1) * typed).sum(-1) / pre.n_heavy)
+    movable = batch.atom_mask[lig].to(dtype).sum(-1)
+    iter_cap = torch.floor((25 + movable) / 3)  # Vina: (25 + movable atoms) / 3 BFGS steps
+    return pre._replace(gyration=gyr, iter_cap=iter_cap)
+
+
+def _identity_quat(p: int, dtype: torch.dtype, dev: torch.device) -> torch.Tensor:
+    q = torch.zeros((p, 4), dtype=dtype, device=dev)
+    q[:, 0] = 1.0
+    return q
+
+
+def forward(
+    c: PoseConsts, pos: torch.Tensor, quat: torch.Tensor, tors: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Atom coordinates (P, A, 3), body rotations (P, B, 3, 3) and body origins (P, B, 3)."""
+    p, b = c.parent3.shape[:2]
+    rot = quat_to_matrix(quat)
+    t = tors * c.tors_mask
+    rt = axis_angle_matrix(c.axis[:, 1:], t[:, : b - 1])
+    eye = torch.eye(3, dtype=rot.dtype, device=rot.device).expand(p, 1, 3, 3)
+    rt = torch.cat([eye, rt], 1)
+    r_b = rot[:, None].expand(p, b, 3, 3)
+    o_b = pos[:, None].expand(p, b, 3)
+    for level in range(c.level_mask.shape[0]):
+        m = c.level_mask[level]
+        rp = torch.gather(r_b, 1, c.parent33)
+        op = torch.gather(o_b, 1, c.parent3)
+        r_b = r_b + m[..., None] * (rp @ rt - r_b)
+        o_b = o_b + m * (op + (rp @ c.offset[..., None]).squeeze(-1) - o_b)
+    a = c.local.shape[1]
+    ra = torch.gather(r_b, 1, c.atom_body[..., None, None].expand(p, a, 3, 3))
+    oa = torch.gather(o_b, 1, c.atom_body3)
+    x = oa + (ra @ c.local[..., None]).squeeze(-1)
+    return x, r_b, o_b
+
+
+def backward(
+    c: PoseConsts, x: torch.Tensor, r_b: torch.Tensor, o_b: torch.Tensor, pos: torch.Tensor, g: torch.Tensor
+) -> torch.Tensor:
+    """Gradient (P, 6 + T) w.r.t. (dpos, rotation vector about the root origin, dtorsions)
+    of an energy whose per-atom coordinate gradients are ``g`` (P, A, 3)."""
+    p, b = c.parent3.shape[:2]
+    rel = x - pos[:, None]  # about the root origin: small lever arms keep float32 exact enough
+    o_rel = o_b - pos[:, None]
+    zeros = torch.zeros((p, b, 3), dtype=g.dtype, device=g.device)
+    force = zeros.scatter_add(1, c.atom_body3, g)
+    torque = zeros.scatter_add(1, c.atom_body3, torch.cross(rel, g, dim=-1))
+    for level in range(c.level_mask.shape[0] - 1, -1, -1):  # leaves first: subtree sums
+        m = c.level_mask[level]
+        force = force + zeros.scatter_add(1, c.parent3, force * m)
+        torque = torque + zeros.scatter_add(1, c.parent3, torque * m)
+    axis_w = (r_b @ c.axis[..., None]).squeeze(-1)
+    tors_g = (axis_w * (torque - torch.cross(o_rel, force, dim=-1))).sum(-1)[:, 1:]
+    return torch.cat([force[:, 0], torque[:, 0], tors_g * c.tors_mask], 1)

@@ -1,0 +1,67 @@
+"""Search budgets: named modes, Vina's size heuristic, and shape buckets.
+
+Vina 1.2 gives every chain ``70 * 3 * (50 + h) / 2`` Monte Carlo steps, where the heuristic
+``h`` is the number of movable atoms plus 10 x the degrees of freedom (6 + torsions), and
+runs ``exhaustiveness`` chains.  A mode here spends a fixed fraction of Vina exhaustiveness
+8's total steps for that ligand, spread over many short chains (the GPU-friendly shape
+Uni-Dock uses), so the budget grows with the ligand exactly as Vina's does.
+``--exhaustiveness N`` scales the chosen mode's chains by N / 8.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+__all__ = ["MODES", "Mode", "bucket", "steps_for", "vina_steps"]
+
+
+@dataclass(frozen=True)
+class Mode:
+    """``chains`` per ligand; ``fraction`` of Vina exhaustiveness 8's total Monte Carlo steps;
+    ``refine`` distinct minima per ligand refined with exact pair sums."""
+
+    chains: int
+    fraction: float
+    refine: int
+    min_steps: int = 8
+
+
+# Chosen by measurement (docs/benchmarks.md, "Torch engine 1.0"): best score vs Vina
+# exhaustiveness 8 on the same prepared inputs against CPU time.
+MODES: dict[str, Mode] = {
+    "fast": Mode(chains=32, fraction=0.004, refine=12),
+    "balanced": Mode(chains=64, fraction=0.02, refine=24),
+    "detail": Mode(chains=128, fraction=0.08, refine=32),
+}
+
+
+def vina_steps(n_movable: int, n_torsions: int) -> int:
+    """Monte Carlo steps of one Vina 1.2 chain for a ligand (``vina.cpp``'s heuristic)."""
+    h = n_movable + 10 * (6 + n_torsions)
+    return int(70 * 3 * (50 + h) / 2)
+
+
+def steps_for(mode: Mode, chains: int, n_movable: int, n_torsions: int) -> int:
+    """Steps per chain so that ``chains`` chains spend the mode's share of Vina's budget."""
+    total = mode.fraction * 8 * vina_steps(n_movable, n_torsions)
+    return max(mode.min_steps, math.ceil(total / chains))
+
+
+_ATOM_BUCKETS = (16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 256)
+_TORSION_BUCKETS = (1, 2, 4, 6, 8, 10, 12, 16, 20, 24, 32, 48, 64)
+
+
+def _up(value: int, steps: tuple[int, ...]) -> int:
+    for s in steps:
+        if value <= s:
+            return s
+    return int(math.ceil(value / steps[-1]) * steps[-1])
+
+
+def bucket(n_atoms: int, n_torsions: int, n_pairs: int, depth: int) -> tuple[int, int, int, int]:
+    """Padded (atoms, torsions, pairs, depth) of a ligand: ligands of one bucket share
+    compiled graphs, and padding stays small."""
+    t = _up(n_torsions, _TORSION_BUCKETS)
+    pairs = 64 * max(1, math.ceil(n_pairs / 64)) if n_pairs <= 512 else 256 * math.ceil(n_pairs / 256)
+    return _up(n_atoms, _ATOM_BUCKETS), t, pairs, min(t, max(2, 2 * math.ceil(depth / 2)))
