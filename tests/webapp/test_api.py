@@ -42,17 +42,26 @@ def test_stats_and_targets(portal: Portal) -> None:
 def test_target_table_ranks_and_reference(portal: Portal) -> None:
     page = get_json(portal, "/api/v1/targets/3clpro/table")
     names = [r["name"] for r in page["items"]]
-    # ours ascending, nulls last: Acetaminophen failed docking so it only has DockCoV2's score
+    # by default every row ranks by the better of its two scores: Ibuprofen's DockCoV2 -6.2 beats
+    # Oseltamivir's -6.1; Acetaminophen failed docking, so its DockCoV2 -5.1 ranks it
     assert names == [
         "Nafamostat",
         "Camostat",
         "Hydroxychloroquine",
-        "Oseltamivir",
         "Ibuprofen",
+        "Oseltamivir",
         "Aspirin",
         "Favipiravir",
         "Acetaminophen",
     ]
+    best = [min(v for v in (r["score"], r["ref_score"]) if v is not None) for r in page["items"]]
+    assert best == sorted(best)
+    # sort=score: DockDB's score only, drugs without one last
+    ours = [r["name"] for r in get_json(portal, "/api/v1/targets/3clpro/table?sort=score")["items"]]
+    assert ours[3:5] == ["Oseltamivir", "Ibuprofen"] and ours[-1] == "Acetaminophen"
+    # a target nobody docked yet ranks by DockCoV2's scores, not by drug id
+    plpro = get_json(portal, "/api/v1/targets/plpro/table")["items"]
+    assert [r["ref_score"] for r in plpro] == sorted(r["ref_score"] for r in plpro)
     assert page["total"] == 8 and page["pages"] == 1
     first = page["items"][0]
     assert first["score"] == -8.2 and first["ref_score"] == -8.5
@@ -79,7 +88,7 @@ def test_target_table_filters_sort_and_pages(portal: Portal) -> None:
     assert get_json(portal, f"{base}?rows=ours")["total"] == 7
     assert get_json(portal, f"{base}?q=amostat")["total"] == 2
     p2 = get_json(portal, f"{base}?page=2&page_size=3")
-    assert p2["pages"] == 3 and [r["name"] for r in p2["items"]] == ["Oseltamivir", "Ibuprofen", "Aspirin"]
+    assert p2["pages"] == 3 and [r["name"] for r in p2["items"]] == ["Ibuprofen", "Oseltamivir", "Aspirin"]
     plpro = get_json(portal, "/api/v1/targets/plpro/table?sort=ref_score")
     assert plpro["items"][0]["name"] == "Nafamostat" and plpro["items"][0]["score"] is None
 

@@ -89,7 +89,8 @@ def openapi_document(max_page: int) -> dict[str, Any]:
         _q("has_active_assay", BOOL, "only drugs with an active assay result"),
         _q("has_literature", BOOL, "only drugs with literature references"),
         _q("plausible", BOOL, "only drugs whose top pose passes every PoseBusters check"),
-        _q("sort", {"type": "string", "enum": list(SORTS)}, "sort column"),
+        _q("sort", {"type": "string", "enum": list(SORTS), "default": "best"},
+           "sort column; best (the default): the lower of score and ref_score for each drug"),
         _q("order", {"type": "string", "enum": ["asc", "desc"]}, "sort order (nulls always last)"),
         *_paging(max_page),
     ]

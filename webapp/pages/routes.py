@@ -36,6 +36,12 @@ TABLE_COLUMNS = [
 ]
 
 
+def _without(base: str, args: dict[str, str], *names: str) -> str:
+    """*base* with *args* less *names* as its query string."""
+    rest = {k: v for k, v in args.items() if k not in names}
+    return f"{base}?{urlencode(rest)}" if rest else base
+
+
 def _params() -> Params:
     return Params(request.args)
 
@@ -87,6 +93,8 @@ def target(key: str) -> str:
         descriptors=DESCRIPTORS,
         labels=DESCRIPTOR_LABELS,
         columns=TABLE_COLUMNS,
+        sorted_by=qt.sort_description(f, dict(TABLE_COLUMNS)),
+        best_sort_url=_without(base, args, "sort", "order") if f.sort != "best" else None,
         csv_url=url_for("pages.target_csv", key=detail["key"], **f.as_args()),
         drug_url=id_url("pages.drug", "drug_id"),
         sdf_url=id_url("api.pose_sdf", "pose_id"),

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, defer
 
 from dockdb import models as m
@@ -24,6 +24,7 @@ from webapp.queries.common import (
 
 REFERENCE_SOURCE = "dockcov2"
 SORTS: dict[str, str] = {
+    "best": "best",  # the default: the lower of the two scores shown for a drug
     "score": "score",
     "ref_score": "ref_score",
     "name": "name",
@@ -154,7 +155,7 @@ class TableFilter:
     has_active_assay: bool = False
     has_literature: bool = False
     plausible: bool = False
-    sort: str = "score"
+    sort: str = "best"
     order: str = "asc"
 
     @classmethod
@@ -178,7 +179,7 @@ class TableFilter:
             has_active_assay=p.flag("has_active_assay"),
             has_literature=p.flag("has_literature"),
             plausible=p.flag("plausible"),
-            sort=p.choice("sort", list(SORTS), "score") or "score",
+            sort=p.choice("sort", list(SORTS), "best") or "best",
             order=p.choice("order", ("asc", "desc"), "asc") or "asc",
         )
 
@@ -206,7 +207,7 @@ class TableFilter:
             args["has_literature"] = "1"
         if self.plausible:
             args["plausible"] = "1"
-        if self.sort != "score":
+        if self.sort != "best":
             args["sort"] = self.sort
         if self.order != "asc":
             args["order"] = self.order
@@ -246,7 +247,8 @@ def table_statement(target_id: int, f: TableFilter, columns: tuple[Any, ...] = D
     else:  # either score: one full outer join computes each aggregate once
         both = ours.join(ref, ref.c.drug_id == ours.c.drug_id, full=True)
         base = both.join(m.Drug, m.Drug.id == func.coalesce(ours.c.drug_id, ref.c.drug_id))
-    stmt = select(*columns, ours.c.score.label("score"), ref.c.ref_score.label("ref_score")).select_from(base)
+    stmt = select(*columns, ours.c.score.label("score"), ref.c.ref_score.label("ref_score"),
+                  best_of(ours.c.score, ref.c.ref_score).label("best")).select_from(base)
     conds = []
     if f.max_score is not None:
         conds.append(ours.c.score <= f.max_score)
@@ -273,6 +275,27 @@ def table_statement(target_id: int, f: TableFilter, columns: tuple[Any, ...] = D
     if conds:
         stmt = stmt.where(and_(*conds))
     return stmt
+
+
+def best_of(score: Any, ref_score: Any) -> Any:
+    """SQL: the lower (better) of two scores, ignoring a missing one; NULL when both are missing.
+    (SQLite's two-argument min() and PostgreSQL's LEAST() disagree on NULLs, so spelt out.)"""
+    return case(
+        (score.is_(None), ref_score),
+        (ref_score.is_(None), score),
+        (score <= ref_score, score),
+        else_=ref_score,
+    )
+
+
+def sort_description(f: TableFilter, labels: dict[str, str]) -> str:
+    """What the table is sorted by, in words, for the line above it."""
+    if f.sort == "best":
+        way = "lowest (best) first" if f.order == "asc" else "highest first"
+        return (f"Sorted by the best score shown for each drug — DockDB's or DockCoV2's, whichever is lower — "
+                f"{way}; drugs with neither score come last.")
+    way = "ascending" if f.order == "asc" else "descending"
+    return f"Sorted by {labels.get(f.sort, f.sort)}, {way}; drugs without a value come last."
 
 
 def _top_pose_passes(target_id: int, campaign_id: int | None, best_score: Any) -> Any:
@@ -347,7 +370,7 @@ class Ranked(NamedTuple):
 def _narrow_statement(tid: int, f: TableFilter) -> Select[Any]:
     """The filtered table with only what ranking needs: drug id, both scores and the sort key."""
     narrow: tuple[Any, ...] = (m.Drug.id,)
-    if f.sort not in ("score", "ref_score"):
+    if f.sort not in ("best", "score", "ref_score"):
         narrow += (getattr(m.Drug, SORTS[f.sort]),)
     return table_statement(tid, f, narrow)
 
