@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import io
+
+import numpy as np
 import pytest
 
 from dockdb.errors import ReceptorError
-from docking.receptor import PROTOCOL_VERSION, prepare_receptor
+from docking.receptor import PROTOCOL_VERSION, _fix_hydrogen_bond_lengths, prepare_receptor
 
 N3_NAMES = {"02J", "PJE", "010"}
 
@@ -23,8 +26,70 @@ def test_protease_drops_n3_chain(protease_receptor) -> None:
     assert rec.added["hydrogens"] > 2000
     assert rec.protocol_version == PROTOCOL_VERSION
     assert set(rec.tool_versions) == {"pdbfixer", "openmm", "meeko", "rdkit"}
-    # hydrogens present, with sane X-H lengths (OpenMM 8.6 leaves 1.19 A)
-    assert sum(1 for ln in rec.pdb.splitlines() if ln.startswith("ATOM") and ln[76:78].strip() == "H") > 2000
+    # hydrogens present, each at a covalent X-H length from its nearest heavy atom (OpenMM 8.6
+    # leaves 1.19 A, which makes Meeko perceive extra bonds)
+    lengths = _xh_lengths(rec.pdb)
+    assert sum(len(v) for v in lengths.values()) > 2000 and set(lengths) == {"C", "N", "O", "S"}
+    for element, ideal in IDEAL_XH.items():
+        assert np.allclose(lengths[element], ideal, atol=0.06), (element, min(lengths[element]), max(lengths[element]))
+
+
+IDEAL_XH = {"C": 1.09, "N": 1.01, "O": 0.96, "S": 1.34}
+
+
+def _xh_lengths(pdb: str) -> dict[str, list[float]]:
+    """Distance of every hydrogen to the nearest heavy atom of its residue, by that atom's element."""
+    residues: dict[tuple[str, str], tuple[list[np.ndarray], list[tuple[str, np.ndarray]]]] = {}
+    for ln in pdb.splitlines():
+        if ln.startswith(("ATOM", "HETATM")):
+            xyz = np.array([float(ln[30:38]), float(ln[38:46]), float(ln[46:54])])
+            hs, heavy = residues.setdefault((ln[21], ln[22:27]), ([], []))
+            element = ln[76:78].strip()
+            if element == "H":
+                hs.append(xyz)
+            else:
+                heavy.append((element, xyz))
+    out: dict[str, list[float]] = {}
+    for hs, heavy in residues.values():
+        coords = np.array([xyz for _, xyz in heavy])
+        for h in hs:
+            d = np.linalg.norm(coords - h, axis=1)
+            out.setdefault(heavy[int(d.argmin())][0], []).append(float(d.min()))
+    return out
+
+
+def test_fix_hydrogen_bond_lengths_sets_ideal_lengths_along_each_bond(protease_pdb: str) -> None:
+    """X-H bonds stretched to 1.19 A (OpenMM 8.6's addHydrogens) come back to 1.09/1.01/0.96/1.34 A,
+    each hydrogen moved along its bond; heavy atoms stay where they were."""
+    from openmm import Vec3, unit
+    from pdbfixer import PDBFixer
+
+    residue = [ln for ln in protease_pdb.splitlines()
+               if ln.startswith("ATOM") and ln[21] == "A" and ln[22:26].strip() in ("144", "145", "146")]
+    fixer = PDBFixer(pdbfile=io.StringIO("\n".join([*residue, "END"]) + "\n"))  # Ser144-Cys145-Gly146
+    fixer.addMissingHydrogens(7.4)
+    pos = np.array(fixer.positions.value_in_unit(unit.angstrom))
+    bonds = []  # (heavy index, hydrogen index, heavy element)
+    for a1, a2 in fixer.topology.bonds():
+        if a1.element.symbol == "H":
+            a1, a2 = a2, a1
+        if a2.element.symbol == "H":
+            bonds.append((a1.index, a2.index, a1.element.symbol))
+    assert {el for _, _, el in bonds} >= {"C", "N", "O", "S"}
+    for x, h, _ in bonds:  # stretch every X-H bond to 1.19 A
+        pos[h] = pos[x] + (pos[h] - pos[x]) / np.linalg.norm(pos[h] - pos[x]) * 1.19
+    before = pos.copy()
+    fixer.positions = unit.Quantity([Vec3(*map(float, p)) for p in pos], unit.angstrom)
+
+    _fix_hydrogen_bond_lengths(fixer)
+
+    after = np.array(fixer.positions.value_in_unit(unit.angstrom))
+    for x, h, el in bonds:
+        assert np.linalg.norm(after[h] - after[x]) == pytest.approx(IDEAL_XH[el], abs=1e-3), el
+        direction = (before[h] - before[x]) / 1.19
+        assert np.dot((after[h] - after[x]) / IDEAL_XH[el], direction) == pytest.approx(1.0, abs=1e-3)
+    heavy = [a.index for a in fixer.topology.atoms() if a.element.symbol != "H"]
+    assert after[heavy] == pytest.approx(before[heavy], abs=1e-4)
 
 
 def test_papainlike_keeps_zinc_drops_vir251(mirror) -> None:
