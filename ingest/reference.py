@@ -1,5 +1,5 @@
 """DockCoV2's published docking scores -> ReferenceScore (every row kept; unmatched CIDs
-have ``drug_id`` NULL and are counted).
+have ``drug_id`` NULL and are counted; a published 0.0, a failed docking, is kept with ``score`` NULL).
 
 A CID is matched to a drug by PubChem CID (the drug's own or any of its identifiers),
 else through ``dockcov2_cid_to_smiles.tsv``: its InChIKey, and the InChIKey of its SMILES
@@ -50,6 +50,7 @@ def ingest_reference(session: Session, config: Config, report: SourceReport) -> 
     cids: set[str] = set()
     matched: set[str] = set()
     unknown_proteins: set[str] = set()
+    failed = 0
     for r in scores:
         cid = to_int(r["pubchem_cid"])
         score = to_float(r["docking_score"])
@@ -68,12 +69,15 @@ def ingest_reference(session: Session, config: Config, report: SourceReport) -> 
             did = via_smiles.get(c)
         if did is not None:
             matched.add(c)
+        if score == 0:  # DockCoV2's 0.0 is a docking that failed, not a score: kept, as a missing score
+            failed += 1
         rows.append({"source": "dockcov2", "external_id": c, "target_id": target_ids[key], "drug_id": did,
-                     "score": score, "method": METHOD})
+                     "score": None if score == 0 else score, "method": METHOD})
     if unknown_proteins:
         report.problems.append(f"proteins not in the registry: {', '.join(sorted(unknown_proteins))}")
     report.unmatched = len(cids - matched)
-    report.details.update(distinct_cids=len(cids), matched_cids=len(matched), unmatched_cids=len(cids - matched))
+    report.details.update(distinct_cids=len(cids), matched_cids=len(matched), unmatched_cids=len(cids - matched),
+                          failed_dockings=failed)
     report.add(sync_rows(session, ReferenceScore, ("source", "external_id", "target_id"), rows,
                          where=ReferenceScore.source == "dockcov2"), "reference_score")
 

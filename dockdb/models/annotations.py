@@ -114,7 +114,12 @@ class LiteratureRef(Base):
 
 
 class ReferenceScore(Base):
-    """A published docking score from another database (e.g. DockCoV2)."""
+    """A published docking score from another database (e.g. DockCoV2).
+
+    ``score`` is NULL where the source published 0.0: a failed docking, not a score (DockCoV2 lists 0.0
+    for arsenic trioxide, bortezomib, exenatide, boric acid...). Such rows are kept so pages can say so,
+    and stay out of histograms, means, ranks and comparisons.
+    """
 
     __tablename__ = "reference_score"
     __table_args__ = (
@@ -127,5 +132,5 @@ class ReferenceScore(Base):
     external_id: Mapped[str] = mapped_column(String(64))
     target_id: Mapped[int] = mapped_column(ForeignKey("target.id", ondelete="CASCADE"))
     drug_id: Mapped[int | None] = mapped_column(ForeignKey("drug.id", ondelete="SET NULL"), index=True)
-    score: Mapped[float] = mapped_column(Float)
+    score: Mapped[float | None] = mapped_column(Float)
     method: Mapped[str | None] = mapped_column(String(128))

@@ -90,7 +90,7 @@ def reference_best_scores(session: Session, source: str = REFERENCE_SOURCE) -> T
     rows = session.execute(
         select(Target.key, ReferenceScore.drug_id, func.min(ReferenceScore.score))
         .join(Target, Target.id == ReferenceScore.target_id)
-        .where(ReferenceScore.source == source, ReferenceScore.drug_id.is_not(None))
+        .where(ReferenceScore.source == source, ReferenceScore.drug_id.is_not(None), ReferenceScore.score.is_not(None))
         .group_by(Target.key, ReferenceScore.drug_id)
     )
     out: TargetScores = {}

@@ -129,6 +129,12 @@ def test_reference_scores_keep_every_row_and_count_unmatched(loaded: Loaded) -> 
     assert unmatched_db == cids - matched_db and len(unmatched_db) == report.unmatched
     mapped = {r["pubchem_cid"] for r in _tsv(mirror / "reference/dockcov2_cid_to_smiles.tsv")}
     assert len(matched_db) >= len(mapped & cids) * 0.95
+    # DockCoV2's 0.0 entries are failed dockings: kept, with a missing score
+    zeros = sum(1 for r in rows if float(r["docking_score"]) == 0)
+    assert zeros > 0 and report.details["failed_dockings"] == zeros
+    assert _count(loaded, select(func.count()).select_from(ReferenceScore).where(ReferenceScore.score.is_(None))) \
+        == zeros
+    assert _count(loaded, select(func.count()).select_from(ReferenceScore).where(ReferenceScore.score == 0)) == 0
 
 
 def test_assays_and_their_rules(loaded: Loaded) -> None:

@@ -20,7 +20,7 @@ from webapp.queries.common import (
     reactome_url,
     rounded,
 )
-from webapp.queries.targets import REFERENCE_SOURCE
+from webapp.queries.targets import FAILED_REFERENCE_NOTE, REFERENCE_SOURCE
 
 MAX_POSES_LISTED = 500
 
@@ -224,6 +224,7 @@ def drug_scores(session: Session, drug_id: int) -> list[dict[str, Any]]:
                 "rank": better + 1,
                 "of": total,
                 "percentile": _percentile(total - better, total),
+                "note": None,
             }
         )
     rs = m.ReferenceScore
@@ -235,7 +236,13 @@ def drug_scores(session: Session, drug_id: int) -> list[dict[str, Any]]:
         .order_by(m.Target.key)
     ).all()
     for target_id, key, name, score in refs:
-        base = select(func.count()).where(rs.target_id == target_id, rs.source == REFERENCE_SOURCE)
+        if score is None:  # every DockCoV2 row of the pair published 0.0
+            out.append({"target": key, "target_name": name, "source": REFERENCE_SOURCE, "campaign_id": None,
+                        "campaign": "DockCoV2 (published)", "score": None, "rank": None, "of": None,
+                        "percentile": None, "note": FAILED_REFERENCE_NOTE})
+            continue
+        base = select(func.count()).where(rs.target_id == target_id, rs.source == REFERENCE_SOURCE,
+                                          rs.score.is_not(None))
         total = int(session.scalar(base) or 0)
         better = int(session.scalar(base.where(rs.score < score)) or 0)
         out.append(
@@ -249,6 +256,7 @@ def drug_scores(session: Session, drug_id: int) -> list[dict[str, Any]]:
                 "rank": better + 1,
                 "of": total,
                 "percentile": _percentile(total - better, total),
+                "note": None,
             }
         )
     return out

@@ -127,7 +127,8 @@ def _reference_scores(session: Session, pairs: set[tuple[int, int]]) -> dict[tup
     out: dict[tuple[int, int], float] = {}
     for t, d, s in session.execute(
         select(rs.target_id, rs.drug_id, func.min(rs.score))
-        .where(rs.source == REFERENCE_SOURCE, rs.target_id.in_(target_ids), rs.drug_id.in_(drug_ids))
+        .where(rs.source == REFERENCE_SOURCE, rs.target_id.in_(target_ids), rs.drug_id.in_(drug_ids),
+               rs.score.is_not(None))
         .group_by(rs.target_id, rs.drug_id)
     ):
         if (t, d) in pairs:

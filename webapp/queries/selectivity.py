@@ -20,7 +20,7 @@ def _scores(session: Session, source: str) -> list[tuple[int, int, float]]:
         rs = m.ReferenceScore
         stmt = (
             select(rs.target_id, rs.drug_id, func.min(rs.score))
-            .where(rs.source == REFERENCE_SOURCE, rs.drug_id.is_not(None))
+            .where(rs.source == REFERENCE_SOURCE, rs.drug_id.is_not(None), rs.score.is_not(None))
             .group_by(rs.target_id, rs.drug_id)
         )
     else:

@@ -23,6 +23,7 @@ from webapp.queries.common import (
 )
 
 REFERENCE_SOURCE = "dockcov2"
+FAILED_REFERENCE_NOTE = "DockCoV2 published 0.0: a failed docking, not a score (out of ranks, histograms and means)"
 SORTS: dict[str, str] = {
     "best": "best",  # the default: the lower of the two scores shown for a drug
     "score": "score",
@@ -47,13 +48,7 @@ def list_targets(session: Session) -> list[dict[str, Any]]:
             .group_by(m.Receptor.target_id)
         ).all()
     )
-    refs = dict(
-        session.execute(
-            select(m.ReferenceScore.target_id, func.count())
-            .where(m.ReferenceScore.source == REFERENCE_SOURCE)
-            .group_by(m.ReferenceScore.target_id)
-        ).all()
-    )
+    refs = {t: (published, failed) for t, published, failed in session.execute(reference_counts())}
     out = []
     for t in session.scalars(select(m.Target).order_by(m.Target.key)):
         out.append(
@@ -65,10 +60,21 @@ def list_targets(session: Session) -> list[dict[str, Any]]:
                 "gene": t.gene,
                 "structure_id": t.structure_id,
                 "docked_drugs": int(ours.get(t.id, 0)),
-                "reference_scores": int(refs.get(t.id, 0)),
+                "reference_scores": int(refs.get(t.id, (0, 0))[0]),
+                "reference_failed": int(refs.get(t.id, (0, 0))[1]),
             }
         )
     return out
+
+
+def reference_counts() -> Select[Any]:
+    """Per target: DockCoV2's published scores, and its failed dockings (published as 0.0, kept as missing)."""
+    rs = m.ReferenceScore
+    return (
+        select(rs.target_id, func.count(rs.score), func.count() - func.count(rs.score))
+        .where(rs.source == REFERENCE_SOURCE)
+        .group_by(rs.target_id)
+    )
 
 
 def get_target_model(session: Session, key: str) -> m.Target:
@@ -111,9 +117,8 @@ def target_detail(session: Session, key: str) -> dict[str, Any]:
         .group_by(m.Campaign.id, m.Campaign.name, m.Campaign.engine, m.Campaign.status)
         .order_by(m.Campaign.id)
     ).all()
-    n_ref = session.scalar(
-        select(func.count()).where(m.ReferenceScore.target_id == t.id, m.ReferenceScore.source == REFERENCE_SOURCE)
-    )
+    counts = session.execute(reference_counts().where(m.ReferenceScore.target_id == t.id)).first()
+    n_ref, n_failed = (counts[1], counts[2]) if counts is not None else (0, 0)
     return {
         "key": t.key,
         "name": t.name,
@@ -137,6 +142,7 @@ def target_detail(session: Session, key: str) -> dict[str, Any]:
             {"id": c[0], "name": c[1], "engine": c[2], "status": c[3], "results": int(c[4])} for c in campaigns
         ],
         "reference_scores": int(n_ref or 0),
+        "reference_failed": int(n_failed or 0),
     }
 
 
@@ -230,7 +236,8 @@ def _ref_subquery(target_id: int) -> Any:
     rs = m.ReferenceScore
     return (
         select(rs.drug_id.label("drug_id"), func.min(rs.score).label("ref_score"))
-        .where(rs.target_id == target_id, rs.source == REFERENCE_SOURCE, rs.drug_id.is_not(None))
+        .where(rs.target_id == target_id, rs.source == REFERENCE_SOURCE, rs.drug_id.is_not(None),
+               rs.score.is_not(None))
         .group_by(rs.drug_id)
         .subquery("ref")
     )
@@ -456,7 +463,8 @@ def distribution(session: Session, key: str, bins: int = 24) -> dict[str, Any]:
         series.setdefault(name, []).append(float(score))
     ref = session.scalars(
         select(m.ReferenceScore.score).where(
-            m.ReferenceScore.target_id == target.id, m.ReferenceScore.source == REFERENCE_SOURCE
+            m.ReferenceScore.target_id == target.id, m.ReferenceScore.source == REFERENCE_SOURCE,
+            m.ReferenceScore.score.is_not(None),
         )
     ).all()
     if ref:
