@@ -67,7 +67,8 @@ def test_migration_turns_published_zeros_into_missing_scores(db_url: str) -> Non
     database = Database(db_url)
     upgrade(database.engine, "0002")
     with database.engine.begin() as conn:
-        conn.execute(text("INSERT INTO target (key, name, spec, created_at) VALUES ('t', 'T', '{}', CURRENT_TIMESTAMP)"))
+        conn.execute(text("INSERT INTO target (key, name, spec, created_at) "
+                          "VALUES ('t', 'T', '{}', CURRENT_TIMESTAMP)"))
         conn.execute(text(
             "INSERT INTO reference_score (source, external_id, target_id, score) "
             "SELECT 'dockcov2', cid, target.id, score FROM target, "
