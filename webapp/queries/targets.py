@@ -48,7 +48,7 @@ def list_targets(session: Session) -> list[dict[str, Any]]:
             .group_by(m.Receptor.target_id)
         ).all()
     )
-    refs = {t: (published, failed) for t, published, failed in session.execute(reference_counts())}
+    refs = {t: (published, failed, matched) for t, published, failed, matched in session.execute(reference_counts())}
     out = []
     for t in session.scalars(select(m.Target).order_by(m.Target.key)):
         out.append(
@@ -60,18 +60,21 @@ def list_targets(session: Session) -> list[dict[str, Any]]:
                 "gene": t.gene,
                 "structure_id": t.structure_id,
                 "docked_drugs": int(ours.get(t.id, 0)),
-                "reference_scores": int(refs.get(t.id, (0, 0))[0]),
-                "reference_failed": int(refs.get(t.id, (0, 0))[1]),
+                "reference_scores": int(refs.get(t.id, (0, 0, 0))[0]),
+                "reference_failed": int(refs.get(t.id, (0, 0, 0))[1]),
+                "reference_matched": int(refs.get(t.id, (0, 0, 0))[2]),
             }
         )
     return out
 
 
 def reference_counts() -> Select[Any]:
-    """Per target: DockCoV2's published scores, and its failed dockings (published as 0.0, kept as missing)."""
+    """Per target: DockCoV2's published scores, its failed dockings (published as 0.0, kept as missing) and the
+    drugs its published scores are matched to (by structure: the rows DockCoV2 adds to a target's table)."""
     rs = m.ReferenceScore
+    matched = func.count(func.distinct(case((rs.score.is_not(None), rs.drug_id))))
     return (
-        select(rs.target_id, func.count(rs.score), func.count() - func.count(rs.score))
+        select(rs.target_id, func.count(rs.score), func.count() - func.count(rs.score), matched)
         .where(rs.source == REFERENCE_SOURCE)
         .group_by(rs.target_id)
     )
@@ -118,7 +121,7 @@ def target_detail(session: Session, key: str) -> dict[str, Any]:
         .order_by(m.Campaign.id)
     ).all()
     counts = session.execute(reference_counts().where(m.ReferenceScore.target_id == t.id)).first()
-    n_ref, n_failed = (counts[1], counts[2]) if counts is not None else (0, 0)
+    n_ref, n_failed, n_matched = (counts[1], counts[2], counts[3]) if counts is not None else (0, 0, 0)
     return {
         "key": t.key,
         "name": t.name,
@@ -143,6 +146,7 @@ def target_detail(session: Session, key: str) -> dict[str, Any]:
         ],
         "reference_scores": int(n_ref or 0),
         "reference_failed": int(n_failed or 0),
+        "reference_matched": int(n_matched or 0),
     }
 
 

@@ -32,6 +32,13 @@ KIND_NOTES = {
                   "(ROC AUC, enrichment factors, bootstrap confidence intervals).",
     "plausibility": "Share of stored poses that pass the PoseBusters physical and chemical checks.",
 }
+# what the "Items" count of a run counts, per kind (so n on this page reads against the other pages' counts)
+KIND_ITEMS = {
+    "redock": "complexes redocked",
+    "agreement": "drug–target pairs with both scores",
+    "enrichment": "drug–target pairs scored and tested in an assay",
+    "plausibility": "poses checked",
+}
 PLOT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -149,6 +156,7 @@ def group_by_kind(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "kind": kind,
             "title": KIND_TITLES.get(kind, kind),
             "note": KIND_NOTES.get(kind, ""),
+            "counted": KIND_ITEMS.get(kind, "items"),
             "columns": list(columns),
             "runs": members,
         })
