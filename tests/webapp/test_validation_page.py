@@ -18,6 +18,24 @@ def _line(ax: Any) -> None:
     ax.axvline(2.0)
 
 
+# the shape `dockdb validate enrichment` stores (jobs.validation.enrichment)
+_TARGET = {"n": 1300, "n_actives": 41, "auc": 0.6789, "auc_ci": [0.61, 0.74], "ef1": 3.5, "ef1_ci": [1.2, 6.0],
+           "ef5": 2.25, "ef5_ci": [1.1, 3.4], "n_scored": 1634, "auc_size_baseline": 0.58}
+ENRICHMENT_SUMMARY = {
+    "source": {"campaign_id": 1, "name": "fda-all", "engine": "vina", "pocket": "focused"},
+    "assays": ["ellinger-caco2-cpe", "ncats-3clpro-enzymatic-inhibition"],
+    "target_assays": {"ncats-3clpro-enzymatic-inhibition": ["3clpro"], "ellinger-caco2-cpe": ["3clpro", "plpro",
+                      "rdrp", "spike-rbd", "nucleocapsid", "ace2", "tmprss2"]},
+    "inactives": "tested in the assay and not active by its rule (Ellinger: no CPE reduction at 10 µM)",
+    "score": "lower = predicted active",
+    "size_baseline": "auc_size_baseline: AUC of the heavy-atom count alone (more atoms = predicted active)",
+    "ef_rule": "n_top = max(1, round_half_up(x% of n)); ties at the cut shared out fractionally",
+    "bootstrap": 1000, "seed": 42,
+    "targets": [{"target": key, "assays": ["ellinger-caco2-cpe", "ncats-3clpro-enzymatic-inhibition"], **_TARGET}
+                for key in ("3clpro", "plpro", "rdrp", "spike-rbd", "nucleocapsid", "ace2", "tmprss2")],
+}
+
+
 def store_runs(db: Database) -> dict[str, int]:
     """Runs of three kinds; the redock/posebusters/vina key twice (the newer must win)."""
     plot = png(_line)
@@ -50,16 +68,19 @@ def store_runs(db: Database) -> dict[str, int]:
             summary={**summary, "top_success": 0, "top_success_rate": 0.0}, rows=rows[:2], command=REDOCK_CMD,
             plots={"rmsd_ecdf": plot}, software_versions=versions,
         ).id
+        source = {"campaign_id": 1, "name": "demo", "engine": "vina", "pocket": "focused"}
         ids["agreement"] = save_run(
             s, kind="agreement", label="focused", engine="vina", params={},
-            summary={"3clpro": {"spearman": 0.412, "n": 120}, "pairs": 240},
+            summary={"source": source, "reference": "dockcov2", "n": 240, "bootstrap": 1000, "seed": 42,
+                     "targets": [{"target": "3clpro", "n": 120, "spearman": 0.412, "p_value": 2.5e-06,
+                                  "spearman_ci": [0.3, 0.51], "mean_diff": -0.42}]},
             rows=[{"target": "3clpro", "drug": "nafamostat", "ours": -8.2, "theirs": -8.5}],
             command="dockdb validate agreement --pockets focused", plots={"scatter": plot},
             software_versions=versions,
         ).id
         ids["enrichment"] = save_run(
             s, kind="enrichment", label="3clpro", engine="vina", params={},
-            summary={"roc_auc": 0.6789, "roc_auc_ci": [0.61, 0.74], "ef_1": 3.5},
+            summary=ENRICHMENT_SUMMARY,
             rows=[{"drug": "x", "active": True, "score": -9.1}],
             command="dockdb validate enrichment --target 3clpro", plots={}, software_versions=versions,
         ).id
@@ -96,8 +117,12 @@ def test_page_shows_newest_runs_numbers_commands_and_plots(empty_portal: Portal)
     assert "33.3 %" in text and "4.25" in text and "3.08" in text
     assert html_lib.escape(REDOCK_CMD) in text
     assert "dockdb validate agreement --pockets focused" in text
-    assert "<th>3clpro</th>" in text and "spearman: 0.412; n: 120" in text
-    assert "0.679" in text and "0.61–0.74" in text
+    # nested results are tables: one row per target, one column per number, never "key: value;" text
+    assert "spearman: 0.412" not in text and "; n:" not in text
+    assert '<table class="data summary items" data-table="targets">' in text
+    assert "<td>3clpro</td>" in text and ">0.412<" in text and ">0.3–0.51<" in text
+    assert "0.679" in text and "0.61–0.74" in text and "<th>EF 1 % CI</th>" in text
+    assert "<dt>EF rule</dt>" in text and "ties at the cut shared out fractionally" in text
     assert '<details class="rows"><summary>Per-item table (3 rows)' in text
     assert "<td>1ia1</td>" in text and "<td>-7.73</td>" in text and "<td>6.57</td>" in text
     # everything stored is escaped

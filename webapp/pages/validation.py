@@ -30,7 +30,7 @@ def index() -> str:
         item["row_columns"] = qv.row_columns(rows)
         runs.append(item)
     return render_template("validation.html", groups=qv.group_by_kind(runs), fmt=qv.format_value, label=qv.column_label,
-                           max_rows=MAX_HTML_ROWS)
+                           cell=qv.cell_class, heading=qv.heading, max_rows=MAX_HTML_ROWS)
 
 
 @bp.get("/validation/plot/<int:run_id>/<name>.png")

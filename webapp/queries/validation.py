@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from dockdb.models import ValidationRun
 from webapp.params import NotFound
+from webapp.queries.validation_tables import kind_tables
 
 KINDS = ("redock", "agreement", "enrichment", "plausibility")
 KIND_TITLES = {
@@ -158,6 +159,7 @@ def group_by_kind(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "note": KIND_NOTES.get(kind, ""),
             "counted": KIND_ITEMS.get(kind, "items"),
             "columns": list(columns),
+            "tables": kind_tables(members),
             "runs": members,
         })
     return out
@@ -167,9 +169,33 @@ _ACRONYMS = {"rmsd": "RMSD", "auc": "AUC", "roc": "ROC", "ef": "EF", "ci": "CI",
              "q3": "Q3", "id": "id", "smiles": "SMILES", "pb": "PB"}
 
 
+_EF = re.compile(r"^ef(\d+(?:\.\d+)?)$", re.IGNORECASE)
+
+
+def _word(w: str) -> str:
+    ef = _EF.match(w)
+    return f"EF {ef.group(1)} %" if ef else _ACRONYMS.get(w.lower(), w)
+
+
 def column_label(key: str) -> str:
-    """``top_rmsd_median`` -> ``top RMSD median`` (for table headings)."""
-    return " ".join(_ACRONYMS.get(w.lower(), w) for w in str(key).split("_"))
+    """``top_rmsd_median`` -> ``top RMSD median``, ``ef1_ci`` -> ``EF 1 % CI`` (for table headings)."""
+    return " ".join(_word(w) for w in str(key).split("_"))
+
+
+def heading(key: str) -> str:
+    """A column label as a heading: ``ef_rule`` -> ``EF rule``, ``per_target`` -> ``Per target``."""
+    text = column_label(key)
+    return text[:1].upper() + text[1:]
+
+
+def cell_class(value: Any) -> str:
+    """``num`` (right-aligned, kept on one line) for a number or a numeric interval, else ``text``."""
+    if value is None or isinstance(value, bool | int | float):
+        return "num"
+    if isinstance(value, list | tuple) and len(value) == 2 and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+        return "num"
+    return "text"
 
 
 def format_value(value: Any, key: str = "") -> str:
