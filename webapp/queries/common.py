@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass, field
@@ -117,6 +118,40 @@ def identifier_links(drug: m.Drug) -> list[dict[str, str]]:
             }
         )
     return links
+
+
+# words that follow a hyphen in real Reactome names ("maresin-like", "Ca2+-dependent"): the hyphen stays
+_HYPHEN_SUFFIXES = frozenset({"like", "dependent", "independent", "induced", "mediated", "associated", "specific",
+                              "binding", "containing", "coupled", "linked", "type", "rich", "activated", "regulated",
+                              "derived", "only"})
+
+
+_STOPWORDS = frozenset({"of", "to", "and", "the", "from", "by", "with", "in", "on", "for", "into", "via"})
+
+
+def pathway_name(name: str) -> str:
+    """A Reactome pathway name as Reactome writes it: the GMT file joins words with hyphens
+    ("Activation-of-Matrix-Metalloproteinases"); names that already have spaces are left alone.
+    Kept hyphens: before -like/-dependent/..., after a number ("2-oxoglutarate"), before a short number
+    ("HIV-1", "BCL-2") and inside short capitalised names ("SARS-CoV-2")."""
+    if " " in name or "-" not in name:
+        return name
+    words = name.split("-")
+    out = words[0]
+    joined = False  # whether prev was itself kept hyphenated to the word before it ("HIV-1")
+    for i, (prev, word) in enumerate(itertools.pairwise(words)):
+        before = words[i - 1] if i > 0 else ""
+        locant = prev.isdigit() and not joined and (not before or before in _STOPWORDS or before[:1].isupper())
+        keep = (
+            word.lower().strip("()") in _HYPHEN_SUFFIXES
+            or (locant and word[:1].isalpha())  # 2-LTR, of 2-oxoglutarate, Phosphoribose 1-diphosphate
+            or (word.isdigit() and len(word) <= 2 and (len(prev) == 1 or (any(c.isupper() for c in prev)
+                                                                          and len(prev) <= 5)))  # HIV-1, ω-3
+            or (prev.isupper() and len(prev) <= 5 and word[:1].isupper() and len(word) <= 4)  # SARS-CoV
+        )
+        out += ("-" if keep else " ") + word
+        joined = keep
+    return out
 
 
 def reactome_url(reactome_id: str) -> str | None:

@@ -17,6 +17,7 @@ from webapp.queries.common import (
     drug_summary,
     identifier_links,
     like_escape,
+    pathway_name,
     reactome_url,
     rounded,
 )
@@ -135,6 +136,10 @@ def drug_detail(session: Session, drug_id: int) -> dict[str, Any]:
 
 # display names of the cross-reference kinds the drug sources use; other kinds are shown as stored
 IDENTIFIER_LABELS = {
+    "pubchem_cid": "PubChem CID",
+    "drugbank_id": "DrugBank",
+    "chembl_id": "ChEMBL",
+    "drugcentral_id": "DrugCentral",
     "broad_id": "Broad ID",
     "cas": "CAS",
     "chebi": "ChEBI",
@@ -326,7 +331,8 @@ def drug_annotations(session: Session, drug_id: int) -> dict[str, Any]:
     gsea = session.scalars(
         select(m.GseaScore)
         .where(m.GseaScore.drug_id == drug_id)
-        .order_by(m.GseaScore.p_value.is_(None), m.GseaScore.p_value, m.GseaScore.instance)
+        .order_by(m.GseaScore.p_value.is_(None), m.GseaScore.p_value, func.abs(m.GseaScore.enrichment_score).desc(),
+                  m.GseaScore.instance)
         .limit(500)
     ).all()
     literature = session.scalars(
@@ -348,14 +354,11 @@ def drug_annotations(session: Session, drug_id: int) -> dict[str, Any]:
             }
             for key, name, source, ar in assays
         ],
-        "targets": [
-            {"gene": t.gene, "uniprot": t.uniprot, "name": t.target_name, "action": t.action, "source": t.source}
-            for t in targets
-        ],
+        "targets": drug_targets(targets),
         "pathways": [
             {
                 "reactome_id": rid,
-                "name": name,
+                "name": pathway_name(name),
                 "url": reactome_url(rid),
                 "overlap_genes": dp.overlap_genes or [],
                 "p_value": dp.p_value,
@@ -367,13 +370,16 @@ def drug_annotations(session: Session, drug_id: int) -> dict[str, Any]:
             {
                 "instance": g.instance,
                 "dose": g.dose,
+                "dose_um": dose_micromolar(g.dose),
                 "cell_line": g.cell_line,
                 "signature": g.signature,
                 "enrichment_score": g.enrichment_score,
                 "p_value": g.p_value,
             }
             for g in gsea
+            if g.enrichment_score  # CMap's ES 0 (p 1): no connection scored for that instance
         ],
+        "gsea_unscored": sum(1 for g in gsea if not g.enrichment_score),
         "literature": [
             {
                 "source": r.source,
@@ -387,6 +393,31 @@ def drug_annotations(session: Session, drug_id: int) -> dict[str, Any]:
             for r in literature
         ],
     }
+
+
+def drug_targets(rows: list[m.DrugTarget]) -> list[dict[str, Any]]:
+    """One entry per gene (sources list a gene once per action): its actions and sources merged."""
+    merged: dict[str, dict[str, Any]] = {}
+    for t in rows:
+        entry = merged.setdefault(t.gene.upper(), {"gene": t.gene, "uniprot": t.uniprot, "name": t.target_name,
+                                                   "actions": [], "sources": []})
+        entry["uniprot"] = entry["uniprot"] or t.uniprot
+        entry["name"] = entry["name"] or t.target_name
+        if t.action and t.action.lower() not in entry["actions"]:
+            entry["actions"].append(t.action.lower())
+        if t.source and t.source not in entry["sources"]:
+            entry["sources"].append(t.source)
+    return [{**e, "action": "; ".join(e["actions"]) or None, "source": ", ".join(e["sources"]) or None}
+            for e in merged.values()]
+
+
+def dose_micromolar(dose: str | None) -> float | None:
+    """A CMap dose (mol/L, e.g. ``0.0000122``) in µM (12.2), or None when it is not a number."""
+    try:
+        value = float(dose) if dose is not None else None
+    except ValueError:
+        return None
+    return None if value is None else round(value * 1e6, 4)
 
 
 def _safe_url(url: str | None) -> str | None:
