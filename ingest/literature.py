@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import ast
 import csv
 import hashlib
 import io
@@ -82,23 +81,20 @@ def _unquote(text: str) -> str:
     return t[1:-1].strip() if len(t) >= 2 and t[0] == t[-1] and t[0] in "'\"" else t
 
 
-def _flatten(text: str) -> str:
-    """GHDDI evidence cells are Python list literals of sentences; join them as plain text."""
-    try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text.strip()
-    out: list[str] = []
+# GHDDI's unit spellings; "" means the file gives none
+_UNITS = {"um": "µM", "micro": "µM", "{micro}m": "µM", "nm": "nM", "mm": "mM", "ug": "µg/mL"}
 
-    def walk(v: object) -> None:
-        if isinstance(v, list | tuple):
-            for x in v:
-                walk(x)
-        elif v is not None:
-            out.append(re.sub(r"\s+", " ", str(v)).strip())
 
-    walk(value)
-    return " … ".join(s for s in out if s)
+def assay_evidence(assay: str, value: str, units: str, correlation: str | None) -> str:
+    """``IC50 0.0022 µM (direct)`` from GHDDI's druglist columns; a missing unit is said, not guessed."""
+    value = re.sub(r"\s+-\s+", "-", re.sub(r"\s+", " ", value.replace("{micro}", "µ"))).strip()
+    unit = _UNITS.get(units.strip().lower(), units.strip())
+    text = f"{assay.strip()} {value}"
+    if re.fullmatch(r"[<>≤≥~]?\s*[\d.]+", value):
+        text += f" {unit}" if unit else " (unit not given)"
+    if correlation and correlation.strip():
+        text += f" ({correlation.strip()} evidence)"
+    return text.strip()
 
 
 def ingest_ghddi(session: Session, config: Config, report: SourceReport) -> None:
@@ -129,13 +125,13 @@ def ingest_ghddi(session: Session, config: Config, report: SourceReport) -> None
         if evidence and evidence not in (row["evidence"] or ""):
             row["evidence"] = f"{row['evidence']} | {evidence}" if row["evidence"] else evidence
 
+    # The titles file's evidence sentences are lower-cased, tokenised text that lost its units ("1 m < ic50 < 10 m"
+    # for µM): a reference is shown by its title and DOI; the measured values come from the druglist file.
     for r in titles:
-        add(r["drug"], _unquote(r["doi"]), _unquote(r["title"]) or None, _flatten(r["in-vitro evidence"]))
+        add(r["drug"], _unquote(r["doi"]), _unquote(r["title"]) or None, "")
     for r in drugs:
-        ev = f"{r['Assay']} {r['Value']} {r['Units'].strip()}".strip()
-        if r.get("Correlation"):
-            ev += f" ({r['Correlation']})"
-        add(r["Drug name"], r["DOI"].strip(), None, ev)
+        add(r["Drug name"], r["DOI"].strip(), None, assay_evidence(r["Assay"], r["Value"], r["Units"],
+                                                                  r.get("Correlation")))
     report.unmatched = len(unmatched)
     report.details["unmatched_names"] = sorted(unmatched)
     report.add(sync_rows(session, LiteratureRef, ("drug_id", "source", "ref_key"), list(rows.values()),

@@ -189,3 +189,9 @@ def test_annotations_are_all_present(loaded: Loaded) -> None:
               for r in _tsv(lit / "ghddi_04PRECLINICAL_final_iv_druglist20221116.csv", ",")}
     assert "papain" in ghddi.details["unmatched_names"]
     assert 0 < ghddi.unmatched == len(ghddi.details["unmatched_names"]) < len(names)
+    # evidence reads as text with units, never the source's tokenised, unit-less sentences
+    with loaded.db.session() as s:
+        evidence = [e for e in s.scalars(select(LiteratureRef.evidence).where(LiteratureRef.source == "ghddi"))
+                    if e]
+    assert evidence and any("µM" in e for e in evidence)
+    assert not [e for e in evidence if "{micro}" in e or " - cov - " in e or " m < " in e or " ,  " in e]
