@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from webapp.extensions import get_session, state, ttl_cached
 from webapp.pages.assets import INSTALL_HINT, viewer_available, viewer_path
-from webapp.params import NotFound, Params
+from webapp.params import BadParameter, NotFound, Params
 from webapp.queries import campaigns as qc
 from webapp.queries import chem as qchem
 from webapp.queries import downloads as qdl
@@ -143,26 +143,36 @@ def drug(drug_id: int) -> str:
 
 
 @bp.get("/search")
-def search() -> str:
+def search() -> str | tuple[str, int]:
     p = _params()
-    mode = p.choice("mode", SEARCH_MODES, "name") or "name"
-    q = p.text("q", max_len=100)
-    smiles = p.text("smiles", max_len=qchem.MAX_SMILES_LEN)
-    smarts = p.text("smarts", max_len=qchem.MAX_SMARTS_LEN)
-    threshold = p.number("threshold", 0.5, lo=0.0, hi=1.0)
+    raw = {name: (request.args.get(name) or "")[:limit] for name, limit in
+           (("q", 100), ("smiles", qchem.MAX_SMILES_LEN), ("smarts", qchem.MAX_SMARTS_LEN))}
+    mode = request.args.get("mode") if request.args.get("mode") in SEARCH_MODES else "name"
     result: dict[str, Any] | None = None
     page = None
-    session = get_session()
-    limit = min(100, _max_page())
-    if mode == "name" and q:
-        pg, size = p.page(_max_page())
-        page = qd.search_drugs(session, q, pg, size)
-    elif mode == "similar" and smiles:
-        result = qchem.similar(session, smiles, float(threshold or 0.0), limit)
-    elif mode == "substructure" and smarts:
-        result = qchem.substructure(session, smarts, limit, float(state().config.query_timeout_s))
+    threshold: float | None = 0.5
+    try:  # a bad query is shown above the forms, which keep what was typed
+        mode = p.choice("mode", SEARCH_MODES, "name") or "name"
+        q = p.text("q", max_len=100)
+        smiles = p.text("smiles", max_len=qchem.MAX_SMILES_LEN)
+        smarts = p.text("smarts", max_len=qchem.MAX_SMARTS_LEN)
+        threshold = p.number("threshold", 0.5, lo=0.0, hi=1.0)
+        session = get_session()
+        limit = min(100, _max_page())
+        if mode == "name" and q:
+            pg, size = p.page(_max_page())
+            page = qd.search_drugs(session, q, pg, size)
+        elif mode == "similar" and smiles:
+            result = qchem.similar(session, smiles, float(threshold or 0.0), limit)
+        elif mode == "substructure" and smarts:
+            result = qchem.substructure(session, smarts, limit, float(state().config.query_timeout_s))
+    except BadParameter as e:
+        html = render_template("search.html", mode=mode, threshold=threshold, page=None, result=None, error=e,
+                               **raw)
+        return html, 400
     return render_template(
-        "search.html", mode=mode, q=q, smiles=smiles, smarts=smarts, threshold=threshold, page=page, result=result
+        "search.html", mode=mode, q=q, smiles=smiles, smarts=smarts, threshold=threshold, page=page, result=result,
+        error=None,
     )
 
 

@@ -93,8 +93,24 @@ def search_drugs(
     for r in rows:
         item = drug_summary(r)
         item["matched"] = r.matched if r.matched and r.matched != r.name else None
+        item["match"] = match_note(q, r.rank, item["matched"], r.name)
         items.append(item)
     return Page(items, total, page, page_size, {"q": q})
+
+
+# search_statement's ranks: what kind of text matched
+_MATCH_KINDS = {0: "exact", 1: "exact", 2: "starts with", 3: "starts with", 4: "contains", 5: "contains"}
+
+
+def match_note(q: str | None, rank: int | None, matched: str | None, name: str) -> str:
+    """How a search hit matched, for the results table: ``name (exact)``, ``synonym Futhan``,
+    ``identifier DB12598``."""
+    if not q or rank is None:
+        return ""
+    kind = _MATCH_KINDS.get(int(rank), "")
+    if matched is None:  # the drug's own name matched, or a number did (PubChem CID, DrugCentral id)
+        return f"name ({kind})" if q.lower() in name.lower() else f"identifier {q}"
+    return f"synonym {matched} ({kind})" if rank in (1, 3, 5) else f"identifier {matched}"
 
 
 def get_drug_model(session: Session, drug_id: int) -> m.Drug:
