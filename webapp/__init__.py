@@ -21,7 +21,7 @@ def create_app(config: Config | None = None) -> Flask:
     from webapp.pages import bp as pages_bp
     from webapp.pages.assets import VIEWER_JS, viewer_available
     from webapp.pages.validation import bp as validation_bp
-    from webapp.responses import format_number
+    from webapp.responses import format_number, structure_ref
 
     config = config if config is not None else Config.load()
     app = Flask(__name__, static_folder="static", template_folder="templates")
@@ -47,6 +47,7 @@ def create_app(config: Config | None = None) -> Flask:
     register_error_handlers(app)
     app.jinja_env.globals["viewer_available"] = viewer_available
     app.jinja_env.globals["num"] = format_number
+    app.jinja_env.globals["structure_ref"] = structure_ref
     app.after_request(_security_headers)
     return app
 

@@ -59,3 +59,18 @@ def id_url(endpoint: str, arg: str) -> tuple[str, str]:
     """(prefix, suffix) of *endpoint*'s URL around an integer id, built once per page instead of per row."""
     prefix, _, suffix = url_for(endpoint, **{arg: _SENTINEL}).partition(str(_SENTINEL))
     return prefix, suffix
+
+
+_PDB_ID = re.compile(r"\b(\d[A-Za-z0-9]{3})\b")
+
+
+def structure_ref(structure_id: str | None) -> tuple[str, str | None]:
+    """(label, link) of a target's structure: ``("PDB 6LU7", RCSB URL)`` for a PDB id; a model such as
+    "SWISS-MODEL (template 5CE1)" keeps its own name and links to its template's entry."""
+    text = (structure_id or "").strip()
+    if not text:
+        return "–", None
+    if _PDB_ID.fullmatch(text):
+        return f"PDB {text.upper()}", f"https://www.rcsb.org/structure/{text.upper()}"
+    template = _PDB_ID.search(text)
+    return text, (f"https://www.rcsb.org/structure/{template.group(1).upper()}" if template else None)

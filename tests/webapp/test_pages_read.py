@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
+
 from tests.webapp.conftest import Portal
 
 
@@ -44,3 +46,25 @@ def test_name_search_says_what_matched(portal: Portal) -> None:
     assert matched("nafa") == ["name (starts with)"]
     assert matched("DB12598") == ["identifier DB12598"]
     assert matched("amostat") == ["name (contains)", "name (contains)"]
+
+
+def test_labels_say_what_things_are(portal: Portal) -> None:
+    from dockdb import models as m
+
+    with portal.db.session() as s:
+        plpro = s.scalar(select(m.Target).where(m.Target.key == "plpro"))
+        plpro.structure_id = "SWISS-MODEL (template 5CE1)"
+        lib = s.scalar(select(m.Library))
+        extra = m.Drug(name="Unscreened", name_lower="unscreened", smiles="CCO", inchikey="LFQSCWFLJHTTHZ-UHFFFAOYSA-N")
+        s.add(extra)
+        s.flush()
+        s.add(m.LibraryMember(library_id=lib.id, drug_id=extra.id, source_name="Unscreened"))
+        lib_name = lib.name
+    home = _text(portal, "/")
+    assert "· SWISS-MODEL (template 5CE1)" in home and "PDB SWISS" not in home and "· PDB 6LU7" in home
+    target = _text(portal, "/targets/plpro")
+    assert '<a href="https://www.rcsb.org/structure/5CE1" rel="noopener">SWISS-MODEL (template 5CE1)</a>' in target
+    campaign = _text(portal, f"/campaigns/{portal.ds.campaign_id}")
+    assert f"8 of the 9 in library {lib_name}:" in campaign
+    assert f'<a href="/drugs/{portal.ds.drug_ids["Nafamostat"]}">Nafamostat</a>' in campaign
+    assert "Unscreened" not in campaign

@@ -51,6 +51,9 @@ def _progress(session: Session, campaign_ids: list[int]) -> dict[int, dict[str, 
     return out
 
 
+MAX_DRUGS_LISTED = 200  # drugs named on a campaign's page (the download has them all)
+
+
 def _summary(c: m.Campaign, progress: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": c.id,
@@ -91,6 +94,13 @@ def campaign_detail(session: Session, campaign_id: int) -> dict[str, Any]:
         .order_by(m.Target.key)
     ).all()
     library = session.get(m.Library, c.library_id) if c.library_id else None
+    library_size = session.scalar(
+        select(func.count()).select_from(m.LibraryMember).where(m.LibraryMember.library_id == c.library_id)
+    ) if library else 0
+    drugs = session.execute(
+        select(m.Drug.id, m.Drug.name).join(m.CampaignDrug, m.CampaignDrug.drug_id == m.Drug.id)
+        .where(m.CampaignDrug.campaign_id == c.id).order_by(m.Drug.name_lower).limit(MAX_DRUGS_LISTED)
+    ).all()
     out.update(
         {
             "params": c.params or {},
@@ -99,7 +109,8 @@ def campaign_detail(session: Session, campaign_id: int) -> dict[str, Any]:
             "manifest_hash": c.manifest_hash,
             "parent_id": c.parent_id,
             "heartbeat_at": _iso(c.heartbeat_at),
-            "library": {"id": library.id, "name": library.name} if library else None,
+            "library": {"id": library.id, "name": library.name, "size": int(library_size or 0)} if library else None,
+            "drugs": [{"id": i, "name": n} for i, n in drugs],
             "targets": [{"key": k, "name": n, "receptor_id": r, "pocket": p} for k, n, r, p in targets],
         }
     )
