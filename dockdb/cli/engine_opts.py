@@ -14,7 +14,7 @@ def engine_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Add ``--device`` and repeatable ``--param KEY=VALUE`` to a command."""
     func = click.option(
         "--param", "engine_param", multiple=True, metavar="KEY=VALUE",
-        help="Extra engine parameter, repeatable (e.g. torch: chains=64, steps=300).",
+        help="Extra engine parameter, repeatable (e.g. torch: mode=fast|balanced|detail, chains=16, steps=300).",
     )(func)
     return click.option(
         "--device", default=None, metavar="cuda|cpu|auto",

@@ -123,7 +123,9 @@ def vina_poses(protease_receptor):
 def torch_engine():
     from docking.engines.torch_engine.engine import TorchEngine
 
-    return TorchEngine(device="cpu", threads=1)
+    import os
+
+    return TorchEngine(device=os.environ.get("DOCKDB_TORCH_DEVICE", "cpu"), threads=1)
 
 
 def test_score_parity_with_vina(vina_poses, torch_engine, protease_receptor) -> None:

@@ -6,6 +6,7 @@ of the same bucket, Vina's hunt cap, and budgets that grow with the ligand."""
 from __future__ import annotations
 
 import math
+import os
 
 import pytest
 
@@ -24,6 +25,8 @@ from docking.engines.torch_engine.search import SearchParams, apply_change, mc_s
 from docking.engines.torch_engine.topology import build_topology  # noqa: E402
 
 CENTER, SIZE = (-10.7, 12.4, 68.8), (16.0, 16.0, 16.0)
+# bench/gpu_check.sh runs these tests on the GPU too
+DEV = torch.device(os.environ.get("DOCKDB_TORCH_DEVICE", "cpu"))
 ABACAVIR = "Nc1nc(NC2CC2)c2ncn([C@@H]3C=C[C@H](CO)C3)c2n1"  # three-membered ring
 AMLODIPINE = "CCOC(=O)C1=C(COCCN)NC(C)=C(C1c1ccccc1Cl)C(=O)OC"  # 10+ torsions
 IBUPROFEN = "CC(C)Cc1ccc(cc1)C(C)C(=O)O"
@@ -40,7 +43,7 @@ def tops():
 
 
 def _grid(receptor, dtype):
-    return ReceptorGrid(parse_receptor_pdbqt(receptor.pdbqt), CENTER, SIZE, device="cpu", dtype=dtype)
+    return ReceptorGrid(parse_receptor_pdbqt(receptor.pdbqt), CENTER, SIZE, device=DEV, dtype=dtype)
 
 
 @pytest.fixture(scope="module")
@@ -54,10 +57,10 @@ def grid32(protease_receptor):
 
 
 def _setup(grid, tops, per_ligand: int, dtype):
-    batch = LigandBatch.build(tops, dtype=dtype)
+    batch = LigandBatch.build(tops, dtype=dtype, device=DEV)
     grid.ensure(batch.types())
     gc, slots = grid.consts(batch.types(), 10.0)
-    lig = torch.arange(len(tops)).repeat_interleave(per_ligand)
+    lig = torch.arange(len(tops), device=DEV).repeat_interleave(per_ligand)
     return batch, gc, slots, pose_consts(batch, lig, slots, grid.n_points)
 
 
@@ -66,12 +69,12 @@ def _random_poses(c, n_tors: int, dtype, seed: int = 0, spread: float = 10.0):
     p = c.lig.shape[0]
     pos = torch.tensor(CENTER, dtype=dtype) + (torch.rand(p, 3, generator=g, dtype=dtype) - 0.5) * spread
     q = torch.randn(p, 4, generator=g, dtype=dtype)
-    tors = (torch.rand(p, n_tors, generator=g, dtype=dtype) * 2 - 1) * math.pi * c.tors_mask
-    return pos, q / q.norm(dim=-1, keepdim=True), tors
+    tors = (torch.rand(p, n_tors, generator=g, dtype=dtype) * 2 - 1) * math.pi
+    return pos.to(DEV), (q / q.norm(dim=-1, keepdim=True)).to(DEV), tors.to(DEV) * c.tors_mask
 
 
 def _autograd(efn, c, pos, q, tors):
-    d = torch.zeros(pos.shape[0], 6 + tors.shape[1], dtype=pos.dtype, requires_grad=True)
+    d = torch.zeros(pos.shape[0], 6 + tors.shape[1], dtype=pos.dtype, device=DEV, requires_grad=True)
     e, _ = efn(*apply_change(pos, q, tors, d))
     (g,) = torch.autograd.grad(e.sum(), d)
     return g * c.dim_mask
@@ -138,8 +141,9 @@ def test_hunt_cap_is_vinas() -> None:
 def _chains(grid, tops, chains: int, steps: int):
     _batch, gc, _slots, c = _setup(grid, tops, chains, torch.float32)
     p = c.lig.shape[0]
-    seeds = torch.arange(1, p + 1, dtype=torch.long) * 7919
-    ch, st = new_chains(c, torch.tensor(CENTER), torch.tensor(SIZE), seeds, torch.full((p,), steps), 4)
+    seeds = torch.arange(1, p + 1, dtype=torch.long, device=DEV) * 7919
+    ch, st = new_chains(c, torch.tensor(CENTER, device=DEV), torch.tensor(SIZE, device=DEV), seeds,
+                        torch.full((p,), steps, device=DEV), 4)
     return c, gc, ch, st
 
 
@@ -212,13 +216,14 @@ def test_step_traces_as_one_graph_and_does_not_recompile(grid32, tops) -> None:
                          max(len(x.pairs) for x in tops[2:] + other), 2)
     after_first = None
     for k, group in enumerate((tops[2:], other)):
-        batch = LigandBatch.build(group, atoms=a, torsions=t, pairs=m)
+        batch = LigandBatch.build(group, atoms=a, torsions=t, pairs=m, device=DEV)
         grid32.ensure(batch.types())
         gc2, slots = grid32.consts(batch.types(), 10.0)
-        lig = torch.arange(2).repeat_interleave(4)
+        lig = torch.arange(2, device=DEV).repeat_interleave(4)
         c2 = pose_consts(batch, lig, slots, grid32.n_points, depth=t)
-        seeds = torch.arange(8, dtype=torch.long) + 99
-        ch2, st2 = new_chains(c2, torch.tensor(CENTER), torch.tensor(SIZE), seeds, torch.full((8,), 5), 4)
+        seeds = torch.arange(8, dtype=torch.long, device=DEV) + 99
+        ch2, st2 = new_chains(c2, torch.tensor(CENTER, device=DEV), torch.tensor(SIZE, device=DEV), seeds,
+                              torch.full((8,), 5, device=DEV), 4)
         ch2, st2 = mc_step(c2, gc2, ch2, st2, params, fns)
         if k == 0:
             after_first = counter.frame_count

@@ -56,7 +56,7 @@ def grid_inter_grad(
     i0 = torch.minimum(sc.floor(), gc.upper - 1)
     f = sc - i0
     base = c.slot_base + (i0.long() * gc.strides).sum(-1)
-    v = gc.flat[base[..., None] + gc.corners].unflatten(-1, (2, 2, 2))  # (P, A, dx, dy, dz)
+    v = torch.take(gc.flat, base[..., None] + gc.corners).unflatten(-1, (2, 2, 2))  # (P, A, dx, dy, dz)
     fx, fy, fz = f[..., 0, None], f[..., 1, None], f[..., 2, None]
     vz = v[..., 0] + fz[..., None] * (v[..., 1] - v[..., 0])  # (P, A, dx, dy)
     dz = v[..., 1] - v[..., 0]

@@ -9,6 +9,7 @@ is imported only when the engine is used, so registering it costs nothing withou
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import metadata
 from typing import Any
 
@@ -157,9 +158,7 @@ class TorchEngine(DockingEngine):
     def dock(
         self, receptor_pdbqt: str, box: Box, ligands: list[PreparedLigand], *, seed: int = 42
     ) -> list[LigandDockResult]:
-        from docking.poses import pdbqt_to_sdf_blocks
 
-        from .pdbqt import format_pose_pdbqt, parse_ligand_pdbqt
 
         self._threads()
         t0 = time.perf_counter()
@@ -167,42 +166,63 @@ class TorchEngine(DockingEngine):
         docker = self._docker(grid)
         self.last_docker = docker
         items = [(f"{i}:{j}", v.pdbqt) for i, lig in enumerate(ligands) for j, v in enumerate(lig.variants)]
-        raw = docker.dock(items, seed=seed)
+        raw: dict[str, Any] = {}
+        pending = {i: len(lig.variants) for i, lig in enumerate(ligands)}
+        futures: dict[int, Future[tuple[list[Pose], str | None]]] = {}
+        # pose export (PDBQT text, Meeko SDF) runs on host threads while the device docks the next batch
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="torch-export") as pool:
+
+            def batch_done(done: dict[str, Any]) -> None:
+                raw.update(done)
+                for key in done:
+                    i = int(key.split(":")[0])
+                    pending[i] -= 1
+                    if pending[i] == 0:
+                        futures[i] = pool.submit(self._export, i, ligands[i], raw)
+
+            docker.dock(items, seed=seed, on_batch=batch_done)
+            exported = {i: f.result() for i, f in futures.items()}
         per_lig_time = (time.perf_counter() - t0) / max(1, len(ligands))
         results: list[LigandDockResult] = []
         for i, lig in enumerate(ligands):
-            try:
-                cands: list[tuple[float, dict[str, float], str, str]] = []
-                errors: list[str] = []
-                for j, variant in enumerate(lig.variants):
-                    res = raw.get(f"{i}:{j}")
-                    if isinstance(res, Exception) or res is None:
-                        errors.append(f"{type(res).__name__}: {res}")
-                        continue
-                    parsed = parse_ligand_pdbqt(variant.pdbqt)
-                    for p in res:
-                        terms = dict(zip(_DOCK_TERMS, (p.total, p.inter, p.intra, p.torsions, p.intra_best),
-                                         strict=True))
-                        terms = {k: round(float(v), 4) for k, v in terms.items()}
-                        model = format_pose_pdbqt(parsed, [(p.coords, p.total, p.rmsd_lb, p.rmsd_ub)])
-                        model = "\n".join(ln for ln in model.splitlines() if not ln.startswith(("MODEL", "ENDMDL")))
-                        cands.append((round(p.total, 4), terms, model + "\n", variant.smiles))
-                if not cands:
-                    raise EngineError(errors[0] if errors else "the torch engine returned no pose")
-                cands.sort(key=lambda c: c[0])
-                poses = [
-                    Pose(rank=r, score=s, terms=t, pdbqt=m, sdf=pdbqt_to_sdf_blocks(m)[0], variant_smiles=smi)
-                    for r, (s, t, m, smi) in enumerate(cands[: self.params["n_poses"]], 1)
-                ]
-                error = None
-            except Exception as exc:
-                poses, error = [], f"{type(exc).__name__}: {exc}".splitlines()[0]
+            poses, error = exported.get(i, ([], "the torch engine returned no result"))
             results.append(LigandDockResult(
                 name=lig.name, input_hash=lig.input_hash, poses=poses, error=error,
                 runtime_s=round(per_lig_time, 3), engine=self.name, engine_version=self.version,
                 params={**self.params, "seed": seed, "device_used": str(grid.device)},
             ))  # fmt: skip
         return results
+
+    def _export(self, i: int, lig: PreparedLigand, raw: dict[str, Any]) -> tuple[list[Pose], str | None]:
+        """Poses of one ligand (all its variants, best first) as PDBQT and SDF, or the error."""
+        from docking.poses import pdbqt_to_sdf_blocks
+
+        from .pdbqt import format_pose_pdbqt, parse_ligand_pdbqt
+
+        try:
+            cands: list[tuple[float, dict[str, float], str, str]] = []
+            errors: list[str] = []
+            for j, variant in enumerate(lig.variants):
+                res = raw.get(f"{i}:{j}")
+                if isinstance(res, Exception) or res is None:
+                    errors.append(f"{type(res).__name__}: {res}")
+                    continue
+                parsed = parse_ligand_pdbqt(variant.pdbqt)
+                for p in res:
+                    terms = dict(zip(_DOCK_TERMS, (p.total, p.inter, p.intra, p.torsions, p.intra_best), strict=True))
+                    terms = {k: round(float(v), 4) for k, v in terms.items()}
+                    model = format_pose_pdbqt(parsed, [(p.coords, p.total, p.rmsd_lb, p.rmsd_ub)])
+                    model = "\n".join(ln for ln in model.splitlines() if not ln.startswith(("MODEL", "ENDMDL")))
+                    cands.append((round(p.total, 4), terms, model + "\n", variant.smiles))
+            if not cands:
+                raise EngineError(errors[0] if errors else "the torch engine returned no pose")
+            cands.sort(key=lambda c: c[0])
+            return [
+                Pose(rank=r, score=sc, terms=t, pdbqt=m, sdf=pdbqt_to_sdf_blocks(m)[0], variant_smiles=smi)
+                for r, (sc, t, m, smi) in enumerate(cands[: self.params["n_poses"]], 1)
+            ], None
+        except Exception as exc:
+            return [], f"{type(exc).__name__}: {exc}".splitlines()[0]
 
     def score(self, receptor_pdbqt: str, box: Box, pose_pdbqt: str) -> ScoredPose:
         """Score a pose in place, as ``vina.Vina.score()`` (exact pair sums, no grid)."""

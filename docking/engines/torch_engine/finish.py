@@ -14,6 +14,7 @@ Everything runs on fixed shapes on the device; the results cross to the host onc
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +26,7 @@ from .grids import ReceptorGrid
 from .kinematics import PoseConsts, forward, pose_consts
 from .pose import LigandBatch
 from .scoring import W_ROT
-from .search import AUTHENTIC_CAP, SearchParams, Store, grid_energy, lbfgs_init, lbfgs_micro_with
+from .search import AUTHENTIC_CAP, MICRO_PER_ITER, SearchParams, Store, grid_energy, lbfgs_init, lbfgs_micro_with
 
 __all__ = ["DockedPose", "finish_batch", "refine"]
 
@@ -81,7 +82,7 @@ def finish_batch(
     lig1 = torch.arange(n_lig, device=dev).repeat_interleave(r1)
     gc, _ = grid.consts(batch.types(), params.slope)
     c1 = pose_consts(batch, lig1, slots, grid.n_points, depth=depth)
-    evals = int(1.3 * float(c1.iter_cap.max()))
+    evals = math.ceil(MICRO_PER_ITER * float(c1.iter_cap.max()))
     o1 = refine(c1, grid_energy(c1, gc, AUTHENTIC_CAP), *(_take(v, i1).flatten(0, 1) for v in (pos, quat, tors)),
                 evals=evals)
     f1 = torch.where(torch.isfinite(e1.reshape(-1)), o1.f, torch.full_like(o1.f, float("inf")))

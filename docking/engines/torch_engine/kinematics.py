@@ -113,6 +113,18 @@ def _identity_quat(p: int, dtype: torch.dtype, dev: torch.device) -> torch.Tenso
     return q
 
 
+def cross(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Cross product along the last axis (cheaper than ``torch.cross`` on small vectors)."""
+    a0, a1, a2 = a.unbind(-1)
+    b0, b1, b2 = b.unbind(-1)
+    return torch.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], -1)
+
+
+def _rotate(r: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """r (..., 3, 3) applied to v (..., 3), elementwise (no batched tiny matmuls)."""
+    return (r * v[..., None, :]).sum(-1)
+
+
 def forward(
     c: PoseConsts, pos: torch.Tensor, quat: torch.Tensor, tors: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -130,11 +142,11 @@ def forward(
         rp = torch.gather(r_b, 1, c.parent33)
         op = torch.gather(o_b, 1, c.parent3)
         r_b = r_b + m[..., None] * (rp @ rt - r_b)
-        o_b = o_b + m * (op + (rp @ c.offset[..., None]).squeeze(-1) - o_b)
+        o_b = o_b + m * (op + _rotate(rp, c.offset) - o_b)
     a = c.local.shape[1]
     ra = torch.gather(r_b, 1, c.atom_body[..., None, None].expand(p, a, 3, 3))
     oa = torch.gather(o_b, 1, c.atom_body3)
-    x = oa + (ra @ c.local[..., None]).squeeze(-1)
+    x = oa + _rotate(ra, c.local)
     return x, r_b, o_b
 
 
@@ -148,11 +160,11 @@ def backward(
     o_rel = o_b - pos[:, None]
     zeros = torch.zeros((p, b, 3), dtype=g.dtype, device=g.device)
     force = zeros.scatter_add(1, c.atom_body3, g)
-    torque = zeros.scatter_add(1, c.atom_body3, torch.cross(rel, g, dim=-1))
+    torque = zeros.scatter_add(1, c.atom_body3, cross(rel, g))
     for level in range(c.level_mask.shape[0] - 1, -1, -1):  # leaves first: subtree sums
         m = c.level_mask[level]
         force = force + zeros.scatter_add(1, c.parent3, force * m)
         torque = torque + zeros.scatter_add(1, c.parent3, torque * m)
-    axis_w = (r_b @ c.axis[..., None]).squeeze(-1)
-    tors_g = (axis_w * (torque - torch.cross(o_rel, force, dim=-1))).sum(-1)[:, 1:]
+    axis_w = _rotate(r_b, c.axis)
+    tors_g = (axis_w * (torque - cross(o_rel, force))).sum(-1)[:, 1:]
     return torch.cat([force[:, 0], torque[:, 0], tors_g * c.tors_mask], 1)

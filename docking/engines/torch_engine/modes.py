@@ -27,12 +27,14 @@ class Mode:
     min_steps: int = 8
 
 
-# Chosen by measurement (docs/benchmarks.md, "Torch engine 1.0"): best score vs Vina
-# exhaustiveness 8 on the same prepared inputs against CPU time.
+# Chosen by measurement (docs/validation.md, "Torch engine"): at equal total steps a few long
+# chains reach lower minima than many short ones (aceclofenac in 3CLpro, 4,800 steps: 16 x 300
+# -9.40, 64 x 75 -8.54 kcal/mol), so modes keep Vina-like chain counts; a GPU gets its
+# parallelism from the ligands of a batch (hundreds x chains).
 MODES: dict[str, Mode] = {
-    "fast": Mode(chains=32, fraction=0.004, refine=12),
-    "balanced": Mode(chains=64, fraction=0.02, refine=24),
-    "detail": Mode(chains=128, fraction=0.08, refine=32),
+    "fast": Mode(chains=8, fraction=0.02, refine=12),
+    "balanced": Mode(chains=16, fraction=0.08, refine=24),
+    "detail": Mode(chains=32, fraction=0.25, refine=32),
 }
 
 

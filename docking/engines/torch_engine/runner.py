@@ -24,7 +24,7 @@ from .kinematics import pose_consts
 from .modes import MODES, bucket, steps_for
 from .pdbqt import parse_ligand_pdbqt
 from .pose import LigandBatch
-from .search import SearchParams, mc_step, new_chains
+from .search import MICRO_PER_ITER, SearchParams, mc_step, new_chains
 from .topology import LigandTopology, build_topology
 
 __all__ = ["DockedPose", "SimulatedOOM", "TorchDocker", "estimate_bytes", "ligand_seed", "resolve_device"]
@@ -111,6 +111,7 @@ class TorchDocker:
     compile: str = "auto"  # auto | on | off
     batches_run: list[int] = field(default_factory=list)  # sizes of the batches that ran
     compiled_batches: int = 0
+    _compiling: bool = False
 
     @property
     def device(self) -> torch.device:
@@ -130,11 +131,15 @@ class TorchDocker:
                               self.params.store)
 
     def _plan(self, tops: list[LigandTopology]) -> list[list[int]]:
-        """Batches of ligand indices: one shape bucket per batch, sized by count and memory."""
+        """Batches of ligand indices, sized by count and memory: one shape bucket per batch when
+        compiling (shapes repeat), else largest first in one sequence (fewer, fuller batches)."""
         limit = self._budget_bytes()
         buckets: dict[tuple[int, ...], list[int]] = {}
-        for i, t in enumerate(tops):
-            key = bucket(t.n_atoms, t.n_torsions, len(t.pairs), max(t.pdbqt.depth()))
+        by_size = sorted(range(len(tops)), key=lambda i: (-tops[i].n_atoms, -tops[i].n_torsions))
+        compiled = self._compiling
+        for i in by_size:
+            t = tops[i]
+            key = bucket(t.n_atoms, t.n_torsions, len(t.pairs), max(t.pdbqt.depth())) if compiled else (0,)
             buckets.setdefault(key, []).append(i)
         batches: list[list[int]] = []
         for key in sorted(buckets, reverse=True):
@@ -163,9 +168,14 @@ class TorchDocker:
 
     # -- docking -------------------------------------------------------------------------
     def dock(
-        self, items: list[tuple[str, str]], seed: int, progress: Callable[[str], None] | None = None
+        self,
+        items: list[tuple[str, str]],
+        seed: int,
+        progress: Callable[[str], None] | None = None,
+        on_batch: Callable[[dict[str, list[DockedPose] | Exception]], None] | None = None,
     ) -> dict[str, list[DockedPose] | Exception]:
-        """Dock ``items`` = (key, ligand PDBQT); per key a list of poses or the error."""
+        """Dock ``items`` = (key, ligand PDBQT); per key a list of poses or the error.
+        ``on_batch`` receives each batch's results as soon as they are ready."""
         out: dict[str, list[DockedPose] | Exception] = {}
         tops: list[LigandTopology] = []
         keys: list[str] = []
@@ -175,11 +185,17 @@ class TorchDocker:
                 keys.append(key)
             except Exception as exc:
                 out[key] = exc
+        if on_batch is not None and out:
+            on_batch(dict(out))
         if not tops:
             return out
         self.grid.ensure(set().union(*({int(t) for t in top.xs if t >= 0} for top in tops)))
+        self._compiling = self._use_compile(len(tops))
         for batch in self._plan(tops):
+            before = set(out)
             self._run_split([keys[i] for i in batch], [tops[i] for i in batch], seed, out)
+            if on_batch is not None:
+                on_batch({k: v for k, v in out.items() if k not in before})
             if progress is not None:
                 progress(f"{len(out)}/{len(items)} ligands")
         return out
@@ -218,7 +234,7 @@ class TorchDocker:
         dev, dtype = self.device, self.grid.dtype
         a, t, m, depth = bucket(max(x.n_atoms for x in tops), max(x.n_torsions for x in tops),
                                 max(len(x.pairs) for x in tops), max(max(x.pdbqt.depth()) for x in tops))
-        use_compile = self._use_compile(len(tops))
+        use_compile = self._compiling
         n_lig = len(tops)
         if use_compile:  # pad the batch to a power of two with copies, so shapes repeat
             n_lig = 1 << max(0, math.ceil(math.log2(len(tops))))
@@ -236,7 +252,7 @@ class TorchDocker:
         size = torch.tensor(self.grid.size, dtype=dtype, device=dev)
         seeds = torch.tensor(chain_keys, dtype=torch.long, device=dev)
         ch, st = new_chains(c, center, size, seeds, step_cap, self.params.store)
-        micro = math.ceil(1.3 * float(c.iter_cap.max()))  # evaluations per local optimisation
+        micro = math.ceil(MICRO_PER_ITER * float(c.iter_cap.max()))  # evaluations per local optimisation
         params = replace(self.params, micro=micro)
         fns = step_functions(use_compile)
         if use_compile:

@@ -35,6 +35,7 @@ from .pose import quat_mul, rotvec_to_quat
 
 __all__ = [
     "HUNT_CAP",
+    "MICRO_PER_ITER",
     "Chains",
     "LocalOpt",
     "SearchParams",
@@ -52,6 +53,9 @@ HUNT_CAP = 10.0  # Vina 1.2 vina.cpp: mc.hunt_cap = vec(10, 10, 10)
 AUTHENTIC_CAP = 1000.0  # Vina's authentic_v for final refinement
 ARMIJO_C = 1e-4
 MAX_TRIALS = 10  # Vina's line search: up to 10 trials, step halved each time
+# evaluations a local optimisation gets per allowed BFGS iteration: from a mutated pose the
+# first line search takes ~5 trials (unit step on the raw gradient, as Vina), then ~1.5 each
+MICRO_PER_ITER = 2.5
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,365 @@
+"""Torch engine 1.0 against engine 0.2 and AutoDock Vina 1.2, side by side in one run.
+
+    .venv/bin/python bench/bench_torch_engine.py prep                 # prepared receptors + 20 drugs
+    .venv/bin/python bench/bench_torch_engine.py vina --parts screen --cpu 1   # Vina exh 8 best scores
+    git worktree add /tmp/engine-0.2 56e28b5                          # engine 0.2, for "before" rows
+    .venv/bin/python bench/bench_torch_search.py ops --old-tree /tmp/engine-0.2
+    .venv/bin/python bench/bench_torch_search.py convergence --modes fast,balanced,detail
+    .venv/bin/python bench/bench_torch_search.py cost --n 6 --old-tree /tmp/engine-0.2
+    .venv/bin/python bench/bench_torch_search.py throughput --device cuda --batches 64,512,2048
+
+* ``ops``: ATen operations (~ GPU kernels) and bytes written per energy-and-gradient
+  evaluation, and host synchronisations / host->device copies per Monte Carlo step.
+* ``convergence``: best score per drug in the focused 3CLpro, PLpro and TMPRSS2 pockets, each
+  mode vs Vina exhaustiveness 8 on the same prepared inputs (Vina's results are read from
+  ``bench_torch_engine.py``'s cache, which ran them): Spearman, mean and worst difference.
+* ``cost``: CPU seconds per ligand, 1 thread, each drug docked by every engine in turn
+  (Vina exh 8, engine 0.2 defaults, 1.0 eager and compiled), so all rows share the machine's
+  state; the ratios to Vina are the figures.
+* ``throughput``: ligands per second at several batch sizes (the 20 drugs repeated).
+
+Results are appended to ``<workdir>/search_bench.json``; ``report`` prints Markdown rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+# engine 0.2 rows run this script in a subprocess with the old checkout first on the path
+sys.path.insert(0, os.environ.get("DOCKDB_BENCH_TREE", str(ROOT)))
+TARGETS = ("protease", "papainlike", "TMPRSS2")
+
+
+def _load(path: Path) -> Any:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _record(work: Path, key: str, value: Any) -> None:
+    path = work / "search_bench.json"
+    data = _load(path)
+    data[key] = value
+    path.write_text(json.dumps(data, indent=1))
+
+
+def _boxes() -> dict[str, tuple[list[float], list[float]]]:
+    import csv
+
+    mirror = Path(os.environ.get("DOCKDB_MIRROR", ROOT.parent / "shared" / "data"))
+    out = {}
+    with open(mirror / "targets" / "pockets.tsv") as fh:
+        for row in csv.DictReader(fh, delimiter="\t"):
+            out[row["target_key"]] = ([float(v) for v in row["box_center_xyz"].split(",")],
+                                      [float(v) for v in row["box_size_xyz"].split(",")])
+    return out
+
+
+def _ligands(work: Path, n: int) -> list[Any]:
+    from docking.ligand import LigandVariant, PreparedLigand
+
+    ligs = _load(work / "ligands.json")
+    return [
+        PreparedLigand(name=k, input_smiles=v["smiles"], smiles=v["smiles"],
+                       variants=(LigandVariant(v["smiles"], v["pdbqt"], "", 0, v["n_heavy"]),),
+                       n_heavy=v["n_heavy"], n_rotatable=v["n_rotatable"], input_hash=k)
+        for k, v in sorted(ligs.items())[:n]
+    ]
+
+
+# -- ops ---------------------------------------------------------------------------------------
+def _count_ops(fn: Any) -> tuple[int, int]:
+    """ATen ops and bytes of tensors they produced during ``fn()``."""
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Counter(TorchDispatchMode):
+        ops = 0
+        nbytes = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+            out = func(*args, **(kwargs or {}))
+            Counter.ops += 1
+            for t in out if isinstance(out, tuple | list) else (out,):
+                if isinstance(t, torch.Tensor):
+                    Counter.nbytes += t.numel() * t.element_size()
+            return out
+
+    with Counter():
+        fn()
+    return Counter.ops, Counter.nbytes
+
+
+def ops_new(work: Path, chains: int = 64) -> dict[str, Any]:
+    """Ops per evaluation and syncs per step of engine 1.0 (first drug, 3CLpro, ``chains`` poses)."""
+    import torch
+
+    from docking.engines.torch_engine.energy import energy_grad
+    from docking.engines.torch_engine.grids import ReceptorGrid
+    from docking.engines.torch_engine.kinematics import pose_consts
+    from docking.engines.torch_engine.pdbqt import parse_ligand_pdbqt, parse_receptor_pdbqt
+    from docking.engines.torch_engine.pose import LigandBatch
+    from docking.engines.torch_engine.search import HUNT_CAP, SearchParams, mc_step, new_chains
+    from docking.engines.torch_engine.topology import build_topology
+
+    lig = _ligands(work, 1)[0]
+    box = _boxes()["protease"]
+    grid = ReceptorGrid(parse_receptor_pdbqt((work / "receptors" / "protease.pdbqt").read_text()), *box)
+    batch = LigandBatch.build([build_topology(parse_ligand_pdbqt(lig.variants[0].pdbqt))])
+    grid.ensure(batch.types())
+    gc, slots = grid.consts(batch.types(), 10.0)
+    c = pose_consts(batch, torch.zeros(chains, dtype=torch.long), slots, grid.n_points)
+    ch, st = new_chains(c, torch.tensor(grid.center), torch.tensor(grid.size), torch.arange(chains) * 7 + 1,
+                        torch.full((chains,), 10), 8)
+    n_ops, n_bytes = _count_ops(lambda: energy_grad(c, gc, ch.pos, ch.quat, ch.tors, HUNT_CAP, HUNT_CAP))
+    params = SearchParams(micro=int(2.5 * float(c.iter_cap[0])))
+    syncs = _count_syncs(lambda: mc_step(c, gc, ch, st, params))
+    return {"engine": "1.0", "ligand": lig.name, "poses": chains, "ops_per_eval": n_ops,
+            "bytes_per_pose_eval": n_bytes // chains, "syncs_per_step": syncs[0], "h2d_per_step": syncs[1]}
+
+
+def _count_syncs(fn: Any) -> tuple[int, int]:
+    import torch
+
+    names = ("item", "tolist", "cpu", "numpy", "nonzero", "__bool__", "__int__", "__float__")
+    counts = {"sync": 0, "copy": 0}
+    saved = []
+    for owner, attrs, kind in ((torch.Tensor, names, "sync"), (torch, ("tensor", "as_tensor", "from_numpy"), "copy")):
+        for name in attrs:
+            orig = getattr(owner, name)
+            saved.append((owner, name, orig))
+
+            def wrapped(*a: Any, _o: Any = orig, _k: str = kind, **k: Any) -> Any:
+                counts[_k] += 1
+                return _o(*a, **k)
+
+            setattr(owner, name, wrapped)
+    try:
+        fn()
+    finally:
+        for owner, name, orig in reversed(saved):
+            setattr(owner, name, orig)
+    return counts["sync"], counts["copy"]
+
+
+def ops_old(work: Path, chains: int = 64) -> dict[str, Any]:
+    """The same figures for engine 0.2 (run with ``--old-tree`` first on sys.path)."""
+    import torch
+
+    from docking.engines.torch_engine.grids import ReceptorGrid
+    from docking.engines.torch_engine.pdbqt import parse_ligand_pdbqt, parse_receptor_pdbqt
+    from docking.engines.torch_engine.pose import LigandBatch, PoseContext
+    from docking.engines.torch_engine.scoring import HUNT_CAP_INTER, HUNT_CAP_INTRA
+    from docking.engines.torch_engine.search import SearchParams, make_draws, make_energy, monte_carlo
+    from docking.engines.torch_engine.topology import build_topology
+
+    lig = _ligands(work, 1)[0]
+    box = _boxes()["protease"]
+    grid = ReceptorGrid(parse_receptor_pdbqt((work / "receptors" / "protease.pdbqt").read_text()), *box)
+    top = build_topology(parse_ligand_pdbqt(lig.variants[0].pdbqt))
+    batch = LigandBatch.build([top])
+    flat, slots = grid.flat_maps(batch.types())
+    ctx = PoseContext(batch, torch.zeros(chains, dtype=torch.long), slots)
+    draws = make_draws([1], chains, 3, [top.n_torsions], batch.n_torsions_max, torch.device("cpu"), torch.float32)
+    from docking.engines.torch_engine.search import random_state
+
+    state = random_state(ctx, grid, draws)
+    f = make_energy(ctx, grid, state, exact=False, cap_inter=HUNT_CAP_INTER, cap_intra=HUNT_CAP_INTRA,
+                    slope=10.0, flat=flat)
+    d = torch.zeros((chains, 6 + batch.n_torsions_max))
+    n_ops, n_bytes = _count_ops(lambda: f(d))
+    params = SearchParams(chains=chains, steps=3)
+    syncs = _count_syncs(lambda: monte_carlo(ctx, grid, flat, params, draws))
+    return {"engine": "0.2", "ligand": lig.name, "poses": chains, "ops_per_eval": n_ops,
+            "bytes_per_pose_eval": n_bytes // chains, "syncs_per_step": syncs[0] / 3, "h2d_per_step": syncs[1] / 3}
+
+
+def _in_tree(tree: str, func: str, work: Path) -> dict[str, Any]:
+    """Run ``func`` of this script with ``tree`` first on the import path (engine 0.2)."""
+    code = (f"import sys; sys.path.insert(0, {tree!r}); sys.path.insert(1, {str(ROOT / 'bench')!r}); "
+            f"import json, pathlib, bench_torch_search as b; "
+            f"print(json.dumps(b.{func}(pathlib.Path({str(work)!r}))))")
+    env = {**os.environ, "PYTHONPATH": tree, "OMP_NUM_THREADS": "1", "DOCKDB_BENCH_TREE": tree}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tree, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# -- docking runs --------------------------------------------------------------------------------
+def dock_torch(work: Path, target: str, ligs: list[Any], params: dict[str, Any]) -> dict[str, Any]:
+    """Dock ``ligs`` with the torch engine in this process; best scores, poses, seconds."""
+    import torch
+
+    from docking.engines.torch_engine.engine import TorchEngine
+    from docking.pocket import Box
+
+    torch.set_num_threads(1)
+    rec = (work / "receptors" / f"{target}.pdbqt").read_text()
+    eng = TorchEngine(device=params.pop("device", "cpu"), **params)
+    box = Box(*_boxes()[target])
+    t0 = time.perf_counter()
+    eng._grid(rec, box)  # maps: timed separately, as Vina's compute_vina_maps
+    t_maps = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    res = eng.dock(rec, box, ligs, seed=42)
+    dt = time.perf_counter() - t0
+    from docking.engines.torch_engine.compiled import compile_seconds
+
+    return {"best": {r.name: r.best_score for r in res}, "poses": {r.name: len(r.poses) for r in res},
+            "seconds": dt, "maps_s": t_maps, "compile_s": compile_seconds(), "version": eng.version}
+
+
+def dock_vina(work: Path, target: str, ligs: list[Any]) -> dict[str, Any]:
+    from vina import Vina
+
+    c, s = _boxes()[target]
+    v = Vina(sf_name="vina", cpu=1, seed=42, verbosity=0)
+    v.set_receptor(str(work / "receptors" / f"{target}.pdbqt"))
+    t0 = time.perf_counter()
+    v.compute_vina_maps(center=c, box_size=s)
+    t_maps = time.perf_counter() - t0
+    best, poses, secs = {}, {}, 0.0
+    for lig in ligs:
+        v.set_ligand_from_string(lig.variants[0].pdbqt)
+        t0 = time.perf_counter()
+        v.dock(exhaustiveness=8, n_poses=9)
+        secs += time.perf_counter() - t0
+        e = v.energies(n_poses=9)
+        best[lig.name], poses[lig.name] = float(e[0][0]), len(e)
+    return {"best": best, "poses": poses, "seconds": secs, "maps_s": t_maps, "version": "vina 1.2"}
+
+
+def convergence(work: Path, modes: list[str], n: int, targets: list[str], device: str = "cpu") -> None:
+    from scipy.stats import spearmanr
+
+    vina = _load(work / "vina_screen.json").get("screen", {})
+    ligs = _ligands(work, n)
+    for mode in modes:
+        for target in targets:
+            ref = {k.split("|")[1]: v["best"] for k, v in vina.items() if k.startswith(f"{target}|")}
+            r = dock_torch(work, target, ligs, {"mode": mode, "device": device,
+                                                "compile": "off" if device == "cpu" else "auto"})
+            names = [k for k in r["best"] if k in ref and r["best"][k] is not None]
+            d = np.array([r["best"][k] - ref[k] for k in names])
+            row = {"target": target, "mode": mode, "n": len(names),
+                   "spearman": float(spearmanr([r["best"][k] for k in names], [ref[k] for k in names]).statistic)
+                   if len(names) > 2 else None,
+                   "mean_diff": float(d.mean()) if len(d) else None, "worst": float(d.max()) if len(d) else None,
+                   "over_0_5": int((d > 0.5).sum()), "mean_poses": float(np.mean([r["poses"][k] for k in names])),
+                   "s_per_ligand": r["seconds"] / len(ligs), **{k: r[k] for k in ("best", "poses")}}
+            _record(work, f"convergence|{device}|{target}|{mode}", row)
+            print(f"{target:11s} {mode:9s} n={row['n']} rho={row['spearman']:.3f} mean {row['mean_diff']:+.3f} "
+                  f"worst {row['worst']:+.2f} >0.5: {row['over_0_5']} poses {row['mean_poses']:.1f} "
+                  f"{row['s_per_ligand']:.1f} s/lig", flush=True)
+
+
+def cost(work: Path, n: int, old_tree: str | None, target: str = "protease") -> None:
+    """Each of ``n`` drugs through every engine in turn (1 thread); seconds per ligand."""
+    ligs = _ligands(work, n)
+    rows: dict[str, list[float]] = {}
+    configs: list[tuple[str, dict[str, Any]]] = [
+        ("torch 1.0 fast eager", {"mode": "fast", "compile": "off"}),
+        ("torch 1.0 balanced eager", {"mode": "balanced", "compile": "off"}),
+        ("torch 1.0 fast compiled", {"mode": "fast", "compile": "on"}),
+        ("torch 1.0 balanced compiled", {"mode": "balanced", "compile": "on"}),
+    ]
+    warm = dock_torch(work, target, ligs[:1], {"mode": "fast", "compile": "on"})  # compile once, not timed below
+    _record(work, "cost|compile_s", warm["compile_s"])
+    for lig in ligs:
+        v = dock_vina(work, target, [lig])
+        rows.setdefault("vina exh 8", []).append(v["seconds"])
+        for name, params in configs:
+            rows.setdefault(name, []).append(dock_torch(work, target, [lig], dict(params))["seconds"])
+        if old_tree:
+            code = _OLD_DOCK.format(tree=old_tree, work=str(work), target=target, name=lig.name,
+                                    bench=str(ROOT / "bench"))
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                                 env={**os.environ, "OMP_NUM_THREADS": "1", "DOCKDB_BENCH_TREE": old_tree},
+                                 cwd=old_tree)
+            rows.setdefault("torch 0.2 defaults", []).append(float(out.stdout.strip().splitlines()[-1]))
+        print(lig.name, {k: round(v[-1], 2) for k, v in rows.items()}, flush=True)
+    summary = {k: float(np.median(v)) for k, v in rows.items()}
+    _record(work, f"cost|{target}", {"n": len(ligs), "median_s": summary, "all": rows})
+    base = summary["vina exh 8"]
+    for k, v in summary.items():
+        print(f"| {k} | {v:.2f} s | {v / base:.3f} × Vina |")
+
+
+_OLD_DOCK = """
+import sys, time, json, pathlib
+sys.path.insert(0, {tree!r}); sys.path.insert(1, {bench!r})
+import torch; torch.set_num_threads(1)
+import bench_torch_search as b
+from docking.engines.torch_engine.engine import TorchEngine
+from docking.pocket import Box
+work = pathlib.Path({work!r})
+lig = [x for x in b._ligands(work, 100) if x.name == {name!r}]
+rec = (work / "receptors" / "{target}.pdbqt").read_text()
+eng = TorchEngine(device="cpu"); box = Box(*b._boxes()["{target}"]); eng._grid(rec, box)
+t0 = time.perf_counter(); eng.dock(rec, box, lig, seed=42); print(time.perf_counter() - t0)
+"""
+
+
+def throughput(work: Path, device: str, batches: list[int], mode: str) -> None:
+    base = _ligands(work, 20)
+    for size in batches:
+        ligs = [base[i % len(base)] for i in range(size)]
+        ligs = [type(x)(**{**x.__dict__, "name": f"{x.name}#{i}", "input_hash": f"{x.name}#{i}"})
+                for i, x in enumerate(ligs)]
+        r = dock_torch(work, "protease", ligs, {"mode": mode, "device": device, "compile": "auto",
+                                                "max_batch": size})
+        rate = size / r["seconds"]
+        _record(work, f"throughput|{device}|{mode}|{size}", {"ligands_per_s": rate, "seconds": r["seconds"],
+                                                               "compile_s": r["compile_s"]})
+        print(f"batch {size}: {rate:.2f} ligands/s ({r['seconds']:.1f} s, compile {r['compile_s']:.1f} s)",
+              flush=True)
+
+
+def report(work: Path) -> str:
+    """Markdown rows of every result in ``search_bench.json``."""
+    data = _load(work / "search_bench.json")
+    lines = ["| run | figures |", "|---|---|"]
+    for key, row in sorted(data.items()):
+        if isinstance(row, dict):
+            row = {k: v for k, v in row.items() if k not in ("best", "poses", "all")}
+        lines.append(f"| {key} | {json.dumps(row)} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("part", choices=["ops", "convergence", "cost", "throughput", "report"])
+    ap.add_argument("--targets", default=",".join(TARGETS))
+    ap.add_argument("--workdir", default=str(ROOT / ".dockdb" / "bench_torch"))
+    ap.add_argument("--old-tree", default=None, help="checkout of engine 0.2 (git worktree of 56e28b5)")
+    ap.add_argument("--modes", default="fast,balanced,detail")
+    ap.add_argument("--n", type=int, default=20)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--batches", default="64,512,2048")
+    args = ap.parse_args(argv)
+    work = Path(args.workdir)
+    if args.part == "ops":
+        rows = [ops_new(work)] + ([_in_tree(args.old_tree, "ops_old", work)] if args.old_tree else [])
+        for r in rows:
+            _record(work, f"ops|{r['engine']}", r)
+            print(json.dumps(r))
+    elif args.part == "convergence":
+        convergence(work, [m for m in args.modes.split(",") if m], args.n, args.targets.split(","), args.device)
+    elif args.part == "report":
+        print(report(work))
+    elif args.part == "cost":
+        cost(work, args.n, args.old_tree)
+    else:
+        throughput(work, args.device, [int(b) for b in args.batches.split(",")], args.modes.split(",")[0])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
