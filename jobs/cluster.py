@@ -134,10 +134,29 @@ def slurm_job_script(profile_name: str, home: Path | None = None) -> str:
 
 
 # ------------------------------------------------------------------------ opening
+def _handshake(address: str) -> None:
+    """Open and close one connection to ``address``, handshake included, within
+    :data:`CONNECT_TIMEOUT_S`: distributed bounds the TCP connect but not the handshake, so a
+    server that accepts and never answers (not a Dask scheduler) would hang ``Client`` for ever."""
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def probe() -> None:
+        comm = await asyncio.wait_for(connect(address, timeout=CONNECT_TIMEOUT_S), CONNECT_TIMEOUT_S)
+        await comm.close()
+
+    try:
+        asyncio.run(probe())
+    except TimeoutError as e:
+        raise TimeoutError("no handshake: is it a Dask scheduler?") from e
+
+
 def _connect(address: str) -> Any:
     from distributed import Client
 
     try:
+        _handshake(address)
         return Client(address, timeout=f"{CONNECT_TIMEOUT_S}s")
     except (OSError, TimeoutError, ValueError) as e:
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__

@@ -8,7 +8,7 @@ handler aborts statements that run past the time budget.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any
@@ -30,11 +30,12 @@ _MISSING = object()
 
 class ReuseCache:
     """Values kept for *ttl_s* seconds among at most *maxsize* keys (least recently used dropped first),
-    built only once a key is asked for a second time within *ttl_s*; thread-safe."""
+    built only once a key is asked for a second time within *ttl_s*; thread-safe.  *timer* (monotonic
+    seconds) is the clock the TTL is measured on."""
 
-    def __init__(self, maxsize: int, ttl_s: float) -> None:
-        self._kept: TTLCache[Any, Any] = TTLCache(maxsize, ttl_s)
-        self._seen: TTLCache[Any, bool] = TTLCache(8 * maxsize, ttl_s)  # keys asked for once
+    def __init__(self, maxsize: int, ttl_s: float, timer: Callable[[], float] = time.monotonic) -> None:
+        self._kept: TTLCache[Any, Any] = TTLCache(maxsize, ttl_s, timer=timer)
+        self._seen: TTLCache[Any, bool] = TTLCache(8 * maxsize, ttl_s, timer=timer)  # keys asked for once
         self._lock = Lock()
 
     def get(self, key: Any, build: Any) -> Any:
@@ -71,6 +72,8 @@ class PortalState:
     cache_lock: Lock = field(default_factory=Lock)
     # filtered tables: one entry per filter set a user asked for, so bounded in number as well as time
     rankings: ReuseCache | None = None
+    # the clock every cache's TTL is measured on (monotonic seconds; tests advance their own)
+    clock: Callable[[], float] = time.monotonic
 
 
 def _sqlite_query_only(dbapi_conn: Any, _record: Any) -> None:
@@ -92,12 +95,10 @@ class PortalDatabase:
             event.listen(database.engine, "connect", _sqlite_query_only)
         sessions = sessionmaker(database.engine, expire_on_commit=False, autoflush=False)
         ttl = config.cache_ttl_s
-        app.extensions[EXTENSION_KEY] = PortalState(
-            config=config,
-            database=database,
-            sessions=sessions,
-            rankings=ReuseCache(RANKING_CACHE_ENTRIES, ttl) if ttl > 0 else None,
-        )
+        st = PortalState(config=config, database=database, sessions=sessions)
+        if ttl > 0:
+            st.rankings = ReuseCache(RANKING_CACHE_ENTRIES, ttl, timer=lambda: st.clock())
+        app.extensions[EXTENSION_KEY] = st
         app.teardown_appcontext(self._teardown)
 
     @staticmethod
@@ -161,7 +162,7 @@ def ttl_cached(key: str, build: Any) -> Any:
     st = state()
     if st.config.cache_ttl_s <= 0:
         return build()
-    now = time.monotonic()
+    now = st.clock()
     entry = st.cache.get(key)
     if entry is not None and entry[0] > now:
         return entry[1]

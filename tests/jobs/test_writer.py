@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -79,6 +80,16 @@ def test_pose_set_is_all_or_nothing(db: Database, config) -> None:
     assert _counts(db) == (0, 0)
 
 
+def _until(condition: Callable[[], bool], limit_s: float = 60.0) -> bool:
+    """Poll ``condition`` until true (True) or ``limit_s`` passes (False)."""
+    deadline = time.monotonic() + limit_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 @pytest.mark.postgres
 def test_database_outage_pauses_and_resumes(db: Database, config) -> None:
     if db.backend != "postgresql":
@@ -91,18 +102,23 @@ def test_database_outage_pauses_and_resumes(db: Database, config) -> None:
     try:
         w = ResultWriter(via, cid, max_wait_s=60)
         w.write(_outcome(rid, drugs[0], [-6.0]))
+        assert w.pauses == 0
         proxy.cut()
-        threading.Timer(2.0, proxy.restore).start()
-        t0 = time.monotonic()
+        # the server comes back once the writer has paused twice (a counter, not a clock)
+        restorer = threading.Thread(target=lambda: _until(lambda: w.pauses >= 2) and proxy.restore(), daemon=True)
+        restorer.start()
         w.write(_outcome(rid, drugs[1], [-5.0, -4.0]))  # waits through the outage, then lands
-        assert time.monotonic() - t0 >= 1.5
-        assert w.pauses >= 1
+        restorer.join(5)
+        assert w.pauses >= 2
         assert _counts(db) == (2, 3)
-        # an outage longer than max_wait_s ends with one clear line, results so far kept
+        # an outage longer than max_wait_s ends with one clear line, results so far kept: the
+        # backoff waits 0.25, 0.5 and 1 s, then the 1.75 s waited exceed max_wait_s = 1
         w.max_wait_s = 1.0
+        pauses = w.pauses
         proxy.cut()
-        with pytest.raises(DatabaseError, match=r"lost database .* run the campaign again"):
+        with pytest.raises(DatabaseError, match=r"lost database .* for 2 s .* run the campaign again"):
             w.write(_outcome(rid, drugs[2], [-3.0]))
+        assert w.pauses - pauses == 3
         assert _counts(db) == (2, 3)
     finally:
         via.dispose()

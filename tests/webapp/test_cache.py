@@ -125,20 +125,33 @@ def _ref_score(client: Any, drug_id: int) -> float:
     return next(i["ref_score"] for i in items if i["id"] == drug_id)
 
 
+class Clock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = time.monotonic()
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_new_scores_show_after_the_ttl(db: Database, config: Config) -> None:
     ds = build(db)
     drug = ds.drug_ids["Camostat"]
-    cached_app = create_app(config.with_(env="testing", cache_ttl_s=1))
+    cached_app = create_app(config.with_(env="testing", cache_ttl_s=30))
     live_app = create_app(config.with_(env="testing", cache_ttl_s=0))
+    clock = Clock()
+    cached_app.extensions["dockdb"].clock = clock
     try:
         cached, live = cached_app.test_client(), live_app.test_client()
         before = _ref_score(cached, drug)
         assert _ref_score(cached, drug) == _ref_score(live, drug) == before  # asked twice: kept
         _set_reference(db, drug, -19.5)
         assert _ref_score(live, drug) == -19.5  # no caching: the change shows at once
+        clock.now += 29.9
         assert _ref_score(cached, drug) == before  # within the TTL the ranking is reused
-        time.sleep(1.2)
-        assert _ref_score(cached, drug) == -19.5
+        clock.now += 0.2
+        assert _ref_score(cached, drug) == -19.5  # past it, rebuilt
         assert live_app.extensions["dockdb"].rankings is None
     finally:
         cached_app.extensions["dockdb"].database.dispose()
