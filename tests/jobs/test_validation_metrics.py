@@ -17,6 +17,7 @@ from jobs.validation.metrics import (
     spearman,
     spearman_bootstrap,
 )
+from tests.jobs.validation_data import bootstrap_ci_by_hand
 
 
 def test_auc_counts_pairs_with_the_active_lower() -> None:
@@ -119,6 +120,8 @@ def test_spearman_by_hand_and_bootstrap() -> None:
     c = spearman_bootstrap(x, y, n_boot=400, seed=3)
     assert c.n == 30 and c.rho is not None and c.ci is not None
     assert c.ci[0] < c.rho < c.ci[1] and c.ci[1] <= 1.0
+    assert list(c.ci) == pytest.approx(bootstrap_ci_by_hand(x, y, n_boot=400, seed=3))
+    assert c.ci[1] - c.ci[0] < 0.5  # narrow enough that a wrong resampling would show
     assert c.p_value is not None and c.p_value < 1e-3
     assert c.mean_diff == pytest.approx(float(np.mean(x - y)))
     assert spearman_bootstrap(x, y, n_boot=400, seed=3) == c
