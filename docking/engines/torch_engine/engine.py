@@ -133,7 +133,8 @@ class TorchEngine(DockingEngine):
         return self._grids[key]
 
     def _docker(self, grid: Any) -> Any:
-        from .runner import Budget, TorchDocker
+        from .modes import Budget
+        from .runner import TorchDocker
         from .search import SearchParams
 
         p = self.params

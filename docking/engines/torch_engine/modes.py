@@ -11,9 +11,13 @@ Uni-Dock uses), so the budget grows with the ligand exactly as Vina's does.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-__all__ = ["MODES", "Mode", "bucket", "steps_for", "vina_steps"]
+if TYPE_CHECKING:
+    from .topology import LigandTopology
+
+__all__ = ["MODES", "Budget", "Mode", "bucket", "steps_for", "vina_steps"]
 
 
 @dataclass(frozen=True)
@@ -67,3 +71,28 @@ def bucket(n_atoms: int, n_torsions: int, n_pairs: int, depth: int) -> tuple[int
     t = _up(n_torsions, _TORSION_BUCKETS)
     pairs = 64 * max(1, math.ceil(n_pairs / 64)) if n_pairs <= 512 else 256 * math.ceil(n_pairs / 256)
     return _up(n_atoms, _ATOM_BUCKETS), t, pairs, min(t, max(2, 2 * math.ceil(depth / 2)))
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much search a ligand gets: a named mode, optional explicit chains/steps, and
+    Vina's exhaustiveness (scales the mode's chains by exhaustiveness / 8)."""
+
+    mode: str = "balanced"
+    chains: int = 0
+    steps: int = 0
+    exhaustiveness: int = 0
+
+    def chains_per_ligand(self) -> int:
+        if self.chains:
+            return self.chains
+        base = MODES[self.mode].chains
+        return max(8, round(base * self.exhaustiveness / 8)) if self.exhaustiveness else base
+
+    def steps_of(self, top: LigandTopology) -> int:
+        if self.steps:
+            return self.steps
+        mode = MODES[self.mode]
+        if self.exhaustiveness:
+            mode = replace(mode, fraction=mode.fraction * self.exhaustiveness / 8)
+        return steps_for(mode, self.chains_per_ligand(), top.n_atoms, top.n_torsions)

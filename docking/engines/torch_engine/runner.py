@@ -21,7 +21,7 @@ from .compiled import step_functions
 from .finish import DockedPose, finish_batch
 from .grids import ReceptorGrid
 from .kinematics import pose_consts
-from .modes import MODES, bucket, steps_for
+from .modes import Budget, bucket
 from .pdbqt import parse_ligand_pdbqt
 from .pose import LigandBatch
 from .search import MICRO_PER_ITER, SearchParams, mc_step, new_chains
@@ -72,31 +72,6 @@ def ligand_seed(seed: int, key: str) -> int:
     """A ligand's 63-bit search seed from the run seed and the ligand's key."""
     digest = hashlib.sha256(f"{seed}:{key}".encode()).digest()
     return int.from_bytes(digest[:8], "little") & 0x7FFF_FFFF_FFFF_FFFF
-
-
-@dataclass(frozen=True)
-class Budget:
-    """How much search a ligand gets: a named mode, optional explicit chains/steps, and
-    Vina's exhaustiveness (scales the mode's chains by exhaustiveness / 8)."""
-
-    mode: str = "balanced"
-    chains: int = 0
-    steps: int = 0
-    exhaustiveness: int = 0
-
-    def chains_per_ligand(self) -> int:
-        if self.chains:
-            return self.chains
-        base = MODES[self.mode].chains
-        return max(8, round(base * self.exhaustiveness / 8)) if self.exhaustiveness else base
-
-    def steps_of(self, top: LigandTopology) -> int:
-        if self.steps:
-            return self.steps
-        mode = MODES[self.mode]
-        if self.exhaustiveness:
-            mode = replace(mode, fraction=mode.fraction * self.exhaustiveness / 8)
-        return steps_for(mode, self.chains_per_ligand(), top.n_atoms, top.n_torsions)
 
 
 @dataclass
