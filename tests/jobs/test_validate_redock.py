@@ -9,10 +9,18 @@ import pytest
 from rdkit import Chem
 from sqlalchemy import select
 
+from dockdb.config import Config
 from dockdb.db import Database
 from dockdb.models import ValidationRun
-from docking.redock import PreparedComplex, RedockRecord, dock_complex, engine_for_redock, success_summary
-from jobs.validation.redock import RedockOutcome, SetResult, parse_engines, parse_sets
+from docking.redock import (
+    PreparedComplex,
+    RedockRecord,
+    dock_complex,
+    engine_for_redock,
+    prepare_complex,
+    success_summary,
+)
+from jobs.validation.redock import RedockOutcome, SetResult, load_set, parse_engines, parse_sets
 from tests.conftest import run_cli
 
 # 1ia1: 19 heavy atoms, 3,128 protein atoms: the quickest of the four PoseBusters complexes
@@ -20,7 +28,8 @@ SMALLEST = "1ia1"
 
 
 @pytest.mark.slow
-def test_redock_smallest_posebusters_complex(db: Database, cli_env: dict[str, str], mirror: object) -> None:
+def test_redock_smallest_posebusters_complex(db: Database, cli_env: dict[str, str], config: Config,
+                                            mirror: object) -> None:
     args = ["validate", "redock", "--set", "posebusters", "--complex", SMALLEST, "--engine", "vina",
             "--exhaustiveness", "1", "--poses", "3", "--cpu", "1", "--quiet"]
     res = run_cli(args, env=cli_env)
@@ -39,10 +48,18 @@ def test_redock_smallest_posebusters_complex(db: Database, cli_env: dict[str, st
         row = run.rows[0]
         assert row["id"] == SMALLEST and row["heavy_atoms"] == 19 and row["error"] is None
         assert 1 <= row["n_poses"] <= 3 and row["seconds"] > 0
-        assert isinstance(row["top_rmsd"], float) and 0.0 < row["top_rmsd"] < 30.0
         assert row["best_rmsd"] <= row["top_rmsd"]
         assert row["success"] == (row["top_rmsd"] < 2.0)
-        assert -15.0 < row["top_score"] < 0.0
+        # the numbers stored are the library's for the same complex, engine options and seed, to
+        # within what receptor preparation varies (pdbfixer's side-chain rebuild is not seeded: four
+        # runs gave top RMSD 1.90-2.07 A, top score -7.71 to -7.78)
+        (c,) = load_set(config, "posebusters", only={SMALLEST})
+        prepared = prepare_complex(c.id, c.protein_pdb, c.ligand, smiles=c.smiles,
+                                   keep_chains=list(c.keep_chains), seed=42)
+        rec = dock_complex(prepared, engine_for_redock("vina", exhaustiveness=1, n_poses=3, cpu=1), seed=42)
+        assert rec.error is None
+        assert row["top_rmsd"] == pytest.approx(rec.top_rmsd, abs=0.5)
+        assert row["top_score"] == pytest.approx(rec.top_score, abs=0.3)
         summary = run.summary
         assert summary["n"] == 1 and summary["n_errors"] == 0
         assert summary["top_success"] == int(row["success"])
