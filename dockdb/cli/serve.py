@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import os
-import shutil
 import sys
 
 import click
@@ -54,7 +54,12 @@ def serve(app_ctx: AppContext, host: str, port: int, debug: bool | None, n_worke
     from webapp import create_app
 
     app = create_app(config)
-    use_gunicorn = not debug and shutil.which("gunicorn") is not None and sys.platform != "win32"
+    # gunicorn is a dependency, used as a library (no executable on PATH needed: `.venv/bin/dockdb serve` runs
+    # without an activated virtualenv); it does not run on Windows, where Werkzeug serves with the debugger off
+    use_gunicorn = not debug and sys.platform != "win32"
+    if use_gunicorn and importlib.util.find_spec("gunicorn") is None:
+        raise ConfigError("gunicorn is not installed in this environment; run scripts/setup-env.sh "
+                          "(or pip install gunicorn), or use --debug on 127.0.0.1 for a development server")
     server = "werkzeug debugger" if debug else ("gunicorn" if use_gunicorn else "werkzeug, debugger off")
     click.echo(f"DockDB portal on http://{_url_host(host)}:{port} ({config.env}, {server})", err=True)
     if use_gunicorn:
