@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from rdkit import Chem
 
@@ -79,6 +80,15 @@ def test_complex_pdb_has_ligand(aspirin_docked, protease_receptor) -> None:
     _engine, _lig, result = aspirin_docked
     text = complex_pdb(protease_receptor.pdb, result.poses[0].sdf)
     lig_lines = [ln for ln in text.splitlines() if ln.startswith("HETATM") and ln[17:20] == "LIG"]
-    assert len(lig_lines) == Chem.MolFromMolBlock(result.poses[0].sdf, removeHs=False).GetNumAtoms()
+    pose = Chem.MolFromMolBlock(result.poses[0].sdf, removeHs=False)
+    assert len(lig_lines) == pose.GetNumAtoms()
+    # the receptor's atoms unchanged and in order, then the pose's atoms, element and position each
+    receptor_atoms = [ln for ln in protease_receptor.pdb.splitlines() if ln.startswith(("ATOM", "HETATM"))]
+    atoms = [ln for ln in text.splitlines() if ln.startswith(("ATOM", "HETATM"))]
+    assert atoms[: len(receptor_atoms)] == receptor_atoms and atoms[len(receptor_atoms):] == lig_lines
+    assert [ln[76:78].strip() for ln in lig_lines] == [a.GetSymbol().upper() for a in pose.GetAtoms()]
+    xyz = np.array([[float(ln[30:38]), float(ln[38:46]), float(ln[46:54])] for ln in lig_lines])
+    assert xyz == pytest.approx(pose.GetConformer().GetPositions(), abs=1e-3)
+    assert len({int(ln[6:11]) for ln in atoms}) == len(atoms)  # serials unique
     back = Chem.MolFromPDBBlock(text, removeHs=False, sanitize=False)
-    assert back is not None
+    assert back is not None and back.GetNumAtoms() == len(atoms)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
 from dockdb.config import Config
 from tests.webapp.conftest import Portal
@@ -151,7 +151,14 @@ def test_unreachable_database_is_503_not_500(tmp_path) -> None:
     assert client.get("/").status_code == 503
 
 
-@pytest.mark.parametrize("path", ["/api/v1/stats", "/"])
-def test_empty_database_pages_work(empty_portal: Portal, path: str) -> None:
-    r = empty_portal.client.get(path)
+def test_empty_database_pages_work(empty_portal: Portal) -> None:
+    r = empty_portal.client.get("/api/v1/stats")
     assert r.status_code == 200
+    stats = r.get_json()
+    assert {"drugs", "targets", "campaigns", "poses", "reference_scores"} <= set(stats)
+    assert set(stats.values()) == {0}
+    r = empty_portal.client.get("/")
+    assert r.status_code == 200
+    page = " ".join(re.sub(r"<[^>]+>", " ", r.get_data(as_text=True)).split())
+    assert "0 drugs 0 targets 0 campaigns 0 poses" in page
+    assert "No targets yet. Load them with dockdb target add" in page

@@ -12,6 +12,7 @@ from rdkit import Chem
 
 from dockdb import models as m
 from dockdb.config import Config
+from dockdb.migrate import head_revision
 from tests.conftest import run_cli
 from tests.webapp.conftest import Portal
 from webapp import create_app
@@ -97,7 +98,16 @@ def test_drug_page(portal: Portal) -> None:
     assert f'href="/api/v1/poses/{pose_ids[0]}.sdf"' in page
     assert f'href="/api/v1/poses/{pose_ids[0]}/complex.pdb"' in page
     assert re.search(r"<td>A:[A-Z]{3}\d+</td><td>(hbond|hydrophobic)</td>", page)
-    assert "100.0" in page  # percentile on 3clpro
+    # scores across targets: ours on 3CLpro (best of 7 docked), DockCoV2's on 3CLpro and PLpro
+    table = page.split('id="scores"')[1].split("</table>")[0]
+    rows = re.findall(r'<tr><td><a href="/targets/([\w-]+)">[^<]*</a></td>\s*<td>(?:<a [^>]*>)?([^<]*)(?:</a>)?</td>\s*'
+                      r'<td class="num">([^<]*)</td><td class="num">(\d+) of (\d+) (\w+)</td>'
+                      r'<td class="num">([^<]*)</td></tr>', table)
+    assert rows == [
+        ("3clpro", "demo-3clpro", "-8.20", "1", "7", "docked", "100.0"),
+        ("3clpro", "DockCoV2 (published)", "-8.50", "1", "8", "published", "100.0"),
+        ("plpro", "DockCoV2 (published)", "-7.90", "1", "8", "published", "100.0"),
+    ]
     no_pose = html(portal, f"/drugs/{portal.ds.drug_ids['Acetaminophen']}")
     assert "No docked poses for this drug yet." in no_pose
 
@@ -200,4 +210,7 @@ def test_serve_command(tmp_path: Path) -> None:
         assert option in help_.stdout
     env = {"DOCKDB_HOME": str(tmp_path), "DOCKDB_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite'}"}
     not_migrated = run_cli(["serve", "--port", "5999"], env=env)
-    assert not_migrated.exit_code != 0 and "dockdb db upgrade" in not_migrated.stderr
+    assert not_migrated.exit_code == 1  # NotMigratedError, before any server starts
+    assert not_migrated.stderr.strip().splitlines() == [
+        f"error: database {env['DOCKDB_DATABASE_URL']} is empty (no schema), not at head {head_revision()}; "
+        "run `dockdb db upgrade`"]
