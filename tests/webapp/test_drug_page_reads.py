@@ -55,6 +55,8 @@ def test_drug_page_reads_right(portal: Portal) -> None:
     assert "<th>Instance</th>" not in gsea
     assert "12.2 µM" in gsea and "0.0000122" not in gsea
     assert "2 treatment–signature pairs with ES 0" in gsea and ">0.000<" not in gsea
+    plain = portal.client.get(f"/drugs/{portal.ds.drug_ids['Aspirin']}").data.decode()
+    assert "No GSEA scores." in plain and "one dose on one cell line" not in plain
     ps = [float(v) for v in re.findall(r'<td class="num">[-\d.]+</td><td class="num">([\d.e-]+)</td>', gsea)]
     assert ps == sorted(ps) and len(ps) == 3  # the dataset's own GSEA row and the two scored ones
 

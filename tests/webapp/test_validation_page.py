@@ -120,7 +120,7 @@ def test_page_shows_newest_runs_numbers_commands_and_plots(empty_portal: Portal)
     # nested results are tables: one row per target, one column per number, never "key: value;" text
     assert "spearman: 0.412" not in text and "; n:" not in text
     assert '<table class="data summary items" data-table="targets">' in text
-    assert "<td>3clpro</td>" in text and ">0.412<" in text and ">0.3–0.51<" in text
+    assert '<td class="key">3clpro</td>' in text and ">0.412<" in text and ">0.3–0.51<" in text
     assert "0.679" in text and "0.61–0.74" in text and "<th>EF 1 % CI</th>" in text
     assert "<dt>EF rule</dt>" in text and "ties at the cut shared out fractionally" in text
     assert '<details class="rows"><summary>Per-item table (3 rows)' in text
