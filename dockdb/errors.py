@@ -84,3 +84,10 @@ class CampaignError(DockDBError):
 
 class SchedulerError(DockDBError):
     """A Dask scheduler or cluster could not be reached or started."""
+
+
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """The first line of ``str(exc)`` (the class name when that is empty), at most ``limit``
+    characters: how a third-party error is quoted inside a DockDB one-line message."""
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:limit]

@@ -7,11 +7,15 @@ return; workers therefore need neither database access nor credentials.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from dockdb.errors import one_line
 from jobs.writer import DockingOutcome, PoseRecord
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "LigandPrep",
@@ -110,24 +114,34 @@ def pose_records(result: Any, receptor_pdb: str | None, interaction_poses: int) 
     ordered = sorted(result.poses, key=lambda q: (q.score, q.rank))
     chosen = [i for i, p in enumerate(ordered[:interaction_poses]) if p.sdf] if receptor_pdb else []
     found = _interactions(receptor_pdb or "", [ordered[i].sdf for i in chosen])
-    by_index = dict(zip(chosen, found, strict=False))
+    by_index = dict(zip(chosen, found, strict=True))
     records = []
     for i, p in enumerate(ordered):
+        rows, error = by_index.get(i, ([], None))
         records.append(PoseRecord(rank=i + 1, score=float(p.score), pdbqt=p.pdbqt, sdf=p.sdf or None,
                                   score_terms={k: float(v) for k, v in (p.terms or {}).items()},
-                                  interactions=by_index.get(i, [])))
+                                  interactions=rows, interactions_error=error))
     return records
 
 
-def _interactions(receptor_pdb: str, sdfs: list[str]) -> list[list[dict[str, Any]]]:
+def _interactions(receptor_pdb: str, sdfs: list[str]) -> list[tuple[list[dict[str, Any]], str | None]]:
+    """(interacting residues, None) per pose, or ([], why) for a pose ProLIF failed on.
+
+    Interaction analysis is an annotation: a failure must not lose the poses, and one pose's
+    failure must not blank the others (the batch is retried pose by pose).  Each failure is
+    logged and returned, to be stored with its pose."""
     if not sdfs:
         return []
     from docking.interactions import interactions_many
 
     try:
-        return [_plain(list(rows)) for rows in interactions_many(receptor_pdb, sdfs)]
-    except Exception:  # interaction analysis is an annotation; a failure must not lose the poses
-        return []
+        return [(_plain(list(rows)), None) for rows in interactions_many(receptor_pdb, sdfs)]
+    except Exception as e:
+        if len(sdfs) == 1:
+            reason = f"interaction analysis failed: {one_line(e)}"
+            log.warning("%s", reason)
+            return [([], reason)]
+    return [_interactions(receptor_pdb, [sdf])[0] for sdf in sdfs]
 
 
 def dock_batch(

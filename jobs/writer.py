@@ -43,6 +43,7 @@ class PoseRecord:
     sdf: str | None = None
     score_terms: dict[str, float] = field(default_factory=dict)
     interactions: list[dict[str, Any]] = field(default_factory=list)
+    interactions_error: str | None = None  # why ``interactions`` is empty when its analysis failed
 
 
 @dataclass
@@ -149,6 +150,7 @@ def write_outcome(session: Session, campaign_id: int, o: DockingOutcome) -> int:
                     "sdf": p.sdf,
                     "pdbqt": p.pdbqt,
                     "interactions": p.interactions,
+                    "interactions_error": p.interactions_error,
                 }
                 for p in o.poses
             ],

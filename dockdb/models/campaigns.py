@@ -95,6 +95,9 @@ class Pose(Base):
     sdf: Mapped[str | None] = mapped_column(Text)
     pdbqt: Mapped[str] = mapped_column(Text)
     interactions: Mapped[list] = mapped_column(JSON, default=list)
+    # why ``interactions`` is empty when the interaction analysis (ProLIF) failed on this pose;
+    # None when it ran (an empty list then means no contact) or was not asked for
+    interactions_error: Mapped[str | None] = mapped_column(Text)
     # PoseBusters plausibility (``dockdb validate plausibility``): None until checked,
     # then whether every check passed and the names of the checks that failed.
     posebusters_pass: Mapped[bool | None] = mapped_column(Boolean, index=True)

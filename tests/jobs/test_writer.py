@@ -69,6 +69,18 @@ def test_upsert_is_idempotent_and_replaces_pose_sets(db: Database, config) -> No
     assert w.counts == {"done": 3, "failed": 1, "skipped": 0}
 
 
+def test_interaction_failures_are_stored_per_pose(db: Database, config) -> None:
+    cid, rid, drugs = _setup(db, config)
+    o = _outcome(rid, drugs[0], [-7.0, -6.0])
+    o.poses[0].interactions = [{"chain": "A", "resnum": 41, "resname": "HIS", "type": "Hydrophobic"}]
+    o.poses[1].interactions_error = "interaction analysis failed: boom"
+    ResultWriter(db, cid).write(o)
+    with db.session() as s:
+        stored = s.execute(select(Pose.rank, Pose.interactions, Pose.interactions_error).order_by(Pose.rank)).all()
+    assert [tuple(r) for r in stored] == [(1, o.poses[0].interactions, None),
+                                          (2, [], "interaction analysis failed: boom")]
+
+
 def test_pose_set_is_all_or_nothing(db: Database, config) -> None:
     cid, rid, drugs = _setup(db, config)
     w = ResultWriter(db, cid)
