@@ -9,10 +9,12 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import numpy as np
+
 from dockdb.errors import InputError
 from docking.poses import sdf_to_mol
 
-__all__ = ["INTERACTION_TYPES", "interactions", "interactions_many"]
+__all__ = ["HBOND_DA_MAX", "INTERACTION_TYPES", "interactions", "interactions_many", "orient_polar_hydrogens"]
 
 INTERACTION_TYPES: tuple[str, ...] = (
     "HBDonor", "HBAcceptor", "Hydrophobic", "Cationic", "Anionic", "PiStacking", "CationPi",
@@ -49,18 +51,79 @@ def _import_prolif() -> Any:
     return prolif
 
 
+HBOND_DA_MAX = 3.5  # Å, ProLIF's default donor-acceptor distance
+
+
+def _acceptor_positions(protein: Any) -> np.ndarray:
+    """Positions of the protein's O atoms and its N atoms that carry no hydrogen."""
+    keep = [a.GetIdx() for a in protein.GetAtoms()
+            if a.GetSymbol() == "O" or (a.GetSymbol() == "N" and a.GetTotalNumHs(includeNeighbors=True) == 0)]
+    return protein.GetConformer().GetPositions()[keep] if keep else np.zeros((0, 3))
+
+
+def orient_polar_hydrogens(lig: Any, acceptors: np.ndarray, step_deg: float = 10.0) -> int:
+    """Turn each hydroxyl/thiol hydrogen about its X-O (X-S) bond towards the best hydrogen-bond
+    geometry with an acceptor within :data:`HBOND_DA_MAX` of its O (S); returns how many moved.
+
+    Docking engines score heavy atoms only, so a pose's rotatable polar hydrogens point wherever
+    the input conformer left them; ProLIF's hydrogen-bond test needs a donor-H-acceptor angle of
+    at least 130 degrees, and a textbook 2.75 A O-H...O=C contact was missed at 125 degrees.
+    """
+    conf = lig.GetConformer()
+    pos = conf.GetPositions()
+    moved = 0
+    for h in lig.GetAtoms():
+        if h.GetAtomicNum() != 1 or h.GetDegree() != 1:
+            continue
+        donor = h.GetNeighbors()[0]
+        heavy = [n for n in donor.GetNeighbors() if n.GetAtomicNum() > 1]
+        if donor.GetSymbol() not in ("O", "S") or len(heavy) != 1 or donor.GetDegree() != 2:
+            continue
+        d, x, hp = pos[donor.GetIdx()], pos[heavy[0].GetIdx()], pos[h.GetIdx()]
+        near = acceptors[np.linalg.norm(acceptors - d, axis=1) <= HBOND_DA_MAX] if len(acceptors) else acceptors
+        if not len(near):
+            continue
+        axis = (d - x) / np.linalg.norm(d - x)
+        v = hp - d
+        best, best_angle = hp, _best_dha(d, hp, near)
+        for k in range(1, int(360 / step_deg)):
+            t = np.radians(k * step_deg)  # Rodrigues' rotation of the O-H vector about the X-O axis
+            r = v * np.cos(t) + np.cross(axis, v) * np.sin(t) + axis * np.dot(axis, v) * (1 - np.cos(t))
+            angle = _best_dha(d, d + r, near)
+            if angle > best_angle + 1e-6:
+                best, best_angle = d + r, angle
+        if best is not hp:
+            conf.SetAtomPosition(h.GetIdx(), best.tolist())
+            moved += 1
+    return moved
+
+
+def _best_dha(d: np.ndarray, h: np.ndarray, acceptors: np.ndarray) -> float:
+    """The largest donor-H-acceptor angle (degrees) over ``acceptors``."""
+    u = (d - h) / np.linalg.norm(d - h)
+    w = acceptors - h
+    cos = (w @ u) / np.linalg.norm(w, axis=1)
+    return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))).max())
+
+
 def interactions_many(receptor_pdb: str, pose_sdfs: list[str]) -> list[list[dict[str, Any]]]:
-    """Interactions of several poses against one receptor (the protein is built once)."""
+    """Interactions of several poses against one receptor (the protein is built once).
+
+    Hydroxyl and thiol hydrogens are first turned towards their best hydrogen bond
+    (:func:`orient_polar_hydrogens`); the stored poses are not changed."""
     plf = _import_prolif()
 
     if not pose_sdfs:
         return []
-    protein = plf.Molecule.from_rdkit(_protein_mol(receptor_pdb))
+    protein_mol = _protein_mol(receptor_pdb)
+    protein = plf.Molecule.from_rdkit(protein_mol)
+    acceptors = _acceptor_positions(protein_mol)
     ligands = []
     for sdf in pose_sdfs:
         lig = sdf_to_mol(sdf, remove_hs=False)
         if not any(a.GetAtomicNum() == 1 for a in lig.GetAtoms()):
             raise InputError("the pose SDF has no hydrogens; pass a pose SDF written by DockDB")
+        orient_polar_hydrogens(lig, acceptors)
         ligands.append(plf.Molecule.from_rdkit(lig))
     fp = plf.Fingerprint(list(INTERACTION_TYPES))
     fp.run_from_iterable(ligands, protein, progress=False, n_jobs=1)

@@ -63,3 +63,37 @@ def test_a_failed_analysis_is_recorded_on_its_pose_only(aspirin_docked, protease
     others = [r for r in records[:3] if r is not failed[0]]
     assert all(r.interactions and r.interactions_error is None for r in others)
     assert all(r.interactions == [] and r.interactions_error is None for r in records[3:])  # not asked
+
+
+def test_orient_polar_hydrogens_turns_oh_to_its_best_hydrogen_bond() -> None:
+    """The hydroxyl H turns about the C-O bond to the best donor-H-acceptor angle it can reach;
+    bond lengths, the C-O-H angle and every other atom stay; no acceptor in reach, no change."""
+    import numpy as np
+    from rdkit import Chem
+    from rdkit.Chem import AllChem
+
+    from docking.interactions import _best_dha, orient_polar_hydrogens
+
+    mol = Chem.AddHs(Chem.MolFromSmiles("CO"))
+    AllChem.EmbedMolecule(mol, randomSeed=3)
+    o = next(a for a in mol.GetAtoms() if a.GetSymbol() == "O")
+    h = next(n.GetIdx() for n in o.GetNeighbors() if n.GetAtomicNum() == 1)
+    c = next(n.GetIdx() for n in o.GetNeighbors() if n.GetSymbol() == "C")
+    before = mol.GetConformer().GetPositions()
+    d, x = before[o.GetIdx()], before[c]
+    # an acceptor 2.8 A from O, on the far side of the C-O axis from the current H
+    axis = (d - x) / np.linalg.norm(d - x)
+    away = before[h] - d - axis * np.dot(before[h] - d, axis)
+    acceptor = d + 2.8 * (0.34 * axis - 0.94 * away / np.linalg.norm(away))
+    start = _best_dha(d, before[h], acceptor[None])
+
+    assert orient_polar_hydrogens(Chem.Mol(mol), np.zeros((0, 3))) == 0
+    assert orient_polar_hydrogens(mol, acceptor[None]) == 1
+    after = mol.GetConformer().GetPositions()
+    others = [i for i in range(mol.GetNumAtoms()) if i != h]
+    assert after[others] == pytest.approx(before[others])
+    assert np.linalg.norm(after[h] - d) == pytest.approx(np.linalg.norm(before[h] - d))
+    cos = lambda p: np.dot(p - d, x - d) / np.linalg.norm(p - d) / np.linalg.norm(x - d)  # noqa: E731
+    assert cos(after[h]) == pytest.approx(cos(before[h]))
+    reached = _best_dha(d, after[h], acceptor[None])
+    assert start < 130 < reached  # from no hydrogen bond (ProLIF needs >= 130 degrees) to one

@@ -37,8 +37,12 @@ def test_torch_campaign_via_cli(campaign_db: Database, cli_env: dict[str, str]) 
         for r in done:
             assert 1 <= len(r.poses) <= 3 and r.best_score == min(p.score for p in r.poses) < -3.0
             assert all(p.sdf and "M  END" in p.sdf and p.pdbqt for p in r.poses)
-            # interacting residues are stored with the poses; one pose may have none (paracetamol's best
-            # pose on TMPRSS2 once had no ProLIF contact while ranks 2-3 had two each), so ask for one per drug
+            # interacting residues are stored with the poses, and the analysis never failed on one.
+            # A pose may still have no ProLIF contact: paracetamol on TMPRSS2 sits between polar
+            # backbone groups with no hydrophobic pair within 4.5 A, held by a phenol O-H...O=C(Asn433)
+            # at 2.75 A whose best reachable D-H-A angle (127 degrees, hydrogen turned to its best) is
+            # under ProLIF's 130; so one contact is asked per drug, not per best pose
+            assert all(p.interactions_error is None for p in r.poses)
             assert any(p.interactions for p in r.poses)
             assert all({"chain", "resnum", "resname", "type"} <= set(i) for p in r.poses for i in p.interactions)
     status = run_cli(["campaign", "status", str(cid), "--json"], cli_env)
