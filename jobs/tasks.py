@@ -181,6 +181,7 @@ def dock_batch(
         for p in group:
             attempts[p.drug_id] += 1
         t0 = time.perf_counter()
+        results: list[Any]
         try:
             results = engine.dock(receptor.pdbqt, box, [to_prepared_ligand(p) for p in group], seed=seed)
             if len(results) != len(group):

@@ -121,17 +121,15 @@ def _upsert_result(session: Session, campaign_id: int, o: DockingOutcome, now: d
         "ligand_smiles": o.ligand_smiles,
         "finished_at": now,
     }
+    from sqlalchemy.dialects import postgresql, sqlite
+
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    stmt = dialect_insert(DockingResult).values(**values)
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(DockingResult).values(**values)
     update = {k: stmt.excluded[k] for k in values if k not in {"campaign_id", "receptor_id", "drug_id"}}
-    stmt = stmt.on_conflict_do_update(
+    upsert = stmt.on_conflict_do_update(
         index_elements=["campaign_id", "receptor_id", "drug_id"], set_=update
     ).returning(DockingResult.id)
-    return int(session.execute(stmt).scalar_one())
+    return int(session.execute(upsert).scalar_one())
 
 
 def write_outcome(session: Session, campaign_id: int, o: DockingOutcome) -> int:

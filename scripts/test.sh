@@ -34,4 +34,5 @@ fi
 [ -x "${DOCKDB_TEST_CHROMIUM:-/usr/bin/chromium}" ] \
     || lacking "no Chromium at ${DOCKDB_TEST_CHROMIUM:-/usr/bin/chromium} (apt-get install -y chromium); the browser tests skip"
 .venv/bin/ruff check .
+.venv/bin/mypy  # dockdb/ and jobs/, configured in mypy.ini
 exec .venv/bin/python -m pytest "$@"

@@ -85,7 +85,7 @@ def _url_host(host: str) -> str:
 def _run_gunicorn(app: object, host: str, port: int, n_workers: int | None) -> None:
     from gunicorn.app.base import BaseApplication
 
-    class _Standalone(BaseApplication):  # type: ignore[misc]
+    class _Standalone(BaseApplication):
         def load_config(self) -> None:
             for key, value in {
                 "bind": f"{_url_host(host)}:{port}",
