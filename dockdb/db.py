@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from dockdb.config import Config, mask_url
-from dockdb.errors import DatabaseError, NotMigratedError
+from dockdb.errors import DatabaseError, NotMigratedError, one_line
 
 CONNECT_TIMEOUT_S = 5
 
@@ -92,7 +92,7 @@ class Database:
             session.close()
 
     def _connection_error(self, e: Exception) -> DatabaseError:
-        reason = str(getattr(e, "orig", e)).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        reason = one_line(getattr(e, "orig", None) or e)
         return DatabaseError(
             f"cannot use database {self.masked_url}: {reason}; check DOCKDB_DATABASE_URL and that the server is running"
         )

@@ -86,8 +86,12 @@ class SchedulerError(DockDBError):
     """A Dask scheduler or cluster could not be reached or started."""
 
 
-def one_line(exc: BaseException, limit: int = 300) -> str:
+def one_line(exc: BaseException, limit: int = 300, *, with_type: bool = False) -> str:
     """The first line of ``str(exc)`` (the class name when that is empty), at most ``limit``
-    characters: how a third-party error is quoted inside a DockDB one-line message."""
+    characters: how a third-party error is quoted inside a DockDB one-line message.  With
+    ``with_type``, prefixed by the class name (``ValueError: ...``)."""
     text = str(exc).strip()
-    return (text.splitlines()[0] if text else type(exc).__name__)[:limit]
+    first = text.splitlines()[0] if text else ""
+    if with_type:
+        first = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    return (first or type(exc).__name__)[:limit]

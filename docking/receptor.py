@@ -37,7 +37,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from dockdb.errors import ReceptorError
+from dockdb.errors import ReceptorError, one_line
 from docking._util import sha256_of, tool_versions
 
 __all__ = ["PROTOCOL_VERSION", "PreparedReceptor", "prepare_receptor"]
@@ -216,7 +216,7 @@ def _relax_added_atoms(fixer: object, original: set[tuple[str, str, str]], max_i
             topology, nonbondedMethod=app.CutoffNonPeriodic, nonbondedCutoff=1.0 * unit.nanometer, constraints=None
         )
     except Exception as exc:  # no template (unusual residue, metal site): keep the unrelaxed model
-        log.warning("receptor relaxation skipped: %s", str(exc).splitlines()[0] if str(exc) else exc)
+        log.warning("receptor relaxation skipped: %s", one_line(exc))
         return False
     restraint = openmm.CustomExternalForce("k*((x-x0)^2+(y-y0)^2+(z-z0)^2)")
     restraint.addGlobalParameter("k", 5.0e4)  # kJ/mol/nm^2: heavy atoms of the input stay within ~0.01 nm
@@ -355,7 +355,7 @@ def _meeko_pdbqt(prepared_pdb: str) -> tuple[str, str, list[str]]:
             rigid, _flex = PDBQTWriterLegacy.write_string_from_polymer(polymer)
             break
         except Exception as exc:
-            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            msg = one_line(exc, 1000)
             bad = _BAD_RESIDUE.search(msg)
             if bad is None or bad.group(1) in deleted:
                 raise ReceptorError(

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from dockdb.errors import EngineError, InputError, LigandError
+from dockdb.errors import EngineError, InputError, LigandError, one_line
 from docking.engines import DockingEngine, get_engine
 from docking.ligand import PreparedLigand, prepare_ligand
 from docking.pocket import Box, box_from_coords
@@ -128,11 +128,6 @@ class PreparedComplex:
     error: str | None = None
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip() or exc.__class__.__name__
-    return text.splitlines()[0][:200]
-
-
 def prepare_complex(
     complex_id: str,
     protein_pdb: str,
@@ -156,7 +151,7 @@ def prepare_complex(
         box = crystal_box(crystal_ligand, padding=padding)
     except Exception as exc:
         return PreparedComplex(complex_id, crystal_ligand, n_heavy, prep_s=time.perf_counter() - t0,
-                               error=_one_line(exc))
+                               error=one_line(exc, 200))
     return PreparedComplex(complex_id, crystal_ligand, n_heavy, receptor.pdbqt, ligand, box,
                            prep_s=time.perf_counter() - t0)
 
@@ -212,7 +207,7 @@ def dock_complex(prepared: PreparedComplex, engine: DockingEngine | str = "vina"
             raise LigandError(result.error or "no pose")
         rmsds = [heavy_atom_rmsd(sdf_to_mol(p.sdf), prepared.crystal_ligand) for p in result.poses]
     except Exception as exc:
-        return failed(_one_line(exc))
+        return failed(one_line(exc, 200))
     return RedockRecord(
         id=prepared.id, n_heavy=prepared.n_heavy, top_rmsd=round(rmsds[0], 2), best_rmsd=round(min(rmsds), 2),
         top_score=round(float(result.poses[0].score), 3), success=rmsds[0] < SUCCESS_RMSD, n_poses=len(rmsds),

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from dockdb.config import Config
 from dockdb.db import Database
-from dockdb.errors import DockDBError, InputError, OfflineError
+from dockdb.errors import DockDBError, InputError, OfflineError, one_line
 from ingest.common import SourceReport
 
 StepFn = Callable[[Session, Config, SourceReport], None]
@@ -136,9 +136,9 @@ def run_step(db: Database, config: Config, name: str) -> SourceReport:
     except DockDBError as e:
         if isinstance(e, OfflineError) and config.mirror is None:
             raise  # no network and no mirror: every other source would fail the same way
-        report.error = str(e).splitlines()[0] if str(e) else type(e).__name__
+        report.error = one_line(e, 1000)
     except Exception as e:  # parse errors of a damaged file: fail this source only
-        report.error = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}".rstrip(": ")
+        report.error = one_line(e, 1000, with_type=True)
     if report.error is not None:
         report.inserted = report.updated = 0
     report.seconds = time.perf_counter() - start

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from dockdb.errors import ConfigError, SchedulerError
+from dockdb.errors import ConfigError, SchedulerError, one_line
 
 __all__ = [
     "CONNECT_TIMEOUT_S",
@@ -159,7 +159,7 @@ def _connect(address: str) -> Any:
         _handshake(address)
         return Client(address, timeout=f"{CONNECT_TIMEOUT_S}s")
     except (OSError, TimeoutError, ValueError) as e:
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        reason = one_line(e)
         raise SchedulerError(
             f"cannot reach Dask scheduler at {address} within {CONNECT_TIMEOUT_S} s ({reason}); "
             "start it with `dask scheduler` or fix --scheduler"

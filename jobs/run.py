@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dockdb.db import Database
-from dockdb.errors import CampaignError
+from dockdb.errors import CampaignError, one_line
 from dockdb.models import Campaign, CampaignDrug, CampaignReceptor, Drug, Pocket, Receptor, Target
 from dockdb.models.base import utcnow
 from jobs.campaign import get_campaign, is_live, result_counts, runner_id
@@ -345,6 +345,5 @@ def _batch_outcomes(f: Any, receptor_id: int, drugs: list[int], max_attempts: in
     try:
         return list(f.result())
     except Exception as e:
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
-        error = f"{type(e).__name__}: {msg}"[:1000]
+        error = one_line(e, 1000, with_type=True)
         return [DockingOutcome(receptor_id, d, "failed", error=error, attempts=max_attempts) for d in drugs]

@@ -61,11 +61,6 @@ def _plain(obj: Any) -> Any:
     return str(obj)
 
 
-def _one_line(e: BaseException) -> str:
-    msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
-    return f"{type(e).__name__}: {msg}" if msg else type(e).__name__
-
-
 def prepare_ligand_task(drug_id: int, smiles: str, seed: int) -> LigandPrep:
     """Prepare one drug's ligand; an undockable molecule comes back with ``error`` set."""
     from dockdb.errors import PreparationError
@@ -79,7 +74,8 @@ def prepare_ligand_task(drug_id: int, smiles: str, seed: int) -> LigandPrep:
                           runtime_s=time.perf_counter() - t0)
     except Exception as e:  # RDKit/Meeko raise many types on odd molecules
         return LigandPrep(drug_id, smiles, seed, protocol_version=lig.PROTOCOL_VERSION,
-                          error=f"ligand preparation failed ({_one_line(e)})", runtime_s=time.perf_counter() - t0)
+                          error=f"ligand preparation failed ({one_line(e, with_type=True)})",
+                          runtime_s=time.perf_counter() - t0)
     parent = {"smiles": prepared.smiles, "n_heavy": prepared.n_heavy, "n_rotatable": prepared.n_rotatable,
               "tool_versions": dict(prepared.tool_versions)}
     variants = [{**_plain(v), "parent": parent} for v in prepared.variants]
@@ -189,7 +185,7 @@ def dock_batch(
         except Exception as e:
             results = [None] * len(group)
             for p in group:
-                errors[p.drug_id] = _one_line(e)
+                errors[p.drug_id] = one_line(e, with_type=True)
         wall = time.perf_counter() - t0
         # each ligand's engine time: its own search plus an equal share of the shared map set-up
         own = sum(r.runtime_s or 0.0 for r in results if r is not None)

@@ -23,7 +23,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from dockdb.db import Database
-from dockdb.errors import DatabaseError
+from dockdb.errors import DatabaseError, one_line
 from dockdb.models import DockingResult, Pose
 from dockdb.models.base import utcnow
 
@@ -92,7 +92,7 @@ def with_db_retry(
             if not is_connection_error(e):
                 raise
             if waited >= max_wait_s:
-                reason = str(getattr(e, "orig", e)).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                reason = one_line(getattr(e, "orig", None) or e)
                 raise DatabaseError(
                     f"lost database {db.masked_url} for {waited:.0f} s ({reason}); results so far are "
                     "saved: restart the server and run the campaign again to finish"

@@ -57,9 +57,10 @@ def run_script(name: str, build: Callable[[argparse.Namespace], Verdict], parser
     except KeyboardInterrupt:
         verdict = Verdict(name, problems=["interrupted"])
     except Exception as e:  # a crash of the drill itself is a failure with its reason
+        from dockdb.errors import one_line
+
         traceback.print_exc()
-        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
-        verdict = Verdict(name, problems=[f"drill crashed: {type(e).__name__}: {first}"])
+        verdict = Verdict(name, problems=[f"drill crashed: {one_line(e, 1000, with_type=True)}"])
     print(verdict.line(), flush=True)
     return verdict.exit_code
 

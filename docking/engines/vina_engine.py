@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from dockdb.errors import EngineError
+from dockdb.errors import EngineError, one_line
 from docking.engines import register_engine
 from docking.engines.base import DockingEngine, LigandDockResult, Pose, ScoredPose
 from docking.ligand import PreparedLigand
@@ -173,7 +173,7 @@ class VinaEngine(DockingEngine):
                     raise EngineError("Vina returned no pose; enlarge the box or check the ligand")
                 error = None
             except Exception as exc:
-                poses, error = [], f"{type(exc).__name__}: {exc}".splitlines()[0]
+                poses, error = [], one_line(exc, 1000, with_type=True)
             results.append(LigandDockResult(
                 name=lig.name, input_hash=lig.input_hash, poses=poses, error=error,
                 runtime_s=round(time.perf_counter() - t0, 3), engine=self.name,

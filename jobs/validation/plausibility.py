@@ -19,7 +19,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from dockdb.db import Database
-from dockdb.errors import DockDBError, InputError
+from dockdb.errors import DockDBError, InputError, one_line
 from dockdb.models import Campaign, DockingResult, Drug, Pose, Receptor, Target
 
 __all__ = ["PlausibilityReport", "check_plausibility", "summarise"]
@@ -124,7 +124,7 @@ def _check_receptor(db: Database, receptor_id: int, pose_ids: list[int], report:
             try:
                 outcome = checker.check(sdfs.get(pid) or "")
             except Exception as e:  # record the pose and go on: one odd pose must not stop a campaign
-                report.errors.append((pid, f"{type(e).__name__}: {e}".splitlines()[0][:300]))
+                report.errors.append((pid, one_line(e, with_type=True)))
             else:
                 results.append((pid, outcome.passed, outcome.failed))
             bar.update(1)
