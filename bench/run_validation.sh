@@ -11,7 +11,7 @@ dockdb=.venv/bin/dockdb
 ok34() { "$@" || { rc=$?; [ "$rc" -eq 3 ] || [ "$rc" -eq 4 ] || exit "$rc"; }; }
 $dockdb db upgrade
 ok34 $dockdb ingest all
-ok34 $dockdb ingest moonshot --n 10
+ok34 $dockdb ingest moonshot --n 10 --seed 42
 # 24 approved drugs scored by DockCoV2 on all 7 targets, half of them active in a SARS-CoV-2 cell screen
 drugs=$(.venv/bin/python bench/validation_sample.py --n 24 --seed 0)
 focused=$($dockdb campaign create --name val-focused --targets all --library fda-approved --drugs "$drugs" \
