@@ -120,7 +120,7 @@ def interactions_many(receptor_pdb: str, pose_sdfs: list[str]) -> list[list[dict
     acceptors = _acceptor_positions(protein_mol)
     ligands = []
     for sdf in pose_sdfs:
-        lig = sdf_to_mol(sdf, remove_hs=False)
+        lig: Any = sdf_to_mol(sdf, remove_hs=False)
         if not any(a.GetAtomicNum() == 1 for a in lig.GetAtoms()):
             raise InputError("the pose SDF has no hydrogens; pass a pose SDF written by DockDB")
         orient_polar_hydrogens(lig, acceptors)

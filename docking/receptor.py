@@ -36,9 +36,13 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from dockdb.errors import ReceptorError, one_line
 from docking._util import sha256_of, tool_versions
+
+if TYPE_CHECKING:
+    from pdbfixer import PDBFixer
 
 __all__ = ["PROTOCOL_VERSION", "PreparedReceptor", "prepare_receptor"]
 
@@ -204,12 +208,12 @@ def prepare_receptor(
     )
 
 
-def _relax_added_atoms(fixer: object, original: set[tuple[str, str, str]], max_iterations: int = 500) -> bool:
+def _relax_added_atoms(fixer: PDBFixer, original: set[tuple[str, str, str]], max_iterations: int = 500) -> bool:
     """Minimise hydrogens and rebuilt atoms with the input's heavy atoms restrained in place."""
     import openmm
     from openmm import app, unit
 
-    topology, positions = fixer.topology, fixer.positions  # type: ignore[attr-defined]
+    topology, positions = fixer.topology, fixer.positions
     try:
         ff = app.ForceField("amber14-all.xml", "amber14/tip3p.xml")
         system = ff.createSystem(
@@ -232,14 +236,14 @@ def _relax_added_atoms(fixer: object, original: set[tuple[str, str, str]], max_i
     context = openmm.Context(system, integrator, platform)
     context.setPositions(positions)
     openmm.LocalEnergyMinimizer.minimize(context, 10.0, max_iterations)
-    fixer.positions = context.getState(getPositions=True).getPositions()  # type: ignore[attr-defined]
+    fixer.positions = context.getState(getPositions=True).getPositions()
     return True
 
 
 _XH_LENGTH = {"C": 1.09, "N": 1.01, "O": 0.96, "S": 1.34}
 
 
-def _fix_hydrogen_bond_lengths(fixer: object) -> None:
+def _fix_hydrogen_bond_lengths(fixer: PDBFixer) -> None:
     """Set every X-H bond to its ideal length along its current direction.
 
     OpenMM 8.6's ``addHydrogens`` (without a force field) leaves X-H bonds at ~1.19 Å; with
@@ -248,8 +252,8 @@ def _fix_hydrogen_bond_lengths(fixer: object) -> None:
     import numpy as np
     from openmm import Vec3, unit
 
-    pos = np.array(fixer.positions.value_in_unit(unit.angstrom))  # type: ignore[attr-defined]
-    for a1, a2 in fixer.topology.bonds():  # type: ignore[attr-defined]
+    pos = np.array(fixer.positions.value_in_unit(unit.angstrom))
+    for a1, a2 in fixer.topology.bonds():
         if a1.element is None or a2.element is None:
             continue
         if a1.element.symbol == "H":
@@ -260,17 +264,17 @@ def _fix_hydrogen_bond_lengths(fixer: object) -> None:
         n = float(np.linalg.norm(v))
         if n > 1e-6:
             pos[a2.index] = pos[a1.index] + v / n * _XH_LENGTH[a1.element.symbol]
-    fixer.positions = unit.Quantity([Vec3(*map(float, p)) for p in pos], unit.angstrom)  # type: ignore[attr-defined]
+    fixer.positions = unit.Quantity([Vec3(*map(float, p)) for p in pos], unit.angstrom)
 
 
-def _collapsed_residues(fixer: object, cutoff: float = 1.1) -> list[str]:
+def _collapsed_residues(fixer: PDBFixer, cutoff: float = 1.1) -> list[str]:
     """Residues holding two heavy atoms closer than ``cutoff`` Å (a collapsed rebuild)."""
     import numpy as np
     from openmm import unit
     from scipy.spatial import cKDTree
 
-    pos = np.array(fixer.positions.value_in_unit(unit.angstrom))  # type: ignore[attr-defined]
-    atoms = [a for a in fixer.topology.atoms() if a.element is not None and a.element.symbol != "H"]  # type: ignore[attr-defined]
+    pos = np.array(fixer.positions.value_in_unit(unit.angstrom))
+    atoms = [a for a in fixer.topology.atoms() if a.element is not None and a.element.symbol != "H"]
     if not atoms:
         return []
     tree = cKDTree(pos[[a.index for a in atoms]])
@@ -281,32 +285,32 @@ def _collapsed_residues(fixer: object, cutoff: float = 1.1) -> list[str]:
     return sorted(bad)
 
 
-def _add_missing_atoms(fixer: object, tries: int = _REBUILD_TRIES) -> None:
+def _add_missing_atoms(fixer: PDBFixer, tries: int = _REBUILD_TRIES) -> None:
     """pdbfixer ``addMissingAtoms`` retried (new seed) while a rebuilt side chain is collapsed.
 
     pdbfixer's clash relaxation occasionally folds a rebuilt Arg/Lys onto itself (atoms
     0.6 Å apart) and is not reproducible even with a fixed seed, so the result is checked.
     """
-    topology, positions = fixer.topology, fixer.positions  # type: ignore[attr-defined]
-    missing_atoms, missing_terms = fixer.missingAtoms, fixer.missingTerminals  # type: ignore[attr-defined]
+    topology, positions = fixer.topology, fixer.positions
+    missing_atoms, missing_terms = fixer.missingAtoms, fixer.missingTerminals
     for seed in range(tries):
-        fixer.topology, fixer.positions = topology, positions  # type: ignore[attr-defined]
-        fixer.missingAtoms, fixer.missingTerminals = missing_atoms, missing_terms  # type: ignore[attr-defined]
-        fixer.addMissingAtoms(seed=seed)  # type: ignore[attr-defined]
+        fixer.topology, fixer.positions = topology, positions
+        fixer.missingAtoms, fixer.missingTerminals = missing_atoms, missing_terms
+        fixer.addMissingAtoms(seed=seed)
         _place_terminal_oxygens(fixer)
         if not _collapsed_residues(fixer):
             return
     log.warning("rebuilt side chains still collapsed after %d tries: %s", tries, _collapsed_residues(fixer))
 
 
-def _place_terminal_oxygens(fixer: object) -> None:
+def _place_terminal_oxygens(fixer: PDBFixer) -> None:
     """Put every OXT 1.25 Å from C, in the CA-C-O plane, opposite the CA/O bisector."""
     import numpy as np
     from openmm import Vec3, unit
 
-    pos = np.array(fixer.positions.value_in_unit(unit.angstrom))  # type: ignore[attr-defined]
+    pos = np.array(fixer.positions.value_in_unit(unit.angstrom))
     changed = False
-    for res in fixer.topology.residues():  # type: ignore[attr-defined]
+    for res in fixer.topology.residues():
         idx = {a.name: a.index for a in res.atoms()}
         if not {"C", "CA", "O", "OXT"} <= idx.keys():
             continue
@@ -320,7 +324,7 @@ def _place_terminal_oxygens(fixer: object) -> None:
         pos[idx["OXT"]] = c - 1.25 * bis / norm
         changed = True
     if changed:
-        fixer.positions = unit.Quantity([Vec3(*map(float, p)) for p in pos], unit.angstrom)  # type: ignore[attr-defined]
+        fixer.positions = unit.Quantity([Vec3(*map(float, p)) for p in pos], unit.angstrom)
 
 
 def _drop_residue(pdb_text: str, key: str) -> str:
