@@ -26,7 +26,17 @@ from .grids import ReceptorGrid
 from .kinematics import PoseConsts, forward, pose_consts
 from .pose import LigandBatch
 from .scoring import W_ROT
-from .search import AUTHENTIC_CAP, MICRO_PER_ITER, SearchParams, Store, grid_energy, lbfgs_init, lbfgs_micro_with
+from .search import (
+    AUTHENTIC_CAP,
+    MICRO_PER_ITER,
+    EnergyFn,
+    LocalOpt,
+    SearchParams,
+    Store,
+    grid_energy,
+    lbfgs_init,
+    lbfgs_micro_with,
+)
 
 __all__ = ["DockedPose", "finish_batch", "refine"]
 
@@ -45,7 +55,9 @@ class DockedPose:
     rmsd_ub: float
 
 
-def refine(c: PoseConsts, efn, pos: torch.Tensor, quat: torch.Tensor, tors: torch.Tensor, evals: int):  # type: ignore[no-untyped-def]
+def refine(
+    c: PoseConsts, efn: EnergyFn, pos: torch.Tensor, quat: torch.Tensor, tors: torch.Tensor, evals: int
+) -> LocalOpt:
     """BFGS from the poses with energy function ``efn`` for ``evals`` evaluations."""
     opt = lbfgs_init(c, efn, pos, quat, tors)
     for _ in range(evals):
@@ -83,8 +95,8 @@ def finish_batch(
     gc, _ = grid.consts(batch.types(), params.slope)
     c1 = pose_consts(batch, lig1, slots, grid.n_points, depth=depth)
     evals = math.ceil(MICRO_PER_ITER * float(c1.iter_cap.max()))
-    o1 = refine(c1, grid_energy(c1, gc, AUTHENTIC_CAP), *(_take(v, i1).flatten(0, 1) for v in (pos, quat, tors)),
-                evals=evals)
+    p1, q1, t1 = (_take(v, i1).flatten(0, 1) for v in (pos, quat, tors))
+    o1 = refine(c1, grid_energy(c1, gc, AUTHENTIC_CAP), p1, q1, t1, evals=evals)
     f1 = torch.where(torch.isfinite(e1.reshape(-1)), o1.f, torch.full_like(o1.f, float("inf")))
     x1, _r, _o = forward(c1, o1.pos, o1.quat, o1.tors)
     heavy = batch.xs.ge(0).to(x1.dtype)
@@ -105,9 +117,11 @@ def finish_batch(
     order2, keep2 = greedy_cluster(x2.reshape(n_lig, r2, *x2.shape[1:]), e2.reshape(n_lig, r2), heavy,
                                    params.min_rmsd)
     # 3. one transfer to the host, then Vina's scores and RMSD bounds per ligand
-    host = [v.detach().cpu().numpy() for v in (x2.reshape(n_lig, r2, *x2.shape[1:]), inter.reshape(n_lig, r2),
-                                                intra.reshape(n_lig, r2), e2.reshape(n_lig, r2), order2, keep2)]
-    return [_poses(batch, i, *(h[i] for h in host), params) for i in range(n_lig)]
+    hx, hinter, hintra, he, horder, hkeep = (
+        v.detach().cpu().numpy() for v in (x2.reshape(n_lig, r2, *x2.shape[1:]), inter.reshape(n_lig, r2),
+                                           intra.reshape(n_lig, r2), e2.reshape(n_lig, r2), order2, keep2)
+    )
+    return [_poses(batch, i, hx[i], hinter[i], hintra[i], he[i], horder[i], hkeep[i], params) for i in range(n_lig)]
 
 
 def exact_refine(
@@ -139,7 +153,7 @@ def exact_refine(
         def exact(p: torch.Tensor, q: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
             return exact_energy_grad(c, gc, rec, lt, near, near_mask, p, q, t, AUTHENTIC_CAP, params.slope)  # noqa: B023
 
-        o = refine(c, exact, *(v[part] for v in start), evals=evals)
+        o = refine(c, exact, start[0][part], start[1][part], start[2][part], evals=evals)
         x, _r, _o = forward(c, o.pos, o.quat, o.tors)
         xs_out.append(x)
         inter_out.append(exact_inter_grad(c, rec, lt, near, near_mask, gc, x, AUTHENTIC_CAP, params.slope)[0].sum(-1))

@@ -148,7 +148,7 @@ class LigandBatch:
         axis[..., 0] = 1.0
         depth = np.full((n, b_max), -1, dtype=np.int64)
         tors_mask = np.zeros((n, t_max), dtype=bool)
-        pairs = np.zeros((n, m_max, 2), dtype=np.int64)
+        pair_idx = np.zeros((n, m_max, 2), dtype=np.int64)
         pair_radius = np.zeros((n, m_max))
         pair_hyd = np.zeros((n, m_max), dtype=bool)
         pair_hb = np.zeros((n, m_max), dtype=bool)
@@ -176,7 +176,7 @@ class LigandBatch:
             xs[i, :na] = t.xs
             m = len(t.pairs)
             if m:
-                pairs[i, :m] = t.pairs
+                pair_idx[i, :m] = t.pairs
                 pair_radius[i, :m] = t.pair_radius
                 pair_hyd[i, :m] = t.pair_hydrophobic
                 pair_hb[i, :m] = t.pair_hbond
@@ -193,7 +193,7 @@ class LigandBatch:
         return cls(
             tops=tops, local=f(local), atom_body=li(atom_body), atom_mask=li(atom_mask), xs=li(xs),
             body_parent=li(parent), body_offset=f(offset), body_axis=f(axis), body_depth=li(depth),
-            tors_mask=li(tors_mask), pairs=li(pairs), pair_radius=f(pair_radius), pair_hyd=li(pair_hyd),
+            tors_mask=li(tors_mask), pairs=li(pair_idx), pair_radius=f(pair_radius), pair_hyd=li(pair_hyd),
             pair_hb=li(pair_hb), pair_mask=li(pair_mask), num_tors=f(num_tors), init_origin=f(init_origin),
             max_depth=max(1, int(depth.max())),
         )  # fmt: skip

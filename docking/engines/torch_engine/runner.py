@@ -110,6 +110,7 @@ class TorchDocker:
         compiling (shapes repeat), else largest first in one sequence (fewer, fuller batches)."""
         limit = self._budget_bytes()
         buckets: dict[tuple[int, ...], list[int]] = {}
+        key: tuple[int, ...]
         by_size = sorted(range(len(tops)), key=lambda i: (-tops[i].n_atoms, -tops[i].n_torsions))
         compiled = self._compiling
         for i in by_size:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from .energy import exact_energy_grad, exact_inter_grad, intra_grad
+from .energy import GridConsts, LigandTypes, exact_energy_grad, exact_inter_grad, intra_grad
 from .finish import refine
 from .grids import ReceptorGrid
 from .kinematics import PoseConsts, forward, pose_consts
@@ -34,7 +34,10 @@ def pose_state(
     return top, (pos, quat, tors)
 
 
-def _setup(grid: ReceptorGrid, pose_pdbqt: str):  # type: ignore[no-untyped-def]
+def _setup(
+    grid: ReceptorGrid, pose_pdbqt: str
+) -> tuple[LigandPDBQT, LigandTopology, tuple[torch.Tensor, torch.Tensor, torch.Tensor], LigandBatch, GridConsts,
+           PoseConsts]:
     lig = parse_ligand_pdbqt(pose_pdbqt)
     top, state = pose_state(lig, grid.device, grid.dtype)
     batch = LigandBatch.build([top], device=grid.device, dtype=grid.dtype)
@@ -44,7 +47,10 @@ def _setup(grid: ReceptorGrid, pose_pdbqt: str):  # type: ignore[no-untyped-def]
     return lig, top, state, batch, gc, c
 
 
-def _terms(grid: ReceptorGrid, c: PoseConsts, gc, lt, near, x: torch.Tensor, num_tors: float) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def _terms(
+    grid: ReceptorGrid, c: PoseConsts, gc: GridConsts, lt: LigandTypes, near: tuple[torch.Tensor, torch.Tensor],
+    x: torch.Tensor, num_tors: float,
+) -> dict[str, float]:
     inter = exact_inter_grad(c, grid.receptor(), lt, near[0], near[1], gc, x, AUTHENTIC_CAP, _SLOPE)[0].sum(-1)
     intra = intra_grad(c, x, AUTHENTIC_CAP)[0]
     total = inter / (1.0 + W_ROT * num_tors)

@@ -59,7 +59,9 @@ def pair_energy(
     """Weighted Vina pair energy at distance ``r`` (zero at and beyond the 8 Å cutoff)."""
     d = r - radius_sum
     terms = pair_terms(d, hydrophobic, hbond)
-    e = sum(WEIGHTS[k] * v for k, v in terms.items())
+    e = torch.zeros_like(d)
+    for k, v in terms.items():
+        e = e + WEIGHTS[k] * v
     return torch.where(r < CUTOFF, e, torch.zeros_like(e))
 
 

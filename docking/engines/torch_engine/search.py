@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 
@@ -37,6 +37,7 @@ __all__ = [
     "HUNT_CAP",
     "MICRO_PER_ITER",
     "Chains",
+    "EnergyFn",
     "LocalOpt",
     "SearchParams",
     "Store",
@@ -353,9 +354,7 @@ def new_chains(
     return ch, st
 
 
-StepFns = tuple[
-    Callable[..., LocalOpt], Callable[..., LocalOpt], Callable[..., tuple[Chains, Store]]
-]
+StepFns = tuple[Callable[..., Any], ...]  # (propose, micro, accept), eager or compiled
 
 
 def mc_step(

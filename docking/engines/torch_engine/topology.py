@@ -64,7 +64,8 @@ def _fixed_matrix(lig: LigandPDBQT) -> np.ndarray:
     for p in range(len(lig.parent)):
         firsts = [lig.axis[b][1] for b in range(1, len(lig.parent)) if lig.parent[b] == p]
         node = list(np.flatnonzero(body == p)) + firsts
-        fixed[np.ix_(node, node)] = True
+        idx = np.asarray(node, dtype=np.int64)
+        fixed[np.ix_(idx, idx)] = True
     return fixed
 
 
