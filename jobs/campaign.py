@@ -174,7 +174,7 @@ def create_campaign(db: Database, spec: CampaignSpec, echo: Any = None) -> int:
         drug_ids = select_drugs(s, lib, spec.drugs, spec.limit, spec.drug_ids)
         library_id = lib.id
         for key in targets:  # fail on a missing pocket before the slow receptor preparation
-            get_pocket(s, s.scalar(select(Target).where(Target.key == key)), spec.pocket)
+            get_pocket(s, s.scalars(select(Target).where(Target.key == key)).one(), spec.pocket)
     choices = []
     for key in targets:
         if echo:
@@ -195,9 +195,9 @@ def create_campaign(db: Database, spec: CampaignSpec, echo: Any = None) -> int:
         s.add(campaign)
         s.flush()
         for choice in choices:
-            target = s.scalar(select(Target).where(Target.key == choice.target_key))
+            target = s.scalars(select(Target).where(Target.key == choice.target_key)).one()
             pocket = get_pocket(s, target, spec.pocket)
-            receptor = s.get(Receptor, choice.receptor_id)
+            receptor = s.get_one(Receptor, choice.receptor_id)
             pocket_box(pocket, receptor.pdb)
             s.add(CampaignReceptor(campaign_id=campaign.id, receptor_id=choice.receptor_id, pocket_id=pocket.id))
         s.add_all(CampaignDrug(campaign_id=campaign.id, drug_id=d) for d in drug_ids)
@@ -354,7 +354,7 @@ def rerun_campaign(db: Database, campaign_id: int | str, name: str | None = None
     diffs = version_differences(recorded)
     new_id = create_campaign(db, spec)
     with db.session() as s:
-        new = s.get(Campaign, new_id)
+        new = s.get_one(Campaign, new_id)
         for r in new.manifest["receptors"]:
             if old_receptors.get(r["target"]) != r["input_hash"]:
                 diffs.append(f"receptor {r['target']}: input hash changed (structure or protocol differ)")

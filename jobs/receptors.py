@@ -149,7 +149,7 @@ def ensure_receptor(db: Database, target_key: str, force: bool = False) -> Recep
                 found.pdb, found.pdbqt = prepared.pdb, prepared.pdbqt
                 found.removed, found.added = list(prepared.removed), dict(prepared.added)
             return ReceptorChoice(target_key, found.id, found.input_hash, found.protocol_version, reused)
-        versions = dict(prepared.tool_versions)
+        versions: dict[str, Any] = dict(prepared.tool_versions)
         versions["_inputs"] = {"source_hash": source_hash, "kwargs": kwargs}
         row = Receptor(
             target_id=target_id,

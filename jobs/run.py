@@ -162,7 +162,7 @@ def _batches(plan: _Plan, engine_batch: int, n_workers: int) -> list[tuple[int, 
     for r, d in plan.todo:
         per_receptor.setdefault(r, []).append(d)
     size = max(1, min(engine_batch, math.ceil(len(plan.todo) / max(1, n_workers))))
-    out = []
+    out: list[tuple[int, list[int]]] = []
     for r, drugs in per_receptor.items():
         out.extend((r, drugs[i : i + size]) for i in range(0, len(drugs), size))
     return out
@@ -230,7 +230,7 @@ def run_campaign(db: Database, campaign_id: int | str, options: RunOptions | Non
     if not plan.todo:
         with db.session() as s:
             summary.stored = result_counts(s, plan.campaign_id)
-            c = s.get(Campaign, plan.campaign_id)
+            c = s.get_one(Campaign, plan.campaign_id)
             if c.status not in ("cancelled",):
                 c.status = _final_status(summary.stored, plan.total, False)
             summary.status = c.status
