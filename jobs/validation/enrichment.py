@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -176,8 +176,9 @@ def heavy_atoms(session: Session, ids: set[int]) -> dict[int, int]:
     out: dict[int, int] = {}
     for start in range(0, len(wanted), 5000):
         part = wanted[start : start + 5000]
-        out.update({i: int(h) for i, h in session.execute(select(Drug.id, Drug.heavy_atoms).where(
-            Drug.id.in_(part), Drug.heavy_atoms.is_not(None)))})
+        rows = session.execute(select(Drug.id, Drug.heavy_atoms).where(
+            Drug.id.in_(part), Drug.heavy_atoms.is_not(None)))
+        out.update({i: int(cast(int, h)) for i, h in rows})  # WHERE: not NULL
     return out
 
 

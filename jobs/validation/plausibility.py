@@ -69,7 +69,7 @@ class PlausibilityReport:
         )
 
 
-def _scope(stmt: Select[Any], campaign_id: int | None) -> Select[Any]:
+def _scope(stmt: Select, campaign_id: int | None) -> Select:
     stmt = stmt.join(DockingResult, DockingResult.id == Pose.result_id)
     return stmt.where(DockingResult.campaign_id == campaign_id) if campaign_id is not None else stmt
 

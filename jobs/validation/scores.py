@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -80,7 +80,7 @@ def campaign_best_scores(session: Session, campaign_id: int) -> TargetScores:
     )
     out: TargetScores = {}
     for key, drug_id, score in rows:
-        out.setdefault(key, {})[int(drug_id)] = float(score)
+        out.setdefault(key, {})[int(drug_id)] = float(cast(float, score))  # WHERE: not NULL
     return out
 
 
@@ -95,7 +95,7 @@ def reference_best_scores(session: Session, source: str = REFERENCE_SOURCE) -> T
     )
     out: TargetScores = {}
     for key, drug_id, score in rows:
-        out.setdefault(key, {})[int(drug_id)] = float(score)
+        out.setdefault(key, {})[int(cast(int, drug_id))] = float(cast(float, score))  # WHERE: not NULL
     return out
 
 
