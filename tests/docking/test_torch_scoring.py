@@ -121,9 +121,9 @@ def vina_poses(protease_receptor):
 
 @pytest.fixture(scope="module")
 def torch_engine():
-    from docking.engines.torch_engine.engine import TorchEngine
-
     import os
+
+    from docking.engines.torch_engine.engine import TorchEngine
 
     return TorchEngine(device=os.environ.get("DOCKDB_TORCH_DEVICE", "cpu"), threads=1)
 
