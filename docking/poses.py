@@ -62,7 +62,9 @@ def complex_pdb(receptor_pdb: str, pose_sdf: str, resname: str = "LIG", chain: s
         ln for ln in receptor_pdb.splitlines()
         if ln.startswith(("ATOM", "HETATM", "TER")) and not ln.startswith("CONECT")
     ]
-    serial = sum(1 for ln in rec_lines if ln.startswith(("ATOM", "HETATM")))
+    # ligand serials continue after the receptor's highest one (serials need not be contiguous)
+    atoms = (ln for ln in rec_lines if ln.startswith(("ATOM", "HETATM")))
+    serial = max((int(ln[6:11]) for ln in atoms if ln[6:11].strip().isdigit()), default=0)
     counts: dict[str, int] = {}
     pos = mol.GetConformer().GetPositions()
     lig_lines = []

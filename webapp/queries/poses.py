@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dockdb import models as m
-from docking.poses import pose_tags, pose_title, sdf_record
+from dockdb.errors import InputError
+from docking.poses import complex_pdb, pose_tags, pose_title, sdf_record
 from webapp.params import NotFound
 from webapp.queries.common import normalise_residues, pocket_dict, rounded
-
-_RECEPTOR_RECORDS = ("ATOM  ", "HETATM", "TER", "ANISOU")
 
 
 def get_pose_model(session: Session, pose_id: int) -> m.Pose:
@@ -128,51 +125,7 @@ def pose_complex(session: Session, pose_id: int) -> tuple[str, str]:
     receptor = session.get(m.Receptor, pose.result.receptor_id)
     if receptor is None:
         raise NotFound(f"the receptor of pose {pose_id} is missing")
-    return f"complex-pose-{pose.id}.pdb", complex_pdb(receptor.pdb, pose.sdf)
-
-
-def complex_pdb(receptor_pdb: str, pose_sdf: str) -> str:
-    """Receptor PDB plus the pose as ``LIG`` HETATMs of chain ``L`` (docking's version when present)."""
-    if importlib.util.find_spec("docking.poses") is not None:
-        fn = getattr(importlib.import_module("docking.poses"), "complex_pdb", None)
-        if callable(fn):
-            return str(fn(receptor_pdb, pose_sdf))
-    return _complex_pdb(receptor_pdb, pose_sdf)
-
-
-def _complex_pdb(receptor_pdb: str, pose_sdf: str) -> str:
-    from rdkit import Chem
-
-    receptor_lines = [ln for ln in receptor_pdb.splitlines() if ln.startswith(_RECEPTOR_RECORDS)]
-    serial = 0
-    for ln in receptor_lines:
-        if ln.startswith(("ATOM  ", "HETATM")) and ln[6:11].strip().isdigit():
-            serial = max(serial, int(ln[6:11]))
-    mol = Chem.MolFromMolBlock(pose_sdf, removeHs=False, sanitize=False)
-    if mol is None:
-        raise NotFound("the pose's SDF cannot be read")
-    counts: dict[str, int] = {}
-    for atom in mol.GetAtoms():
-        symbol = atom.GetSymbol()
-        counts[symbol] = counts.get(symbol, 0) + 1
-        name = f"{symbol.upper()}{counts[symbol]}"
-        info = Chem.AtomPDBResidueInfo()
-        info.SetName((f" {name:<3}" if len(symbol) == 1 and len(name) < 4 else f"{name:<4}")[:4])
-        info.SetResidueName("LIG")
-        info.SetResidueNumber(1)
-        info.SetChainId("L")
-        info.SetIsHeteroAtom(True)
-        atom.SetMonomerInfo(info)
-    ligand = Chem.MolToPDBBlock(mol).splitlines()
-    offset = serial + 1
-    out = [*receptor_lines]
-    if out and not out[-1].startswith("TER"):
-        out.append("TER")
-    for ln in ligand:
-        if ln.startswith(("HETATM", "ATOM  ")):
-            out.append(f"{ln[:6]}{int(ln[6:11]) + offset:5d}{ln[11:]}")
-        elif ln.startswith("CONECT"):
-            nums = [int(ln[i : i + 5]) + offset for i in range(6, len(ln), 5) if ln[i : i + 5].strip()]
-            out.append("CONECT" + "".join(f"{n:5d}" for n in nums))
-    out.append("END")
-    return "\n".join(out) + "\n"
+    try:
+        return f"complex-pose-{pose.id}.pdb", complex_pdb(receptor.pdb, pose.sdf)
+    except InputError as e:
+        raise NotFound(f"pose {pose_id}'s stored SDF cannot be read, so no complex can be built") from e
