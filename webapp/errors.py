@@ -9,7 +9,6 @@ from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from dockdb.errors import DatabaseError, InputError, NotFoundError
-from webapp.params import BadParameter, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -35,21 +34,17 @@ def error_response(status: int, error: str, message: str, parameter: str | None 
 
 
 def register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(BadParameter)
-    def _bad_parameter(e: BadParameter) -> tuple[Response, int]:
-        return error_response(400, "bad_parameter", e.message, e.parameter)
-
+    # one error tree: webapp.params' BadParameter and NotFound are an InputError and a NotFoundError
     @app.errorhandler(InputError)
     def _input_error(e: InputError) -> tuple[Response, int]:
+        parameter = getattr(e, "parameter", None)
+        if parameter is not None:
+            return error_response(400, "bad_parameter", getattr(e, "message", str(e)), parameter)
         return error_response(400, "bad_input", str(e))
 
-    @app.errorhandler(NotFound)
-    def _not_found(e: NotFound) -> tuple[Response, int]:
-        return error_response(404, "not_found", e.message)
-
     @app.errorhandler(NotFoundError)
-    def _dockdb_not_found(e: NotFoundError) -> tuple[Response, int]:
-        return error_response(404, "not_found", str(e))
+    def _not_found(e: NotFoundError) -> tuple[Response, int]:
+        return error_response(404, "not_found", getattr(e, "message", str(e)))
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException) -> tuple[Response, int]:

@@ -10,11 +10,14 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from dockdb.errors import InputError, NotFoundError
+
 MAX_TEXT = 200
 
 
-class BadParameter(Exception):
-    """A query parameter that cannot be used; becomes HTTP 400."""
+class BadParameter(InputError):
+    """A query parameter that cannot be used (an :class:`~dockdb.errors.InputError` naming the
+    parameter); becomes HTTP 400."""
 
     def __init__(self, parameter: str, message: str) -> None:
         super().__init__(f"{parameter}: {message}")
@@ -22,8 +25,8 @@ class BadParameter(Exception):
         self.message = message
 
 
-class NotFound(Exception):
-    """An unknown id or key; becomes HTTP 404."""
+class NotFound(NotFoundError):
+    """An unknown id or key asked of the portal (a :class:`~dockdb.errors.NotFoundError`); HTTP 404."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
