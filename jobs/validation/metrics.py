@@ -28,9 +28,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-DEFAULT_BOOTSTRAP = 1000
-DEFAULT_SEED = 42
-DEFAULT_LEVEL = 0.95
+from jobs.validation.defaults import DEFAULT_BOOTSTRAP, DEFAULT_LEVEL, DEFAULT_SEED
+
 EF_PERCENTS = (1.0, 5.0)
 # resamples ranked at once (memory: chunk x n floats)
 _CHUNK = 250

@@ -9,6 +9,7 @@ import click
 
 from dockdb.cli.common import AppContext, pass_app
 from dockdb.cli.validate._report import report_runs
+from jobs.validation.defaults import DEFAULT_BOOTSTRAP, DEFAULT_SEED
 
 
 def _fmt(v: Any, spec: str = ".2f") -> str:
@@ -37,9 +38,9 @@ def canonical_command(campaigns: tuple[str, ...], n_boot: int, seed: int) -> str
 @click.command()
 @click.option("--campaign", "campaigns", multiple=True, required=True,
               help="Campaign id or name; repeat for several (e.g. a focused and a blind campaign).")
-@click.option("--bootstrap", "n_boot", type=click.IntRange(min=0), default=1000, show_default=True,
+@click.option("--bootstrap", "n_boot", type=click.IntRange(min=0), default=DEFAULT_BOOTSTRAP, show_default=True,
               help="Bootstrap resamples for the Spearman interval (0: none).")
-@click.option("--seed", type=int, default=42, show_default=True, help="Seed of the bootstrap.")
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Seed of the bootstrap.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @pass_app

@@ -9,6 +9,7 @@ import click
 
 from dockdb.cli.common import AppContext, pass_app
 from dockdb.cli.validate._report import report_runs
+from jobs.validation.defaults import DEFAULT_BOOTSTRAP, DEFAULT_SEED
 
 
 def _num(v: Any, spec: str = ".2f") -> str:
@@ -54,9 +55,9 @@ def canonical_command(campaigns: tuple[str, ...], reference: str | None, assays:
 @click.option("--assay", "assays", default=None, metavar="KEY,...",
               help="Assay keys whose active results define the actives (default: the SARS-CoV-2 cell screens, "
                    "and moonshot-mpro on 3clpro).")
-@click.option("--bootstrap", "n_boot", type=click.IntRange(min=0), default=1000, show_default=True,
+@click.option("--bootstrap", "n_boot", type=click.IntRange(min=0), default=DEFAULT_BOOTSTRAP, show_default=True,
               help="Stratified bootstrap resamples for the intervals (0: none).")
-@click.option("--seed", type=int, default=42, show_default=True, help="Seed of the bootstrap.")
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Seed of the bootstrap.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @pass_app
