@@ -26,6 +26,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from docking.poses import split_pdbqt_models
+
 ROOT = Path(__file__).resolve().parents[1]
 PARITY_DRUGS_PER_TARGET = 2
 SCREEN_TARGETS = ("protease", "papainlike", "TMPRSS2")
@@ -57,19 +59,6 @@ def _boxes() -> dict[str, tuple[list[float], list[float]]]:
             s = [float(v) for v in row["box_size_xyz"].split(",")]
             out[row["target_key"]] = (c, s)
     return out
-
-
-def _split_models(pdbqt: str) -> list[str]:
-    models, cur = [], []
-    for line in pdbqt.splitlines():
-        if line.startswith("MODEL"):
-            continue
-        if line.startswith("ENDMDL"):
-            models.append("\n".join(cur) + "\n")
-            cur = []
-            continue
-        cur.append(line)
-    return models
 
 
 # ------------------------------------------------------------------------------ prep
@@ -192,7 +181,7 @@ def phase_vina(work: Path, quick: bool, cpu: int, parts: list[str]) -> None:
                 v.set_ligand_from_string(ligs[name]["pdbqt"])
                 v.dock(exhaustiveness=2, n_poses=20, min_rmsd=1.0)
                 rows = []
-                for model in _split_models(v.poses(n_poses=20, energy_range=10.0)):
+                for model in split_pdbqt_models(v.poses(n_poses=20, energy_range=10.0)):
                     v.set_ligand_from_string(model)
                     sc = [float(x) for x in v.score()]
                     start = _perturb(model, rng, 0.3)
@@ -299,7 +288,7 @@ def _redock(work: Path, quick: bool, cpu: int, engine: str, device: str = "auto"
                 v.set_ligand_from_string(var)
                 v.dock(exhaustiveness=8, n_poses=9)
                 poses += list(zip([float(e[0]) for e in v.energies(n_poses=9)],
-                                  _split_models(v.poses(n_poses=9)), strict=False))
+                                  split_pdbqt_models(v.poses(n_poses=9)), strict=False))
         else:
             from docking.engines.torch_engine.engine import TorchEngine
             from docking.ligand import LigandVariant, PreparedLigand

@@ -8,7 +8,34 @@ from typing import Any
 
 from dockdb.errors import EngineError, InputError
 
-__all__ = ["complex_pdb", "pdbqt_to_mols", "pdbqt_to_sdf_blocks", "pose_tags", "pose_title", "sdf_record", "sdf_to_mol"]
+__all__ = [
+    "complex_pdb",
+    "pdbqt_to_mols",
+    "pdbqt_to_sdf_blocks",
+    "pose_tags",
+    "pose_title",
+    "sdf_record",
+    "sdf_to_mol",
+    "split_pdbqt_models",
+]
+
+
+def split_pdbqt_models(pdbqt: str) -> list[str]:
+    """Single-pose PDBQTs of a multi-MODEL PDBQT (Vina's output), without MODEL/ENDMDL lines; a
+    text without MODEL lines is one pose."""
+    models: list[str] = []
+    cur: list[str] = []
+    for line in pdbqt.splitlines(keepends=True):
+        if line.startswith("MODEL"):
+            continue
+        if line.startswith("ENDMDL"):
+            models.append("".join(cur))
+            cur = []
+            continue
+        cur.append(line)
+    if cur and any(ln.startswith(("ATOM", "HETATM")) for ln in cur):
+        models.append("".join(cur))
+    return models
 
 
 def pdbqt_to_mols(pdbqt: str) -> list[object]:

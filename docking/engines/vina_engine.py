@@ -23,7 +23,7 @@ from docking.engines import register_engine
 from docking.engines.base import DockingEngine, LigandDockResult, Pose, ScoredPose
 from docking.ligand import PreparedLigand
 from docking.pocket import Box
-from docking.poses import pdbqt_to_sdf_blocks
+from docking.poses import pdbqt_to_sdf_blocks, split_pdbqt_models
 
 __all__ = ["VinaEngine", "VinardoEngine"]
 
@@ -51,22 +51,6 @@ def _receptor_file(receptor_pdbqt: str) -> Iterator[str]:
         yield path
     finally:
         os.unlink(path)
-
-
-def _split_models(pdbqt: str) -> list[str]:
-    """Split a multi-MODEL PDBQT into single-pose PDBQTs without MODEL/ENDMDL lines."""
-    models, cur = [], []
-    for line in pdbqt.splitlines(keepends=True):
-        if line.startswith("MODEL"):
-            continue
-        if line.startswith("ENDMDL"):
-            models.append("".join(cur))
-            cur = []
-            continue
-        cur.append(line)
-    if cur and any(ln.startswith(("ATOM", "HETATM")) for ln in cur):
-        models.append("".join(cur))
-    return models
 
 
 @register_engine("vina")
@@ -143,7 +127,7 @@ class VinaEngine(DockingEngine):
         v.dock(exhaustiveness=p["exhaustiveness"], n_poses=p["n_poses"], min_rmsd=p["min_rmsd"],
                max_evals=p["max_evals"])
         energies = v.energies(n_poses=p["n_poses"], energy_range=p["energy_range"])
-        models = _split_models(v.poses(n_poses=p["n_poses"], energy_range=p["energy_range"]))
+        models = split_pdbqt_models(v.poses(n_poses=p["n_poses"], energy_range=p["energy_range"]))
         out = []
         for row, model in zip(energies, models, strict=False):
             terms = {k: round(float(x), 4) for k, x in zip(_DOCK_TERMS, row, strict=False)}
@@ -182,7 +166,7 @@ class VinaEngine(DockingEngine):
         return results
 
     def score(self, receptor_pdbqt: str, box: Box, pose_pdbqt: str) -> ScoredPose:
-        model = _split_models(pose_pdbqt)[0]
+        model = split_pdbqt_models(pose_pdbqt)[0]
         with _receptor_file(receptor_pdbqt) as path:
             v = self._new_vina(path, box, seed=1)
             try:

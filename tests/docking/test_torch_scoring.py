@@ -36,16 +36,9 @@ def _ligand_pdbqt(smiles: str) -> str:
 
 
 def _models(pdbqt: str) -> list[str]:
-    out, cur = [], []
-    for ln in pdbqt.splitlines():
-        if ln.startswith("MODEL"):
-            continue
-        if ln.startswith("ENDMDL"):
-            out.append("\n".join(cur) + "\n")
-            cur = []
-        else:
-            cur.append(ln)
-    return out
+    from docking.poses import split_pdbqt_models
+
+    return split_pdbqt_models(pdbqt)
 
 
 def test_torsion_tree_and_rotor_count() -> None:
@@ -178,7 +171,7 @@ def test_three_membered_ring_pairs_like_vina(vina_poses, torch_engine, protease_
     """Vina drops the longest side of a three-membered ring from its bond graph (a third atom
     lies "between" its ends), which adds intramolecular pairs across the cyclopropyl of
     abacavir.  Our intramolecular term must match Vina's on clashing conformations too."""
-    from docking.engines.torch_engine.pdbqt import format_pose_pdbqt
+    from docking.engines.torch_engine.pdbqt import format_single_pose
     from docking.engines.torch_engine.score_pose import pose_state
     from docking.pocket import Box
 
@@ -194,8 +187,7 @@ def test_three_membered_ring_pairs_like_vina(vina_poses, torch_engine, protease_
     for _ in range(40):  # random torsions: many poses fold the ring system onto the cyclopropyl
         tors = tors0 + (torch.rand(tors0.shape, generator=gen, dtype=torch.float64) * 2 - 1) * math.pi
         x = forward(ctx, centre, quat0, tors)[0][0].numpy()
-        model = format_pose_pdbqt(lig, [(x, 0.0, 0.0, 0.0)])
-        model = "\n".join(ln for ln in model.splitlines() if not ln.startswith(("MODEL", "ENDMDL"))) + "\n"
+        model = format_single_pose(lig, x, 0.0)
         v.set_ligand_from_string(model)
         try:
             vina_intra = float(v.score()[5])

@@ -198,7 +198,7 @@ class TorchEngine(DockingEngine):
         """Poses of one ligand (all its variants, best first) as PDBQT and SDF, or the error."""
         from docking.poses import pdbqt_to_sdf_blocks
 
-        from .pdbqt import format_pose_pdbqt, parse_ligand_pdbqt
+        from .pdbqt import format_single_pose, parse_ligand_pdbqt
 
         try:
             cands: list[tuple[float, dict[str, float], str, str]] = []
@@ -212,9 +212,8 @@ class TorchEngine(DockingEngine):
                 for p in res:
                     terms = dict(zip(_DOCK_TERMS, (p.total, p.inter, p.intra, p.torsions, p.intra_best), strict=True))
                     terms = {k: round(float(v), 4) for k, v in terms.items()}
-                    model = format_pose_pdbqt(parsed, [(p.coords, p.total, p.rmsd_lb, p.rmsd_ub)])
-                    model = "\n".join(ln for ln in model.splitlines() if not ln.startswith(("MODEL", "ENDMDL")))
-                    cands.append((round(p.total, 4), terms, model + "\n", variant.smiles))
+                    model = format_single_pose(parsed, p.coords, p.total, p.rmsd_lb, p.rmsd_ub)
+                    cands.append((round(p.total, 4), terms, model, variant.smiles))
             if not cands:
                 raise EngineError(errors[0] if errors else "the torch engine returned no pose")
             cands.sort(key=lambda c: c[0])

@@ -16,7 +16,14 @@ import numpy as np
 
 from dockdb.errors import EngineError
 
-__all__ = ["LigandPDBQT", "ReceptorPDBQT", "format_pose_pdbqt", "parse_ligand_pdbqt", "parse_receptor_pdbqt"]
+__all__ = [
+    "LigandPDBQT",
+    "ReceptorPDBQT",
+    "format_pose_pdbqt",
+    "format_single_pose",
+    "parse_ligand_pdbqt",
+    "parse_receptor_pdbqt",
+]
 
 
 def _ad_type(line: str) -> str:
@@ -176,6 +183,12 @@ def parse_ligand_pdbqt(text: str) -> LigandPDBQT:
 
 def _with_xyz(line: str, xyz: np.ndarray) -> str:
     return f"{line[:30]}{xyz[0]:8.3f}{xyz[1]:8.3f}{xyz[2]:8.3f}{line[54:]}"
+
+
+def format_single_pose(lig: LigandPDBQT, xyz: np.ndarray, energy: float, lb: float = 0.0, ub: float = 0.0) -> str:
+    """One pose as a single-model PDBQT (no MODEL/ENDMDL lines), as DockDB stores poses."""
+    text = format_pose_pdbqt(lig, [(xyz, energy, lb, ub)])
+    return "\n".join(ln for ln in text.splitlines() if not ln.startswith(("MODEL", "ENDMDL"))) + "\n"
 
 
 def format_pose_pdbqt(lig: LigandPDBQT, poses: list[tuple[np.ndarray, float, float, float]]) -> str:

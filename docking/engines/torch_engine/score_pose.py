@@ -12,7 +12,7 @@ from .energy import GridConsts, LigandTypes, exact_energy_grad, exact_inter_grad
 from .finish import refine
 from .grids import ReceptorGrid
 from .kinematics import PoseConsts, forward, pose_consts
-from .pdbqt import LigandPDBQT, format_pose_pdbqt, parse_ligand_pdbqt
+from .pdbqt import LigandPDBQT, format_single_pose, parse_ligand_pdbqt
 from .pose import LigandBatch
 from .scoring import W_ROT
 from .search import AUTHENTIC_CAP
@@ -87,6 +87,4 @@ def optimize_pose(grid: ReceptorGrid, pose_pdbqt: str, max_steps: int = 0) -> tu
     opt = refine(c, exact, *state, evals=int(3 * float(c.iter_cap[0])))
     x, _r, _o = forward(c, opt.pos, opt.quat, opt.tors)
     terms = _terms(grid, c, gc, lt, near, x, top.num_tors)
-    model = format_pose_pdbqt(lig, [(x[0].detach().cpu().numpy(), terms["total"], 0.0, 0.0)])
-    model = "\n".join(ln for ln in model.splitlines() if not ln.startswith(("MODEL", "ENDMDL"))) + "\n"
-    return terms, model
+    return terms, format_single_pose(lig, x[0].detach().cpu().numpy(), terms["total"])
