@@ -320,7 +320,7 @@ def phase_torch(work: Path, quick: bool, cpu: int, parts: list[str], device: str
     from docking.engines.torch_engine.engine import TorchEngine
     from docking.engines.torch_engine.grids import ReceptorGrid
     from docking.engines.torch_engine.pdbqt import parse_receptor_pdbqt
-    from docking.engines.torch_engine.score_pose import optimize_pose, score_pose
+    from docking.engines.torch_engine.rescore import optimize_pose, score_pose
     from docking.ligand import LigandVariant, PreparedLigand
     from docking.pocket import Box
 

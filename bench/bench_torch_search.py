@@ -102,11 +102,11 @@ def ops_new(work: Path, chains: int = 64) -> dict[str, Any]:
     """Ops per evaluation and syncs per step of engine 1.0 (first drug, 3CLpro, ``chains`` poses)."""
     import torch
 
+    from docking.engines.torch_engine.batch import LigandBatch
     from docking.engines.torch_engine.energy import energy_grad
     from docking.engines.torch_engine.grids import ReceptorGrid
     from docking.engines.torch_engine.kinematics import pose_consts
     from docking.engines.torch_engine.pdbqt import parse_ligand_pdbqt, parse_receptor_pdbqt
-    from docking.engines.torch_engine.pose import LigandBatch
     from docking.engines.torch_engine.search import HUNT_CAP, SearchParams, mc_step, new_chains
     from docking.engines.torch_engine.topology import build_topology
 
@@ -153,10 +153,10 @@ def _count_syncs(fn: Any) -> tuple[int, int]:
 def ops_old(work: Path, chains: int = 64) -> dict[str, Any]:
     """The same figures for engine 0.2 (run with ``--old-tree`` first on sys.path)."""
     import torch
+    from docking.engines.torch_engine.pose import LigandBatch, PoseContext
 
     from docking.engines.torch_engine.grids import ReceptorGrid
     from docking.engines.torch_engine.pdbqt import parse_ligand_pdbqt, parse_receptor_pdbqt
-    from docking.engines.torch_engine.pose import LigandBatch, PoseContext
     from docking.engines.torch_engine.scoring import HUNT_CAP_INTER, HUNT_CAP_INTRA
     from docking.engines.torch_engine.search import SearchParams, make_draws, make_energy, monte_carlo
     from docking.engines.torch_engine.topology import build_topology

@@ -10,9 +10,9 @@ torch = pytest.importorskip("torch")
 
 from torch_inputs import prepared as _prepared  # noqa: E402
 
+from docking.engines.torch_engine.docker import estimate_bytes, resolve_device  # noqa: E402
 from docking.engines.torch_engine.engine import TorchEngine  # noqa: E402
 from docking.engines.torch_engine.pdbqt import parse_ligand_pdbqt  # noqa: E402
-from docking.engines.torch_engine.runner import estimate_bytes, resolve_device  # noqa: E402
 
 SMALL_BOX = ((-10.7, 12.4, 68.8), (16.0, 16.0, 16.0))
 FAST = {"device": "cpu", "chains": 8, "steps": 12, "refine": 4, "n_poses": 3, "threads": 1}

@@ -11,9 +11,9 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from docking.engines.torch_engine.atomtypes import XS_NAMES, bonds_from_distance, xs_types  # noqa: E402
+from docking.engines.torch_engine.batch import LigandBatch  # noqa: E402
 from docking.engines.torch_engine.kinematics import forward, pose_consts  # noqa: E402
 from docking.engines.torch_engine.pdbqt import parse_ligand_pdbqt  # noqa: E402
-from docking.engines.torch_engine.pose import LigandBatch  # noqa: E402
 from docking.engines.torch_engine.topology import build_topology  # noqa: E402
 
 IBUPROFEN = "CC(C)Cc1ccc(cc1)C(C)C(=O)O"
@@ -172,7 +172,7 @@ def test_three_membered_ring_pairs_like_vina(vina_poses, torch_engine, protease_
     lies "between" its ends), which adds intramolecular pairs across the cyclopropyl of
     abacavir.  Our intramolecular term must match Vina's on clashing conformations too."""
     from docking.engines.torch_engine.pdbqt import format_single_pose
-    from docking.engines.torch_engine.score_pose import pose_state
+    from docking.engines.torch_engine.rescore import pose_state
     from docking.pocket import Box
 
     v, _poses = vina_poses

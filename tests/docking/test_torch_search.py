@@ -15,12 +15,12 @@ torch = pytest.importorskip("torch")
 from torch_inputs import prepared as _prepared  # noqa: E402
 
 from docking.engines.torch_engine import search  # noqa: E402
+from docking.engines.torch_engine.batch import LigandBatch  # noqa: E402
 from docking.engines.torch_engine.energy import energy_grad, exact_energy_grad  # noqa: E402
 from docking.engines.torch_engine.grids import ReceptorGrid  # noqa: E402
 from docking.engines.torch_engine.kinematics import pose_consts  # noqa: E402
 from docking.engines.torch_engine.modes import MODES, bucket, steps_for, vina_steps  # noqa: E402
 from docking.engines.torch_engine.pdbqt import parse_ligand_pdbqt, parse_receptor_pdbqt  # noqa: E402
-from docking.engines.torch_engine.pose import LigandBatch  # noqa: E402
 from docking.engines.torch_engine.search import SearchParams, apply_change, mc_step, new_chains  # noqa: E402
 from docking.engines.torch_engine.topology import build_topology  # noqa: E402
 

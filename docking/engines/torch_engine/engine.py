@@ -115,7 +115,7 @@ class TorchEngine(DockingEngine):
             import torch  # noqa: F401
         except ImportError as exc:
             raise EngineError("the torch engine needs PyTorch; pip install 'dockdb[gpu]' or torch") from exc
-        from .runner import resolve_device
+        from .docker import resolve_device
 
         return resolve_device(self.params["device"])
 
@@ -133,8 +133,8 @@ class TorchEngine(DockingEngine):
         return self._grids[key]
 
     def _docker(self, grid: Any) -> Any:
+        from .docker import TorchDocker
         from .modes import Budget
-        from .runner import TorchDocker
         from .search import SearchParams
 
         p = self.params
@@ -226,7 +226,7 @@ class TorchEngine(DockingEngine):
 
     def score(self, receptor_pdbqt: str, box: Box, pose_pdbqt: str) -> ScoredPose:
         """Score a pose in place, as ``vina.Vina.score()`` (exact pair sums, no grid)."""
-        from .score_pose import score_pose
+        from .rescore import score_pose
 
         self._threads()
         grid = self._grid(receptor_pdbqt, box)
@@ -235,7 +235,7 @@ class TorchEngine(DockingEngine):
 
     def optimize(self, receptor_pdbqt: str, box: Box, pose_pdbqt: str, max_steps: int = 0) -> tuple[ScoredPose, str]:
         """Local optimisation of a pose (as ``vina.Vina.optimize()``); returns score and PDBQT."""
-        from .score_pose import optimize_pose
+        from .rescore import optimize_pose
 
         self._threads()
         grid = self._grid(receptor_pdbqt, box)

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .batch import LigandBatch
 from .cluster import greedy_cluster
 from .energy import exact_energy_grad, exact_inter_grad, intra_grad
 from .grids import ReceptorGrid
 from .kinematics import PoseConsts, forward, pose_consts
-from .pose import LigandBatch
 from .scoring import W_ROT
 from .search import (
     AUTHENTIC_CAP,

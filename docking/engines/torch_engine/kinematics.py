@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 import torch
 
-from .pose import LigandBatch, axis_angle_matrix, quat_to_matrix
+from .batch import LigandBatch, axis_angle_matrix, quat_to_matrix
 
 __all__ = ["PoseConsts", "backward", "forward", "pose_consts"]
 

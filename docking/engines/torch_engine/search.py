@@ -29,9 +29,9 @@ from typing import Any, NamedTuple
 
 import torch
 
+from .batch import quat_mul, rotvec_to_quat
 from .energy import GridConsts, energy_grad
 from .kinematics import PoseConsts, forward
-from .pose import quat_mul, rotvec_to_quat
 
 __all__ = [
     "HUNT_CAP",

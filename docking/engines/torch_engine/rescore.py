@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import torch
 
+from .batch import LigandBatch
 from .energy import GridConsts, LigandTypes, exact_energy_grad, exact_inter_grad, intra_grad
 from .finish import refine
 from .grids import ReceptorGrid
 from .kinematics import PoseConsts, forward, pose_consts
 from .pdbqt import LigandPDBQT, format_single_pose, parse_ligand_pdbqt
-from .pose import LigandBatch
 from .scoring import W_ROT
 from .search import AUTHENTIC_CAP
 from .topology import LigandTopology, build_topology

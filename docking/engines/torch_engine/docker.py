@@ -17,13 +17,13 @@ import torch
 
 from dockdb.errors import EngineError
 
+from .batch import LigandBatch
 from .compiled import step_functions
 from .finish import DockedPose, finish_batch
 from .grids import ReceptorGrid
 from .kinematics import pose_consts
 from .modes import Budget, bucket
 from .pdbqt import parse_ligand_pdbqt
-from .pose import LigandBatch
 from .search import MICRO_PER_ITER, SearchParams, mc_step, new_chains
 from .topology import LigandTopology, build_topology
 
