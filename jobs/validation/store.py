@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dockdb.models import ValidationRun
+from jobs.validation.kinds import kind_names
 
-KINDS = ("redock", "agreement", "enrichment", "plausibility")
+KINDS = kind_names()  # from the one registry, jobs.validation.kinds
 
 
 def command_line(argv: Sequence[str] | None = None) -> str:

@@ -15,16 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dockdb.models import ValidationRun
+from jobs.validation.kinds import KINDS as REGISTRY
+from jobs.validation.kinds import kind_names
 from webapp.params import NotFound
 from webapp.queries.validation_tables import kind_tables
 
-KINDS = ("redock", "agreement", "enrichment", "plausibility")
-KIND_TITLES = {
-    "redock": "Redocking",
-    "agreement": "Agreement with DockCoV2",
-    "enrichment": "Enrichment of known actives",
-    "plausibility": "Pose plausibility (PoseBusters)",
-}
+KINDS = kind_names()  # from the one registry, jobs.validation.kinds
+KIND_TITLES = {name: kind.title for name, kind in REGISTRY.items()}
 KIND_NOTES = {
     "redock": "Co-crystal ligands rebuilt from SMILES and docked back into their own protein; "
               "success = top-ranked pose within 2 Å heavy-atom RMSD of the crystal ligand.",

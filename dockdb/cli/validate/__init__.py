@@ -9,11 +9,10 @@ import importlib
 
 import click
 
+from jobs.validation.kinds import KINDS
+
 _COMMANDS: dict[str, str] = {
-    "redock": "dockdb.cli.validate.redock:redock",
-    "agreement": "dockdb.cli.validate.agreement:agreement",
-    "enrichment": "dockdb.cli.validate.enrichment:enrichment",
-    "plausibility": "dockdb.cli.validate.plausibility:plausibility",
+    **{name: kind.command for name, kind in KINDS.items()},  # one per validation kind (the registry)
     "show": "dockdb.cli.validate.show:show",
 }
 

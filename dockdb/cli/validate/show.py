@@ -7,10 +7,11 @@ from pathlib import Path
 import click
 
 from dockdb.cli.common import EXIT_NOTHING, EXIT_OK, AppContext, echo_json, pass_app
+from jobs.validation.kinds import kind_names
 
 
 @click.command()
-@click.option("--kind", type=click.Choice(["redock", "agreement", "enrichment", "plausibility"]), default=None)
+@click.option("--kind", type=click.Choice(list(kind_names())), default=None)
 @click.option("--plots-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write each run's figures here as PNG files.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
