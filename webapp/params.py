@@ -36,8 +36,11 @@ class NotFound(NotFoundError):
 class Params:
     """Typed accessors over a request's query arguments."""
 
-    def __init__(self, args: Mapping[str, Any]) -> None:
+    def __init__(self, args: Mapping[str, Any], *, empty_is_error: bool = False) -> None:
+        """``empty_is_error``: a parameter given with an empty value (``?source=``) is an error for
+        the choices, as the API's OpenAPI document says; HTML forms may send empty selects."""
         self.args = args
+        self.empty_is_error = empty_is_error
 
     def _raw(self, name: str) -> str | None:
         value = self.args.get(name)
@@ -45,6 +48,14 @@ class Params:
             return None
         value = str(value).strip()
         return value or None
+
+    def _typed_raw(self, name: str) -> str | None:
+        """As :meth:`_raw` for a typed parameter; with ``empty_is_error`` a parameter given
+        empty (``?limit=``) is an error, since an empty string is no integer, number, flag or choice."""
+        value = self._raw(name)
+        if value is None and self.empty_is_error and name in self.args:
+            raise BadParameter(name, f"{name} is empty; give a value or leave the parameter out")
+        return value
 
     def text(self, name: str, default: str | None = None, max_len: int = MAX_TEXT) -> str | None:
         value = self._raw(name)
@@ -59,7 +70,7 @@ class Params:
     def integer(
         self, name: str, default: int | None = None, lo: int | None = None, hi: int | None = None
     ) -> int | None:
-        value = self._raw(name)
+        value = self._typed_raw(name)
         if value is None:
             return default
         try:
@@ -71,7 +82,7 @@ class Params:
         return number
 
     def number(self, name: str, default: float | None = None, lo: float = -1e9, hi: float = 1e9) -> float | None:
-        value = self._raw(name)
+        value = self._typed_raw(name)
         if value is None:
             return default
         try:
@@ -83,7 +94,7 @@ class Params:
         return number
 
     def choice(self, name: str, choices: Sequence[str], default: str | None = None) -> str | None:
-        value = self._raw(name)
+        value = self._typed_raw(name)
         if value is None:
             return default
         if value not in choices:
@@ -91,7 +102,7 @@ class Params:
         return value
 
     def flag(self, name: str, default: bool = False) -> bool:
-        value = self._raw(name)
+        value = self._typed_raw(name)
         if value is None:
             return default
         low = value.lower()

@@ -2,9 +2,10 @@
 
 The portal (create_app over a small realistic dataset: 2 targets, 8 drugs, poses) is called
 in-process through WSGI.  For each operation Schemathesis generates --max-examples valid
-(positive) and as many invalid (negative) requests.  The verdict counts responses that fail
-`not_a_server_error` (any 5xx); status-code, content-type and response-schema conformance are
-checked too and reported as warnings.
+(positive) and as many invalid (negative) requests, and every undeclared method is tried.  The
+drill fails on any server error (5xx) and on any broken contract: status code, content type,
+headers or response schema not as documented, a schema-valid request rejected, a
+schema-violating one accepted, an undeclared method not answered 405 with ``Allow``.
 
     .venv/bin/python bench/drills/schemathesis_api.py [--max-examples 200] [--backend sqlite|postgres]
 """
@@ -23,6 +24,8 @@ if __package__ in (None, ""):
 from bench.drills._common import Verdict, drill_parser, mirror_dir, run_script, scratch_database
 
 NAME = "schemathesis_api"
+SMILES_EXAMPLES = ["CC(=O)Oc1ccccc1C(=O)O", "CC(C)Cc1ccc(cc1)C(C)C(=O)O", "c1ccccc1", "CCO", "O=C(O)c1ccccc1O"]
+SMARTS_EXAMPLES = ["c1ccccc1", "[OX2H]", "C(=O)[OH]", "[#7]", "[CX4]"]
 OPENAPI_PATH = "/api/v1/openapi.json"
 
 
@@ -43,15 +46,21 @@ def _fuzz(op: Any, mode: Any, res: OperationResult, max_examples: int, seed: int
     """*max_examples* requests of *mode* (positive/negative) to operation *op*, findings into *res*."""
     from hypothesis import HealthCheck, given, settings
     from hypothesis.errors import Unsatisfiable
-    from schemathesis import GenerationMode
     from schemathesis.checks import not_a_server_error
     from schemathesis.specs.openapi.checks import (
         content_type_conformance,
+        negative_data_rejection,
+        positive_data_acceptance,
+        response_headers_conformance,
         response_schema_conformance,
         status_code_conformance,
     )
 
-    conformance = [status_code_conformance, content_type_conformance, response_schema_conformance]
+    # every response check of Schemathesis that applies to a read-only API without auth: the
+    # contract (status codes, content types, headers, schemas) and that schema-valid requests are
+    # accepted and schema-violating ones rejected
+    contract = [status_code_conformance, content_type_conformance, response_headers_conformance,
+                response_schema_conformance, positive_data_acceptance, negative_data_rejection]
 
     @settings(max_examples=max_examples, deadline=None, database=None, derandomize=seed is not None,
               suppress_health_check=list(HealthCheck), print_blob=False)
@@ -69,12 +78,13 @@ def _fuzz(op: Any, mode: Any, res: OperationResult, max_examples: int, seed: int
         except Exception as e:
             if len(res.server_errors) < 5:
                 res.server_errors.append(f"{response.status_code} on {where}: {_first_line(e)}")
-        if mode is GenerationMode.POSITIVE:
-            try:
-                case.validate_response(response, checks=conformance)
-            except Exception as e:
-                if len(res.conformance) < 5:
-                    res.conformance.append(f"{response.status_code} on {where}: {_first_line(e)}")
+        try:
+            case.validate_response(response, checks=contract)
+        except BaseException as e:  # a Schemathesis FailureGroup is an exception group
+            if isinstance(e, KeyboardInterrupt | SystemExit):
+                raise
+            if len(res.conformance) < 5:
+                res.conformance.append(f"{response.status_code} on {where}: {_first_line(e)}")
 
     try:
         run()
@@ -82,11 +92,34 @@ def _fuzz(op: Any, mode: Any, res: OperationResult, max_examples: int, seed: int
         pass
 
 
+UNDECLARED_METHODS = ("POST", "PUT", "PATCH", "DELETE", "TRACE")
+
+
+def _undeclared_methods(app: Any, path: str, res: OperationResult) -> None:
+    """Each method the document does not declare answers 405 with an ``Allow`` header that lists
+    the declared ones (Schemathesis' unsupported-method check, run here on every operation)."""
+    import re
+
+    url = re.sub(r"\{[^}]+\}", "1", path)
+    client = app.test_client()
+    for method in UNDECLARED_METHODS:
+        res.requests += 1
+        r = client.open(url, method=method)
+        allow = {m.strip() for m in r.headers.get("Allow", "").split(",") if m.strip()}
+        if r.status_code != 405 or "GET" not in allow:
+            res.conformance.append(f"{method} {url}: {r.status_code}, Allow {sorted(allow)} (expected 405 with GET)")
+
+
 def fuzz_app(app: Any, max_examples: int, seed: int | None = 0,
              report: Callable[[OperationResult], None] | None = None) -> list[OperationResult]:
     """Run Schemathesis against *app* (a Flask app); one result per API operation."""
     import schemathesis
+    from hypothesis import strategies as st
 
+    # a JSON schema cannot say which strings are SMILES: the document marks them with formats,
+    # and schema-valid examples of those formats are real molecules and patterns
+    schemathesis.openapi.format("smiles", st.sampled_from(SMILES_EXAMPLES))
+    schemathesis.openapi.format("smarts", st.sampled_from(SMARTS_EXAMPLES))
     schema = schemathesis.openapi.from_wsgi(OPENAPI_PATH, app)
     results: list[OperationResult] = []
     for loaded in schema.get_all_operations():
@@ -97,6 +130,7 @@ def fuzz_app(app: Any, max_examples: int, seed: int | None = 0,
             modes.append(schemathesis.GenerationMode.NEGATIVE)
         for mode in modes:
             _fuzz(op, mode, res, max_examples, seed)
+        _undeclared_methods(app, op.path, res)
         results.append(res)
         if report:
             report(res)
@@ -126,10 +160,11 @@ def drill(db_url: str, workdir: Path, max_examples: int = 25, seed: int | None =
         n = sum(r.requests for r in results)
         errors = [f"{r.label}: {e}" for r in results for e in r.server_errors]
         warnings = [f"{r.label}: {e}" for r in results for e in r.conformance]
-        v.problems += errors
+        v.problems += errors + warnings  # a broken contract fails the drill like a server error
         v.details = {"results": results, "requests": n, "conformance": warnings}
         v.summary = (f"{len(results)} operations, {n} requests (max {max_examples} positive + {max_examples} "
-                     f"negative each) on {db.backend}: 0 server errors, {len(warnings)} conformance warnings")
+                     f"negative each, and {len(UNDECLARED_METHODS)} undeclared methods) on {db.backend}: "
+                     f"{len(errors)} server errors, {len(warnings)} contract failures")
     finally:
         db.dispose()
     return v

@@ -26,7 +26,8 @@ BAD_PARAMETERS = {
     "/api/v1/targets/3clpro/table?page=abc": "page",
     "/api/v1/targets/3clpro/table?max_score=nan": "max_score",
     "/api/v1/targets/3clpro/table?max_score=1e400": "max_score",
-    "/api/v1/targets/3clpro/table?mw_min=300&mw_max=100": "mw_min",
+    "/api/v1/selectivity?source=": "source",  # an empty value is not one of the enum's
+    "/api/v1/validation?kind=": "kind",
     "/api/v1/targets/3clpro/table?sort=name;DROP TABLE drug": "sort",
     "/api/v1/targets/3clpro/table?order=sideways": "order",
     "/api/v1/targets/3clpro/table?rows=everything": "rows",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from webapp.queries.chem import MAX_SMARTS_LEN, MAX_SMILES_LEN
 from webapp.queries.common import DESCRIPTORS
 from webapp.queries.scores import SCORE_SORTS
 from webapp.queries.selectivity import SOURCES
@@ -23,15 +24,21 @@ def _path(name: str, kind: str, description: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "description": description, "schema": schema}
 
 
-INT = {"type": "integer"}
-NUM = {"type": "number"}
-STR = {"type": "string", "maxLength": 200}
+# The limits the code enforces (webapp.params, webapp.queries), declared so that a request the
+# schema allows is one the API accepts: ids, scores, descriptor bounds, text lengths, no NUL.
+ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+NUM = {"type": "number", "minimum": -1e9, "maximum": 1e9}
+SCORE = {"type": "number", "minimum": -1000, "maximum": 1000}
 BOOL = {"type": "boolean"}
+
+
+def _text(n: int) -> dict[str, Any]:
+    return {"type": "string", "maxLength": n, "pattern": "^[^\\u0000]*$"}
 
 
 def _paging(max_page: int) -> list[dict[str, Any]]:
     return [
-        _q("page", {"type": "integer", "minimum": 1, "default": 1}, "page number (1-based)"),
+        _q("page", {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1}, "page number (1-based)"),
         _q(
             "page_size",
             {"type": "integer", "minimum": 1, "maximum": max_page, "default": min(50, max_page)},
@@ -47,7 +54,7 @@ def _json(description: str, schema: str = "Object") -> dict[str, Any]:
     }
 
 
-def _text(description: str, mimetype: str) -> dict[str, Any]:
+def _body(description: str, mimetype: str) -> dict[str, Any]:
     return {"description": description, "content": {mimetype: {"schema": {"type": "string"}}}}
 
 
@@ -74,15 +81,16 @@ def openapi_document(max_page: int) -> dict[str, Any]:
     drug_id = _path("drug_id", "integer", "DockDB drug id")
     pose_id = _path("pose_id", "integer", "pose id")
     table_params = [
-        _q("campaign", INT, "only this campaign's scores (default: best over all campaigns)"),
+        _q("campaign", ID, "only this campaign's scores (default: best over all campaigns)"),
         _q("rows", {"type": "string", "enum": list(ROW_SETS)}, "drugs scored by us, by DockCoV2 or either"),
-        _q("max_score", NUM, "our best score at most this (kcal/mol)"),
-        _q("max_ref_score", NUM, "DockCoV2's published score at most this"),
-        _q("approval_status", STR, "approval status equals (case-insensitive)"),
-        _q("clinical_phase", STR, "clinical phase equals (case-insensitive)"),
-        _q("q", STR, "drug name contains"),
+        _q("max_score", SCORE, "our best score at most this (kcal/mol)"),
+        _q("max_ref_score", SCORE, "DockCoV2's published score at most this"),
+        _q("approval_status", _text(64), "approval status equals (case-insensitive)"),
+        _q("clinical_phase", _text(64), "clinical phase equals (case-insensitive)"),
+        _q("q", _text(100), "drug name contains"),
         *[
-            _q(f"{d}_{end}", NUM, f"{d} {'at least' if end == 'min' else 'at most'} this")
+            _q(f"{d}_{end}", NUM, f"{d} {'at least' if end == 'min' else 'at most'} this (a reversed range "
+               "matches nothing)")
             for d in DESCRIPTORS
             for end in ("min", "max")
         ],
@@ -119,8 +127,8 @@ def openapi_document(max_page: int) -> dict[str, Any]:
             "drugs, optionally searched by name, synonym or identifier (best matches first)",
             _json("a page of drugs", "Page"),
             [
-                _q("q", STR, "name, synonym, InChIKey, PubChem CID, DrugBank/ChEMBL id..."),
-                _q("approval_status", STR, "approval status equals"),
+                _q("q", _text(100), "name, synonym, InChIKey, PubChem CID, DrugBank/ChEMBL id..."),
+                _q("approval_status", _text(64), "approval status equals"),
                 *_paging(max_page),
             ],
             tag="drugs",
@@ -128,7 +136,8 @@ def openapi_document(max_page: int) -> dict[str, Any]:
         "/api/v1/drugs/suggest": _op(
             "autocomplete over names, synonyms and identifiers",
             _json("suggestions"),
-            [_q("q", STR, "what was typed"), _q("limit", {"type": "integer", "minimum": 1, "maximum": 50}, "how many")],
+            [_q("q", _text(100), "what was typed"),
+             _q("limit", {"type": "integer", "minimum": 1, "maximum": 50}, "how many")],
             tag="drugs",
         ),
         "/api/v1/drugs/{drug_id}": _op(
@@ -145,18 +154,18 @@ def openapi_document(max_page: int) -> dict[str, Any]:
             "assays, drug targets, Reactome pathways, GSEA, literature", _json("annotations"), [drug_id], tag="drugs"
         ),
         "/api/v1/drugs/{drug_id}/depiction.svg": _op(
-            "2D depiction (RDKit)", _text("SVG image", "image/svg+xml"), [drug_id], tag="drugs"
+            "2D depiction (RDKit)", _body("SVG image", "image/svg+xml"), [drug_id], tag="drugs"
         ),
         "/api/v1/scores": _op(
             "docking results by target, drug or campaign",
             _json("a page of results", "Page"),
             [
-                _q("target", STR, "target key"),
-                _q("drug", INT, "drug id"),
-                _q("campaign", INT, "campaign id"),
+                _q("target", _text(64), "target key"),
+                _q("drug", ID, "drug id"),
+                _q("campaign", ID, "campaign id"),
                 _q("status", {"type": "string", "enum": ["done", "failed", "skipped", "any"]}, "result status"),
-                _q("max_score", NUM, "best score at most"),
-                _q("min_score", NUM, "best score at least"),
+                _q("max_score", SCORE, "best score at most"),
+                _q("min_score", SCORE, "best score at least (above max_score: nothing matches)"),
                 _q("plausible", BOOL, "only results whose rank-1 pose passes every PoseBusters check"),
                 _q("sort", {"type": "string", "enum": list(SCORE_SORTS)}, "sort column"),
                 _q("order", {"type": "string", "enum": ["asc", "desc"]}, "sort order"),
@@ -171,17 +180,17 @@ def openapi_document(max_page: int) -> dict[str, Any]:
             tag="poses",
         ),
         "/api/v1/poses/{pose_id}.sdf": _op(
-            "the pose as SDF", _text("SDF", "chemical/x-mdl-sdfile"), [pose_id], tag="poses"
+            "the pose as SDF", _body("SDF", "chemical/x-mdl-sdfile"), [pose_id], tag="poses"
         ),
         "/api/v1/poses/{pose_id}.pdbqt": _op(
-            "the pose as PDBQT", _text("PDBQT", "chemical/x-pdbqt"), [pose_id], tag="poses"
+            "the pose as PDBQT", _body("PDBQT", "chemical/x-pdbqt"), [pose_id], tag="poses"
         ),
         "/api/v1/poses/{pose_id}/complex.pdb": _op(
-            "receptor + pose as one PDB (ligand LIG, chain L)", _text("PDB", "chemical/x-pdb"), [pose_id], tag="poses"
+            "receptor + pose as one PDB (ligand LIG, chain L)", _body("PDB", "chemical/x-pdb"), [pose_id], tag="poses"
         ),
         "/api/v1/receptors/{receptor_id}.pdb": _op(
             "a prepared receptor structure",
-            _text("PDB", "chemical/x-pdb"),
+            _body("PDB", "chemical/x-pdb"),
             [_path("receptor_id", "integer", "receptor id")],
             tag="poses",
         ),
@@ -196,7 +205,8 @@ def openapi_document(max_page: int) -> dict[str, Any]:
             "Tanimoto similarity on Morgan fingerprints (radius 2, 2048 bits)",
             _json("hits"),
             [
-                _q("smiles", {"type": "string", "maxLength": 1000}, "query SMILES", required=True),
+                _q("smiles", {**_text(MAX_SMILES_LEN), "format": "smiles"},
+                   "query SMILES (one that RDKit cannot parse answers 400 naming it)", required=True),
                 _q("threshold", {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5}, "minimum similarity"),
                 _q("limit", {"type": "integer", "minimum": 1, "maximum": max_page}, "most hits returned"),
             ],
@@ -206,7 +216,8 @@ def openapi_document(max_page: int) -> dict[str, Any]:
             "SMARTS substructure search (bounded in size and time)",
             _json("hits"),
             [
-                _q("smarts", {"type": "string", "maxLength": 300}, "SMARTS pattern", required=True),
+                _q("smarts", {**_text(MAX_SMARTS_LEN), "format": "smarts"},
+                   "SMARTS pattern (one that RDKit cannot parse answers 400 naming it)", required=True),
                 _q("limit", {"type": "integer", "minimum": 1, "maximum": max_page}, "most hits returned"),
             ],
             tag="search",

@@ -22,7 +22,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def _params() -> Params:
-    return Params(request.args)
+    return Params(request.args, empty_is_error=True)
 
 
 def _max_page() -> int:

@@ -15,7 +15,7 @@ bp = Blueprint("validation_api", __name__, url_prefix="/api/v1")
 
 @bp.get("/validation")
 def runs() -> Response:
-    kind = Params(request.args).choice("kind", qv.KINDS)
+    kind = Params(request.args, empty_is_error=True).choice("kind", qv.KINDS)
     return jsonify({"items": qv.list_runs(get_session(), kind, plot_url)})
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, defer
 
 from dockdb import models as m
 from webapp.extensions import reused, ttl_cached
-from webapp.params import BadParameter, NotFound, Params
+from webapp.params import NotFound, Params
 from webapp.queries.common import (
     DESCRIPTORS,
     DRUG_SUMMARY_COLUMNS,
@@ -172,9 +172,7 @@ class TableFilter:
     def from_params(cls, p: Params) -> TableFilter:
         ranges: dict[str, tuple[float | None, float | None]] = {}
         for d in DESCRIPTORS:
-            lo, hi = p.number(f"{d}_min"), p.number(f"{d}_max")
-            if lo is not None and hi is not None and lo > hi:
-                raise BadParameter(f"{d}_min", f"{d}_min ({lo:g}) is larger than {d}_max ({hi:g})")
+            lo, hi = p.number(f"{d}_min"), p.number(f"{d}_max")  # a reversed range matches nothing
             if lo is not None or hi is not None:
                 ranges[d] = (lo, hi)
         return cls(
