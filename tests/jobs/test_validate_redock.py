@@ -49,7 +49,8 @@ def test_redock_smallest_posebusters_complex(db: Database, cli_env: dict[str, st
         assert row["id"] == SMALLEST and row["heavy_atoms"] == 19 and row["error"] is None
         assert 1 <= row["n_poses"] <= 3 and row["seconds"] > 0
         assert row["best_rmsd"] <= row["top_rmsd"]
-        assert row["success"] == (row["top_rmsd"] < 2.0)
+        # success is decided on the unrounded RMSD; the row keeps two decimals (1.996 -> 2.0, a success)
+        assert row["success"] == (row["top_rmsd"] < 2.0) or abs(row["top_rmsd"] - 2.0) <= 0.005
         # the numbers stored are the library's for the same complex, engine options and seed, to
         # within what receptor preparation varies (pdbfixer's side-chain rebuild is not seeded: four
         # runs gave top RMSD 1.90-2.07 A, top score -7.71 to -7.78)

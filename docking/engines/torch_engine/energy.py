@@ -5,7 +5,9 @@ every gradient against autograd in float64.
 Grid term, as Vina's ``cache::eval_deriv``: the atom's map value by trilinear interpolation
 (its gradient from the interpolation weights), softened above ``cap`` by ``curl``; outside
 the grid the position is clamped onto it, the interpolation gradient along clamped axes is
-dropped, and ``slope`` kcal/mol/Å per Å outside is added to energy and gradient.
+dropped, and ``slope`` kcal/mol/Å per Å outside is added to energy and gradient.  Unlike
+Vina, that slope also applies to hydrogens (which carry no energy otherwise), so every pose
+the engine returns lies inside the grid and Vina can score it.
 """
 
 from __future__ import annotations
@@ -68,10 +70,12 @@ def grid_inter_grad(
     gy = dy[..., 0] + fx[..., 0] * (dy[..., 1] - dy[..., 0])
     gz = dzy[..., 0] + fx[..., 0] * (dzy[..., 1] - dzy[..., 0])
     e, k = _curl(e, cap)
-    grad = torch.stack([gx, gy, gz], -1) * (k[..., None] * gc.inv_spacing) * inside + gc.slope * region
+    grad = torch.stack([gx, gy, gz], -1) * (k[..., None] * gc.inv_spacing) * inside
     miss = (s - sc).abs().sum(-1) / gc.inv_spacing
-    e = (e + gc.slope * miss) * c.typed
-    return e, grad * c.typed[..., None]
+    # the out-of-grid slope applies to every atom, hydrogens too: a pose must lie in the grid
+    # for Vina to score it at all
+    e = e * c.typed + gc.slope * miss * c.real
+    return e, grad * c.typed[..., None] + gc.slope * region * c.real[..., None]
 
 
 def pair_energy_deriv(
@@ -179,8 +183,8 @@ def exact_inter_grad(
     sc = torch.minimum(s.clamp(min=0.0), gc.upper)
     region = torch.sign(s - sc)
     miss = (s - sc).abs().sum(-1) / gc.inv_spacing
-    e_at = (e_at + slope * miss) * c.typed
-    g_at = (g_at * k[..., None] + slope * region) * c.typed[..., None]
+    e_at = e_at * c.typed + slope * miss * c.real  # out-of-grid slope on every atom (see grid_inter_grad)
+    g_at = g_at * k[..., None] * c.typed[..., None] + slope * region * c.real[..., None]
     return e_at, g_at
 
 

@@ -47,6 +47,7 @@ class PoseConsts(NamedTuple):
     pair_hb: torch.Tensor  # (P, M) float 1/0
     pair_mask: torch.Tensor  # (P, M) float 1/0
     heavy: torch.Tensor  # (P, A) float 1/0 (same as typed; kept for RMSD)
+    real: torch.Tensor  # (P, A) float 1/0: a real atom, not padding (hydrogens too)
     n_heavy: torch.Tensor  # (P,) float
     gyration: torch.Tensor  # (P,) radius of gyration of the heavy atoms (Å)
     n_entities: torch.Tensor  # (P,) float: 2 + torsions (Vina's mutable entities)
@@ -95,7 +96,8 @@ def pose_consts(
         dim_mask=torch.cat([head, tors_mask], 1), pair_i3=pairs[..., 0:1].expand(p, m, 3),
         pair_j3=pairs[..., 1:2].expand(p, m, 3), pair_radius=batch.pair_radius[lig],
         pair_hyd=batch.pair_hyd[lig].to(dtype), pair_hb=batch.pair_hb[lig].to(dtype),
-        pair_mask=batch.pair_mask[lig].to(dtype), heavy=typed, n_heavy=typed.sum(-1).clamp(min=1.0),
+        pair_mask=batch.pair_mask[lig].to(dtype), heavy=typed, real=batch.atom_mask[lig].to(dtype),
+        n_heavy=typed.sum(-1).clamp(min=1.0),
         gyration=torch.zeros(p, dtype=dtype, device=dev), n_entities=2 + tors_mask.sum(-1),
         iter_cap=torch.zeros(p, dtype=dtype, device=dev), lig=lig,
     )  # fmt: skip
