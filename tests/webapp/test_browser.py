@@ -10,20 +10,15 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from rdkit import Chem
-from werkzeug.serving import make_server
 
-from dockdb.config import Config
-from dockdb.db import Database
-from dockdb.migrate import upgrade
 from tests.environment import CHROMIUM, missing, require_module
-from tests.webapp.dataset import Dataset, build
-from webapp import create_app
+from tests.webapp.dataset import Dataset
+from tests.webapp.live import serve_portal
 from webapp.pages.assets import VIEWER_JS
 
 pytestmark = pytest.mark.browser
@@ -56,21 +51,8 @@ def live_portal(db_url: str, tmp_path: Path) -> Iterator[tuple[str, Dataset]]:
     require_module("playwright.sync_api", "pip install -e '.[test]'")
     if not VIEWER_JS.is_file():
         missing("3Dmol.js not installed: run webapp/install_assets.sh")
-    url = db_url
-    db = Database(url)
-    upgrade(db.engine)
-    ds = build(db)
-    db.dispose()
-    app = create_app(Config.load(environ={}, home=tmp_path / "home", database_url=url, env="testing"))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", ds
-    finally:
-        server.shutdown()
-        thread.join(10)
-        app.extensions["dockdb"].database.dispose()
+    with serve_portal(db_url, tmp_path / "home") as served:
+        yield served
 
 
 def colours(png: bytes) -> int:

@@ -7,21 +7,17 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
-from dockdb.config import Config
 from dockdb.db import Database
-from dockdb.migrate import upgrade
 from jobs.validation.store import save_run
 from tests.conftest import REPO
-from tests.webapp.dataset import Dataset, build
+from tests.webapp.dataset import Dataset
+from tests.webapp.live import serve_portal
 from tests.webapp.test_validation_page import store_runs
-from webapp import create_app
 
 pytestmark = pytest.mark.browser
 CHROMIUM = os.environ.get("DOCKDB_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -54,22 +50,13 @@ def live(db_url: str, tmp_path: Path) -> Iterator[tuple[str, Dataset]]:
         pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (or set DOCKDB_TEST_CHROMIUM)")
     if importlib.util.find_spec("playwright") is None:
         pytest.skip("playwright is not installed: pip install -e '.[test]'")
-    db = Database(db_url)
-    upgrade(db.engine)
-    ds = build(db)
-    store_runs(db)
-    _store_plausibility(db)
-    db.dispose()
-    app = create_app(Config.load(environ={}, home=tmp_path / "home", database_url=db_url, env="testing"))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", ds
-    finally:
-        server.shutdown()
-        thread.join(10)
-        app.extensions["dockdb"].database.dispose()
+
+    def runs(db: Database) -> None:
+        store_runs(db)
+        _store_plausibility(db)
+
+    with serve_portal(db_url, tmp_path / "home", runs) as served:
+        yield served
 
 
 def _artefacts() -> Path:
