@@ -120,6 +120,21 @@ def pose_records(result: Any, receptor_pdb: str | None, interaction_poses: int) 
     return records
 
 
+_WARNED: set[str] = set()  # reasons this process has logged already
+
+
+def _warn_once(reason: str) -> None:
+    """Log a failure reason at WARNING the first time this process meets it, then at DEBUG: a
+    receptor ProLIF cannot read fails every pose alike, and one line says so (each pose still
+    stores its reason)."""
+    if reason in _WARNED:
+        log.debug("%s", reason)
+        return
+    if len(_WARNED) < 1000:
+        _WARNED.add(reason)
+    log.warning("%s (stored on each pose it affects; later repeats are not logged)", reason)
+
+
 def _interactions(receptor_pdb: str, sdfs: list[str]) -> list[tuple[list[dict[str, Any]], str | None]]:
     """(interacting residues, None) per pose, or ([], why) for a pose ProLIF failed on.
 
@@ -135,7 +150,7 @@ def _interactions(receptor_pdb: str, sdfs: list[str]) -> list[tuple[list[dict[st
     except Exception as e:
         if len(sdfs) == 1:
             reason = f"interaction analysis failed: {one_line(e)}"
-            log.warning("%s", reason)
+            _warn_once(reason)
             return [([], reason)]
     return [_interactions(receptor_pdb, [sdf])[0] for sdf in sdfs]
 

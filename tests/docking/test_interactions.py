@@ -52,14 +52,21 @@ def test_a_failed_analysis_is_recorded_on_its_pose_only(aspirin_docked, protease
     bad = result.poses[1]
     no_h = Chem.MolToMolBlock(Chem.RemoveHs(Chem.MolFromMolBlock(bad.sdf, removeHs=False)))
     poses = [result.poses[0], replace(bad, sdf=no_h), *result.poses[2:]]
+    import jobs.tasks
+
+    jobs.tasks._WARNED.clear()  # a reason is logged once per process
     with caplog.at_level("WARNING", logger="jobs.tasks"):
         records = pose_records(replace(result, poses=poses), protease_receptor.pdb, interaction_poses=3)
+        again = pose_records(replace(result, poses=poses), protease_receptor.pdb, interaction_poses=3)
     assert [r.rank for r in records] == list(range(1, len(poses) + 1))
     failed = [r for r in records if r.interactions_error]
     assert len(failed) == 1 and failed[0].score == bad.score and failed[0].interactions == []
     assert failed[0].interactions_error == ("interaction analysis failed: the pose SDF has no hydrogens; "
                                             "pass a pose SDF written by DockDB")
-    assert [r.getMessage() for r in caplog.records if r.name == "jobs.tasks"] == [failed[0].interactions_error]
+    # logged once, though both calls met it; stored on the pose both times
+    assert [r.getMessage() for r in caplog.records if r.name == "jobs.tasks"] == [
+        f"{failed[0].interactions_error} (stored on each pose it affects; later repeats are not logged)"]
+    assert [r.interactions_error for r in again] == [r.interactions_error for r in records]
     others = [r for r in records[:3] if r is not failed[0]]
     assert all(r.interactions and r.interactions_error is None for r in others)
     assert all(r.interactions == [] and r.interactions_error is None for r in records[3:])  # not asked
