@@ -127,27 +127,12 @@ def ops_new(work: Path, chains: int = 64) -> dict[str, Any]:
 
 
 def _count_syncs(fn: Any) -> tuple[int, int]:
-    import torch
+    """Host synchronisations and host->device copies made by ``fn()``."""
+    from torch_syncs import SyncCounter  # this script's directory (also on the path for engine 0.2 runs)
 
-    names = ("item", "tolist", "cpu", "numpy", "nonzero", "__bool__", "__int__", "__float__")
-    counts = {"sync": 0, "copy": 0}
-    saved = []
-    for owner, attrs, kind in ((torch.Tensor, names, "sync"), (torch, ("tensor", "as_tensor", "from_numpy"), "copy")):
-        for name in attrs:
-            orig = getattr(owner, name)
-            saved.append((owner, name, orig))
-
-            def wrapped(*a: Any, _o: Any = orig, _k: str = kind, **k: Any) -> Any:
-                counts[_k] += 1
-                return _o(*a, **k)
-
-            setattr(owner, name, wrapped)
-    try:
+    with SyncCounter() as counter:
         fn()
-    finally:
-        for owner, name, orig in reversed(saved):
-            setattr(owner, name, orig)
-    return counts["sync"], counts["copy"]
+    return counter.syncs, counter.copies
 
 
 def ops_old(work: Path, chains: int = 64) -> dict[str, Any]:

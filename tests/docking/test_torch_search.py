@@ -14,6 +14,7 @@ torch = pytest.importorskip("torch")
 
 from torch_inputs import prepared as _prepared  # noqa: E402
 
+from bench.torch_syncs import SyncCounter  # noqa: E402
 from docking.engines.torch_engine import search  # noqa: E402
 from docking.engines.torch_engine.batch import LigandBatch  # noqa: E402
 from docking.engines.torch_engine.energy import energy_grad, exact_energy_grad  # noqa: E402
@@ -147,48 +148,16 @@ def _chains(grid, tops, chains: int, steps: int):
     return c, gc, ch, st
 
 
-class _SyncCounter:
-    """Counts calls that synchronise with the device or copy host data to it."""
-
-    SYNC = ("item", "tolist", "cpu", "numpy", "nonzero", "__bool__", "__int__", "__float__", "__index__")
-    COPY = ("tensor", "as_tensor", "from_numpy")
-
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-        self._saved: list[tuple[object, str, object]] = []
-
-    def _wrap(self, owner: object, name: str) -> None:
-        orig = getattr(owner, name)
-        self._saved.append((owner, name, orig))
-
-        def wrapped(*a, **k):
-            self.calls.append(name)
-            return orig(*a, **k)
-
-        setattr(owner, name, wrapped)
-
-    def __enter__(self) -> _SyncCounter:
-        for n in self.SYNC:
-            self._wrap(torch.Tensor, n)
-        for n in self.COPY:
-            self._wrap(torch, n)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for owner, name, orig in reversed(self._saved):
-            setattr(owner, name, orig)
-
-
 def test_monte_carlo_step_has_no_sync_and_no_host_copy(grid32, tops) -> None:
     c, gc, ch, st = _chains(grid32, tops, 4, 10)  # 4 different ligands
     params = SearchParams(micro=6)
-    with _SyncCounter() as counter:
+    with SyncCounter() as counter:
         for _ in range(3):
             ch, st = mc_step(c, gc, ch, st, params)
     assert counter.calls == []
     assert int(ch.step) == 3 and bool(torch.isfinite(st.e).any())
     # the counter does catch a synchronisation
-    with _SyncCounter() as counter:
+    with SyncCounter() as counter:
         bool(ch.e.sum() > 0)
     assert counter.calls == ["__bool__"]
 

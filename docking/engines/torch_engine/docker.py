@@ -86,7 +86,6 @@ class TorchDocker:
     compile: str = "auto"  # auto | on | off
     batches_run: list[int] = field(default_factory=list)  # sizes of the batches that ran
     compiled_batches: int = 0
-    _compiling: bool = False
 
     @property
     def device(self) -> torch.device:
@@ -105,14 +104,13 @@ class TorchDocker:
         return estimate_bytes(t.n_atoms, len(t.pairs), t.n_torsions, self.budget.chains_per_ligand(),
                               self.params.store)
 
-    def _plan(self, tops: list[LigandTopology]) -> list[list[int]]:
+    def _plan(self, tops: list[LigandTopology], compiled: bool) -> list[list[int]]:
         """Batches of ligand indices, sized by count and memory: one shape bucket per batch when
         compiling (shapes repeat), else largest first in one sequence (fewer, fuller batches)."""
         limit = self._budget_bytes()
         buckets: dict[tuple[int, ...], list[int]] = {}
         key: tuple[int, ...]
         by_size = sorted(range(len(tops)), key=lambda i: (-tops[i].n_atoms, -tops[i].n_torsions))
-        compiled = self._compiling
         for i in by_size:
             t = tops[i]
             key = bucket(t.n_atoms, t.n_torsions, len(t.pairs), max(t.pdbqt.depth())) if compiled else (0,)
@@ -166,10 +164,10 @@ class TorchDocker:
         if not tops:
             return out
         self.grid.ensure(set().union(*({int(t) for t in top.xs if t >= 0} for top in tops)))
-        self._compiling = self._use_compile(len(tops))
-        for batch in self._plan(tops):
+        compiled = self._use_compile(len(tops))
+        for batch in self._plan(tops, compiled):
             before = set(out)
-            self._run_split([keys[i] for i in batch], [tops[i] for i in batch], seed, out)
+            self._run_split([keys[i] for i in batch], [tops[i] for i in batch], seed, compiled, out)
             if on_batch is not None:
                 on_batch({k: v for k, v in out.items() if k not in before})
             if progress is not None:
@@ -177,11 +175,12 @@ class TorchDocker:
         return out
 
     def _run_split(
-        self, keys: list[str], tops: list[LigandTopology], seed: int, out: dict[str, list[DockedPose] | Exception]
+        self, keys: list[str], tops: list[LigandTopology], seed: int, compiled: bool,
+        out: dict[str, list[DockedPose] | Exception],
     ) -> None:
         try:
             self._check_memory(tops)
-            res = self._run_batch(keys, tops, seed)
+            res = self._run_batch(keys, tops, seed, compiled)
             self.batches_run.append(len(keys))
             out.update(res)
         except Exception as exc:
@@ -194,8 +193,8 @@ class TorchDocker:
                 return
             half = len(keys) // 2
             log.info("out of memory on a batch of %d ligands; splitting in two", len(keys))
-            self._run_split(keys[:half], tops[:half], seed, out)
-            self._run_split(keys[half:], tops[half:], seed, out)
+            self._run_split(keys[:half], tops[:half], seed, compiled, out)
+            self._run_split(keys[half:], tops[half:], seed, compiled, out)
 
     def _use_compile(self, n_ligands: int) -> bool:
         if self.compile == "on":
@@ -206,11 +205,12 @@ class TorchDocker:
         # repays itself on the GPU and on big CPU batches, not for a single quick docking
         return self.device.type == "cuda" or n_ligands >= 32
 
-    def _run_batch(self, keys: list[str], tops: list[LigandTopology], seed: int) -> dict[str, list[DockedPose]]:
+    def _run_batch(
+        self, keys: list[str], tops: list[LigandTopology], seed: int, use_compile: bool
+    ) -> dict[str, list[DockedPose]]:
         dev, dtype = self.device, self.grid.dtype
         a, t, m, depth = bucket(max(x.n_atoms for x in tops), max(x.n_torsions for x in tops),
                                 max(len(x.pairs) for x in tops), max(max(x.pdbqt.depth()) for x in tops))
-        use_compile = self._compiling
         n_lig = len(tops)
         if use_compile:  # pad the batch to a power of two with copies, so shapes repeat
             n_lig = 1 << max(0, math.ceil(math.log2(len(tops))))
@@ -235,5 +235,5 @@ class TorchDocker:
             self.compiled_batches += 1
         for _ in range(max(steps)):
             ch, st = mc_step(c, gc, ch, st, params, fns)
-        res = finish_batch(self.grid, batch, slots, depth, st, chains, params, use_compile)
+        res = finish_batch(self.grid, batch, slots, depth, st, chains, params)
         return {k: res[i] for i, k in enumerate(keys)}

@@ -47,13 +47,19 @@ def _curl(e: torch.Tensor, cap: float) -> tuple[torch.Tensor, torch.Tensor]:
     return e * k, k * k
 
 
+def _grid_cell(gc: GridConsts, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Grid coordinates of ``x`` clamped onto the grid, the side each axis is off it (-1, 0, 1)
+    and the L1 distance outside it (Å): what Vina's out-of-grid slope acts on."""
+    s = (x - gc.origin) * gc.inv_spacing
+    sc = torch.minimum(s.clamp(min=0.0), gc.upper)
+    return sc, torch.sign(s - sc), (s - sc).abs().sum(-1) / gc.inv_spacing
+
+
 def grid_inter_grad(
     c: PoseConsts, gc: GridConsts, x: torch.Tensor, cap: float
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-atom intermolecular energies (P, A) and their coordinate gradients (P, A, 3)."""
-    s = (x - gc.origin) * gc.inv_spacing
-    sc = torch.minimum(s.clamp(min=0.0), gc.upper)
-    region = torch.sign(s - sc)
+    sc, region, miss = _grid_cell(gc, x)
     inside = (region == 0).to(x.dtype)
     i0 = torch.minimum(sc.floor(), gc.upper - 1)
     f = sc - i0
@@ -71,7 +77,6 @@ def grid_inter_grad(
     gz = dzy[..., 0] + fx[..., 0] * (dzy[..., 1] - dzy[..., 0])
     e, k = _curl(e, cap)
     grad = torch.stack([gx, gy, gz], -1) * (k[..., None] * gc.inv_spacing) * inside
-    miss = (s - sc).abs().sum(-1) / gc.inv_spacing
     # the out-of-grid slope applies to every atom, hydrogens too: a pose must lie in the grid
     # for Vina to score it at all
     e = e * c.typed + gc.slope * miss * c.real
@@ -179,10 +184,7 @@ def exact_inter_grad(
     e_at = (e * m).sum(-1)
     g_at = ((de * m / r)[..., None] * dv).sum(-2)
     e_at, k = _curl(e_at, cap)
-    s = (x - gc.origin) * gc.inv_spacing
-    sc = torch.minimum(s.clamp(min=0.0), gc.upper)
-    region = torch.sign(s - sc)
-    miss = (s - sc).abs().sum(-1) / gc.inv_spacing
+    _sc, region, miss = _grid_cell(gc, x)
     e_at = e_at * c.typed + slope * miss * c.real  # out-of-grid slope on every atom (see grid_inter_grad)
     g_at = g_at * k[..., None] * c.typed[..., None] + slope * region * c.real[..., None]
     return e_at, g_at

@@ -79,10 +79,9 @@ def finish_batch(
     st: Store,
     chains: int,
     params: SearchParams,
-    compiled: bool = False,
 ) -> list[list[DockedPose]]:
-    """Final poses of every ligand of ``batch`` from the chains' stores ``st``."""
-    del compiled  # the final stage runs eagerly: it runs once per batch
+    """Final poses of every ligand of ``batch`` from the chains' stores ``st`` (eager: this
+    runs once per batch, not once per step)."""
     n_lig = len(batch.tops)
     dev = batch.local.device
     n = chains * st.e.shape[1]
