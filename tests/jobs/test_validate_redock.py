@@ -59,7 +59,11 @@ def test_redock_smallest_posebusters_complex(db: Database, cli_env: dict[str, st
                                    keep_chains=list(c.keep_chains), seed=42)
         rec = dock_complex(prepared, engine_for_redock("vina", exhaustiveness=1, n_poses=3, cpu=1), seed=42)
         assert rec.error is None
-        assert row["top_rmsd"] == pytest.approx(rec.top_rmsd, abs=0.5)
+        # at exhaustiveness 1 two poses of near-equal score can swap ranks between preparations (a fresh-clone
+        # run stored 2.01 A where the library's own run ranked a 5.91 A pose first): the stored top pose is one
+        # of the library's, and the best pose over the three is the same
+        assert row["best_rmsd"] == pytest.approx(rec.best_rmsd, abs=0.5)
+        assert min(abs(row["top_rmsd"] - rec.top_rmsd), abs(row["top_rmsd"] - rec.best_rmsd)) <= 0.5
         assert row["top_score"] == pytest.approx(rec.top_score, abs=0.3)
         summary = run.summary
         assert summary["n"] == 1 and summary["n_errors"] == 0
