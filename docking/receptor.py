@@ -25,6 +25,12 @@ Protocol ``receptor-v1``:
 7. write the receptor PDBQT with Meeko's ``Polymer`` + ``PDBQTWriterLegacy`` using template
    charges (like ``mk_prepare_receptor.py`` defaults). Residues Meeko cannot match are
    deleted and listed in ``removed``; more than 2% of residues unmatched is an error.
+
+Reproducible: the same input gives byte-identical PDB and PDBQT on one machine.  Every OpenMM
+step (pdbfixer's rebuild and its Langevin clash relief, the hydrogen minimisation, step 6b) runs
+on the CPU platform with one thread (more threads sum forces in a varying order), pdbfixer's
+integrator is seeded, and OpenMM's ``addHydrogens``, which starts each hydrogen at a
+``random.random()`` offset, runs under a fixed seed of Python's ``random`` (restored afterwards).
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ import io
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -42,6 +48,7 @@ from dockdb.errors import ReceptorError, one_line
 from docking._util import sha256_of, tool_versions
 
 if TYPE_CHECKING:
+    import openmm
     from pdbfixer import PDBFixer
 
 __all__ = ["PROTOCOL_VERSION", "PreparedReceptor", "prepare_receptor"]
@@ -78,6 +85,35 @@ class PreparedReceptor:
     added: dict[str, int] = field(default_factory=dict)
 
 
+@contextlib.contextmanager
+def _deterministic_openmm() -> Iterator[openmm.Platform]:
+    """OpenMM's CPU platform with one thread by default (for pdbfixer's own contexts), restored after."""
+    import openmm
+
+    platform = openmm.Platform.getPlatformByName("CPU")
+    saved = {name: platform.getPropertyDefaultValue(name) for name in ("Threads", "DeterministicForces")}
+    platform.setPropertyDefaultValue("Threads", "1")
+    platform.setPropertyDefaultValue("DeterministicForces", "true")
+    try:
+        yield platform
+    finally:
+        for name, value in saved.items():
+            platform.setPropertyDefaultValue(name, value)
+
+
+@contextlib.contextmanager
+def _seeded_python_random(seed: int) -> Iterator[None]:
+    """Python's global ``random`` seeded with ``seed`` inside the block, its previous state restored after."""
+    import random
+
+    state = random.getstate()
+    random.seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(state)
+
+
 def _norm(items: Iterable[str] | None) -> list[str]:
     return sorted({str(i).strip() for i in (items or []) if str(i).strip()})
 
@@ -108,10 +144,22 @@ def prepare_receptor(
     ph: float = 7.4,
 ) -> PreparedReceptor:
     """Prepare a receptor from PDB text (see the module docstring for the protocol)."""
+    _check_pdb_text(pdb_text)
+    with _deterministic_openmm() as platform:
+        return _prepare(pdb_text, keep_chains, remove_chains, keep_hetero, ph, platform)
+
+
+def _prepare(
+    pdb_text: str,
+    keep_chains: Iterable[str] | None,
+    remove_chains: Iterable[str] | None,
+    keep_hetero: Iterable[str] | None,
+    ph: float,
+    platform: openmm.Platform,
+) -> PreparedReceptor:
     from openmm.app import Modeller, PDBFile
     from pdbfixer import PDBFixer
 
-    _check_pdb_text(pdb_text)
     keep = _norm(keep_chains)
     drop = _norm(remove_chains)
     hetero_keep = {h.upper() for h in _norm(keep_hetero)}
@@ -121,7 +169,7 @@ def prepare_receptor(
     input_hash = sha256_of(PROTOCOL_VERSION, pdb_text, spec)
 
     try:
-        fixer = PDBFixer(pdbfile=io.StringIO(pdb_text))
+        fixer = PDBFixer(pdbfile=io.StringIO(pdb_text), platform=platform)
     except Exception as exc:  # pdbfixer/openmm raise many types on broken input
         raise ReceptorError(f"receptor PDB cannot be parsed ({type(exc).__name__}: {exc}); fix the file") from exc
 
@@ -175,9 +223,10 @@ def prepare_receptor(
         original = {(a.residue.chain.id, a.residue.id, a.name) for a in fixer.topology.atoms()}
         _add_missing_atoms(fixer)
         h_before = sum(1 for a in fixer.topology.atoms() if a.element is not None and a.element.symbol == "H")
-        fixer.addMissingHydrogens(ph)
+        with _seeded_python_random(0):
+            fixer.addMissingHydrogens(ph)
         _fix_hydrogen_bond_lengths(fixer)
-        relaxed = _relax_added_atoms(fixer, original)
+        relaxed = _relax_added_atoms(fixer, original, platform)
         if not relaxed:
             removed.append("(no relaxation of added atoms: force field lacks a residue template)")
         h_after = sum(1 for a in fixer.topology.atoms() if a.element is not None and a.element.symbol == "H")
@@ -208,7 +257,9 @@ def prepare_receptor(
     )
 
 
-def _relax_added_atoms(fixer: PDBFixer, original: set[tuple[str, str, str]], max_iterations: int = 500) -> bool:
+def _relax_added_atoms(
+    fixer: PDBFixer, original: set[tuple[str, str, str]], platform: openmm.Platform, max_iterations: int = 500
+) -> bool:
     """Minimise hydrogens and rebuilt atoms with the input's heavy atoms restrained in place."""
     import openmm
     from openmm import app, unit
@@ -232,7 +283,6 @@ def _relax_added_atoms(fixer: PDBFixer, original: set[tuple[str, str, str]], max
             restraint.addParticle(atom.index, [pos[0], pos[1], pos[2]])
     system.addForce(restraint)
     integrator = openmm.VerletIntegrator(0.001)
-    platform = openmm.Platform.getPlatformByName("Reference" if topology.getNumAtoms() < 500 else "CPU")
     context = openmm.Context(system, integrator, platform)
     context.setPositions(positions)
     openmm.LocalEnergyMinimizer.minimize(context, 10.0, max_iterations)
@@ -286,10 +336,11 @@ def _collapsed_residues(fixer: PDBFixer, cutoff: float = 1.1) -> list[str]:
 
 
 def _add_missing_atoms(fixer: PDBFixer, tries: int = _REBUILD_TRIES) -> None:
-    """pdbfixer ``addMissingAtoms`` retried (new seed) while a rebuilt side chain is collapsed.
+    """pdbfixer ``addMissingAtoms`` retried (next seed) while a rebuilt side chain is collapsed.
 
     pdbfixer's clash relaxation occasionally folds a rebuilt Arg/Lys onto itself (atoms
-    0.6 Å apart) and is not reproducible even with a fixed seed, so the result is checked.
+    0.6 Å apart), so the result is checked; seeds 0, 1, … are tried in order, so the outcome
+    is reproducible.
     """
     topology, positions = fixer.topology, fixer.positions
     missing_atoms, missing_terms = fixer.missingAtoms, fixer.missingTerminals

@@ -92,6 +92,21 @@ def test_fix_hydrogen_bond_lengths_sets_ideal_lengths_along_each_bond(protease_p
     assert after[heavy] == pytest.approx(before[heavy], abs=1e-4)
 
 
+def test_preparation_is_reproducible(protease_pdb: str, protease_receptor) -> None:
+    """Preparing the same receptor twice gives byte-identical PDB and PDBQT (pdbfixer rebuilds 3CLpro's
+    missing side-chain atoms and OpenMM places hydrogens from random offsets), and the caller's
+    ``random`` state is left as it was."""
+    import random
+
+    assert protease_receptor.added["heavy_atoms"] > 0  # the rebuild step runs
+    random.random()  # a caller's state other than the fixture's
+    state = random.getstate()
+    again = prepare_receptor(protease_pdb, keep_chains=["A"], remove_chains=["C"])
+    assert random.getstate() == state
+    assert again.pdbqt == protease_receptor.pdbqt
+    assert again.pdb == protease_receptor.pdb
+
+
 def test_papainlike_keeps_zinc_drops_vir251(mirror) -> None:
     pdb = (mirror / "targets" / "dockcov2" / "papainlike.pdb").read_text()
     rec = prepare_receptor(pdb, keep_chains=["D"], remove_chains=["I"], keep_hetero=["ZN"])
