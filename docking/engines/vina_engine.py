@@ -21,6 +21,7 @@ from typing import Any
 from dockdb.errors import EngineError, one_line
 from docking.engines import register_engine
 from docking.engines.base import DockingEngine, LigandDockResult, Pose, ScoredPose
+from docking.engines.params import check_params
 from docking.ligand import PreparedLigand
 from docking.pocket import Box
 from docking.poses import pdbqt_to_sdf_blocks, split_pdbqt_models
@@ -74,10 +75,13 @@ class VinaEngine(DockingEngine):
         spacing: float = 0.375,
     ) -> None:
         sf = sf_name or self._default_sf
-        if sf not in ("vina", "vinardo"):
-            raise EngineError(f"unknown Vina scoring function {sf!r}; use 'vina' or 'vinardo'")
-        if exhaustiveness < 1 or n_poses < 1:
-            raise EngineError("exhaustiveness and n_poses must be >= 1; fix the engine parameters")
+        check_params(
+            self.name,
+            {"sf_name": sf, "exhaustiveness": exhaustiveness, "n_poses": n_poses, "energy_range": energy_range,
+             "min_rmsd": min_rmsd, "max_evals": max_evals, "cpu": cpu, "spacing": spacing},
+            at_least={"max_evals": 0, "cpu": 0},
+            choices={"sf_name": ("vina", "vinardo")},
+        )  # fmt: skip
         super().__init__(
             sf_name=sf, exhaustiveness=int(exhaustiveness), n_poses=int(n_poses),
             energy_range=float(energy_range), min_rmsd=float(min_rmsd), max_evals=int(max_evals),

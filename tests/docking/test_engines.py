@@ -14,11 +14,43 @@ def test_registry_lists_vina_and_rejects_unknown() -> None:
     assert {"vina", "vinardo"} <= set(available_engines())
     with pytest.raises(EngineError, match=r"choose one of: .*vina"):
         get_engine("glide")
-    with pytest.raises(EngineError, match="scoring function"):
+    with pytest.raises(EngineError) as err:
         get_engine("vina", sf_name="ad5")
+    assert str(err.value) == "bad vina engine parameters: sf_name must be one of vina, vinardo, not 'ad5'"
     engine = get_engine("vinardo", exhaustiveness=3)
     assert engine.params["sf_name"] == "vinardo" and engine.params["exhaustiveness"] == 3
     assert engine.version.startswith("1.2")
+
+
+@pytest.mark.parametrize("engine", ["vina", "torch"])
+def test_engines_share_one_parameter_check(engine: str) -> None:
+    """Both engines bound the shared search parameters the same way and list every violation in one line."""
+    from docking.engines.torch_engine.engine import TorchEngine  # torch is imported only when docking
+    from docking.engines.vina_engine import VinaEngine
+
+    cls = {"vina": VinaEngine, "torch": TorchEngine}[engine]
+    with pytest.raises(EngineError) as err:
+        cls(exhaustiveness=0, n_poses=0, energy_range=-1.0, min_rmsd=-0.5, spacing=0.0)
+    assert str(err.value) == (
+        f"bad {engine} engine parameters: exhaustiveness must be >= 1, not 0; n_poses must be >= 1, not 0; "
+        "energy_range must be >= 0, not -1.0; min_rmsd must be >= 0, not -0.5; spacing must be > 0, not 0.0"
+    )
+    with pytest.raises(EngineError, match=r"exhaustiveness must be a number, not 'many'"):
+        cls(exhaustiveness="many")
+    assert cls(exhaustiveness=1, n_poses=1, energy_range=0.0, min_rmsd=0.0, spacing=0.2).params["n_poses"] == 1
+
+
+def test_torch_engine_parameter_errors_in_one_line() -> None:
+    from docking.engines.torch_engine.engine import TorchEngine
+
+    with pytest.raises(EngineError) as err:
+        TorchEngine(mode="bogus", compile="maybe", chains=-1, store=0, memory_limit_mb=0)
+    assert str(err.value) == (
+        "bad torch engine parameters: mode must be one of fast, balanced, detail, not 'bogus'; "
+        "compile must be one of auto, on, off, not 'maybe'; chains must be >= 0, not -1; "
+        "store must be >= 1, not 0; memory_limit_mb must be > 0, not 0"
+    )
+    assert TorchEngine(exhaustiveness=None, memory_limit_mb=None).params["exhaustiveness"] is None
 
 
 def test_dock_gives_negative_scores(aspirin_docked) -> None:

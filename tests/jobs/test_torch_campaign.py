@@ -57,6 +57,12 @@ def test_bad_engine_options_are_one_line(campaign_db: Database, cli_env: dict[st
     bad = run_cli(["campaign", "create", "--name", "t3", "--targets", "tmprss2", "--library", TEST_LIBRARY,
                    "--engine", "torch", "--device", "tpu"], cli_env)
     assert bad.exit_code == 2 and "unknown device 'tpu'" in bad.stderr
+    bad = run_cli(["campaign", "create", "--name", "t5", "--targets", "tmprss2", "--library", TEST_LIBRARY,
+                   "--engine", "torch", "--param", "mode=bogus", "--param", "chains=-1"], cli_env)
+    assert bad.exit_code == 2 and bad.stderr.strip().splitlines() == [
+        "error: bad torch engine parameters: mode must be one of fast, balanced, detail, not 'bogus'; "
+        "chains must be >= 0, not -1"
+    ], bad.stderr
     bad = run_cli(["campaign", "create", "--name", "t4", "--targets", "tmprss2", "--library", TEST_LIBRARY,
                    "--engine", "vina", "--device", "cuda"], cli_env)
     assert bad.exit_code == 2 and "device" in bad.stderr

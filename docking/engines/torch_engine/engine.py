@@ -17,6 +17,7 @@ from dockdb.errors import EngineError
 from docking._util import sha256_of
 from docking.engines import register_engine
 from docking.engines.base import DockingEngine, LigandDockResult, Pose, ScoredPose
+from docking.engines.params import check_params
 from docking.ligand import PreparedLigand
 from docking.pocket import Box
 
@@ -64,15 +65,16 @@ class TorchEngine(DockingEngine):
         unknown = sorted(set(legacy) - _LEGACY)
         if unknown:
             raise EngineError(f"unknown torch engine parameter(s) {', '.join(unknown)}; see `dockdb dock --help`")
-        if mode not in MODES:
-            raise EngineError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
-        if chains < 0 or steps < 0 or n_poses < 1 or store < 1 or refine < 0 or max_batch < 1:
-            raise EngineError("chains, steps and refine must be >= 0, n_poses, store and max_batch >= 1; "
-                              "fix the engine parameters")
-        if exhaustiveness is not None and int(exhaustiveness) < 1:
-            raise EngineError("exhaustiveness must be >= 1")
-        if compile not in ("auto", "on", "off"):
-            raise EngineError(f"compile must be auto, on or off, not {compile!r}")
+        check_params(
+            self.name,
+            {"mode": mode, "compile": compile, "chains": chains, "steps": steps, "exhaustiveness": exhaustiveness,
+             "n_poses": n_poses, "energy_range": energy_range, "min_rmsd": min_rmsd, "refine": refine,
+             "store": store, "spacing": spacing, "max_batch": max_batch, "memory_limit_mb": memory_limit_mb,
+             "threads": threads},
+            at_least={"chains": 0, "steps": 0, "refine": 0, "store": 1, "max_batch": 1, "threads": 0},
+            above={"memory_limit_mb": 0},
+            choices={"mode": tuple(MODES), "compile": ("auto", "on", "off")},
+        )  # fmt: skip
         if device not in ("auto", "cpu") and not str(device).startswith("cuda"):
             raise EngineError(f"unknown device {device!r}; use cuda, cpu or auto")
         super().__init__(
