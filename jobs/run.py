@@ -36,6 +36,7 @@ __all__ = ["HEARTBEAT_S", "RunOptions", "RunSummary", "run_campaign"]
 
 HEARTBEAT_S = 5.0
 DEFAULT_BATCH = 4
+WRITE_BATCH = 500  # results per write transaction at most (~30 MB of poses)
 log = logging.getLogger(__name__)
 
 
@@ -257,8 +258,15 @@ def _run_on(db: Database, handle: ClusterHandle, plan: _Plan, opts: RunOptions, 
     _set_campaign(db, plan.campaign_id, status="running", started_at=utcnow(), heartbeat_at=utcnow(),
                   finished_at=None, runner=runner_id())
     token = uuid.uuid4().hex[:8]
-    futures: list[Any] = []
-    hb = _Heartbeat(db, plan.campaign_id, lambda: client.cancel(futures))
+    live: set[Any] = set()  # futures not yet written; a written one is dropped, so Dask frees its result
+    lock = threading.Lock()
+
+    def cancel_live() -> None:
+        with lock:
+            pending = list(live)
+        client.cancel(pending)
+
+    hb = _Heartbeat(db, plan.campaign_id, cancel_live)
     t0 = time.perf_counter()
     bar = _progress(len(plan.todo), plan.name, opts.progress)
     try:
@@ -289,29 +297,39 @@ def _run_on(db: Database, handle: ClusterHandle, plan: _Plan, opts: RunOptions, 
                 key=f"dock-{plan.campaign_id}-{r}-{i}-{token}", resources=resources, retries=1,
             )
             batch_of[f] = (r, drugs)
-        futures.extend([*prep_f, *batch_of])
+        with lock:
+            live.update(prep_f)
+            live.update(batch_of)
         hb.start()
-        for f in as_completed(futures):
+        # everything finished since the last write is written in one transaction (up to WRITE_BATCH
+        # results); a result counts as done only once that transaction has committed
+        for ready in as_completed(list(live)).batches():
             if hb.cancelled.is_set():
                 break
-            if f in prep_f:
-                _store_prep(db, f)
-                continue
-            r, drugs = batch_of[f]
-            for outcome in _batch_outcomes(f, r, drugs, opts.max_attempts):
-                writer.write(outcome)
-                summary.engine_s += outcome.runtime_s or 0.0
-                summary.extra_s += outcome.extra_s
-                setattr(summary, outcome.status, getattr(summary, outcome.status) + 1)
-                bar.update(1)
-                bar.set_postfix(done=summary.done, failed=summary.failed, refresh=False)
+            arrived: list[DockingOutcome] = []
+            for f in ready:
+                if f in prep_f:
+                    _store_prep(db, f)
+                    continue
+                r, drugs = batch_of.pop(f)
+                arrived.extend(_batch_outcomes(f, r, drugs, opts.max_attempts))
+            for i in range(0, len(arrived), WRITE_BATCH):
+                for outcome in writer.write_many(arrived[i : i + WRITE_BATCH]):
+                    summary.engine_s += outcome.runtime_s or 0.0
+                    summary.extra_s += outcome.extra_s
+                    setattr(summary, outcome.status, getattr(summary, outcome.status) + 1)
+                    bar.update(1)
+            bar.set_postfix(done=summary.done, failed=summary.failed, refresh=False)
+            with lock:
+                live.difference_update(ready)
+            del ready, arrived
     except BaseException:
         _set_campaign(db, plan.campaign_id, status="partial", finished_at=utcnow(), runner=None)
         raise
     finally:
         hb.stop_event.set()
         bar.close()
-        client.cancel(futures)
+        cancel_live()
     summary.seconds = time.perf_counter() - t0
     summary.write_s = writer.write_s
     summary.cancelled = hb.cancelled.is_set()

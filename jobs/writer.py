@@ -1,8 +1,16 @@
-"""Writing docking results: idempotent upserts, one transaction per result with its poses.
+"""Writing docking results: idempotent bulk upserts, whole pose sets in the same transaction.
 
 A result is keyed on (campaign, receptor, drug).  Writing it again replaces the row's values
 and its whole pose set in the same transaction, so a reader never sees a result without its
 poses or with a mix of two runs' poses, and a resumed run never duplicates anything.
+
+:meth:`ResultWriter.write_many` writes a batch of results in one transaction: one multi-row
+upsert of the result rows, one delete of their old poses, one multi-row insert of the new
+poses (chunked under the drivers' parameter limits).  The batch commits whole or not at all; a
+caller acknowledges a result (counts it, and a resume skips it) only after that commit.  A
+batch refused by the database for one bad result (an integrity or data error) is written again
+one result per transaction, so the good results still land and the bad one is stored as
+``failed`` with the reason.  :meth:`ResultWriter.write` is the one-result path.
 
 A lost database connection (server restart, network cut) pauses writing: the transaction is
 retried with exponential backoff for up to ``max_wait_s`` seconds before giving up with one
@@ -11,14 +19,16 @@ retried with exponential backoff for up to ``max_wait_s`` seconds before giving 
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
@@ -27,12 +37,22 @@ from dockdb.errors import DatabaseError, one_line
 from dockdb.models import DockingResult, Pose
 from dockdb.models.base import utcnow
 
-__all__ = ["DockingOutcome", "PoseRecord", "ResultWriter", "is_connection_error", "with_db_retry"]
+__all__ = [
+    "DockingOutcome",
+    "PoseRecord",
+    "ResultWriter",
+    "is_connection_error",
+    "with_db_retry",
+    "write_outcome",
+    "write_outcomes",
+]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULT_MAX_WAIT_S = 600.0
+RESULT_CHUNK = 200  # result rows per upsert statement (10 parameters each: under SQLite's 32,766)
+POSE_CHUNK = 1000  # pose rows per insert statement (8 parameters each)
 
 
 @dataclass
@@ -108,8 +128,8 @@ def with_db_retry(
             session.close()
 
 
-def _upsert_result(session: Session, campaign_id: int, o: DockingOutcome, now: datetime) -> int:
-    values = {
+def _result_values(campaign_id: int, o: DockingOutcome, now: datetime) -> dict[str, Any]:
+    return {
         "campaign_id": campaign_id,
         "receptor_id": o.receptor_id,
         "drug_id": o.drug_id,
@@ -121,39 +141,130 @@ def _upsert_result(session: Session, campaign_id: int, o: DockingOutcome, now: d
         "ligand_smiles": o.ligand_smiles,
         "finished_at": now,
     }
+
+
+def _upsert_results(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[int, int], int]:
+    """Insert or update result rows (one multi-row statement per chunk): (receptor, drug) -> id."""
     from sqlalchemy.dialects import postgresql, sqlite
 
     dialect = session.get_bind().dialect.name
-    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(DockingResult).values(**values)
-    update = {k: stmt.excluded[k] for k in values if k not in {"campaign_id", "receptor_id", "drug_id"}}
-    upsert = stmt.on_conflict_do_update(
-        index_elements=["campaign_id", "receptor_id", "drug_id"], set_=update
-    ).returning(DockingResult.id)
-    return int(session.execute(upsert).scalar_one())
+    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    ids: dict[tuple[int, int], int] = {}
+    for i in range(0, len(rows), RESULT_CHUNK):
+        stmt = make(DockingResult).values(rows[i : i + RESULT_CHUNK])
+        update = {k: stmt.excluded[k] for k in rows[0] if k not in {"campaign_id", "receptor_id", "drug_id"}}
+        upsert = stmt.on_conflict_do_update(
+            index_elements=["campaign_id", "receptor_id", "drug_id"], set_=update
+        ).returning(DockingResult.receptor_id, DockingResult.drug_id, DockingResult.id)
+        for r, d, rid in session.execute(upsert):
+            ids[(int(r), int(d))] = int(rid)
+    return ids
+
+
+def _pose_rows(result_id: int, o: DockingOutcome) -> list[dict[str, Any]]:
+    return [
+        {
+            "result_id": result_id,
+            "rank": p.rank,
+            "score": p.score,
+            "score_terms": p.score_terms,
+            "sdf": p.sdf,
+            "pdbqt": p.pdbqt,
+            "interactions": p.interactions,
+            "interactions_error": p.interactions_error,
+        }
+        for p in o.poses
+    ]
+
+
+def write_outcomes(session: Session, campaign_id: int, outcomes: list[DockingOutcome]) -> dict[tuple[int, int], int]:
+    """Upsert a batch of results and replace their pose sets (inside the caller's transaction).
+
+    A key given twice is written once, with its last outcome.  Returns (receptor, drug) -> result id."""
+    latest: dict[tuple[int, int], DockingOutcome] = {}
+    for o in outcomes:
+        latest[(o.receptor_id, o.drug_id)] = o
+    if not latest:
+        return {}
+    now = utcnow()
+    ids = _upsert_results(session, [_result_values(campaign_id, o, now) for o in latest.values()])
+    id_list = list(ids.values())
+    for i in range(0, len(id_list), RESULT_CHUNK):
+        session.execute(delete(Pose).where(Pose.result_id.in_(id_list[i : i + RESULT_CHUNK])))
+    poses = [row for key, o in latest.items() for row in _pose_rows(ids[key], o)]
+    if session.get_bind().dialect.name == "postgresql":
+        _copy_poses(session, poses)
+        return ids
+    table = cast(Table, Pose.__table__)  # Core insert: no ORM bookkeeping per pose row
+    for i in range(0, len(poses), POSE_CHUNK):
+        session.execute(insert(table), poses[i : i + POSE_CHUNK])
+    return ids
+
+
+_POSE_COLUMNS = ("result_id", "rank", "score", "score_terms", "sdf", "pdbqt", "interactions", "interactions_error")
+_JSON_COLUMNS = {"score_terms", "interactions"}
+_COPY_POSES = f"COPY pose ({', '.join(_POSE_COLUMNS)}) FROM STDIN"
+
+
+def _copy_field(column: str, value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if column in _JSON_COLUMNS:
+        value = json.dumps(value)
+    elif isinstance(value, float):
+        return repr(value)
+    # COPY's text format: backslash, tab, newline and carriage return escaped (str.replace is C-fast)
+    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _copy_poses(session: Session, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: the pose rows through one ``COPY`` in the session's transaction (no SQL text to
+    parse), their large texts TOAST-compressed with lz4 (several times faster than the default
+    pglz) where the server supports it.  Driver errors come back as SQLAlchemy's, so callers see
+    the same exceptions (connection loss, integrity) as on the INSERT path."""
+    if not rows:
+        return
+    conn = session.connection()
+    dialect = conn.dialect
+    if _lz4_available(conn):
+        conn.exec_driver_sql("SET LOCAL default_toast_compression = 'lz4'")
+    text = "".join("\t".join(_copy_field(c, row[c]) for c in _POSE_COLUMNS) + "\n" for row in rows)
+    raw: Any = conn.connection.dbapi_connection  # psycopg2's connection: copy_expert is not in the DB-API
+    dbapi_error = dialect.loaded_dbapi.Error
+    cur = raw.cursor()
+    try:
+        cur.copy_expert(_COPY_POSES, io.StringIO(text))
+    except dbapi_error as e:
+        raise sa_exc.DBAPIError.instance(
+            _COPY_POSES, None, e, dbapi_error, connection_invalidated=dialect.is_disconnect(e, raw, None),
+            dialect=dialect,
+        ) from e
+    finally:
+        cur.close()
+
+
+_LZ4: dict[str, bool] = {}  # server URL -> whether it can TOAST-compress with lz4
+
+
+def _lz4_available(conn: Any) -> bool:
+    key = str(conn.engine.url)
+    if key not in _LZ4:
+        values = conn.exec_driver_sql(
+            "SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'").scalar()
+        _LZ4[key] = "lz4" in (values or [])
+    return _LZ4[key]
 
 
 def write_outcome(session: Session, campaign_id: int, o: DockingOutcome) -> int:
     """Upsert one result and replace its poses (inside the caller's transaction)."""
-    result_id = _upsert_result(session, campaign_id, o, utcnow())
-    session.execute(delete(Pose).where(Pose.result_id == result_id))
-    if o.poses:
-        session.execute(
-            insert(Pose),
-            [
-                {
-                    "result_id": result_id,
-                    "rank": p.rank,
-                    "score": p.score,
-                    "score_terms": p.score_terms,
-                    "sdf": p.sdf,
-                    "pdbqt": p.pdbqt,
-                    "interactions": p.interactions,
-                    "interactions_error": p.interactions_error,
-                }
-                for p in o.poses
-            ],
-        )
-    return result_id
+    return write_outcomes(session, campaign_id, [o])[(o.receptor_id, o.drug_id)]
+
+
+def _unstorable(o: DockingOutcome, e: BaseException) -> DockingOutcome:
+    """*o* as a failed result without poses, saying why the database refused it."""
+    reason = one_line(getattr(e, "orig", None) or e, 1000, with_type=True)
+    return DockingOutcome(o.receptor_id, o.drug_id, "failed", error=f"storing the result failed: {reason}",
+                          runtime_s=o.runtime_s, attempts=o.attempts, ligand_smiles=o.ligand_smiles)
 
 
 class ResultWriter:
@@ -166,6 +277,8 @@ class ResultWriter:
         self.counts: dict[str, int] = {"done": 0, "failed": 0, "skipped": 0}
         self.pauses = 0
         self.write_s = 0.0
+        self.transactions = 0
+        self.rejected: list[tuple[DockingOutcome, str]] = []  # (outcome, why the database refused it)
 
     def _on_wait(self, delay: float, e: BaseException) -> None:
         self.pauses += 1
@@ -176,8 +289,45 @@ class ResultWriter:
             self.db, lambda s: write_outcome(s, self.campaign_id, outcome), self.max_wait_s, self._on_wait
         )
         self.write_s += time.perf_counter() - t0
+        self.transactions += 1
         self.counts[outcome.status] = self.counts.get(outcome.status, 0) + 1
         return rid
+
+    def write_many(self, outcomes: list[DockingOutcome]) -> list[DockingOutcome]:
+        """Write *outcomes* in one transaction; returns them as committed (acknowledge only these).
+
+        When the database refuses the batch for a reason other than a lost connection (a bad
+        value in one result), each result is written in its own transaction instead; one that is
+        still refused is stored as ``failed`` with the reason (and listed in :attr:`rejected`), so
+        the others are not lost and the campaign carries on."""
+        if not outcomes:
+            return []
+        t0 = time.perf_counter()
+        try:
+            with_db_retry(self.db, lambda s: write_outcomes(s, self.campaign_id, outcomes), self.max_wait_s,
+                          self._on_wait)
+            self.transactions += 1
+            stored = list(outcomes)
+        except (sa_exc.IntegrityError, sa_exc.DataError) as batch_error:
+            log.warning("a batch of %d results was refused (%s); writing them one by one", len(outcomes),
+                        one_line(getattr(batch_error, "orig", None) or batch_error))
+            stored = []
+            for o in outcomes:
+                try:
+                    self.write(o)
+                    stored.append(o)
+                    continue
+                except (sa_exc.IntegrityError, sa_exc.DataError) as e:
+                    failed = _unstorable(o, e)
+                    self.rejected.append((o, failed.error or ""))
+                self.write(failed)
+                stored.append(failed)
+            self.write_s += time.perf_counter() - t0
+            return stored
+        self.write_s += time.perf_counter() - t0
+        for o in stored:
+            self.counts[o.status] = self.counts.get(o.status, 0) + 1
+        return stored
 
     def existing_keys(self, statuses: tuple[str, ...] = ("done", "failed", "skipped")) -> set[tuple[int, int]]:
         """(receptor_id, drug_id) of results already stored with one of *statuses*."""

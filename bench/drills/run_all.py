@@ -23,13 +23,14 @@ FAST: list[tuple[str, list[str]]] = [
 SLOW: list[tuple[str, list[str]]] = [
     ("kill_worker", []),
     ("kill_client", []),
+    ("kill_bulk_write", []),
     ("pg_restart", []),  # the proxy cut; the real server restart only by hand (--real-restart)
 ]
 
 
 def run_drill(name: str, args: list[str], backend: str, verbose: bool) -> tuple[str, int, float]:
     """(verdict line, exit code, seconds) of bench/drills/NAME.py."""
-    if name == "pg_restart":
+    if name in ("pg_restart", "kill_bulk_write"):
         backend = "postgres"
     t0 = time.monotonic()
     proc = subprocess.run([sys.executable, str(HERE / f"{name}.py"), "--backend", backend, *args],

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bench.drills import kill_client, kill_worker, pg_restart
+from bench.drills import kill_bulk_write, kill_client, kill_worker, pg_restart
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -39,3 +39,12 @@ def test_database_outage_drill(db_url: str, tmp_path: Path, drill_receptors: dic
     v = pg_restart.drill(db_url, tmp_path, drill_receptors, outage_s=3.0, real_restart=False)
     assert v.ok, v.line()
     assert v.details["outage"] == "proxy cut for 3 s" and 1 <= v.details["stored_at_outage"] < 6
+
+
+def test_kill_client_mid_bulk_transaction_drill(db_url: str, tmp_path: Path,
+                                                drill_receptors: dict[str, dict[str, Any]]) -> None:
+    v = kill_bulk_write.drill(db_url, tmp_path, drill_receptors, batch=100, n_drugs=200)
+    assert v.ok, v.line()
+    d = v.details
+    assert d["stored_at_kill"] % 100 == 0 and 200 <= d["stored_at_kill"] < 400
+    assert d["resumed"] == 400 - d["stored_at_kill"] and d["resume_transactions"] == d["resumed"] // 100

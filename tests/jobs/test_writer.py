@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -135,3 +136,68 @@ def test_database_outage_pauses_and_resumes(db: Database, config) -> None:
     finally:
         via.dispose()
         proxy.close()
+
+
+def test_write_many_is_one_transaction_idempotent_and_acknowledges_what_committed(db: Database, config) -> None:
+    cid, rid, drugs = _setup(db, config)
+    w = ResultWriter(db, cid)
+    w.write(_outcome(rid, drugs[0], [-9.0, -8.0, -7.0, -6.0]))  # an earlier run's result, to be replaced
+    batch = [_outcome(rid, drugs[0], [-7.5, -6.9]), _outcome(rid, drugs[1], [-5.0]),
+             DockingOutcome(rid, drugs[2], "failed", error="metal Hg", attempts=3),
+             _outcome(rid, drugs[1], [-5.5, -5.2, -4.0])]  # a key twice in one batch: the last one wins
+    stored = w.write_many(batch)
+    assert stored == batch and w.transactions == 2  # the single write, then the whole batch in one
+    assert _counts(db) == (3, 5)
+    with db.session() as s:
+        by_drug = {r.drug_id: r for r in s.scalars(select(DockingResult))}
+        assert [p.score for p in by_drug[drugs[0]].poses] == [-7.5, -6.9]
+        assert [p.rank for p in by_drug[drugs[1]].poses] == [1, 2, 3] and by_drug[drugs[1]].best_score == -5.5
+        assert (by_drug[drugs[2]].status, by_drug[drugs[2]].poses) == ("failed", [])
+    # the same batch again (a resumed run): the same rows, nothing duplicated
+    w.write_many(batch)
+    assert _counts(db) == (3, 5)
+    assert w.counts == {"done": 7, "failed": 2, "skipped": 0}
+    assert w.write_many([]) == [] and w.transactions == 3
+
+
+def test_write_many_stores_a_refused_result_as_failed_and_keeps_the_rest(db: Database, config) -> None:
+    cid, rid, drugs = _setup(db, config)
+    w = ResultWriter(db, cid)
+    bad = _outcome(rid, drugs[1], [-7.0, -6.0])
+    bad.poses[1].rank = 1  # violates uq(result_id, rank): the database refuses this pose set
+    batch = [_outcome(rid, drugs[0], [-6.0, -5.0]), bad, _outcome(rid, drugs[2], [-4.0])]
+    stored = w.write_many(batch)
+    assert [(o.drug_id, o.status) for o in stored] == [(drugs[0], "done"), (drugs[1], "failed"), (drugs[2], "done")]
+    assert len(w.rejected) == 1 and w.rejected[0][0] is bad
+    assert _counts(db) == (3, 3)  # no half-written pose set: the refused result has none
+    with db.session() as s:
+        r = s.scalars(select(DockingResult).where(DockingResult.drug_id == drugs[1])).one()
+        assert r.status == "failed" and r.poses == []
+        assert re.match(r"storing the result failed: \w+: .*(?i:unique|duplicate)", r.error), r.error
+        assert r.runtime_s == 1.5
+
+
+def test_pose_text_round_trips_exactly(db: Database, config) -> None:
+    """Tabs, backslashes, CR/LF, quotes and non-ASCII survive (PostgreSQL writes poses with COPY),
+    and large pose texts are TOAST-compressed with lz4 where the server has it."""
+    from sqlalchemy import text
+
+    cid, rid, drugs = _setup(db, config)
+    odd = 'REMARK a\ttab, a \\ backslash, \\N, "quotes", é ü 漢\r\nATOM  1\n\\.\n'
+    big = "".join(f"ATOM  {i:5d}  C   UNL     1    {i * 0.37:8.3f}{i * 1.1:8.3f}{-i * 0.5:8.3f}\n" for i in range(80))
+    poses = [PoseRecord(rank=1, score=-7.25, pdbqt=odd, sdf=None, score_terms={"inter": -7.0, "intra": 0.5},
+                        interactions=[{"resname": 'HIS"41', "note": "a\tb\\c"}], interactions_error=None),
+             PoseRecord(rank=2, score=-6.5, pdbqt=big, sdf=odd + big, interactions_error="analysis\tfailed: x\\y")]
+    w = ResultWriter(db, cid)
+    w.write_many([DockingOutcome(rid, drugs[0], "done", poses=poses, runtime_s=1.0, ligand_smiles="C")])
+    with db.session() as s:
+        stored = s.execute(select(Pose.pdbqt, Pose.sdf, Pose.score, Pose.score_terms, Pose.interactions,
+                                  Pose.interactions_error).order_by(Pose.rank)).all()
+        assert [tuple(r) for r in stored] == [
+            (odd, None, -7.25, {"inter": -7.0, "intra": 0.5}, [{"resname": 'HIS"41', "note": "a\tb\\c"}], None),
+            (big, odd + big, -6.5, {}, [], "analysis\tfailed: x\\y")]
+        if db.backend == "postgresql":
+            lz4 = s.execute(text("SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                                 "WHERE name = 'default_toast_compression'")).scalar()
+            method = s.execute(text("SELECT pg_column_compression(pdbqt) FROM pose WHERE rank = 2")).scalar()
+            assert method == ("lz4" if lz4 else "pglz")
