@@ -27,9 +27,13 @@ Protocol ``ligand-v3``:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from dockdb.errors import LigandError, SmilesError
 from docking._util import sha256_of, tool_versions
+
+if TYPE_CHECKING:
+    from rdkit.Chem import Mol
 
 __all__ = ["PROTOCOL_VERSION", "VINA_ELEMENTS", "LigandVariant", "PreparedLigand", "prepare_ligand"]
 
@@ -73,7 +77,7 @@ class PreparedLigand:
         return self.variants[0].pdbqt
 
 
-def _standardise(mol: object) -> object:
+def _standardise(mol: Mol) -> Mol:
     from rdkit.Chem.MolStandardize import rdMolStandardize
 
     mol = rdMolStandardize.Cleanup(mol)
@@ -123,7 +127,7 @@ def _neutral_phenols(smiles: str) -> str:
     return Chem.MolToSmiles(rw)
 
 
-def _drop_nitrogen_stereo(mol: object) -> bool:
+def _drop_nitrogen_stereo(mol: Mol) -> bool:
     """Clear chiral tags on nitrogens; True if there were any.
 
     A protonated amine written with a nitrogen configuration (``[N@H+]``) can be impossible in a
@@ -141,31 +145,31 @@ def _drop_nitrogen_stereo(mol: object) -> bool:
     return changed
 
 
-def _embed(mol: object, seed: int) -> object:
+def _embed(mol: Mol, seed: int) -> Mol:
     from rdkit import Chem
-    from rdkit.Chem import AllChem
+    from rdkit.Chem import rdDistGeom, rdForceFieldHelpers
 
     molh = Chem.AddHs(mol)
-    params = AllChem.ETKDGv3()
+    params: Any = rdDistGeom.ETKDGv3()  # rdkit-stubs give its settable fields no types
     params.randomSeed = seed
-    if AllChem.EmbedMolecule(molh, params) != 0:
+    if rdDistGeom.EmbedMolecule(molh, params) != 0:
         params.useRandomCoords = True
-        if AllChem.EmbedMolecule(molh, params) != 0 and not _drop_nitrogen_stereo(molh):
+        if rdDistGeom.EmbedMolecule(molh, params) != 0 and not _drop_nitrogen_stereo(molh):
             raise LigandError(
                 f"RDKit could not embed {Chem.MolToSmiles(mol)} in 3D; check the stereochemistry/ring strain"
             )
-        if molh.GetNumConformers() == 0 and AllChem.EmbedMolecule(molh, params) != 0:
+        if molh.GetNumConformers() == 0 and rdDistGeom.EmbedMolecule(molh, params) != 0:
             raise LigandError(
                 f"RDKit could not embed {Chem.MolToSmiles(mol)} in 3D; check the stereochemistry/ring strain"
             )
-    if AllChem.MMFFHasAllMoleculeParams(molh):
-        AllChem.MMFFOptimizeMolecule(molh, maxIters=2000)
+    if rdForceFieldHelpers.MMFFHasAllMoleculeParams(molh):
+        rdForceFieldHelpers.MMFFOptimizeMolecule(molh, maxIters=2000)
     else:
-        AllChem.UFFOptimizeMolecule(molh, maxIters=2000)
+        rdForceFieldHelpers.UFFOptimizeMolecule(molh, maxIters=2000)
     return molh
 
 
-def _meeko_pdbqt(molh: object) -> str:
+def _meeko_pdbqt(molh: Mol) -> str:
     from meeko import MoleculePreparation, PDBQTWriterLegacy
 
     try:

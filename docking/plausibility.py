@@ -81,16 +81,16 @@ def check_names() -> tuple[str, ...]:
 @contextmanager
 def _quiet() -> Iterator[None]:
     """PoseBusters and RDKit log a warning for every odd pose; the result already says it."""
-    from rdkit import RDLogger
+    from rdkit import rdBase
 
     log = logging.getLogger("posebusters")
     level = log.level
     log.setLevel(logging.ERROR)
-    RDLogger.DisableLog("rdApp.*")
+    rdBase.DisableLog("rdApp.*")
     try:
         yield
     finally:
-        RDLogger.EnableLog("rdApp.*")
+        rdBase.EnableLog("rdApp.*")
         log.setLevel(level)
 
 

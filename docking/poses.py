@@ -4,9 +4,12 @@ remarks, not bond perception), and receptor+ligand complexes as PDB."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dockdb.errors import EngineError, InputError
+
+if TYPE_CHECKING:
+    from rdkit.Chem import Mol
 
 __all__ = [
     "complex_pdb",
@@ -38,7 +41,7 @@ def split_pdbqt_models(pdbqt: str) -> list[str]:
     return models
 
 
-def pdbqt_to_mols(pdbqt: str) -> list[object]:
+def pdbqt_to_mols(pdbqt: str) -> list[Mol]:
     """RDKit molecules (with hydrogens, correct bond orders) for each pose in a docked PDBQT.
 
     The PDBQT must carry Meeko's ``REMARK SMILES`` lines (Meeko-prepared ligands do, and
@@ -71,7 +74,7 @@ def pdbqt_to_sdf_blocks(pdbqt: str) -> list[str]:
     return [Chem.MolToMolBlock(m) + "$$$$\n" for m in pdbqt_to_mols(pdbqt)]
 
 
-def sdf_to_mol(sdf: str, remove_hs: bool = False) -> object:
+def sdf_to_mol(sdf: str, remove_hs: bool = False) -> Mol:
     """First molecule of an SDF text; InputError when unreadable."""
     from rdkit import Chem
 

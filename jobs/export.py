@@ -84,6 +84,7 @@ def _write_sdf(db: Database, campaign_id: int, fh: IO[str]) -> int:
             .order_by(Target.id, Drug.id, Pose.rank)
         )
         for pose, key, name, inchikey, result_id, drug_id in s.execute(q).yield_per(200):
+            assert pose.sdf is not None  # the query keeps only poses with an SDF
             tags = pose_tags(name, key, pose.rank, pose.score, inchikey=inchikey, drug_id=drug_id,
                              campaign_id=campaign_id, result_id=result_id, pose_id=pose.id)
             fh.write(sdf_record(pose.sdf, pose_title(name, key, pose.rank), tags))

@@ -142,7 +142,7 @@ def quick_dock(
     ligand = prepare_ligand(smiles, seed=seed)  # LigandError: one line, before any slow step
     choice = ensure_receptor(db, target_key)
     with db.session() as s:
-        rec = s.get(Receptor, choice.receptor_id)
+        rec = s.get_one(Receptor, choice.receptor_id)
         receptor_pdb, receptor_pdbqt = rec.pdb, rec.pdbqt
         box = pocket_box(p, receptor_pdb)
     t0 = time.perf_counter()

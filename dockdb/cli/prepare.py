@@ -17,9 +17,12 @@ def prepare(app: AppContext, key: str | None, all_: bool, force: bool) -> None:
     from dockdb.errors import InputError
     from jobs.receptors import ensure_receptor, prepare_targets
 
-    if bool(key) == all_:
+    if key and not all_:
+        choices = [ensure_receptor(app.db, key, force=force)]
+    elif all_ and not key:
+        choices = prepare_targets(app.db, None, force=force)
+    else:
         raise InputError("give a target KEY or --all (not both)")
-    choices = prepare_targets(app.db, None, force=force) if all_ else [ensure_receptor(app.db, key, force=force)]
     for c in choices:
         how = "reused" if c.reused else "prepared"
         click.echo(f"{c.target_key}: {how} receptor {c.receptor_id} ({c.protocol_version}, "

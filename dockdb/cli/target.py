@@ -53,8 +53,13 @@ def list_cmd(app: AppContext, as_json: bool) -> None:
 
     from dockdb.models import Target
 
+    rows = [("key", "name", "organism", "structure", "pockets (Å)")]
     with app.db.session() as s:
         targets = s.scalars(select(Target).options(selectinload(Target.pockets)).order_by(Target.id)).all()
+        for t in targets:
+            pockets = sorted(t.pockets, key=lambda p: p.kind != "focused")
+            size = "; ".join(f"{p.kind} {'x'.join(f'{v:.1f}' for v in p.size)}" for p in pockets)
+            rows.append((t.key, t.name, t.organism or "", t.structure_id or "", size))
         data = [{
             "key": t.key, "name": t.name, "organism": t.organism, "structure": t.structure_id,
             "source_hash": t.source_hash, "spec": t.spec,
@@ -68,13 +73,43 @@ def list_cmd(app: AppContext, as_json: bool) -> None:
     if not data:
         click.echo("no targets loaded; run `dockdb ingest targets`")
         return
-    rows = [("key", "name", "organism", "structure", "pockets (Å)")]
-    for t in data:
-        pockets = "; ".join(f"{p['kind']} {'x'.join(f'{v:.1f}' for v in p['size'])}" for p in t["pockets"])
-        rows.append((t["key"], t["name"], t["organism"] or "", t["structure"] or "", pockets))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for r in rows:
         click.echo("  ".join([*(r[i].ljust(widths[i]) for i in range(4)), r[4]]))
+
+
+@target.command("reference")
+@click.argument("target_key")
+@click.argument("campaign", required=False)
+@click.option("--default", "use_default", is_flag=True,
+              help="Forget the choice: the newest finished focused-pocket campaign on the target.")
+@pass_app
+def reference_cmd(app: AppContext, target_key: str, campaign: str | None, use_default: bool) -> None:
+    """Show or set the campaign (id or name) whose scores the target's table, CSV and API show."""
+    from dockdb.errors import InputError, NotFoundError
+    from dockdb.reference import reference_campaign
+    from jobs.reference import set_reference
+
+    if campaign and use_default:
+        raise InputError("give a CAMPAIGN or --default, not both")
+    if campaign or use_default:
+        ref = set_reference(app.db, target_key, campaign)
+    else:
+        from sqlalchemy import select
+
+        from dockdb.models import Target
+
+        with app.db.session() as s:
+            tid = s.scalar(select(Target.id).where(Target.key == target_key))
+            if tid is None:
+                raise NotFoundError(f"no target {target_key!r}; `dockdb target list` shows the keys")
+            ref = reference_campaign(s, tid)
+    if ref is None:
+        click.echo(f"{target_key}: no campaign has docked into it yet")
+        return
+    exh = f", exhaustiveness {ref['exhaustiveness']}" if ref["exhaustiveness"] else ""
+    click.echo(f"{target_key}: reference campaign {ref['id']} ({ref['name']}): engine {ref['engine']}, "
+               f"{ref['pocket']} pocket{exh} ({ref['chosen_by']})")
 
 
 @target.command("add")
