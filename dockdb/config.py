@@ -87,6 +87,7 @@ class Config:
     # ------------------------------------------------------------------ building
     @classmethod
     def keys(cls) -> list[str]:
+        """Names of every setting (the dataclass fields), in declaration order."""
         return [f.name for f in fields(cls)]
 
     @classmethod
@@ -151,12 +152,14 @@ class Config:
     # ------------------------------------------------------------------ derived
     @property
     def effective_database_url(self) -> str:
+        """``database_url`` when set, else the SQLite file ``dockdb.sqlite`` in ``home``."""
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.home / 'dockdb.sqlite'}"
 
     @property
     def cache_dir(self) -> Path:
+        """Where downloaded source files are kept: ``home/sources``."""
         return self.home / "sources"
 
     def as_dict(self, mask: bool = True) -> dict[str, str]:

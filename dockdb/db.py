@@ -68,10 +68,12 @@ class Database:
 
     @classmethod
     def from_config(cls, config: Config) -> Database:
+        """A Database on the config's effective database URL."""
         return cls(config.effective_database_url)
 
     @property
     def backend(self) -> str:
+        """The SQL dialect name: ``postgresql`` or ``sqlite``."""
         return self.engine.dialect.name
 
     # ----------------------------------------------------------------- sessions
@@ -98,6 +100,7 @@ class Database:
         )
 
     def check_connection(self) -> None:
+        """Run ``SELECT 1``; an unreachable database raises a one-line connection error."""
         try:
             with self.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
@@ -106,6 +109,7 @@ class Database:
 
     # ----------------------------------------------------------------- revisions
     def current_revision(self) -> str | None:
+        """The Alembic revision the database is at (None before the first migration)."""
         from dockdb.migrate import current_revision
 
         self.check_connection()
@@ -124,7 +128,9 @@ class Database:
             )
 
     def table_names(self) -> list[str]:
+        """Names of the tables that exist in the database."""
         return inspect(self.engine).get_table_names()
 
     def dispose(self) -> None:
+        """Close every pooled connection of the engine."""
         self.engine.dispose()

@@ -16,6 +16,7 @@ TOOLS = ("rdkit", "meeko", "vina", "openmm", "pdbfixer", "torch", "sqlalchemy", 
 
 
 def tool_version(name: str) -> str | None:
+    """Installed version of distribution *name*, or None when it is not installed."""
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
@@ -23,10 +24,12 @@ def tool_version(name: str) -> str | None:
 
 
 def software_versions() -> dict[str, str | None]:
+    """Installed version (or None) of each scientific and web package DockDB relies on."""
     return {name: tool_version(name) for name in TOOLS}
 
 
 def cuda_status() -> str:
+    """One line saying whether torch is installed and sees a CUDA device, and which."""
     if tool_version("torch") is None:
         return "unknown: torch is not installed (pip install 'dockdb[gpu]')"
     try:
@@ -39,6 +42,7 @@ def cuda_status() -> str:
 
 
 def database_status(config: Config) -> dict[str, Any]:
+    """Whether the configured database is reachable and at the head revision, with a one-line message."""
     try:
         db = Database.from_config(config)
         try:
@@ -64,6 +68,7 @@ def home_origin(config: Config, environ: Mapping[str, str] | None = None) -> str
 
 
 def diagnose(config: Config) -> dict[str, Any]:
+    """Everything ``dockdb doctor`` reports: settings, home, database, package versions and CUDA."""
     return {
         "config": config.as_dict(mask=True),
         "home": {"path": str(config.home), "from": home_origin(config)},

@@ -14,6 +14,7 @@ import migrations
 
 
 def alembic_config(engine: Engine | None = None) -> AlembicConfig:
+    """Alembic configuration pointing at the ``migrations`` package, bound to *engine* when given."""
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
     if engine is not None:
@@ -22,10 +23,12 @@ def alembic_config(engine: Engine | None = None) -> AlembicConfig:
 
 
 def head_revision() -> str | None:
+    """The newest revision among the migration scripts."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The revision stamped in *engine*'s database (None when it was never migrated)."""
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 

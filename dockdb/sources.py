@@ -28,6 +28,7 @@ DOWNLOAD_TIMEOUT_S = 60
 
 @dataclass(frozen=True)
 class Source:
+    """One entry of the data-source manifest: where the file lives in the mirror, its URL, licence and checksum."""
     key: str
     path: str
     url: str | None
@@ -49,10 +50,12 @@ def _load_manifest(path: Path) -> dict[str, Source]:
 
 
 def manifest(path: Path = MANIFEST_PATH) -> dict[str, Source]:
+    """Every data source of the manifest file (``data/sources.yaml``), by key."""
     return _load_manifest(path)
 
 
 def get_source(key: str) -> Source:
+    """The manifest entry *key*; NotFoundError naming the manifest when there is none."""
     sources = manifest()
     if key not in sources:
         raise NotFoundError(f"unknown source {key!r}; known sources are listed in {MANIFEST_PATH}")
@@ -60,6 +63,7 @@ def get_source(key: str) -> Source:
 
 
 def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of the file at *path*, read in 1 MiB chunks."""
     h = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -134,6 +138,7 @@ def fetch(key: str, config: Config, *, check: bool = True) -> Path:
 
 
 def read_text(key: str, config: Config) -> str:
+    """Text of source *key* (fetched from the mirror, cache or URL first); undecodable bytes are replaced."""
     path = fetch(key, config)
     try:
         return path.read_text(encoding="utf-8", errors="replace")

@@ -41,10 +41,12 @@ class PoseCheck:
 
     @property
     def passed(self) -> bool:
+        """True when PoseBusters ran at least one check and none failed."""
         return bool(self.checks) and not self.failed
 
 
 def posebusters_version() -> str:
+    """Version of the installed ``posebusters`` package."""
     from importlib import metadata
 
     try:

@@ -63,6 +63,7 @@ class RedockRecord:
     error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        """The record's fields as a plain dict (for JSON output)."""
         return asdict(self)
 
 

@@ -53,6 +53,7 @@ POCKET_KINDS = ("focused", "blind")
 
 @dataclass
 class CampaignSpec:
+    """What a new campaign docks: targets, library (or chosen drugs), engine, pocket, seed and engine parameters."""
     name: str
     targets: str | list[str]
     library: str
@@ -67,6 +68,7 @@ class CampaignSpec:
 
 
 def runner_id() -> str:
+    """``host:pid`` of this process, stored on the campaign it runs."""
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -78,6 +80,7 @@ def as_utc(dt: datetime | None) -> datetime | None:
 
 
 def get_campaign(session: Session, campaign_id: int | str) -> Campaign:
+    """The campaign with id or name *campaign_id*; NotFoundError when there is none."""
     c: Campaign | None = None
     if isinstance(campaign_id, int) or str(campaign_id).isdigit():
         c = session.get(Campaign, int(campaign_id))
@@ -210,6 +213,7 @@ def create_campaign(db: Database, spec: CampaignSpec, echo: Any = None) -> int:
 
 
 def result_counts(session: Session, campaign_id: int) -> dict[str, int]:
+    """Number of the campaign's docking results per status (done, failed, skipped always present)."""
     rows = session.execute(
         select(DockingResult.status, func.count())
         .where(DockingResult.campaign_id == campaign_id)
@@ -221,6 +225,7 @@ def result_counts(session: Session, campaign_id: int) -> dict[str, int]:
 
 
 def campaign_size(session: Session, campaign_id: int) -> tuple[int, int]:
+    """Number of receptors and of drugs in the campaign."""
     n_rec = session.scalar(select(func.count()).where(CampaignReceptor.campaign_id == campaign_id)) or 0
     n_drug = session.scalar(select(func.count()).where(CampaignDrug.campaign_id == campaign_id)) or 0
     return int(n_rec), int(n_drug)
@@ -297,6 +302,7 @@ def campaign_status(db: Database, campaign_id: int | str) -> dict[str, Any]:
 
 
 def list_campaigns(db: Database) -> list[dict[str, Any]]:
+    """One summary dict per campaign (size, result counts, status with stale runs shown as interrupted)."""
     with db.session() as s:
         out = []
         for c in s.scalars(select(Campaign).order_by(Campaign.id)):

@@ -93,6 +93,7 @@ def _write_sdf(db: Database, campaign_id: int, fh: IO[str]) -> int:
 
 
 def manifest_json(db: Database, campaign_id: int | str) -> str:
+    """The campaign's manifest and its hash as sorted, indented JSON."""
     with db.session() as s:
         c = get_campaign(s, campaign_id)
         return json.dumps({"manifest_hash": c.manifest_hash, **(c.manifest or {})}, indent=2, sort_keys=True)

@@ -18,6 +18,7 @@ __all__ = ["cached_ligands", "ligand_protocol", "store_ligand"]
 
 
 def ligand_protocol() -> str:
+    """Version tag of the ligand-preparation protocol that cached ligands must match."""
     from docking import ligand as lig
 
     return str(lig.PROTOCOL_VERSION)

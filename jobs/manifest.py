@@ -76,6 +76,7 @@ def version_differences(recorded: dict[str, str], installed: dict[str, str] | No
 
 
 def manifest_hash(manifest: dict[str, Any]) -> str:
+    """SHA-256 of the manifest's scientific content (campaign name/id and drug-selection wording left out)."""
     body = {k: v for k, v in manifest.items() if k != "campaign"}
     if isinstance(body.get("library"), dict):  # how the drugs were chosen is not part of the science
         body["library"] = {k: v for k, v in body["library"].items() if k != "selection"}

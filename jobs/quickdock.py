@@ -26,6 +26,7 @@ __all__ = ["QuickDockResult", "quick_dock"]
 
 @dataclass
 class QuickDockResult:
+    """Outcome of ``dockdb dock``: the pocket and engine used, the ligand, its poses and the files written."""
     target: str
     pocket: str
     center: tuple[float, float, float]
@@ -40,6 +41,7 @@ class QuickDockResult:
     files: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
+        """The result as JSON-ready dict (pocket as a nested dict, poses without their structure text)."""
         return {
             "target": self.target,
             "pocket": {"kind": self.pocket, "center": list(self.center), "size": list(self.size)},

@@ -34,6 +34,7 @@ PH = 7.4
 
 @dataclass(frozen=True)
 class ReceptorChoice:
+    """Which stored receptor a target docks into, and whether it was reused or prepared now."""
     target_key: str
     receptor_id: int
     input_hash: str
@@ -42,6 +43,7 @@ class ReceptorChoice:
 
 
 def get_target(session: Session, key: str) -> Target:
+    """The target with registry key *key*; UnknownNameError listing the known keys when there is none."""
     target = session.scalar(select(Target).where(Target.key == key))
     if target is None:
         known = session.scalars(select(Target.key).order_by(Target.key)).all()
@@ -175,6 +177,7 @@ def prepare_targets(db: Database, keys: list[str] | None = None, force: bool = F
 
 
 def get_pocket(session: Session, target: Target, kind: str) -> Pocket:
+    """The target's pocket of *kind* (focused or blind); NotFoundError naming the kinds it has."""
     pocket = session.scalar(select(Pocket).where(Pocket.target_id == target.id, Pocket.kind == kind))
     if pocket is None:
         kinds = session.scalars(select(Pocket.kind).where(Pocket.target_id == target.id)).all()

@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 
 
 def wants_json() -> bool:
+    """True for API paths and for clients that prefer JSON to HTML."""
     if request.path.startswith("/api/"):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
@@ -24,6 +25,7 @@ def wants_json() -> bool:
 
 
 def error_response(status: int, error: str, message: str, parameter: str | None = None) -> tuple[Response, int]:
+    """The error as JSON (API and JSON clients) or as the HTML error page, with its status code."""
     if wants_json():
         body: dict[str, object] = {"error": error, "status": status, "message": message}
         if parameter is not None:
@@ -35,6 +37,7 @@ def error_response(status: int, error: str, message: str, parameter: str | None 
 
 def register_error_handlers(app: Flask) -> None:
     # one error tree: webapp.params' BadParameter and NotFound are an InputError and a NotFoundError
+    """Turn input, not-found, HTTP, database and unexpected errors on *app* into error responses."""
     @app.errorhandler(InputError)
     def _input_error(e: InputError) -> tuple[Response, int]:
         parameter = getattr(e, "parameter", None)

@@ -90,6 +90,7 @@ class PortalDatabase:
             self.init_app(app, config)
 
     def init_app(self, app: Flask, config: Config) -> None:
+        """Bind a read-only database, its session factory and the portal caches to *app*."""
         database = Database.from_config(config)
         if database.backend == "sqlite":
             event.listen(database.engine, "connect", _sqlite_query_only)
@@ -118,6 +119,7 @@ class PortalDatabase:
 
 
 def state() -> PortalState:
+    """The portal state (config, database, sessions, caches) bound to the current app."""
     return current_app.extensions[EXTENSION_KEY]
 
 

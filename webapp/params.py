@@ -58,6 +58,7 @@ class Params:
         return value
 
     def text(self, name: str, default: str | None = None, max_len: int = MAX_TEXT) -> str | None:
+        """The text parameter *name* (or *default*); BadParameter when too long or containing NUL."""
         value = self._raw(name)
         if value is None:
             return default
@@ -70,6 +71,7 @@ class Params:
     def integer(
         self, name: str, default: int | None = None, lo: int | None = None, hi: int | None = None
     ) -> int | None:
+        """The integer parameter *name* (or *default*); BadParameter when not an integer or outside [lo, hi]."""
         value = self._typed_raw(name)
         if value is None:
             return default
@@ -82,6 +84,7 @@ class Params:
         return number
 
     def number(self, name: str, default: float | None = None, lo: float = -1e9, hi: float = 1e9) -> float | None:
+        """The numeric parameter *name* (or *default*); BadParameter unless a finite number within [lo, hi]."""
         value = self._typed_raw(name)
         if value is None:
             return default
@@ -94,6 +97,7 @@ class Params:
         return number
 
     def choice(self, name: str, choices: Sequence[str], default: str | None = None) -> str | None:
+        """The parameter *name* (or *default*); BadParameter when not one of *choices*."""
         value = self._typed_raw(name)
         if value is None:
             return default
@@ -102,6 +106,7 @@ class Params:
         return value
 
     def flag(self, name: str, default: bool = False) -> bool:
+        """The boolean parameter *name* (1/true/yes/on or 0/false/no/off); BadParameter otherwise."""
         value = self._typed_raw(name)
         if value is None:
             return default
@@ -113,6 +118,7 @@ class Params:
         raise BadParameter(name, f"{name} must be true or false")
 
     def page(self, max_page_size: int, default_size: int = 50) -> tuple[int, int]:
+        """Page number and page size from ``page``/``page_size``, the size capped at *max_page_size*."""
         page = self.integer("page", 1, lo=1, hi=1_000_000) or 1
         size = self.integer("page_size", min(default_size, max_page_size), lo=1, hi=max_page_size)
         return page, size or default_size

@@ -21,6 +21,7 @@ def db_id(value: int, what: str) -> int:
 
 
 def download(filename: str, text: str, mimetype: str) -> Response:
+    """*text* as a file download named *filename* (unsafe characters replaced)."""
     safe = _SAFE_NAME.sub("_", filename)[:120] or "download"
     resp = Response(text, mimetype=mimetype)
     resp.headers["Content-Disposition"] = f'attachment; filename="{safe}"'
@@ -28,6 +29,7 @@ def download(filename: str, text: str, mimetype: str) -> Response:
 
 
 def svg(text: str) -> Response:
+    """An SVG image response that may not load scripts or other resources, cached for an hour."""
     resp = Response(text, mimetype="image/svg+xml")
     resp.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     resp.headers["Cache-Control"] = "public, max-age=3600"

@@ -32,10 +32,13 @@ _LAZY_COMMANDS: dict[str, str] = {
 
 
 class LazyGroup(click.Group):
+    """Click group that imports a subcommand's module only when it is looked up (to run it or show its help)."""
     def list_commands(self, ctx: click.Context) -> list[str]:
+        """Names of the eagerly registered and the lazily loaded subcommands, sorted."""
         return sorted(set(super().list_commands(ctx)) | set(_LAZY_COMMANDS))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The subcommand *cmd_name*, importing its module first when it is a lazy one."""
         target = _LAZY_COMMANDS.get(cmd_name)
         if target is None:
             return super().get_command(ctx, cmd_name)
@@ -57,6 +60,7 @@ def cli(ctx: click.Context, database_url: str | None, home: str | None, mirror: 
 
 
 def main(argv: list[str] | None = None) -> Any:
+    """Entry point of the ``dockdb`` console script: run the CLI on *argv* (default: the process arguments)."""
     return run_cli(cli, argv if argv is not None else sys.argv[1:])
 
 

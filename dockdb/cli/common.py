@@ -23,12 +23,14 @@ EXIT_PARTIAL = 4
 
 @dataclass
 class AppContext:
+    """Per-invocation state of the CLI: global option overrides, and the config and database built lazily from them."""
     overrides: dict[str, Any] = field(default_factory=dict)
     _config: Config | None = None
     _db: Database | None = None
 
     @property
     def config(self) -> Config:
+        """The settings: defaults, then ``DOCKDB_*`` variables, then the global options given on the command line."""
         if self._config is None:
             self._config = Config.load(**{k: v for k, v in self.overrides.items() if v is not None})
         return self._config
@@ -59,6 +61,7 @@ pass_app = click.make_pass_decorator(AppContext)
 
 
 def echo_json(data: Any) -> None:
+    """Print *data* as indented JSON on stdout (values JSON cannot hold are written with ``str``)."""
     click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
 
 

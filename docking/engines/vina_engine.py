@@ -90,6 +90,7 @@ class VinaEngine(DockingEngine):
 
     @property
     def version(self) -> str:
+        """Version of the installed ``vina`` package."""
         from importlib import metadata
 
         return metadata.version("vina")
@@ -141,6 +142,7 @@ class VinaEngine(DockingEngine):
     def dock(
         self, receptor_pdbqt: str, box: Box, ligands: list[PreparedLigand], *, seed: int = 42
     ) -> list[LigandDockResult]:
+        """Dock each ligand's variants with Vina into *box* (maps reused per receptor/box/seed), best pose first."""
         results: list[LigandDockResult] = []
         v = self._cached_vina(receptor_pdbqt, box, seed)
         for lig in ligands:
@@ -170,6 +172,7 @@ class VinaEngine(DockingEngine):
         return results
 
     def score(self, receptor_pdbqt: str, box: Box, pose_pdbqt: str) -> ScoredPose:
+        """Vina's score and energy terms of the first model of *pose_pdbqt*, in place."""
         model = split_pdbqt_models(pose_pdbqt)[0]
         with _receptor_file(receptor_pdbqt) as path:
             v = self._new_vina(path, box, seed=1)

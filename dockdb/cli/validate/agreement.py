@@ -21,6 +21,7 @@ def _ci(v: list[float] | None) -> str:
 
 
 def print_table(targets: list[dict[str, Any]]) -> None:
+    """Print one aligned row per target: pairs, Spearman with its 95% CI, and mean score difference."""
     click.echo(f"{'target':<12} {'n':>6} {'spearman':>9} {'95% CI':<16} {'mean ours−DockCoV2':>19}")
     for t in targets:
         click.echo(f"{t['target']:<12} {t['n']:>6} {_fmt(t['spearman']):>9} {_ci(t['spearman_ci']):<16} "

@@ -21,6 +21,7 @@ def _ci(v: list[float] | None) -> str:
 
 
 def print_table(targets: list[dict[str, Any]]) -> None:
+    """Print one aligned row per target: size, actives, AUC and EF1%/EF5% with CIs, the size baseline and a note."""
     click.echo(f"{'target':<12} {'n':>6} {'actives':>7} {'AUC':>5} {'95% CI':<14} {'EF1%':>6} {'EF5%':>6} "
                f"{'EF5% CI':<14} {'size AUC':>8}  note")
     for t in targets:
