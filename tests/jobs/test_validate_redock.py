@@ -51,20 +51,16 @@ def test_redock_smallest_posebusters_complex(db: Database, cli_env: dict[str, st
         assert row["best_rmsd"] <= row["top_rmsd"]
         # success is decided on the unrounded RMSD; the row keeps two decimals (1.996 -> 2.0, a success)
         assert row["success"] == (row["top_rmsd"] < 2.0) or abs(row["top_rmsd"] - 2.0) <= 0.005
-        # the numbers stored are the library's for the same complex, engine options and seed, to
-        # within what receptor preparation varies (pdbfixer's side-chain rebuild is not seeded: four
-        # runs gave top RMSD 1.90-2.07 A, top score -7.71 to -7.78)
+        # the numbers stored are the library's for the same complex, engine options and seed, to the two
+        # decimals stored: receptor and ligand preparation are reproducible, and Vina on one thread is seeded
         (c,) = load_set(config, "posebusters", only={SMALLEST})
         prepared = prepare_complex(c.id, c.protein_pdb, c.ligand, smiles=c.smiles,
                                    keep_chains=list(c.keep_chains), seed=42)
         rec = dock_complex(prepared, engine_for_redock("vina", exhaustiveness=1, n_poses=3, cpu=1), seed=42)
         assert rec.error is None
-        # at exhaustiveness 1 two poses of near-equal score can swap ranks between preparations (a fresh-clone
-        # run stored 2.01 A where the library's own run ranked a 5.91 A pose first): the stored top pose is one
-        # of the library's, and the best pose over the three is the same
-        assert row["best_rmsd"] == pytest.approx(rec.best_rmsd, abs=0.5)
-        assert min(abs(row["top_rmsd"] - rec.top_rmsd), abs(row["top_rmsd"] - rec.best_rmsd)) <= 0.5
-        assert row["top_score"] == pytest.approx(rec.top_score, abs=0.3)
+        assert row["top_rmsd"] == pytest.approx(rec.top_rmsd, abs=0.005)
+        assert row["best_rmsd"] == pytest.approx(rec.best_rmsd, abs=0.005)
+        assert row["top_score"] == pytest.approx(rec.top_score, abs=0.005)
         summary = run.summary
         assert summary["n"] == 1 and summary["n_errors"] == 0
         assert summary["top_success"] == int(row["success"])
