@@ -1,9 +1,10 @@
 """Drugs: DrugCentral (structures, FDA-approved list, identifiers) and the Broad Repurposing Hub,
 standardised with RDKit and merged into one row per parent structure (InChIKey).
 
-Libraries written: ``fda-approved`` (DrugCentral FDA-approved struct_ids; the few without
+Libraries written: ``fda-approved`` (DrugCentral FDA-approved struct_ids; those without
 a DrugCentral structure take the Hub's structure when the Hub has the same PubChem CID
-or name) and ``broad-repurposing`` (every Hub sample).
+or name, else a ChEMBL assay file's structure matched by ChEMBL id or name, see
+:mod:`ingest.chembl_drugs`) and ``broad-repurposing`` (every Hub sample).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from dockdb.config import Config
 from dockdb.models import Drug, DrugIdentifier, DrugSynonym, Library, LibraryMember
+from ingest.chembl_drugs import merge_chembl, struct_maps
 from ingest.common import SourceReport, clip, key_map, read_table, sync_rows, to_int
 from ingest.standardize import Standardized, standardize_many
 
@@ -190,6 +192,23 @@ def build_records(config: Config, report: SourceReport) -> tuple[dict[str, DrugR
             rec.synonym(name, "drugcentral")
             rec.ident("drugcentral_id", sid)
             filled += 1
+
+    # --- ChEMBL assay compounds: drugs of their own, and structures for FDA ids still without one
+    def chembl_record(res: Standardized) -> DrugRecord:
+        rec = records.get(res.inchikey)
+        if rec is None:
+            rec = records[res.inchikey] = DrugRecord(std=res)
+        return rec
+
+    chembl_of, names_of = struct_maps(by_struct)
+    still_missing = [(sid, name) for sid, name in fda_ids if sid is not None and sid not in struct_parent]
+    from_chembl, _ = merge_chembl(config, report, chembl_record, still_missing, chembl_of, names_of)
+    for sid, ik in from_chembl.items():
+        struct_parent[sid] = ik
+        rec = records[ik]
+        rec.drugcentral_ids.add(sid)
+        rec.set_name(dict(still_missing)[sid], (2, sid))
+        rec.ident("drugcentral_id", sid)
     for sid, rows in by_struct.items():
         ik = struct_parent.get(sid)
         if ik is None:
@@ -228,6 +247,7 @@ def build_records(config: Config, report: SourceReport) -> tuple[dict[str, DrugR
     report.unmatched = missing
     report.details["fda_struct_ids"] = len(fda_ids)
     report.details["fda_filled_from_broad"] = filled
+    report.details["fda_filled_from_chembl"] = len(from_chembl)
     report.details["fda_without_structure"] = missing
     return records, {FDA_LIBRARY: fda_members, BROAD_LIBRARY: broad_members}
 

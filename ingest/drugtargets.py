@@ -1,13 +1,19 @@
 """Drug -> target genes: DrugCentral drug-target interactions, the Repurposing Hub's target
 lists, and DrugCentral's Entrez-gene table (via rephetio).
 
-The Entrez table names genes only by NCBI GeneID; no source in the manifest maps GeneIDs to
-symbols, so those rows are stored as ``gene = 'NCBIGene:<id>'`` with ``entrez_id`` set, and
-take no part in the (symbol-based) Reactome enrichment.
+The Entrez table names genes only by NCBI GeneID and no source in the manifest is a GeneID ->
+symbol table, so each GeneID is mapped to the gene symbol of DrugCentral's own drug-target table
+(its GENE column) that the same drugs target: the symbol shared by the most of the GeneID's drugs,
+when it is shared by at least two of them and by at least half, and no other symbol ties it
+(:func:`entrez_symbols`).  Mapped rows are stored under the symbol (``entrez_id`` kept) and take
+part in the Reactome enrichment; the others stay ``gene = 'NCBIGene:<id>'``.
 """
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from dockdb.config import Config
@@ -15,6 +21,28 @@ from dockdb.models import DrugTarget
 from ingest.common import SourceReport, clip, read_table, sync_rows, to_int
 from ingest.drugs import broad_compound_id
 from ingest.matching import DrugIndex
+
+MIN_SHARED_DRUGS = 2
+MIN_SHARED_FRACTION = 0.5
+
+
+def entrez_symbols(entrez_drugs: dict[int, set[int]], symbol_drugs: dict[str, set[int]]) -> dict[int, str]:
+    """``{GeneID: symbol}`` from the drugs each names: the symbol whose drugs overlap the GeneID's drugs most,
+    when the overlap is at least MIN_SHARED_DRUGS and MIN_SHARED_FRACTION of the GeneID's drugs and unique."""
+    by_drug: dict[int, set[str]] = defaultdict(set)
+    for symbol, drugs in symbol_drugs.items():
+        for d in drugs:
+            by_drug[d].add(symbol)
+    out: dict[int, str] = {}
+    for gid, drugs in entrez_drugs.items():
+        shared = Counter(sym for d in drugs for sym in by_drug.get(d, ()))
+        top = shared.most_common(2)
+        if not top:
+            continue
+        symbol, n = top[0]
+        if n >= MIN_SHARED_DRUGS and n >= MIN_SHARED_FRACTION * len(drugs) and (len(top) == 1 or top[1][1] < n):
+            out[gid] = symbol
+    return out
 
 
 def ingest_drug_targets(session: Session, config: Config, report: SourceReport) -> None:
@@ -64,14 +92,34 @@ def ingest_drug_targets(session: Session, config: Config, report: SourceReport) 
             for gene in genes:
                 add(did, gene, "broad")
 
+    symbol_drugs: dict[str, set[int]] = defaultdict(set)
+    for (did, gene, source) in rows:
+        if source == "drugcentral":
+            symbol_drugs[gene].add(did)
+    entrez_rows: list[tuple[int, int, str]] = []
+    entrez_drugs: dict[int, set[int]] = defaultdict(set)
     for r in entrez:
         did = index.by_drugbank(r["drugbank_id"])
         gid = to_int(r["GeneID"])
         if did is None or gid is None:
             unmatched.add(f"drugbank:{r['drugbank_id']}")
             continue
-        add(did, f"NCBIGene:{gid}", "drugcentral-entrez", entrez_id=gid, action=clip(r["actions"], 128) or None)
+        entrez_rows.append((did, gid, r["actions"]))
+        entrez_drugs[gid].add(did)
+    symbols = entrez_symbols(entrez_drugs, symbol_drugs)
+    for did, gid, actions in entrez_rows:
+        add(did, symbols.get(gid, f"NCBIGene:{gid}"), "drugcentral-entrez", entrez_id=gid,
+            action=clip(actions, 128) or None)
+    report.details["entrez_genes"] = len(entrez_drugs)
+    report.details["entrez_genes_mapped"] = len(symbols)
 
     report.unmatched = len(unmatched)
     report.details["drug_targets"] = len(rows)
     report.add(sync_rows(session, DrugTarget, ("drug_id", "gene", "source"), list(rows.values())), "drug_target")
+    # an Entrez row stored under NCBIGene:<id> by an earlier ingest that now maps to a symbol
+    keep = {(did, gene) for (did, gene, source) in rows if source == "drugcentral-entrez"}
+    stale = [rid for rid, did, gene in session.execute(
+        select(DrugTarget.id, DrugTarget.drug_id, DrugTarget.gene).where(DrugTarget.source == "drugcentral-entrez"))
+        if (did, gene) not in keep]
+    if stale:
+        session.execute(delete(DrugTarget).where(DrugTarget.id.in_(stale)))

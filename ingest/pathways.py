@@ -1,9 +1,10 @@
 """Reactome pathways (GMT) and, per drug, the pathways its target genes fall in.
 
 Over-representation p-values come from ``gseapy.enrich`` (hypergeometric test, offline, with
-the GMT's genes as background).  Each drug's gene list is the set of its DrugCentral target
-gene symbols.  Only pathways sharing a gene with the list are passed to gseapy -- its result
-holds only overlapping pathways anyway, and the p-values and Benjamini-Hochberg adjusted
+the GMT's genes as background).  Each drug's gene list is the set of its target gene symbols from
+every target source: DrugCentral, the Repurposing Hub and DrugCentral's Entrez table (GeneIDs mapped
+to symbols, see :mod:`ingest.drugtargets`).  Only pathways sharing a gene with the list are passed
+to gseapy -- its result holds only overlapping pathways anyway, and the p-values and Benjamini-Hochberg adjusted
 p-values are identical -- and drugs with the same gene set share one enrichment run.
 """
 
@@ -22,7 +23,7 @@ from dockdb.errors import SourceError
 from dockdb.models import DrugPathway, DrugTarget, Pathway, PathwayGene
 from ingest.common import SourceReport, clip, key_map, source_text, sync_rows
 
-TARGET_SOURCES = ("drugcentral",)
+TARGET_SOURCES = ("drugcentral", "broad", "drugcentral-entrez")
 
 
 def read_gmt(config: Config) -> dict[str, tuple[str, list[str]]]:

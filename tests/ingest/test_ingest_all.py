@@ -26,6 +26,9 @@ from dockdb.models import (
     Target,
 )
 from dockdb.stats import row_counts
+from ingest.chembl_drugs import name_keys
+from ingest.drugtargets import entrez_symbols
+from ingest.pathways import TARGET_SOURCES
 from ingest.standardize import Standardized, standardize_many, standardize_smiles
 from tests.ingest.conftest import Loaded
 
@@ -176,7 +179,7 @@ def test_annotations_are_all_present(loaded: Loaded) -> None:
         dp = s.scalars(select(DrugPathway).limit(50)).all()
         for row in dp:
             genes = set(s.scalars(select(DrugTarget.gene).where(DrugTarget.drug_id == row.drug_id,
-                                                                 DrugTarget.source == "drugcentral")))
+                                                                 DrugTarget.source.in_(TARGET_SOURCES))))
             pgenes = set(s.scalars(select(PathwayGene.gene).where(PathwayGene.pathway_id == row.pathway_id)))
             assert set(row.overlap_genes) == genes & pgenes
             assert 0 < row.p_value <= 1 and row.p_value <= row.adj_p_value <= 1
@@ -195,3 +198,75 @@ def test_annotations_are_all_present(loaded: Loaded) -> None:
                     if e]
     assert evidence and any("µM" in e for e in evidence)
     assert not [e for e in evidence if "{micro}" in e or " - cov - " in e or " m < " in e or " ,  " in e]
+
+
+def test_approved_drugs_missing_from_drugcentral_take_a_chembl_structure(loaded: Loaded) -> None:
+    """remdesivir (no DrugCentral structure) comes from the Heiser file's ChEMBL structure, approved and in
+    the fda-approved library, with its Heiser result; GS-441524 (no approved drug) is a drug of its own."""
+    report = loaded.first.get("drugs")
+    assert report.details["fda_filled_from_chembl"] >= 20
+    mirror = loaded.config.mirror
+    assert mirror is not None
+    structures = {r["ID"] for r in _tsv(mirror / "drugs/drugcentral_structures.smiles.tsv")}
+    fda_ids = [ln.split(",", 1)[0] for ln in (mirror / "drugs/drugcentral_fda_approved.csv").read_text().splitlines()
+               if ln.strip()]
+    no_dc = sum(1 for sid in fda_ids if sid not in structures)
+    d = report.details
+    assert d["fda_without_structure"] + d["fda_filled_from_chembl"] + d["fda_filled_from_broad"] == no_dc
+    with loaded.db.session() as s:
+        rem = s.scalars(select(Drug).where(Drug.name_lower == "remdesivir")).one()
+        gs = s.scalars(select(Drug).where(Drug.name_lower == "gs-441524")).one()
+        lib = s.scalar(select(Library.id).where(Library.name == "fda-approved"))
+        member = s.scalar(select(func.count()).select_from(LibraryMember)
+                          .where(LibraryMember.library_id == lib, LibraryMember.drug_id == rem.id))
+        heiser = s.scalars(select(AssayResult.value).join(Assay, Assay.id == AssayResult.assay_id)
+                           .where(Assay.key == "heiser-rxrx19a", AssayResult.drug_id == rem.id)).all()
+        gs_results = s.scalar(select(func.count()).select_from(AssayResult).where(AssayResult.drug_id == gs.id))
+    assert (rem.approval_status, rem.chembl_id, rem.heavy_atoms, member) == ("FDA approved", "CHEMBL4065616", 42, 1)
+    assert heiser == [0.9631]
+    assert gs.chembl_id == "CHEMBL2016757" and gs.approval_status is None and gs_results
+
+
+def test_home_page_examples_find_drugs(loaded: Loaded) -> None:
+    """Every example the home and search pages suggest finds at least one drug in the loaded database."""
+    import re
+
+    from webapp import create_app
+
+    app = create_app(loaded.config.with_(env="testing"))
+    try:
+        client = app.test_client()
+        examples: list[str] = []
+        for path, field in (("/", "home-search"), ("/search", "search-q")):
+            html = client.get(path).get_data(as_text=True)
+            placeholder = re.search(rf'id="{field}"[^>]*?placeholder="(?:Search a drug: )?([^"]+)"', html, re.S)
+            assert placeholder, path
+            examples += [e.strip(" …") for e in placeholder.group(1).split(",") if "InChIKey" not in e]
+        assert "remdesivir" in examples and len(examples) >= 5, examples
+        for q in examples:
+            found = client.get("/api/v1/drugs", query_string={"q": q}).get_json()
+            assert found["total"] >= 1, q
+    finally:
+        app.extensions["dockdb"].database.dispose()
+
+
+def test_entrez_only_targets_are_mapped_so_their_pathways_count(loaded: Loaded) -> None:
+    """Niclosamide's target STAT3 (Repurposing Hub) gives it Reactome pathways that contain STAT3; Entrez
+    GeneIDs are stored under their DrugCentral symbol (GeneID 5743 is PTGS2, 1813 is DRD2)."""
+    with loaded.db.session() as s:
+        nic = s.scalar(select(Drug.id).where(Drug.name_lower == "niclosamide"))
+        pathways = s.execute(select(Pathway.name, DrugPathway.overlap_genes)
+                             .join(DrugPathway, DrugPathway.pathway_id == Pathway.id)
+                             .where(DrugPathway.drug_id == nic)).all()
+        mapped = dict(s.execute(select(DrugTarget.entrez_id, DrugTarget.gene).distinct()
+                                .where(DrugTarget.source == "drugcentral-entrez",
+                                       DrugTarget.entrez_id.in_([5743, 1813]))).all())
+    assert pathways and all("STAT3" in genes for _, genes in pathways)
+    assert mapped == {5743: "PTGS2", 1813: "DRD2"}
+    assert loaded.first.get("drug-targets").details["entrez_genes_mapped"] > 100
+
+
+def test_entrez_symbol_mapping_needs_shared_drugs() -> None:
+    symbols = {"A": {1, 2, 3}, "B": {4, 5}, "C": {6}}
+    assert entrez_symbols({10: {1, 2, 9}, 11: {4, 5, 1}, 12: {6}, 13: {1, 4, 7, 8}}, symbols) == {10: "A", 11: "B"}
+    assert name_keys("REMDESIVIR (GS-5734)") == {"remdesivir (gs-5734)", "remdesivir", "gs-5734"}
