@@ -6,12 +6,12 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from dockdb.errors import EngineError
-from docking.engines.base import DockingEngine, LigandDockResult, Pose, ScoredPose
+from docking.engines.base import DockingEngine, EnginePose, LigandDockResult, ScoredPose
 
 __all__ = [
     "DockingEngine",
+    "EnginePose",
     "LigandDockResult",
-    "Pose",
     "ScoredPose",
     "available_engines",
     "get_engine",

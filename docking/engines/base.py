@@ -9,12 +9,15 @@ from typing import Any, ClassVar
 from docking.ligand import PreparedLigand
 from docking.pocket import Box
 
-__all__ = ["DockingEngine", "LigandDockResult", "Pose", "ScoredPose"]
+__all__ = ["DockingEngine", "EnginePose", "LigandDockResult", "ScoredPose"]
 
 
 @dataclass(frozen=True)
-class Pose:
-    """One docked pose. ``score`` in kcal/mol (lower is better); ``terms`` engine energy terms."""
+class EnginePose:
+    """One docked pose as an engine returns it (campaigns store it as a ``dockdb.models.Pose`` row).
+
+    ``score`` in kcal/mol (lower is better); ``terms`` engine energy terms.
+    """
 
     rank: int
     score: float
@@ -38,7 +41,7 @@ class LigandDockResult:
 
     name: str
     input_hash: str
-    poses: list[Pose] = field(default_factory=list)
+    poses: list[EnginePose] = field(default_factory=list)
     error: str | None = None
     runtime_s: float = 0.0
     engine: str = ""

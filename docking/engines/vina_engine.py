@@ -20,7 +20,7 @@ from typing import Any
 
 from dockdb.errors import EngineError, one_line
 from docking.engines import register_engine
-from docking.engines.base import DockingEngine, LigandDockResult, Pose, ScoredPose
+from docking.engines.base import DockingEngine, EnginePose, LigandDockResult, ScoredPose
 from docking.engines.params import check_params
 from docking.ligand import PreparedLigand
 from docking.pocket import Box
@@ -157,7 +157,7 @@ class VinaEngine(DockingEngine):
                 poses = []
                 for rank, (score, terms, model, smi) in enumerate(raw, 1):
                     sdf = pdbqt_to_sdf_blocks(model)[0]
-                    poses.append(Pose(rank=rank, score=score, terms=terms, pdbqt=model, sdf=sdf,
+                    poses.append(EnginePose(rank=rank, score=score, terms=terms, pdbqt=model, sdf=sdf,
                                       variant_smiles=smi))
                 if not poses:
                     raise EngineError("Vina returned no pose; enlarge the box or check the ligand")

@@ -16,7 +16,7 @@ from typing import Any
 from dockdb.errors import EngineError
 from docking._util import sha256_of
 from docking.engines import register_engine
-from docking.engines.base import DockingEngine, LigandDockResult, Pose, ScoredPose
+from docking.engines.base import DockingEngine, EnginePose, LigandDockResult, ScoredPose
 from docking.engines.params import check_params
 from docking.ligand import PreparedLigand
 from docking.pocket import Box
@@ -171,7 +171,7 @@ class TorchEngine(DockingEngine):
         items = [(f"{i}:{j}", v.pdbqt) for i, lig in enumerate(ligands) for j, v in enumerate(lig.variants)]
         raw: dict[str, Any] = {}
         pending = {i: len(lig.variants) for i, lig in enumerate(ligands)}
-        futures: dict[int, Future[tuple[list[Pose], str | None]]] = {}
+        futures: dict[int, Future[tuple[list[EnginePose], str | None]]] = {}
         # pose export (PDBQT text, Meeko SDF) runs on host threads while the device docks the next batch
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="torch-export") as pool:
 
@@ -196,7 +196,7 @@ class TorchEngine(DockingEngine):
             ))  # fmt: skip
         return results
 
-    def _export(self, i: int, lig: PreparedLigand, raw: dict[str, Any]) -> tuple[list[Pose], str | None]:
+    def _export(self, i: int, lig: PreparedLigand, raw: dict[str, Any]) -> tuple[list[EnginePose], str | None]:
         """Poses of one ligand (all its variants, best first) as PDBQT and SDF, or the error."""
         from docking.poses import pdbqt_to_sdf_blocks
 
@@ -220,7 +220,7 @@ class TorchEngine(DockingEngine):
                 raise EngineError(errors[0] if errors else "the torch engine returned no pose")
             cands.sort(key=lambda c: c[0])
             return [
-                Pose(rank=r, score=sc, terms=t, pdbqt=m, sdf=pdbqt_to_sdf_blocks(m)[0], variant_smiles=smi)
+                EnginePose(rank=r, score=sc, terms=t, pdbqt=m, sdf=pdbqt_to_sdf_blocks(m)[0], variant_smiles=smi)
                 for r, (sc, t, m, smi) in enumerate(cands[: self.params["n_poses"]], 1)
             ], None
         except Exception as exc:
