@@ -172,8 +172,13 @@ def open_cluster(
     scheduler: str | None = None,
     slurm: str | None = None,
     home: Path | None = None,
+    gpu: bool = False,
 ) -> Iterator[ClusterHandle]:
-    """A client for the chosen cluster; at most one of *scheduler* / *slurm* may be given."""
+    """A client for the chosen cluster; at most one of *scheduler* / *slurm* may be given.
+
+    With *gpu* (a GPU engine) the local cluster is one worker with the resource ``GPU=1`` and
+    *local_workers* threads (at least 2): a docking batch holds the GPU on one thread while the
+    others prepare the ligands of the next batches."""
     if scheduler and slurm:
         raise SchedulerError("give either --scheduler or --slurm, not both")
     if local_workers is not None and local_workers < 1:
@@ -207,10 +212,16 @@ def open_cluster(
     from distributed import Client, LocalCluster
 
     n = local_workers or default_local_workers()
+    layout: dict[str, Any] = {"n_workers": n, "threads_per_worker": 1}
+    description = f"local Dask cluster ({n} workers x 1 thread)"
+    if gpu:
+        threads = max(2, n)
+        layout = {"n_workers": 1, "threads_per_worker": threads, "resources": {"GPU": 1}}
+        description = (f"local Dask cluster (1 GPU worker x {threads} threads: GPU batches on one, "
+                       "ligand preparation on the others)")
     try:
         cluster = LocalCluster(
-            n_workers=n,
-            threads_per_worker=1,
+            **layout,
             processes=True,
             dashboard_address=":0",  # a free port: no "port 8787 is already in use" warning
             silence_logs=logging.ERROR,
@@ -221,7 +232,7 @@ def open_cluster(
         raise SchedulerError(f"cannot start a local Dask cluster: {e}") from e
     client = Client(cluster)
     try:
-        yield ClusterHandle(client, "local", f"local Dask cluster ({n} workers x 1 thread)", cluster)
+        yield ClusterHandle(client, "local", description, cluster)
     finally:
         client.close()
         cluster.close()

@@ -35,7 +35,6 @@ from jobs.writer import DockingOutcome, ResultWriter, with_db_retry
 __all__ = ["HEARTBEAT_S", "RunOptions", "RunSummary", "run_campaign"]
 
 HEARTBEAT_S = 5.0
-DEFAULT_BATCH = 4
 WRITE_BATCH = 500  # results per write transaction at most (~30 MB of poses)
 log = logging.getLogger(__name__)
 
@@ -152,9 +151,7 @@ def _engine_traits(engine: str, params: dict[str, Any]) -> tuple[int, bool]:
     from docking.engines import get_engine
 
     eng = get_engine(engine, **params)
-    batch = int(getattr(eng, "batch_size", DEFAULT_BATCH) or DEFAULT_BATCH)
-    gpu = bool(getattr(eng, "requires_gpu", False) or getattr(eng, "uses_gpu", False))
-    return batch, gpu
+    return max(1, int(eng.preferred_batch)), bool(eng.uses_gpu)
 
 
 def _batches(plan: _Plan, engine_batch: int, n_workers: int) -> list[tuple[int, list[int]]]:
@@ -239,7 +236,7 @@ def run_campaign(db: Database, campaign_id: int | str, options: RunOptions | Non
     engine_batch, gpu = _engine_traits(plan.engine, plan.params)
     if opts.batch_size:
         engine_batch = opts.batch_size
-    with open_cluster(opts.local_workers, opts.scheduler, opts.slurm, opts.home) as handle:
+    with open_cluster(opts.local_workers, opts.scheduler, opts.slurm, opts.home, gpu=gpu) as handle:
         if echo:
             echo(f"campaign {plan.campaign_id} ({plan.name}): {len(plan.todo)} of {plan.total} dockings to run "
                  f"on {handle.description}")

@@ -133,7 +133,9 @@ def campaign_problems(db: Database, campaign_id: int, expected: dict[str, int] =
                 DockingResult.campaign_id == campaign_id).group_by(DockingResult.status)):
             counts[str(status)] = int(n)
         if counts != expected:
-            problems.append(f"result counts {counts}, expected {expected}")
+            errors = sorted({str(e)[:160] for e in s.scalars(select(DockingResult.error).where(
+                DockingResult.campaign_id == campaign_id, DockingResult.status == "failed"))})
+            problems.append(f"result counts {counts}, expected {expected} (failures: {'; '.join(errors)})")
         dups = s.execute(
             select(DockingResult.campaign_id, DockingResult.receptor_id, DockingResult.drug_id, func.count())
             .group_by(DockingResult.campaign_id, DockingResult.receptor_id, DockingResult.drug_id)

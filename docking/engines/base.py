@@ -60,12 +60,24 @@ class LigandDockResult:
 
 
 class DockingEngine(ABC):
-    """A docking program behind one interface. Subclasses set ``name`` and ``version``."""
+    """A docking program behind one interface. Subclasses set ``name`` and ``version``, and may
+    declare how campaigns should feed them (:attr:`preferred_batch`, :attr:`uses_gpu`)."""
 
     name: ClassVar[str] = ""
 
     def __init__(self, **params: Any) -> None:
         self.params: dict[str, Any] = dict(params)
+
+    @property
+    def preferred_batch(self) -> int:
+        """Ligands per campaign task: a few by default (one receptor set-up serves them, and small
+        tasks keep every worker busy); batched GPU engines ask for hundreds."""
+        return 4
+
+    @property
+    def uses_gpu(self) -> bool:
+        """True when dock() runs on a GPU: campaign tasks then request the Dask resource ``GPU``."""
+        return False
 
     @property
     @abstractmethod

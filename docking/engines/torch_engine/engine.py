@@ -27,6 +27,7 @@ _DOCK_TERMS = ("total", "inter", "intra", "torsions", "intra_best_pose")
 
 
 _LEGACY = {"local_steps", "refine_top"}  # engine 0.2 parameters: accepted, no longer used
+GPU_TASK_BATCH = 256  # ligands per campaign task on CUDA
 
 
 @register_engine("torch")
@@ -97,9 +98,12 @@ class TorchEngine(DockingEngine):
         return f"dockdb-torch-1.0+torch{tv}"
 
     @property
-    def batch_size(self) -> int:
-        """Ligands per campaign task: the engine batches them on the device."""
-        return int(self.params["max_batch"])
+    def preferred_batch(self) -> int:
+        """Ligands per campaign task: :data:`GPU_TASK_BATCH` on CUDA (several device passes of
+        ``max_batch`` per task, so the GPU is not idle between tasks), one device pass on CPU."""
+        device = str(self.params["device"])
+        cuda = device.startswith("cuda") or (device == "auto" and self._device().type == "cuda")
+        return max(GPU_TASK_BATCH, int(self.params["max_batch"])) if cuda else int(self.params["max_batch"])
 
     @property
     def uses_gpu(self) -> bool:
