@@ -19,7 +19,7 @@ from dockdb.errors import InputError
 from dockdb.models import Receptor
 from jobs.campaign import DEFAULT_SEED, POCKET_KINDS, engine_params
 from jobs.receptors import ReceptorChoice, ensure_receptor, get_pocket, get_target, pocket_box
-from jobs.writer import PoseRecord
+from jobs.writer import PoseRow
 
 __all__ = ["QuickDockResult", "quick_dock"]
 
@@ -36,7 +36,7 @@ class QuickDockResult:
     seed: int
     smiles: str
     receptor: ReceptorChoice
-    poses: list[PoseRecord] = field(default_factory=list)
+    poses: list[PoseRow] = field(default_factory=list)
     runtime_s: float = 0.0
     files: list[str] = field(default_factory=list)
 
@@ -80,7 +80,7 @@ def _writable_dir(out: Path) -> Path:
 
 
 def _write_files(out: Path, target_key: str, drug: str, name: str | None, receptor_pdb: str,
-                 poses: list[PoseRecord]) -> list[str]:
+                 poses: list[PoseRow]) -> list[str]:
     """Each pose's SDF, PDBQT and complex PDB under a stem no earlier run used (``_run2``, ``_run3``...)."""
     from docking.poses import complex_pdb, pose_tags, pose_title, sdf_record
 
@@ -153,7 +153,7 @@ def quick_dock(
     if not res.ok:
         raise InputError(f"docking failed: {res.error}")
     poses = [
-        PoseRecord(rank=q.rank, score=q.score, pdbqt=q.pdbqt, sdf=q.sdf, score_terms=dict(q.terms),
+        PoseRow(rank=q.rank, score=q.score, pdbqt=q.pdbqt, sdf=q.sdf, score_terms=dict(q.terms),
                    interactions=list(interactions(receptor_pdb, q.sdf)) if q.sdf else [])
         for q in res.poses
     ]

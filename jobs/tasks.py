@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dockdb.errors import one_line
-from jobs.writer import DockingOutcome, PoseRecord
+from jobs.writer import DockingOutcome, PoseRow
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +104,8 @@ def to_prepared_ligand(prep: LigandPrep) -> Any:
     )
 
 
-def pose_records(result: Any, receptor_pdb: str | None, interaction_poses: int) -> list[PoseRecord]:
-    """PoseRecords of an engine result (poses already merged over variants, best first);
+def pose_rows(result: Any, receptor_pdb: str | None, interaction_poses: int) -> list[PoseRow]:
+    """PoseRows of an engine result (poses already merged over variants, best first);
     interacting residues for the best *interaction_poses* poses (the protein is read once)."""
     ordered = sorted(result.poses, key=lambda q: (q.score, q.rank))
     chosen = [i for i, p in enumerate(ordered[:interaction_poses]) if p.sdf] if receptor_pdb else []
@@ -114,7 +114,7 @@ def pose_records(result: Any, receptor_pdb: str | None, interaction_poses: int) 
     records = []
     for i, p in enumerate(ordered):
         rows, error = by_index.get(i, ([], None))
-        records.append(PoseRecord(rank=i + 1, score=float(p.score), pdbqt=p.pdbqt, sdf=p.sdf or None,
+        records.append(PoseRow(rank=i + 1, score=float(p.score), pdbqt=p.pdbqt, sdf=p.sdf or None,
                                   score_terms={k: float(v) for k, v in (p.terms or {}).items()},
                                   interactions=rows, interactions_error=error))
     return records
@@ -210,7 +210,7 @@ def dock_batch(
             elapsed[p.drug_id] += (res.runtime_s or 0.0 if res is not None else 0.0) + share
             if res is not None and res.ok:
                 t1 = time.perf_counter()
-                poses = pose_records(res, receptor.pdb, interaction_poses if with_interactions else 0)
+                poses = pose_rows(res, receptor.pdb, interaction_poses if with_interactions else 0)
                 out[p.drug_id] = DockingOutcome(
                     receptor.receptor_id, p.drug_id, "done", poses=poses, extra_s=time.perf_counter() - t1,
                     runtime_s=elapsed[p.drug_id], attempts=attempts[p.drug_id],

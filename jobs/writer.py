@@ -39,7 +39,7 @@ from dockdb.models.base import utcnow
 
 __all__ = [
     "DockingOutcome",
-    "PoseRecord",
+    "PoseRow",
     "ResultWriter",
     "is_connection_error",
     "with_db_retry",
@@ -56,7 +56,9 @@ POSE_CHUNK = 1000  # pose rows per insert statement (8 parameters each)
 
 
 @dataclass
-class PoseRecord:
+class PoseRow:
+    """The values of one ``poses`` row (a :class:`dockdb.models.Pose`) that the writer inserts."""
+
     rank: int
     score: float
     pdbqt: str
@@ -73,7 +75,7 @@ class DockingOutcome:
     receptor_id: int
     drug_id: int
     status: str  # done | failed | skipped
-    poses: list[PoseRecord] = field(default_factory=list)
+    poses: list[PoseRow] = field(default_factory=list)
     error: str | None = None
     runtime_s: float | None = None
     attempts: int = 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from jobs.writer import DockingOutcome, PoseRecord
+from jobs.writer import DockingOutcome, PoseRow
 
 ELEMENTS = ("C", "C", "C", "C", "N", "O", "C", "S", "Cl", "F")
 TYPES = ("Hydrophobic", "HBDonor", "HBAcceptor", "PiStacking", "VdWContact", "Cationic")
@@ -56,7 +56,7 @@ def synthetic_outcome(receptor_id: int, drug_id: int, rng: random.Random, poses:
         interactions: list[dict[str, Any]] = [
             {"chain": "A", "resnum": rng.randint(1, 300), "resname": rng.choice(RESIDUES), "type": rng.choice(TYPES),
              "distance": round(rng.uniform(2.5, 4.5), 2)} for _ in range(12)]
-        records.append(PoseRecord(
+        records.append(PoseRow(
             rank=k + 1, score=score, pdbqt=_pdbqt(rng, heavy_atoms + 8, score),
             sdf=_sdf(rng, heavy_atoms + 12, score, k + 1),
             score_terms={t: round(rng.uniform(-10, 1), 4) for t in ("inter", "intra", "torsions", "total", "gauss")},

@@ -39,13 +39,13 @@ def test_no_mdanalysis_deprecation_flood() -> None:
 
 
 def test_a_failed_analysis_is_recorded_on_its_pose_only(aspirin_docked, protease_receptor, caplog) -> None:
-    """jobs.tasks.pose_records: a pose ProLIF cannot analyse keeps its place with the reason
+    """jobs.tasks.pose_rows: a pose ProLIF cannot analyse keeps its place with the reason
     (logged and stored), the others keep their interacting residues."""
     from dataclasses import replace
 
     from rdkit import Chem
 
-    from jobs.tasks import pose_records
+    from jobs.tasks import pose_rows
 
     _engine, _lig, result = aspirin_docked
     assert len(result.poses) >= 3
@@ -56,8 +56,8 @@ def test_a_failed_analysis_is_recorded_on_its_pose_only(aspirin_docked, protease
 
     jobs.tasks._WARNED.clear()  # a reason is logged once per process
     with caplog.at_level("WARNING", logger="jobs.tasks"):
-        records = pose_records(replace(result, poses=poses), protease_receptor.pdb, interaction_poses=3)
-        again = pose_records(replace(result, poses=poses), protease_receptor.pdb, interaction_poses=3)
+        records = pose_rows(replace(result, poses=poses), protease_receptor.pdb, interaction_poses=3)
+        again = pose_rows(replace(result, poses=poses), protease_receptor.pdb, interaction_poses=3)
     assert [r.rank for r in records] == list(range(1, len(poses) + 1))
     failed = [r for r in records if r.interactions_error]
     assert len(failed) == 1 and failed[0].score == bad.score and failed[0].interactions == []

@@ -15,7 +15,7 @@ from bench.drills._common import TcpProxy as _Proxy
 from dockdb.db import Database
 from dockdb.errors import DatabaseError
 from dockdb.models import Campaign, DockingResult, Pose
-from jobs.writer import DockingOutcome, PoseRecord, ResultWriter
+from jobs.writer import DockingOutcome, PoseRow, ResultWriter
 from tests.jobs.conftest import add_library, load_targets
 
 
@@ -35,7 +35,7 @@ def _setup(db: Database, config) -> tuple[int, int, list[int]]:
 
 
 def _outcome(rid: int, did: int, scores: list[float]) -> DockingOutcome:
-    poses = [PoseRecord(rank=i + 1, score=sc, pdbqt=f"MODEL {i}", sdf=None, score_terms={"inter": sc})
+    poses = [PoseRow(rank=i + 1, score=sc, pdbqt=f"MODEL {i}", sdf=None, score_terms={"inter": sc})
              for i, sc in enumerate(scores)]
     return DockingOutcome(rid, did, "done", poses=poses, runtime_s=1.5, ligand_smiles="C")
 
@@ -185,9 +185,9 @@ def test_pose_text_round_trips_exactly(db: Database, config) -> None:
     cid, rid, drugs = _setup(db, config)
     odd = 'REMARK a\ttab, a \\ backslash, \\N, "quotes", é ü 漢\r\nATOM  1\n\\.\n'
     big = "".join(f"ATOM  {i:5d}  C   UNL     1    {i * 0.37:8.3f}{i * 1.1:8.3f}{-i * 0.5:8.3f}\n" for i in range(80))
-    poses = [PoseRecord(rank=1, score=-7.25, pdbqt=odd, sdf=None, score_terms={"inter": -7.0, "intra": 0.5},
+    poses = [PoseRow(rank=1, score=-7.25, pdbqt=odd, sdf=None, score_terms={"inter": -7.0, "intra": 0.5},
                         interactions=[{"resname": 'HIS"41', "note": "a\tb\\c"}], interactions_error=None),
-             PoseRecord(rank=2, score=-6.5, pdbqt=big, sdf=odd + big, interactions_error="analysis\tfailed: x\\y")]
+             PoseRow(rank=2, score=-6.5, pdbqt=big, sdf=odd + big, interactions_error="analysis\tfailed: x\\y")]
     w = ResultWriter(db, cid)
     w.write_many([DockingOutcome(rid, drugs[0], "done", poses=poses, runtime_s=1.0, ligand_smiles="C")])
     with db.session() as s:
