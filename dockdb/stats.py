@@ -30,6 +30,8 @@ COUNTED: dict[str, type[m.Base]] = {
     "gsea_scores": m.GseaScore,
     "literature_refs": m.LiteratureRef,
     "reference_scores": m.ReferenceScore,
+    "size_scores": m.SizeScore,
+    "consensus_scores": m.ConsensusScore,
 }
 
 

@@ -81,7 +81,44 @@ def _run(app: AppContext, campaign_id: int | str, options: Any) -> int:
 
     summary = run_campaign(app.db, campaign_id, options, echo=_err)
     click.echo(summary.line())
+    if summary.stored.get("done", 0):
+        from jobs.scoring import rescore
+
+        n = rescore(app.db, [summary.campaign_id])[summary.campaign_id]
+        _err(f"size-aware scores (ligand efficiency, size-corrected z, selectivity z) stored for {n} results")
     return summary.exit_code
+
+
+@campaign.command("rescore")
+@click.argument("campaign_ids", nargs=-1)
+@pass_app
+def rescore_cmd(app: AppContext, campaign_ids: tuple[str, ...]) -> int:
+    """Recompute the size-aware scores of campaigns (default: all): ligand efficiency (score / heavy atoms),
+    size-corrected z (residual of score vs heavy atoms, robust fit per campaign and target) and selectivity z
+    (this target vs the campaign's other targets). `campaign run` stores them when a campaign finishes."""
+    from jobs.campaign import get_campaign
+    from jobs.scoring import rescore
+
+    with app.db.session() as s:
+        ids = [get_campaign(s, c).id for c in campaign_ids]
+    done = rescore(app.db, ids or None)
+    for cid, n in done.items():
+        click.echo(f"campaign {cid}: size-aware scores for {n} results")
+    return 0 if any(done.values()) else 3
+
+
+@campaign.command("consensus")
+@click.argument("campaign_ids", nargs=-1, required=True)
+@pass_app
+def consensus_cmd(app: AppContext, campaign_ids: tuple[str, ...]) -> int:
+    """Consensus of two or more campaigns (engines or scoring functions: vina, vinardo, torch) on the
+    targets they share: per drug the mean of its per-campaign percentile ranks (0 = best) and an
+    agreement flag (top poses within 2 A and percentiles within 20 points)."""
+    from jobs.consensus import run_consensus
+
+    summary = run_consensus(app.db, list(campaign_ids))
+    click.echo(summary.line())
+    return 0 if summary.targets and any(summary.targets.values()) else 3
 
 
 @campaign.command("run")

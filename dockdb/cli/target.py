@@ -78,6 +78,40 @@ def list_cmd(app: AppContext, as_json: bool) -> None:
         click.echo("  ".join([*(r[i].ljust(widths[i]) for i in range(4)), r[4]]))
 
 
+@target.command("reference")
+@click.argument("target_key")
+@click.argument("campaign", required=False)
+@click.option("--default", "use_default", is_flag=True,
+              help="Forget the choice: the newest finished focused-pocket campaign on the target.")
+@pass_app
+def reference_cmd(app: AppContext, target_key: str, campaign: str | None, use_default: bool) -> None:
+    """Show or set the campaign (id or name) whose scores the target's table, CSV and API show."""
+    from dockdb.errors import InputError, NotFoundError
+    from dockdb.reference import reference_campaign
+    from jobs.reference import set_reference
+
+    if campaign and use_default:
+        raise InputError("give a CAMPAIGN or --default, not both")
+    if campaign or use_default:
+        ref = set_reference(app.db, target_key, campaign)
+    else:
+        from sqlalchemy import select
+
+        from dockdb.models import Target
+
+        with app.db.session() as s:
+            tid = s.scalar(select(Target.id).where(Target.key == target_key))
+            if tid is None:
+                raise NotFoundError(f"no target {target_key!r}; `dockdb target list` shows the keys")
+            ref = reference_campaign(s, tid)
+    if ref is None:
+        click.echo(f"{target_key}: no campaign has docked into it yet")
+        return
+    exh = f", exhaustiveness {ref['exhaustiveness']}" if ref["exhaustiveness"] else ""
+    click.echo(f"{target_key}: reference campaign {ref['id']} ({ref['name']}): engine {ref['engine']}, "
+               f"{ref['pocket']} pocket{exh} ({ref['chosen_by']})")
+
+
 @target.command("add")
 @click.option("--key", required=True, help="Registry key (lower-case, e.g. 'mpro-7si9').")
 @click.option("--name", default=None, help="Display name (default: the key).")

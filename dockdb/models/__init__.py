@@ -16,6 +16,7 @@ from dockdb.models.annotations import (
 from dockdb.models.base import Base
 from dockdb.models.campaigns import Campaign, CampaignDrug, CampaignReceptor, DockingResult, Pose
 from dockdb.models.drugs import Drug, DrugIdentifier, DrugSynonym, Library, LibraryMember
+from dockdb.models.rankings import ConsensusScore, SizeScore, TargetReference
 from dockdb.models.targets import Pocket, PreparedLigand, Receptor, Target
 from dockdb.models.validation import ValidationRun
 
@@ -26,6 +27,7 @@ __all__ = [
     "Campaign",
     "CampaignDrug",
     "CampaignReceptor",
+    "ConsensusScore",
     "DockingResult",
     "Drug",
     "DrugIdentifier",
@@ -43,6 +45,8 @@ __all__ = [
     "PreparedLigand",
     "Receptor",
     "ReferenceScore",
+    "SizeScore",
     "Target",
+    "TargetReference",
     "ValidationRun",
 ]

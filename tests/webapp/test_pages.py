@@ -100,13 +100,14 @@ def test_drug_page(portal: Portal) -> None:
     assert re.search(r"<td>A:[A-Z]{3}\d+</td><td>(hbond|hydrophobic)</td>", page)
     # scores across targets: ours on 3CLpro (best of 7 docked), DockCoV2's on 3CLpro and PLpro
     table = page.split('id="scores"')[1].split("</table>")[0]
-    rows = re.findall(r'<tr><td><a href="/targets/([\w-]+)">[^<]*</a></td>\s*<td>(?:<a [^>]*>)?([^<]*)(?:</a>)?</td>\s*'
+    rows = re.findall(r'<tr><td><a href="/targets/([\w-]+)">[^<]*</a></td>\s*<td>(?:<a [^>]*>)?([^<]*)(?:</a>)?'
+                      r'(?: <span[^>]*>\(reference\)</span>)?</td>\s*<td>([^<]*)</td>\s*'
                       r'<td class="num">([^<]*)</td><td class="num">(\d+) of (\d+) (\w+)</td>'
-                      r'<td class="num">([^<]*)</td></tr>', table)
+                      r'<td class="num">([^<]*)</td>', table)
     assert rows == [
-        ("3clpro", "demo-3clpro", "-8.20", "1", "7", "docked", "100.0"),
-        ("3clpro", "DockCoV2 (published)", "-8.50", "1", "8", "published", "100.0"),
-        ("plpro", "DockCoV2 (published)", "-7.90", "1", "8", "published", "100.0"),
+        ("3clpro", "demo-3clpro", "vina · focused · 8", "-8.20", "1", "7", "docked", "100.0"),
+        ("3clpro", "DockCoV2 (published)", "Vina 1.1.2 · blind box", "-8.50", "1", "8", "published", "100.0"),
+        ("plpro", "DockCoV2 (published)", "Vina 1.1.2 · blind box", "-7.90", "1", "8", "published", "100.0"),
     ]
     no_pose = html(portal, f"/drugs/{portal.ds.drug_ids['Acetaminophen']}")
     assert "No docked poses for this drug yet." in no_pose

@@ -81,10 +81,16 @@ def openapi_document(max_page: int) -> dict[str, Any]:
     drug_id = _path("drug_id", "integer", "DockDB drug id")
     pose_id = _path("pose_id", "integer", "pose id")
     table_params = [
-        _q("campaign", ID, "only this campaign's scores (default: best over all campaigns)"),
+        _q("campaign", ID, "this campaign's scores (default: the target's reference campaign, named in the "
+           "response's `campaign`)"),
         _q("rows", {"type": "string", "enum": list(ROW_SETS)}, "drugs scored by us, by DockCoV2 or either"),
         _q("max_score", SCORE, "our best score at most this (kcal/mol)"),
         _q("max_ref_score", SCORE, "DockCoV2's published score at most this"),
+        _q("max_ligand_efficiency", SCORE, "ligand efficiency (best score / heavy atoms) at most this"),
+        _q("max_size_z", SCORE, "size-corrected z (score residual vs heavy atoms, robust z per campaign and target) "
+           "at most this"),
+        _q("max_selectivity_z", SCORE, "selectivity z (this target vs the campaign's other targets) at most this"),
+        _q("agree", BOOL, "only drugs on whose top pose and rank two or more engines agree (consensus)"),
         _q("approval_status", _text(64), "approval status equals (case-insensitive)"),
         _q("clinical_phase", _text(64), "clinical phase equals (case-insensitive)"),
         _q("q", _text(100), "drug name contains"),
@@ -167,6 +173,12 @@ def openapi_document(max_page: int) -> dict[str, Any]:
                 _q("max_score", SCORE, "best score at most"),
                 _q("min_score", SCORE, "best score at least (above max_score: nothing matches)"),
                 _q("plausible", BOOL, "only results whose rank-1 pose passes every PoseBusters check"),
+                _q("max_ligand_efficiency", SCORE, "ligand efficiency (best score / heavy atoms) at most this"),
+                _q("max_size_z", SCORE, "size-corrected z (score residual vs heavy atoms, robust z per campaign "
+                   "and target) at most this"),
+                _q("max_selectivity_z", SCORE, "selectivity z (this target vs the campaign's other targets) "
+                   "at most this"),
+                _q("agree", BOOL, "only drugs on whose top pose and rank two or more engines agree (consensus)"),
                 _q("sort", {"type": "string", "enum": list(SCORE_SORTS)}, "sort column"),
                 _q("order", {"type": "string", "enum": ["asc", "desc"]}, "sort order"),
                 *_paging(max_page),

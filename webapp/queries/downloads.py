@@ -20,6 +20,7 @@ from dockdb import models as m
 from docking.poses import pose_tags, pose_title, sdf_record
 from webapp.queries.campaigns import campaign_detail, get_campaign_model
 from webapp.queries.common import DESCRIPTORS
+from webapp.queries.reference import selected_campaign
 from webapp.queries.targets import TableFilter, get_target_model, iter_table
 
 TABLE_COLUMNS = (
@@ -33,6 +34,14 @@ TABLE_COLUMNS = (
     "approval_status",
     "clinical_phase",
     "score",
+    "score_campaign",
+    "score_engine",
+    "score_pocket",
+    "ligand_efficiency",
+    "size_z",
+    "selectivity_z",
+    "consensus_percentile",
+    "engines_agree",
     "dockcov2_score",
     *DESCRIPTORS,
 )
@@ -48,6 +57,8 @@ def _cell(value: Any) -> Any:
 
 
 def table_rows(session: Session, key: str, f: TableFilter) -> Iterator[list[Any]]:
+    """The CSV rows of the table; the score columns name the one campaign they come from."""
+    source = selected_campaign(session, get_target_model(session, key).id, f.campaign_id) or {}
     for i, row in enumerate(iter_table(session, key, f), start=1):
         yield [
             i,
@@ -60,6 +71,14 @@ def table_rows(session: Session, key: str, f: TableFilter) -> Iterator[list[Any]
             row["approval_status"],
             row["clinical_phase"],
             row["score"],
+            source.get("name") if row["score"] is not None else None,
+            source.get("engine") if row["score"] is not None else None,
+            source.get("pocket") if row["score"] is not None else None,
+            row["ligand_efficiency"],
+            row["size_z"],
+            row["selectivity_z"],
+            row["consensus"],
+            row["agree"],
             row["ref_score"],
             *(row[d] for d in DESCRIPTORS),
         ]

@@ -21,6 +21,7 @@ from webapp.queries.common import (
     reactome_url,
     rounded,
 )
+from webapp.queries.reference import annotate_scores
 from webapp.queries.targets import FAILED_REFERENCE_NOTE, REFERENCE_SOURCE
 
 MAX_POSES_LISTED = 500
@@ -280,7 +281,7 @@ def drug_scores(session: Session, drug_id: int) -> list[dict[str, Any]]:
                 "note": None,
             }
         )
-    return out
+    return annotate_scores(session, drug_id, out)
 
 
 def drug_poses(session: Session, drug_id: int) -> list[dict[str, Any]]:

@@ -14,7 +14,9 @@ from webapp.params import NotFound, Params
 from webapp.queries.common import Page, rounded
 from webapp.queries.targets import REFERENCE_SOURCE
 
-SCORE_SORTS = ("score", "name", "target", "campaign", "drug_id")
+SCORE_SORTS = ("score", "name", "target", "campaign", "drug_id", "ligand_efficiency", "size_z", "selectivity_z",
+               "consensus")
+SIZE_COLUMNS = ("ligand_efficiency", "size_z", "selectivity_z")
 MAX_INT_ID = 2**31 - 1
 
 
@@ -27,6 +29,10 @@ class ScoreFilter:
     max_score: float | None = None
     min_score: float | None = None
     plausible: bool = False
+    max_ligand_efficiency: float | None = None
+    max_size_z: float | None = None
+    max_selectivity_z: float | None = None
+    agree: bool = False
     sort: str = "score"
     order: str = "asc"
 
@@ -40,6 +46,10 @@ class ScoreFilter:
             max_score=p.number("max_score", lo=-1000, hi=1000),
             min_score=p.number("min_score", lo=-1000, hi=1000),
             plausible=p.flag("plausible"),
+            max_ligand_efficiency=p.number("max_ligand_efficiency", lo=-1000, hi=1000),
+            max_size_z=p.number("max_size_z", lo=-1000, hi=1000),
+            max_selectivity_z=p.number("max_selectivity_z", lo=-1000, hi=1000),
+            agree=p.flag("agree"),
             sort=p.choice("sort", SCORE_SORTS, "score") or "score",
             order=p.choice("order", ("asc", "desc"), "asc") or "asc",
         )
@@ -47,6 +57,8 @@ class ScoreFilter:
 
 def list_scores(session: Session, f: ScoreFilter, page: int, page_size: int) -> Page:
     dr = m.DockingResult
+    ss = m.SizeScore
+    cs = m.ConsensusScore
     stmt = (
         select(
             dr.id,
@@ -58,11 +70,20 @@ def list_scores(session: Session, f: ScoreFilter, page: int, page_size: int) -> 
             m.Drug.name.label("name"),
             dr.status,
             dr.best_score,
+            m.Campaign.engine,
+            m.Campaign.pocket_kind,
+            ss.ligand_efficiency,
+            ss.size_z,
+            ss.selectivity_z,
+            cs.percentile.label("consensus"),
+            cs.agree,
         )
         .join(m.Receptor, m.Receptor.id == dr.receptor_id)
         .join(m.Target, m.Target.id == m.Receptor.target_id)
         .join(m.Drug, m.Drug.id == dr.drug_id)
         .join(m.Campaign, m.Campaign.id == dr.campaign_id)
+        .outerjoin(ss, ss.result_id == dr.id)
+        .outerjoin(cs, (cs.target_id == m.Target.id) & (cs.drug_id == dr.drug_id))
     )
     if f.target is not None:
         target_id = session.scalar(select(m.Target.id).where(m.Target.key == f.target))
@@ -81,6 +102,12 @@ def list_scores(session: Session, f: ScoreFilter, page: int, page_size: int) -> 
         stmt = stmt.where(dr.best_score >= f.min_score)
     if f.plausible:
         stmt = stmt.where(top_pose_passes(dr.id))
+    for c in SIZE_COLUMNS:
+        limit = getattr(f, f"max_{c}")
+        if limit is not None:
+            stmt = stmt.where(getattr(ss, c) <= limit)
+    if f.agree:
+        stmt = stmt.where(cs.agree.is_(True))
     count_stmt = select(func.count()).select_from(stmt.with_only_columns(dr.id).subquery())
     total = int(session.scalar(count_stmt) or 0)
     col = {
@@ -89,6 +116,10 @@ def list_scores(session: Session, f: ScoreFilter, page: int, page_size: int) -> 
         "target": m.Target.key,
         "campaign": dr.campaign_id,
         "drug_id": dr.drug_id,
+        "ligand_efficiency": ss.ligand_efficiency,
+        "size_z": ss.size_z,
+        "selectivity_z": ss.selectivity_z,
+        "consensus": cs.percentile,
     }[f.sort]
     ordered = col.desc() if f.order == "desc" else col.asc()
     rows = session.execute(
@@ -109,6 +140,13 @@ def list_scores(session: Session, f: ScoreFilter, page: int, page_size: int) -> 
                 "name": r.name,
                 "status": r.status,
                 "score": rounded(r.best_score, 3),
+                "engine": r.engine,
+                "pocket": r.pocket_kind,
+                "ligand_efficiency": rounded(r.ligand_efficiency, 3),
+                "size_z": rounded(r.size_z, 3),
+                "selectivity_z": rounded(r.selectivity_z, 3),
+                "consensus_percentile": rounded(r.consensus, 1),
+                "engines_agree": r.agree,
                 "dockcov2_score": refs.get((r.target_id, r.drug_id)),
                 "best_pose_id": pose_id,
                 "posebusters_pass": ok,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from sqlalchemy import Select, and_, case, exists, func, or_, select
@@ -21,6 +21,7 @@ from webapp.queries.common import (
     pocket_dict,
     rounded,
 )
+from webapp.queries.reference import reference_campaign, selected_campaign
 
 REFERENCE_SOURCE = "dockcov2"
 FAILED_REFERENCE_NOTE = "DockCoV2 published 0.0: a failed docking, not a score (out of ranks, histograms and means)"
@@ -28,12 +29,18 @@ SORTS: dict[str, str] = {
     "best": "best",  # the default: the lower of the two scores shown for a drug
     "score": "score",
     "ref_score": "ref_score",
+    "ligand_efficiency": "ligand_efficiency",
+    "size_z": "size_z",
+    "selectivity_z": "selectivity_z",
+    "consensus": "consensus",
     "name": "name",
     "approval_status": "approval_status",
     "clinical_phase": "clinical_phase",
     **{d: d for d in DESCRIPTORS},
 }
 ROW_SETS = ("all", "ours", "dockcov2")
+SIZE_COLUMNS = ("ligand_efficiency", "size_z", "selectivity_z")
+SIZE_FILTERS = tuple(f"max_{c}" for c in SIZE_COLUMNS)
 MAX_EXPORT_ROWS = 250_000
 MAX_RANKING_ROWS = 20_000  # larger filtered tables are paged in SQL and not kept in memory
 
@@ -144,6 +151,7 @@ def target_detail(session: Session, key: str) -> dict[str, Any]:
         "campaigns": [
             {"id": c[0], "name": c[1], "engine": c[2], "status": c[3], "results": int(c[4])} for c in campaigns
         ],
+        "reference_campaign": reference_campaign(session, t.id),
         "reference_scores": int(n_ref or 0),
         "reference_failed": int(n_failed or 0),
         "reference_matched": int(n_matched or 0),
@@ -158,6 +166,10 @@ class TableFilter:
     rows: str = "all"
     max_score: float | None = None
     max_ref_score: float | None = None
+    max_ligand_efficiency: float | None = None
+    max_size_z: float | None = None
+    max_selectivity_z: float | None = None
+    agree: bool = False
     approval_status: str | None = None
     clinical_phase: str | None = None
     q: str | None = None
@@ -180,6 +192,10 @@ class TableFilter:
             rows=p.choice("rows", ROW_SETS, "all") or "all",
             max_score=p.number("max_score", lo=-1000, hi=1000),
             max_ref_score=p.number("max_ref_score", lo=-1000, hi=1000),
+            max_ligand_efficiency=p.number("max_ligand_efficiency", lo=-1000, hi=1000),
+            max_size_z=p.number("max_size_z", lo=-1000, hi=1000),
+            max_selectivity_z=p.number("max_selectivity_z", lo=-1000, hi=1000),
+            agree=p.flag("agree"),
             approval_status=p.text("approval_status", max_len=64),
             clinical_phase=p.text("clinical_phase", max_len=64),
             q=p.text("q", max_len=100),
@@ -198,7 +214,7 @@ class TableFilter:
             args["campaign"] = str(self.campaign_id)
         if self.rows != "all":
             args["rows"] = self.rows
-        for name in ("max_score", "max_ref_score"):
+        for name in ("max_score", "max_ref_score", *SIZE_FILTERS):
             if getattr(self, name) is not None:
                 args[name] = f"{getattr(self, name):g}"
         for name in ("approval_status", "clinical_phase", "q"):
@@ -215,6 +231,8 @@ class TableFilter:
             args["has_literature"] = "1"
         if self.plausible:
             args["plausible"] = "1"
+        if self.agree:
+            args["agree"] = "1"
         if self.sort != "best":
             args["sort"] = self.sort
         if self.order != "asc":
@@ -223,10 +241,17 @@ class TableFilter:
 
 
 def _ours_subquery(target_id: int, campaign_id: int | None) -> Any:
+    """Per drug: the campaign's best score on the target and its size-aware scores (the minimum over
+    campaigns only when no campaign docked into the target, i.e. never on a populated target: callers
+    pass the reference campaign, see :func:`with_reference`)."""
     dr = m.DockingResult
+    ss = m.SizeScore
     stmt = (
-        select(dr.drug_id.label("drug_id"), func.min(dr.best_score).label("score"))
+        select(dr.drug_id.label("drug_id"), func.min(dr.best_score).label("score"),
+               func.min(ss.ligand_efficiency).label("ligand_efficiency"), func.min(ss.size_z).label("size_z"),
+               func.min(ss.selectivity_z).label("selectivity_z"))
         .join(m.Receptor, m.Receptor.id == dr.receptor_id)
+        .outerjoin(ss, ss.result_id == dr.id)
         .where(m.Receptor.target_id == target_id, dr.status == "done", dr.best_score.is_not(None))
     )
     if campaign_id is not None:
@@ -256,11 +281,20 @@ def table_statement(target_id: int, f: TableFilter, columns: tuple[Any, ...] = D
     else:  # either score: one full outer join computes each aggregate once
         both = ours.join(ref, ref.c.drug_id == ours.c.drug_id, full=True)
         base = both.join(m.Drug, m.Drug.id == func.coalesce(ours.c.drug_id, ref.c.drug_id))
+    cons = m.ConsensusScore
+    base = base.outerjoin(cons, and_(cons.target_id == target_id, cons.drug_id == m.Drug.id))
     stmt = select(*columns, ours.c.score.label("score"), ref.c.ref_score.label("ref_score"),
-                  best_of(ours.c.score, ref.c.ref_score).label("best")).select_from(base)
+                  best_of(ours.c.score, ref.c.ref_score).label("best"),
+                  *(ours.c[c].label(c) for c in SIZE_COLUMNS),
+                  cons.percentile.label("consensus"), cons.agree.label("agree")).select_from(base)
     conds = []
     if f.max_score is not None:
         conds.append(ours.c.score <= f.max_score)
+    for name in SIZE_FILTERS:
+        if getattr(f, name) is not None:
+            conds.append(ours.c[name.removeprefix("max_")] <= getattr(f, name))
+    if f.agree:
+        conds.append(cons.agree.is_(True))
     if f.max_ref_score is not None:
         conds.append(ref.c.ref_score <= f.max_ref_score)
     if f.approval_status:
@@ -284,6 +318,15 @@ def table_statement(target_id: int, f: TableFilter, columns: tuple[Any, ...] = D
     if conds:
         stmt = stmt.where(and_(*conds))
     return stmt
+
+
+def with_reference(session: Session, tid: int, f: TableFilter) -> tuple[TableFilter, dict[str, Any] | None]:
+    """``f`` with its campaign set (``?campaign=`` if given, else the target's reference campaign) and
+    that campaign's description: one score source per column."""
+    source = selected_campaign(session, tid, f.campaign_id)
+    if source is None or f.campaign_id == source["id"]:
+        return f, source
+    return replace(f, campaign_id=source["id"]), source
 
 
 def best_of(score: Any, ref_score: Any) -> Any:
@@ -335,6 +378,10 @@ def _row(r: Any, drug: Any = None) -> dict[str, Any]:
     out = drug_summary(r if drug is None else drug)
     out["score"] = rounded(r.score)
     out["ref_score"] = rounded(r.ref_score)
+    for c in SIZE_COLUMNS:
+        out[c] = rounded(getattr(r, c), 3)
+    out["consensus"] = rounded(r.consensus, 1)
+    out["agree"] = r.agree
     return out
 
 
@@ -374,12 +421,17 @@ class Ranked(NamedTuple):
     id: int
     score: float | None
     ref_score: float | None
+    ligand_efficiency: float | None = None
+    size_z: float | None = None
+    selectivity_z: float | None = None
+    consensus: float | None = None
+    agree: bool | None = None
 
 
 def _narrow_statement(tid: int, f: TableFilter) -> Select[Any]:
     """The filtered table with only what ranking needs: drug id, both scores and the sort key."""
     narrow: tuple[Any, ...] = (m.Drug.id,)
-    if f.sort not in ("best", "score", "ref_score"):
+    if f.sort not in ("best", "score", "ref_score", *SIZE_COLUMNS, "consensus"):
         narrow += (getattr(m.Drug, SORTS[f.sort]),)
     return table_statement(tid, f, narrow)
 
@@ -390,7 +442,8 @@ def ranking(session: Session, tid: int, f: TableFilter) -> list[Ranked] | None:
     rows = session.execute(_sorted(_narrow_statement(tid, f), f).limit(MAX_RANKING_ROWS + 1)).all()
     if len(rows) > MAX_RANKING_ROWS:
         return None
-    return [Ranked(r.id, r.score, r.ref_score) for r in rows]
+    return [Ranked(r.id, r.score, r.ref_score, r.ligand_efficiency, r.size_z, r.selectivity_z, r.consensus, r.agree)
+            for r in rows]
 
 
 def ranking_key(tid: int, f: TableFilter) -> tuple[Any, ...]:
@@ -410,6 +463,7 @@ def target_table(
     """One page of the filtered, sorted table.  ``known_id``: the target's id when the caller has it;
     ``ranked``: the table's :func:`ranking` when the caller has it (the page is then a slice of it)."""
     tid = known_id if known_id is not None else target_id(session, key)
+    f, source = with_reference(session, tid, f)
     keys: list[Any]
     if ranked is not None:
         total = len(ranked)
@@ -431,13 +485,14 @@ def target_table(
         pose_id, flag = poses.get(item["id"], (None, None))
         item["best_pose_id"] = pose_id
         item["posebusters_pass"] = flag
-    return Page(items, total, page, page_size, {"target": key[:64]})
+    return Page(items, total, page, page_size, {"target": key[:64], "campaign": source})
 
 
 def cached_target_table(session: Session, key: str, f: TableFilter, page: int, page_size: int) -> Page:
     """:func:`target_table` with the target id and, from the second ask on, the table's ranking reused from
     the app's caches: paging through a table then costs two small queries (drug columns and best poses)."""
     tid = ttl_cached(f"id:{key[:64]}", lambda: target_id(session, key))  # unknown keys raise: never cached
+    f, _ = with_reference(session, tid, f)
     ranked = reused(ranking_key(tid, f), lambda: ranking(session, tid, f))
     return target_table(session, key, f, page, page_size, known_id=tid, ranked=ranked)
 
@@ -445,6 +500,7 @@ def cached_target_table(session: Session, key: str, f: TableFilter, page: int, p
 def iter_table(session: Session, key: str, f: TableFilter) -> Iterator[dict[str, Any]]:
     """Every row of the filtered table in table order (bounded by MAX_EXPORT_ROWS)."""
     target = get_target_model(session, key)
+    f, _ = with_reference(session, target.id, f)
     stmt = _sorted(table_statement(target.id, f), f).limit(MAX_EXPORT_ROWS)
     for r in session.execute(stmt.execution_options(yield_per=2000)):
         yield _row(r)
