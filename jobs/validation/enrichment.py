@@ -54,6 +54,7 @@ from jobs.validation.scores import (
     reference_source,
 )
 from jobs.validation.store import command_line, png, save_run
+from jobs.validation.variants import variant_rows
 
 SCREEN_ASSAYS = ("ellinger-caco2-cpe", "touret-vero-index", "heiser-rxrx19a")
 MOONSHOT_ASSAY = "moonshot-mpro"
@@ -77,6 +78,7 @@ class EnrichmentResult:
     assays: list[str] = field(default_factory=list)
     run_id: int | None = None
     targets: list[dict[str, Any]] = field(default_factory=list)
+    variants: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
 
     @property
@@ -98,7 +100,8 @@ class EnrichmentResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {"source": self.source, "engine": self.engine, "pocket": self.pocket, "label": self.label,
-                "assays": self.assays, "run_id": self.run_id, "targets": self.targets, "error": self.error}
+                "assays": self.assays, "run_id": self.run_id, "targets": self.targets, "variants": self.variants,
+                "error": self.error}
 
 
 def run_label(pocket: str, assays: Sequence[str]) -> str:
@@ -243,7 +246,7 @@ def measure_enrichment(
         st = enrichment_stats([target_scores[d] for d in ids], [bool(labels[d]) for d in ids],
                               n_boot=n_boot, seed=seed)
         table.append({**_entry(target, applicable, st), "n_scored": len(target_scores)})
-    atoms = heavy_atoms(session, {d for v in labelled.values() for d in v})
+    atoms = heavy_atoms(session, {d for t, v in labelled.items() for d in scores.get(t, {})})
     for entry in table:
         entry["auc_size_baseline"] = size_baseline(sorted(labelled[entry["target"]]), labelled[entry["target"]],
                                                    atoms)
@@ -252,6 +255,9 @@ def measure_enrichment(
         raise NoDataError(f"{source.name}: none of its {n_scored} scored drug-target pairs has a result in "
                           f"{', '.join(assays)}; dock drugs those assays tested (e.g. library fda-approved, "
                           "or moonshot-mpro-N on 3clpro)")
+    variants = [row for entry in table if entry["n"]
+                for row in variant_rows(session, entry["target"], source.campaign_id, scores.get(entry["target"], {}),
+                                        labelled[entry["target"]], atoms, n_boot=n_boot, seed=seed)]
     names = drug_names(session, {d for v in labelled.values() for d in v})
     rows = [{"target": t, "drug_id": d, "drug": names.get(d, str(d)), "score": scores[t][d],
              "active": bool(hits), "active_in": hits}
@@ -270,7 +276,10 @@ def measure_enrichment(
                "inactives": INACTIVE_RULE, "score": "lower = predicted active",
                "size_baseline": "auc_size_baseline: AUC of the heavy-atom count alone (more atoms = predicted active)",
                "ef_rule": "n_top = max(1, round_half_up(x% of n)); ties at the cut shared out fractionally",
-               "bootstrap": n_boot, "seed": seed, "targets": table}
+               "variants_rule": "variants: score, ligand_efficiency (score / heavy atoms), size_z (residual of "
+                                "score vs heavy atoms, Theil-Sen fit, / 1.4826 MAD), consensus (mean engine "
+                                "percentile), heavy_atoms (size alone); lower = predicted active",
+               "bootstrap": n_boot, "seed": seed, "targets": table, "variants": variants}
     params = {**source.as_dict(), "assays": list(assays), "bootstrap": n_boot, "seed": seed,
               "percents": list(EF_PERCENTS)}
     run = save_run(session, kind="enrichment", label=label, engine=source.engine, params=params, summary=summary,
@@ -278,6 +287,7 @@ def measure_enrichment(
                    runtime_s=time.perf_counter() - start)
     result.run_id = run.id
     result.targets = table
+    result.variants = variants
     return result
 
 

@@ -151,3 +151,41 @@ def test_no_assays_loaded_is_nothing_to_do(db: Database, cli_env: dict[str, str]
     res = run_cli(["validate", "enrichment", "--campaign", "fda"], cli_env)
     assert res.exit_code == 3
     assert "none of the default assays" in res.stderr and "dockdb ingest moonshot" in res.stderr
+
+
+def test_variants_beside_heavy_atom_count(db: Database, cli_env: dict[str, str]) -> None:
+    """Raw score, ligand efficiency, size-corrected z and consensus, each with AUC and EFs on the same drugs as
+    heavy-atom count alone (d<i> has i heavy atoms)."""
+    from dockdb.models import Campaign, ConsensusScore, Target
+    from jobs.validation.variants import best_variant
+
+    d = _build(db)
+    d1, d2, d3, d4, d5, d6, d7, d8, _ = d
+    with db.session() as s:
+        cid = s.scalar(select(Campaign.id).where(Campaign.name == "fda"))
+        tid = s.scalar(select(Target.id).where(Target.key == "3clpro"))
+        pct = {d7: 0.0, d1: 10.0, d3: 20.0, d2: 30.0, d4: 50.0, d5: 60.0, d6: 70.0, d8: 80.0}
+        for drug, p in pct.items():
+            s.add(ConsensusScore(target_id=tid, drug_id=drug, campaign_ids=[cid, cid + 100], engines=["vina", "x"],
+                                 percentiles=[p, p], percentile=p, spread=0.0, rmsd=0.5, agree=True))
+    (res,) = run_enrichment(db, ["fda"], n_boot=100, seed=3)
+    v = {(r["target"], r["variant"]): r for r in res.variants}
+    assert v[("3clpro", "score")]["auc"] == pytest.approx(13 / 15)
+    # score / heavy atoms: actives d1 -9, d2 -3, d7 -1.43 against inactives -2.67 .. -0.375: 13 of 15 pairs
+    assert v[("3clpro", "ligand_efficiency")]["auc"] == pytest.approx(13 / 15)
+    assert v[("3clpro", "heavy_atoms")]["auc"] == pytest.approx(4 / 15) == res.targets[0]["auc_size_baseline"]
+    # consensus percentiles: actives 0, 10, 30; inactives 20, 50, 60, 70, 80 -> 14 of 15 pairs
+    assert v[("3clpro", "consensus")]["auc"] == pytest.approx(14 / 15)
+    assert v[("3clpro", "size_z")]["n"] == 8 and v[("3clpro", "size_z")]["auc_ci"] is not None
+    assert v[("spike-rbd", "consensus")]["n"] == 0  # no consensus on that target
+    assert best_variant([r for r in res.variants if r["target"] == "3clpro"])["variant"] == "consensus"
+    assert best_variant([{"variant": "score", "auc": 0.5}, {"variant": "heavy_atoms", "auc": 0.6}]) is None
+    with db.session() as s:
+        run = s.get(ValidationRun, res.run_id)
+        assert run is not None and len(run.summary["variants"]) == len(res.variants)
+    out = run_cli(["validate", "enrichment", "--campaign", "fda", "--bootstrap", "0", "--quiet"], cli_env)
+    assert "3clpro: best variant consensus (AUC 0.93) beats heavy-atom count" in out.stdout
+    assert "tmprss2: no variant beats heavy-atom count alone" in out.stdout
+    # spike: the actives' -5 are poor scores but small drugs (LE -5, -2.5 against -2 .. -1.5)
+    assert v[("spike-rbd", "score")]["auc"] == 0.0 and v[("spike-rbd", "ligand_efficiency")]["auc"] == 1.0
+    assert "spike-rbd: best variant ligand_efficiency (AUC 1.00) beats heavy-atom count" in out.stdout

@@ -11,7 +11,7 @@ from dockdb.cli.common import EXIT_NOTHING, EXIT_OK, EXIT_PARTIAL, echo_json
 
 
 def report_runs(results: Sequence[Any], as_json: bool, header: Callable[[Any], str],
-                print_table: Callable[[Any], None]) -> int:
+                print_table: Callable[[Any], None], print_extra: Callable[[Any], None] | None = None) -> int:
     """Print each result (its header and table, or JSON), then its summary line; the exit code.
 
     Each result has ``error`` (None when stored), ``targets``, ``line()`` and ``as_dict()``.
@@ -26,6 +26,8 @@ def report_runs(results: Sequence[Any], as_json: bool, header: Callable[[Any], s
         if not as_json:
             click.echo(header(r))
             print_table(r.targets)
+            if print_extra is not None:
+                print_extra(r)
         click.echo(r.line(), err=as_json)
     stored = sum(1 for r in results if r.error is None)
     if stored == 0:

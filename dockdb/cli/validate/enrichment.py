@@ -30,6 +30,24 @@ def print_table(targets: list[dict[str, Any]]) -> None:
                    f"{_num(t.get('auc_size_baseline')):>8}  {t.get('note', '')}")
 
 
+def print_variants(result: Any) -> None:
+    """Per target, each ranking variant beside heavy-atom count alone, and which beats size (if any)."""
+    from jobs.validation.variants import best_variant
+
+    if not result.variants:
+        return
+    click.echo(f"{'target':<12} {'variant':<18} {'n':>5} {'act':>4} {'AUC':>5} {'95% CI':<14} {'EF1%':>6} "
+               f"{'EF5%':>6} {'EF5% CI':<14}")
+    for v in result.variants:
+        click.echo(f"{v['target']:<12} {v['variant']:<18} {v['n']:>5} {v['n_actives']:>4} {_num(v['auc']):>5} "
+                   f"{_ci(v['auc_ci']):<14} {_num(v.get('ef1')):>6} {_num(v.get('ef5')):>6} "
+                   f"{_ci(v.get('ef5_ci')):<14} {v.get('note', '')}")
+    for target in sorted({v["target"] for v in result.variants}):
+        best = best_variant([v for v in result.variants if v["target"] == target])
+        click.echo(f"{target}: " + (f"best variant {best['variant']} (AUC {best['auc']:.2f}) beats heavy-atom count"
+                                    if best else "no variant beats heavy-atom count alone"))
+
+
 def _split(value: str | None) -> list[str] | None:
     if value is None:
         return None
@@ -64,7 +82,9 @@ def canonical_command(campaigns: tuple[str, ...], reference: str | None, assays:
 @pass_app
 def enrichment(app: AppContext, campaigns: tuple[str, ...], reference: str | None, assays: str | None, n_boot: int,
                seed: int, quiet: bool, as_json: bool) -> int:
-    """Per target: ROC AUC and EF at 1 % and 5 % of the docking score (lower = active), with CIs.
+    """Per target: ROC AUC and EF at 1 % and 5 % of the docking score (lower = active), with CIs, and of each
+    ranking variant -- raw score, ligand efficiency, size-corrected z, engine consensus -- beside heavy-atom
+    count alone.
 
     Actives are scored drugs active in the assays; inactives are scored drugs tested there
     without an active result. Stores one run per campaign (and per reference) with ROC plots.
@@ -75,4 +95,5 @@ def enrichment(app: AppContext, campaigns: tuple[str, ...], reference: str | Non
     results = run_enrichment(app.db, list(campaigns), reference=reference is not None, assays=_split(assays),
                              n_boot=n_boot, seed=seed, progress_bar=not quiet,
                              command=canonical_command(campaigns, reference, assays, n_boot, seed))
-    return report_runs(results, as_json, lambda r: f"{r.title}; actives from {', '.join(r.assays)}:", print_table)
+    return report_runs(results, as_json, lambda r: f"{r.title}; actives from {', '.join(r.assays)}:", print_table,
+                       print_variants)
