@@ -52,6 +52,16 @@ class ClusterHandle:
     kind: str  # local | scheduler | slurm
     description: str
     cluster: Any | None = None
+    jobs: int = 0  # Slurm jobs to keep submitted
+
+    def keep_up(self) -> None:
+        """Slurm: submit a replacement for each job that ended (scancel, preemption, walltime).
+
+        dask-jobqueue forgets a job whose workers have been gone for
+        ``distributed.deploy.lost-worker-timeout``; scaling to the same number of jobs again
+        submits a new one in its place.  Called from the campaign's heartbeat."""
+        if self.kind == "slurm" and self.cluster is not None and self.jobs:
+            self.cluster.scale(jobs=self.jobs)
 
     def worker_pids(self) -> dict[str, int]:
         """Worker address -> process id (local clusters; used by tests and diagnostics)."""
@@ -204,7 +214,7 @@ def open_cluster(
             cluster.close()
             raise SchedulerError(f"cannot start Slurm cluster {slurm!r}: {e}; check sbatch and the profile") from e
         try:
-            yield ClusterHandle(client, "slurm", f"Slurm profile {slurm} ({jobs} jobs)", cluster)
+            yield ClusterHandle(client, "slurm", f"Slurm profile {slurm} ({jobs} jobs)", cluster, jobs)
         finally:
             client.close()
             cluster.close()

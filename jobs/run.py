@@ -169,14 +169,20 @@ def _batches(plan: _Plan, engine_batch: int, n_workers: int) -> list[tuple[int, 
 class _Heartbeat(threading.Thread):
     """Stamps the campaign's heartbeat; notices a `campaign cancel` from another process."""
 
-    def __init__(self, db: Database, campaign_id: int, on_cancel: Callable[[], None]) -> None:
+    def __init__(self, db: Database, campaign_id: int, on_cancel: Callable[[], None],
+                 on_beat: Callable[[], None] | None = None) -> None:
         super().__init__(name=f"dockdb-heartbeat-{campaign_id}", daemon=True)
-        self.db, self.campaign_id, self.on_cancel = db, campaign_id, on_cancel
+        self.db, self.campaign_id, self.on_cancel, self.on_beat = db, campaign_id, on_cancel, on_beat
         self.stop_event = threading.Event()
         self.cancelled = threading.Event()
 
     def run(self) -> None:
         while not self.stop_event.wait(HEARTBEAT_S):
+            if self.on_beat is not None:
+                try:
+                    self.on_beat()
+                except Exception as e:  # e.g. sbatch refused a replacement job: try again next beat
+                    log.warning("could not keep the cluster up: %s", one_line(e))
             try:
                 with Session(self.db.engine) as s, s.begin():
                     status = s.scalar(select(Campaign.status).where(Campaign.id == self.campaign_id))
@@ -263,7 +269,7 @@ def _run_on(db: Database, handle: ClusterHandle, plan: _Plan, opts: RunOptions, 
             pending = list(live)
         client.cancel(pending)
 
-    hb = _Heartbeat(db, plan.campaign_id, cancel_live)
+    hb = _Heartbeat(db, plan.campaign_id, cancel_live, handle.keep_up)
     t0 = time.perf_counter()
     bar = _progress(len(plan.todo), plan.name, opts.progress)
     try:

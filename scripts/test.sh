@@ -33,6 +33,13 @@ if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -
 fi
 [ -x "${DOCKDB_TEST_CHROMIUM:-/usr/bin/chromium}" ] \
     || lacking "no Chromium at ${DOCKDB_TEST_CHROMIUM:-/usr/bin/chromium} (apt-get install -y chromium); the browser tests skip"
+# The Slurm campaign test starts munged, slurmctld and slurmd on localhost from Debian's packages.
+if [ ! -x /usr/sbin/slurmctld ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge >/dev/null) \
+        || lacking "could not install slurm-wlm munge (apt-get install -y slurm-wlm munge); the Slurm test skips"
+fi
+[ -x /usr/sbin/slurmctld ] && [ -x /usr/sbin/munged ] \
+    || lacking "no Slurm (apt-get install -y slurm-wlm munge, as root); the Slurm campaign test skips"
 .venv/bin/ruff check .
 .venv/bin/mypy  # dockdb/ and jobs/, configured in mypy.ini
 exec .venv/bin/python -m pytest "$@"

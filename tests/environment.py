@@ -1,5 +1,5 @@
 """What the suite needs from the machine, resolved in one place: the data mirror, PyTorch,
-Chromium, Playwright and the portal's 3Dmol.js asset.
+Chromium, Playwright, the portal's 3Dmol.js asset and Slurm (slurm-wlm, munge).
 
 Outside CI a missing requirement skips the tests that need it, with the reason and the fix.
 With ``CI=true`` (``.ci/run`` sets it) it fails them instead, and :func:`ci_check` stops the
@@ -78,6 +78,8 @@ REQUIREMENTS: dict[str, tuple[str, Callable[[], bool]]] = {
     "chromium": (f"apt-get install -y chromium (or set DOCKDB_TEST_CHROMIUM; looked for {CHROMIUM})",
                  lambda: shutil.which(CHROMIUM) is not None),
     "3Dmol.js": ("run webapp/install_assets.sh (needs npm)", lambda: viewer_js().is_file()),
+    "slurm": ("apt-get install -y slurm-wlm munge, as root (scripts/test.sh does)",
+              lambda: all(os.access(f"/usr/sbin/{d}", os.X_OK) for d in ("munged", "slurmctld", "slurmd"))),
 }
 
 
