@@ -161,3 +161,40 @@ def test_consensus_of_two_engines_with_agreement(portal: Portal, cli_env: dict[s
     assert cli.exit_code == 0 and "7 drug-target pairs" in cli.stdout
     one = run_cli(["campaign", "consensus", "demo-3clpro"], env=cli_env)
     assert one.exit_code == 2 and "two or more campaigns" in one.stderr
+
+
+def _enrichment_run(portal: Portal, campaign_id: int, aucs: dict[str, float]) -> int:
+    variants = [{"target": "3clpro", "variant": v, "n": 20, "n_actives": 10, "auc": a, "auc_ci": [a - 0.1, a + 0.05]}
+                for v, a in aucs.items()]
+    with portal.db.session() as s:
+        run = m.ValidationRun(kind="enrichment", label="focused-moonshot", engine="vina",
+                              params={"campaign_id": campaign_id, "campaign": "demo-3clpro"},
+                              summary={"targets": [], "variants": variants}, rows=[], command="dockdb validate …",
+                              software_versions={}, plots={}, n_items=20)
+        s.add(run)
+        s.flush()
+        return run.id
+
+
+def test_default_sort_is_the_best_measured_variant_or_says_none_beats_size(portal: Portal) -> None:
+    rescore(portal.db)
+    page = portal.client.get("/targets/3clpro").get_data(as_text=True)
+    assert "No enrichment of actives has been measured on this target" in page
+    run = _enrichment_run(portal, portal.ds.campaign_id, {"score": 0.70, "ligand_efficiency": 0.74,
+                                                          "size_z": 0.81, "heavy_atoms": 0.72})
+    portal.app.extensions["dockdb"].cache.clear()  # the measured order is cached like the header
+    page = portal.client.get("/targets/3clpro").get_data(as_text=True)
+    assert "Default order: Size-corrected z" in page and "ROC AUC 0.81 [0.71, 0.86]" in page
+    assert f"validation run #{run}" in page and "0.72 for heavy-atom count alone" in page
+    table = portal.client.get("/api/v1/targets/3clpro/table", query_string={"rows": "ours"}).get_json()
+    assert table["sort"] == "size_z" and table["measured_enrichment"]["run_id"] == run
+    zs = [i["size_z"] for i in table["items"]]
+    assert zs == sorted(zs)
+    explicit = portal.client.get("/api/v1/targets/3clpro/table", query_string={"sort": "score"}).get_json()
+    assert explicit["sort"] == "score"
+
+    _enrichment_run(portal, portal.ds.campaign_id, {"score": 0.55, "size_z": 0.58, "heavy_atoms": 0.60})
+    portal.app.extensions["dockdb"].cache.clear()  # the measured order is cached like the header
+    page = portal.client.get("/targets/3clpro").get_data(as_text=True)
+    assert "No ranking beats heavy-atom count alone on this target" in page and "0.60 for size alone" in page
+    assert portal.client.get("/api/v1/targets/3clpro/table").get_json()["sort"] == "best"

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from webapp.api.openapi import openapi_document
-from webapp.extensions import get_session, state
+from webapp.extensions import get_session, state, ttl_cached
 from webapp.params import BadParameter, NotFound, Params
 from webapp.queries import campaigns as qc
 from webapp.queries import chem as qchem
@@ -60,9 +60,12 @@ def target(key: str) -> Response:
 @bp.get("/targets/<key>/table")
 def target_table(key: str) -> Response:
     p = _params()
-    f = qt.TableFilter.from_params(p)
+    session = get_session()
+    default_sort, measured = ttl_cached(f"measured:{key}", lambda: qt.measured_default(session, key))
+    f = qt.TableFilter.from_params(p, default_sort)
     page, size = p.page(_max_page())
-    return jsonify(qt.cached_target_table(get_session(), key, f, page, size).as_dict())
+    return jsonify({**qt.cached_target_table(session, key, f, page, size).as_dict(), "sort": f.sort,
+                    "measured_enrichment": measured})
 
 
 @bp.get("/targets/<key>/distribution")

@@ -64,7 +64,8 @@ def home() -> str:
 def target(key: str) -> str:
     session = get_session()
     p = _params()
-    f = qt.TableFilter.from_params(p)
+    default_sort, measured = ttl_cached(f"measured:{key}", lambda: qt.measured_default(session, key))
+    f = qt.TableFilter.from_params(p, default_sort)
     page, size = p.page(_max_page())
     # header, histogram and filter choices are rebuilt at most every cache_ttl_s seconds per process; only
     # existing target keys are cached (target_detail raises NotFound otherwise)
@@ -98,6 +99,8 @@ def target(key: str) -> str:
         labels=DESCRIPTOR_LABELS,
         columns=TABLE_COLUMNS,
         sorted_by=qt.sort_description(f, dict(TABLE_COLUMNS)),
+        measured=measured,
+        labels_all={**dict(TABLE_COLUMNS), "score": "DockDB score"},
         best_sort_url=_without(base, args, "sort", "order") if f.sort != "best" else None,
         csv_url=url_for("pages.target_csv", key=detail["key"], **f.as_args()),
         drug_url=id_url("pages.drug", "drug_id"),
@@ -115,8 +118,8 @@ def target(key: str) -> str:
 @bp.get("/targets/<key>/table.csv")
 def target_csv(key: str) -> Response:
     session = get_session()
-    f = qt.TableFilter.from_params(_params())
     target = qt.get_target_model(session, key)
+    f = qt.TableFilter.from_params(_params(), qt.measured_default(session, target.key)[0])
     fh = qdl.table_csv(session, target.key, f)
     return send_file(fh, mimetype="text/csv", as_attachment=True, download_name=f"dockdb-{target.key}-table.csv")
 

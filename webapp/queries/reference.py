@@ -64,3 +64,38 @@ def annotate_scores(session: Session, drug_id: int, rows: list[dict[str, Any]]) 
              "rmsd": cons.rmsd, "spread": round(cons.spread, 1)},
         })
     return rows
+
+
+VARIANT_SORTS = {"score": "score", "ligand_efficiency": "ligand_efficiency", "size_z": "size_z",
+                 "consensus": "consensus"}
+
+
+def measured_order(session: Session, target_key: str, reference_id: int | None) -> dict[str, Any] | None:
+    """The ranking variant with the best measured enrichment on the target (``dockdb validate enrichment``):
+    from the newest enrichment run of the reference campaign, else the newest run of any source that measured
+    variants on the target.  ``sort`` is the table column, or None when no variant beats heavy-atom count."""
+    runs = session.execute(select(m.ValidationRun.id, m.ValidationRun.params, m.ValidationRun.summary)
+                           .where(m.ValidationRun.kind == "enrichment").order_by(m.ValidationRun.id.desc())).all()
+    chosen = None
+    for rid, params, summary in runs:
+        rows = [v for v in (summary or {}).get("variants", []) if v.get("target") == target_key]
+        if not any(v.get("auc") is not None for v in rows):
+            continue
+        mine = reference_id is not None and (params or {}).get("campaign_id") == reference_id
+        if chosen is None or (mine and not chosen[3]):
+            chosen = (rid, params or {}, rows, mine)
+        if mine:
+            break
+    if chosen is None:
+        return None
+    rid, params, rows, _ = chosen
+    by = {v["variant"]: v for v in rows}
+    size = by.get("heavy_atoms", {})
+    ranked = [v for v in rows if v["variant"] in VARIANT_SORTS and v.get("auc") is not None]
+    best = max(ranked, key=lambda v: v["auc"]) if ranked else None
+    beats = best is not None and (size.get("auc") is None or best["auc"] > size["auc"])
+    return {"run_id": rid, "source": params.get("campaign") or params.get("reference"),
+            "variant": best["variant"] if best else None, "auc": best["auc"] if best else None,
+            "auc_ci": best.get("auc_ci") if best else None, "n": best["n"] if best else None,
+            "n_actives": best["n_actives"] if best else None, "size_auc": size.get("auc"),
+            "sort": VARIANT_SORTS[best["variant"]] if best and beats else None}

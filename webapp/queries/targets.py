@@ -21,7 +21,7 @@ from webapp.queries.common import (
     pocket_dict,
     rounded,
 )
-from webapp.queries.reference import reference_campaign, selected_campaign
+from webapp.queries.reference import measured_order, reference_campaign, selected_campaign
 
 REFERENCE_SOURCE = "dockcov2"
 FAILED_REFERENCE_NOTE = "DockCoV2 published 0.0: a failed docking, not a score (out of ranks, histograms and means)"
@@ -181,7 +181,8 @@ class TableFilter:
     order: str = "asc"
 
     @classmethod
-    def from_params(cls, p: Params) -> TableFilter:
+    def from_params(cls, p: Params, default_sort: str = "best") -> TableFilter:
+        """The filter of a request; ``default_sort`` when it names no sort (the measured best variant)."""
         ranges: dict[str, tuple[float | None, float | None]] = {}
         for d in DESCRIPTORS:
             lo, hi = p.number(f"{d}_min"), p.number(f"{d}_max")  # a reversed range matches nothing
@@ -203,7 +204,7 @@ class TableFilter:
             has_active_assay=p.flag("has_active_assay"),
             has_literature=p.flag("has_literature"),
             plausible=p.flag("plausible"),
-            sort=p.choice("sort", list(SORTS), "best") or "best",
+            sort=p.choice("sort", list(SORTS), default_sort) or default_sort,
             order=p.choice("order", ("asc", "desc"), "asc") or "asc",
         )
 
@@ -234,7 +235,7 @@ class TableFilter:
         if self.agree:
             args["agree"] = "1"
         if self.sort != "best":
-            args["sort"] = self.sort
+            args["sort"] = self.sort  # also a measured default: links and the CSV name the order they show
         if self.order != "asc":
             args["order"] = self.order
         return args
@@ -318,6 +319,15 @@ def table_statement(target_id: int, f: TableFilter, columns: tuple[Any, ...] = D
     if conds:
         stmt = stmt.where(and_(*conds))
     return stmt
+
+
+def measured_default(session: Session, key: str) -> tuple[str, dict[str, Any] | None]:
+    """The table's default sort: the variant with the best measured enrichment on the target when it beats
+    heavy-atom count alone, else ``best``; and the measurement (None when none was made)."""
+    tid = target_id(session, key)
+    ref = reference_campaign(session, tid)
+    measured = measured_order(session, key[:64], ref["id"] if ref else None)
+    return (measured["sort"] if measured and measured["sort"] else "best"), measured
 
 
 def with_reference(session: Session, tid: int, f: TableFilter) -> tuple[TableFilter, dict[str, Any] | None]:
