@@ -24,6 +24,12 @@ def _run(app: AppContext, sources: list[str] | None, as_json: bool, progress: bo
         echo_json(report.as_dict())
     else:
         click.echo(report.table())
+        drugs = next((s for s in report.sources if s.name == "drugs" and s.ok), None)
+        if drugs is not None and "fda_filled_from_chembl" in drugs.details:
+            d = drugs.details
+            click.echo(f"FDA-approved ids without a DrugCentral structure: {d['fda_filled_from_broad']} took the "
+                       f"Repurposing Hub's, {d['fda_filled_from_chembl']} a ChEMBL assay file's, "
+                       f"{d['fda_without_structure']} have none")
     for s in report.failed:
         click.echo(f"error: source {s.name} failed and was rolled back: {s.error}", err=True)
     if report.ok:

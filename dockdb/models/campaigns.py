@@ -71,6 +71,8 @@ class DockingResult(Base):
     receptor_id: Mapped[int] = mapped_column(ForeignKey("receptor.id", ondelete="RESTRICT"))
     drug_id: Mapped[int] = mapped_column(ForeignKey("drug.id", ondelete="RESTRICT"), index=True)
     status: Mapped[str] = mapped_column(String(16))
+    # the lowest (best) score over the result's poses -- the one meaning of "best score" in the database, the
+    # portal, the CSV and the API; size-aware variants of it are in ``size_score`` (dockdb.models.rankings)
     best_score: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
     runtime_s: Mapped[float | None] = mapped_column(Float)
