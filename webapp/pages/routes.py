@@ -100,7 +100,7 @@ def target(key: str) -> str:
         columns=TABLE_COLUMNS,
         sorted_by=qt.sort_description(f, dict(TABLE_COLUMNS)),
         measured=measured,
-        labels_all={**dict(TABLE_COLUMNS), "score": "DockDB score"},
+        labels_all={**dict(TABLE_COLUMNS), "score": "the raw docking score"},
         best_sort_url=_without(base, args, "sort", "order") if f.sort != "best" else None,
         csv_url=url_for("pages.target_csv", key=detail["key"], **f.as_args()),
         drug_url=id_url("pages.drug", "drug_id"),
