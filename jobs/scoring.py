@@ -77,6 +77,19 @@ def robust_z(values: dict[int, float]) -> dict[int, float]:
     return {k: (v - med) / spread for k, v in values.items()} if spread > 0 else {}
 
 
+def selectivity_z(target_z: dict[int, dict[int, float]]) -> dict[tuple[int, int], float]:
+    """``{(drug, target): selectivity z}`` from each drug's robust z per target: its z on the target minus the
+    mean of its z on the other k targets, over sqrt(1 + 1/k); drugs scored on one target get none."""
+    out: dict[tuple[int, int], float] = {}
+    for did, per_target in target_z.items():
+        for tid, z in per_target.items():
+            others = [v for t, v in per_target.items() if t != tid]
+            if others:
+                k = len(others)
+                out[(did, tid)] = (z - sum(others) / k) / math.sqrt(1 + 1 / k)
+    return out
+
+
 def _round(v: float | None) -> float | None:
     return None if v is None or not math.isfinite(v) else round(v, 4)
 
@@ -106,13 +119,7 @@ def compute_size_scores(session: Session, campaign_id: int) -> int:
                 size_z[rid] = (s - (fit.intercept + fit.slope * h)) / fit.spread
         for did, z in robust_z({did: s for _, did, s, _ in items}).items():
             target_z.setdefault(did, {})[tid] = z
-    selectivity: dict[tuple[int, int], float] = {}
-    for did, per_target in target_z.items():
-        for tid, z in per_target.items():
-            others = [v for t, v in per_target.items() if t != tid]
-            if others:
-                k = len(others)
-                selectivity[(did, tid)] = (z - sum(others) / k) / math.sqrt(1 + 1 / k)
+    selectivity = selectivity_z(target_z)
     session.execute(delete(SizeScore).where(SizeScore.campaign_id == campaign_id))
     out = []
     for tid, items in by_target.items():

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from dockdb import models as m
 from jobs.consensus import percentiles, run_consensus
 from jobs.reference import set_reference
-from jobs.scoring import rescore, size_fit
+from jobs.scoring import rescore, selectivity_z, size_fit
 from tests.conftest import run_cli
 from tests.webapp.conftest import Portal
 from tests.webapp.dataset import DRUGS
@@ -128,6 +128,10 @@ def test_size_fit_removes_the_size_trend() -> None:
     z = [(s - (fit.intercept + fit.slope * h)) / fit.spread for h, s in zip(heavy, scores, strict=True)]
     assert min(range(len(z)), key=lambda i: z[i]) == 3 and z[3] < -3
     assert size_fit([10, 20], [-3.0, -5.0]) is None
+    # drug 1: z -2 on target 10, 0 and +1 on the others -> (-2 - 0.5) / sqrt(1.5); drug 2 on one target: none
+    sel = selectivity_z({1: {10: -2.0, 11: 0.0, 12: 1.0}, 2: {10: -3.0}})
+    assert sel[(1, 10)] == pytest.approx(-2.5 / 1.5 ** 0.5) and sel[(1, 12)] == pytest.approx(2.0 / 1.5 ** 0.5)
+    assert (2, 10) not in sel
     assert percentiles({1: -9.0, 2: -7.0, 3: -7.0, 4: -5.0}) == {1: 0.0, 2: 100 / 3, 3: 100 / 3, 4: 100.0}
 
 
