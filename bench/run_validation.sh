@@ -34,4 +34,14 @@ $dockdb validate enrichment --campaign val-focused
 $dockdb validate enrichment --campaign val-moonshot --assay moonshot-mpro
 $dockdb validate enrichment --campaign val-moonshot-torch --assay moonshot-mpro
 for c in val-focused val-blind val-moonshot val-moonshot-torch; do ok34 $dockdb validate plausibility --campaign "$c" --max-rank 1; done
+# issue 15: Moonshot n = 100 (50 actives, 50 inactives) with Vina and Vinardo, their consensus, and every
+# ranking variant beside heavy-atom count (docs/validation.md, "Rankings that account for size")
+ok34 $dockdb ingest moonshot --n 50 --seed 42
+m_vina=$($dockdb campaign create --name val-moonshot100-vina --targets 3clpro --library moonshot-mpro-50 \
+    --engine vina --pocket focused --exhaustiveness 1 --poses 9 --seed 42 | tail -1)
+m_vinardo=$($dockdb campaign create --name val-moonshot100-vinardo --targets 3clpro --library moonshot-mpro-50 \
+    --engine vinardo --pocket focused --exhaustiveness 1 --poses 9 --seed 42 | tail -1)
+for c in "$m_vina" "$m_vinardo"; do ok34 $dockdb campaign run "$c" --local-workers 2; done
+$dockdb campaign consensus "$m_vina" "$m_vinardo"
+$dockdb validate enrichment --campaign "$m_vina" --campaign "$m_vinardo" --assay moonshot-mpro
 $dockdb validate show --plots-dir docs/img/validation
