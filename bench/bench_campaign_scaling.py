@@ -3,6 +3,11 @@ Dask plus database writes relative to the engine's own time.
 
     .venv/bin/python bench/bench_campaign_scaling.py [--drugs 6] [--targets tmprss2,3clpro]
         [--exhaustiveness 4] [--workers 1,2] [--database-url URL] [--json FILE]
+    .venv/bin/python bench/bench_campaign_scaling.py --write-only \\
+        --postgres-url postgresql://postgres@127.0.0.1:5432/test [--feed-s 600] [--write-batches 20,100]
+
+A PostgreSQL --database-url / --postgres-url is a server: each run works in a fresh schema there
+and drops it at the end, so the bench reruns on the same database and leaves nothing behind.
 
 Targets come from the registry (data/targets.yaml via the ingest loader; DOCKDB_MIRROR or
 ../shared/data for the structures).  Receptors and ligands are prepared once before timing,
@@ -24,6 +29,7 @@ import os
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -104,37 +110,209 @@ def _run(url: str, name: str, targets: list[str], workers: int, params: dict, se
     }
 
 
-def write_rate(url: str, n: int = 300, poses: int = 9) -> dict:
-    """Results (each with *poses* poses of realistic size) written per second by one ResultWriter."""
+# ---------------------------------------------------------------- result writes (--write-only)
+
+
+def _write_setup(url: str, n_receptors: int, n_drugs: int) -> tuple[list[int], list[int]]:
+    """A migrated scratch database with one target, *n_receptors* receptor rows and *n_drugs* drugs."""
+    import uuid
+
     from dockdb.db import Database
-    from dockdb.models import Campaign, Drug, Receptor, Target
-    from jobs.writer import DockingOutcome, PoseRecord, ResultWriter
+    from dockdb.migrate import upgrade
+    from dockdb.models import Drug, Receptor, Target
 
     db = Database(url)
+    upgrade(db.engine)
+    tag = uuid.uuid4().hex[:10]
     with db.session() as s:
-        target = s.query(Target).first()
-        rec = Receptor(target_id=target.id, input_hash=f"w{time.time()}", protocol_version="bench", pdb="",
-                       pdbqt="")
-        c = Campaign(name=f"write-bench-{time.time()}", engine="vina", seed=1)
-        s.add_all([rec, c])
+        target = Target(key=f"write-bench-{tag}", name="write bench")
+        s.add(target)
         s.flush()
-        drug_ids = [d.id for d in s.query(Drug).order_by(Drug.id)]
-        cid, rid = c.id, rec.id
-    pdbqt, sdf = "ATOM" + " " * 75 + "\n" * 1, "x" * 60
-    pose_pdbqt, pose_sdf = pdbqt * 40, (sdf + "\n") * 60  # ~3 kB PDBQT, ~4 kB SDF per pose
-    w = ResultWriter(db, cid)
-    t0 = time.perf_counter()
-    for i in range(n):
-        rid_i = rid
-        o = DockingOutcome(rid_i, drug_ids[i % len(drug_ids)], "done", runtime_s=1.0, ligand_smiles="C",
-                           poses=[PoseRecord(rank=k + 1, score=-7.0 + k / 10, pdbqt=pose_pdbqt, sdf=pose_sdf,
-                                             score_terms={"inter": -7.0}, interactions=[{"type": "HBDonor"}])
-                                  for k in range(poses)])
-        w.write(o)  # the same few keys again and again: upserts replacing whole pose sets
-    wall = time.perf_counter() - t0
+        recs = [Receptor(target_id=target.id, input_hash=f"{tag}-{i}", protocol_version="bench", pdb="", pdbqt="")
+                for i in range(n_receptors)]
+        drugs = [Drug(name=f"d{i}", name_lower=f"d{i}", smiles="C", inchikey=f"{tag}{i:017d}"[:27])
+                 for i in range(n_drugs)]
+        s.add_all(recs + drugs)
+        s.flush()
+        out = [r.id for r in recs], [d.id for d in drugs]
     db.dispose()
-    return {"backend": url.split(":")[0], "results": n, "poses_per_result": poses,
-            "results_per_s": round(n / wall, 1)}
+    return out
+
+
+def _campaign(db: object) -> int:
+    from dockdb.models import Campaign
+
+    with db.session() as s:  # type: ignore[attr-defined]
+        c = Campaign(name=f"write-bench-{time.time_ns()}", engine="vina", seed=1)
+        s.add(c)
+        s.flush()
+        return int(c.id)
+
+
+def _rss_mb() -> float:
+    import psutil
+
+    return psutil.Process().memory_info().rss / 2**20
+
+
+BEFORE_REV = "5af9e74"  # the last commit with the one-transaction-per-result writer
+
+
+def _writer_at(rev: str, tmp: Path) -> type | None:
+    """``ResultWriter`` of jobs/writer.py as it was at git revision *rev* (None without git)."""
+    import importlib.util
+    import subprocess
+
+    try:
+        src = subprocess.run(["git", "show", f"{rev}:jobs/writer.py"], cwd=REPO, capture_output=True, text=True,
+                             check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as e:
+        print(f"no writer at {rev} ({e}); the 'before' row is left out", file=sys.stderr)
+        return None
+    path = tmp / f"writer_{rev}.py"
+    path.write_text(src)
+    spec = importlib.util.spec_from_file_location(f"writer_{rev}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module.ResultWriter  # type: ignore[no-any-return]
+
+
+def write_rates(url: str, n: int, poses: int, batches: list[int], repeats: int, before: type | None,
+                rev: str = BEFORE_REV) -> list[dict]:
+    """Results/s written by one writer, side by side: the writer of *rev* (one transaction per
+    result, plain INSERTs), today's ``write`` (one per transaction) and ``write_many`` with each
+    batch size; the modes alternate *repeats* times, each on fresh keys of a new campaign."""
+    import dataclasses
+    import itertools
+    import random
+
+    from bench.drills._results import synthetic_outcome
+    from dockdb.db import Database
+    from jobs.writer import ResultWriter
+
+    modes: list[tuple[str, int]] = ([(f"before ({rev}): 1 per transaction", 1)] if before else [])
+    modes += [("now: 1 per transaction", 1)] + [(f"now: bulk {b} per transaction", b) for b in batches]
+    n_rec = max(1, -(-n // 500))
+    recs, drugs = _write_setup(url, n_rec, 500)
+    keys = list(itertools.product(recs, drugs))[:n]
+    rng = random.Random(7)
+    templates = [synthetic_outcome(0, 0, rng, poses) for _ in range(50)]
+    outcomes = [dataclasses.replace(templates[i % len(templates)], receptor_id=r, drug_id=d)
+                for i, (r, d) in enumerate(keys)]
+    mb = sum(len(p.pdbqt) + len(p.sdf or "") for p in templates[0].poses) / 2**20
+    db = Database(url)
+    rows: dict[str, list[float]] = {m: [] for m, _ in modes}
+    try:
+        for _ in range(repeats):
+            for m, size in modes:
+                cid = _campaign(db)
+                t0 = time.perf_counter()
+                if m.startswith("before"):
+                    old = before(db, cid)  # type: ignore[misc]
+                    for o in outcomes:
+                        old.write(o)
+                elif size == 1:
+                    w = ResultWriter(db, cid)
+                    for o in outcomes:
+                        w.write(o)
+                else:
+                    w = ResultWriter(db, cid)
+                    for i in range(0, len(outcomes), size):
+                        w.write_many(outcomes[i : i + size])
+                rows[m].append(len(outcomes) / (time.perf_counter() - t0))
+    finally:
+        db.dispose()
+    backend = url.split(":")[0].split("+")[0]
+    base = max(rows[modes[0][0]])
+    return [{"backend": backend, "mode": m, "results": n, "poses_per_result": poses,
+             "results_per_s": round(max(rows[m]), 1), "all_runs": [round(x, 1) for x in rows[m]],
+             "vs_first": round(max(rows[m]) / base, 2), "text_mb_per_s": round(max(rows[m]) * mb, 1)}
+            for m, _ in modes]
+
+
+def memory_feed(url: str, seconds: float, rate: float, batch: int, poses: int = 9) -> dict:
+    """Feed ``write_many`` *rate* results/s for *seconds* (every 0.1 s what arrived since): RSS
+    of this process sampled every 5 s.  Keys cycle over 5,000 (receptor, drug) pairs, so the
+    database stays bounded while every write still replaces a whole pose set."""
+    import dataclasses
+    import itertools
+    import random
+
+    from bench.drills._results import synthetic_outcome
+    from dockdb.db import Database
+    from jobs.writer import ResultWriter
+
+    recs, drugs = _write_setup(url, 10, 500)
+    keys = itertools.cycle(list(itertools.product(recs, drugs)))
+    rng = random.Random(11)
+    templates = [synthetic_outcome(0, 0, rng, poses) for _ in range(50)]
+    db = Database(url)
+    w = ResultWriter(db, _campaign(db))
+    samples: list[tuple[float, float]] = []
+    written = 0
+    lag_max = 0.0
+    t0 = time.perf_counter()
+    next_sample = 0.0
+    try:
+        while (now := time.perf_counter() - t0) < seconds:
+            due = int(now * rate) - written
+            if due > 0:
+                arrived = [dataclasses.replace(templates[(written + i) % 50], receptor_id=r, drug_id=d)
+                           for i, (r, d) in zip(range(min(due, batch)), keys, strict=False)]
+                written += len(w.write_many(arrived))
+                lag_max = max(lag_max, due / rate)
+            if now >= next_sample:
+                samples.append((round(now, 1), round(_rss_mb(), 1)))
+                next_sample += 5.0
+            time.sleep(max(0.0, 0.1 - (time.perf_counter() - t0 - now)))
+    finally:
+        db.dispose()
+    warm = [mb for t, mb in samples if t >= min(30.0, seconds / 4)] or [samples[-1][1]]
+    return {"backend": url.split(":")[0].split("+")[0], "seconds": seconds, "rate": rate,
+            "results": written, "achieved_per_s": round(written / (time.perf_counter() - t0), 1),
+            "max_backlog_s": round(lag_max, 2), "rss_start_mb": warm[0], "rss_end_mb": warm[-1],
+            "rss_max_mb": max(warm), "rss_first_sample_mb": samples[0][1], "samples": samples}
+
+
+def _server(url: str) -> str:
+    """*url* with DockDB's PostgreSQL driver named (for engines created outside dockdb.db)."""
+    return "postgresql+psycopg2://" + url.split("://", 1)[1] if url.startswith("postgresql://") else url
+
+
+def _write_only(args: argparse.Namespace, tmp: Path) -> None:
+    from bench.drills._common import postgres_schema
+
+    batches = [int(x) for x in args.write_batches.split(",") if x]
+    before = _writer_at(args.before_rev, tmp) if args.before_rev else None
+    urls = [] if args.skip_sqlite else [args.database_url or f"sqlite:///{tmp / 'write.sqlite'}"]
+    load0 = os.getloadavg()
+    out: dict[str, list[dict]] = {"rates": [], "feeds": []}
+    for url in urls:
+        out["rates"] += write_rates(url, args.write_results, 9, batches, args.repeats, before,
+                                       args.before_rev)
+        if args.feed_s:
+            out["feeds"].append(memory_feed(url, args.feed_s, args.feed_rate, max(batches)))
+    if args.postgres_url:  # a fresh schema each run: rerunnable on the same database, nothing left behind
+        with postgres_schema(_server(args.postgres_url), prefix="write_bench") as url:
+            out["rates"] += write_rates(url, args.write_results, 9, batches, args.repeats, before,
+                                       args.before_rev)
+            if args.feed_s:
+                out["feeds"].append(memory_feed(url, args.feed_s, args.feed_rate, max(batches)))
+    load1 = os.getloadavg()
+    print(f"\nresult writes: {args.write_results} results x 9 poses (~8 kB of PDBQT + SDF text each), one "
+          f"ResultWriter; host {os.cpu_count()} CPUs, load average {load0[0]:.1f} before, {load1[0]:.1f} after")
+    cols = ("backend", "mode", "results_per_s", "vs_first", "text_mb_per_s", "all_runs")
+    print("| " + " | ".join(cols) + " |")
+    for r in out["rates"]:
+        print("| " + " | ".join(f"{r[c]!s}" for c in cols) + " |")
+    for f in out["feeds"]:
+        print(f"memory feed {f['backend']}: {f['results']} results in {f['seconds']:.0f} s at {f['rate']:.0f}/s "
+              f"asked, {f['achieved_per_s']}/s achieved, max backlog {f['max_backlog_s']} s; RSS "
+              f"{f['rss_start_mb']} MB after warm-up -> {f['rss_end_mb']} MB at the end (max {f['rss_max_mb']})")
+    if args.json:
+        Path(args.json).write_text(json.dumps({**out, "load_avg_before": load0, "load_avg_after": load1}, indent=2))
 
 
 def main() -> None:
@@ -147,26 +325,35 @@ def main() -> None:
     ap.add_argument("--database-url", default=None)
     ap.add_argument("--json", default=None, help="Write the results here as JSON.")
     ap.add_argument("--write-only", action="store_true", help="Only measure the result write rate.")
-    ap.add_argument("--postgres-url", default=None, help="Also measure the write rate on this PostgreSQL.")
+    ap.add_argument("--postgres-url", default=None,
+                    help="Also measure writes on this PostgreSQL server (in a fresh schema, dropped afterwards).")
+    ap.add_argument("--before-rev", default=BEFORE_REV,
+                    help="--write-only: also time jobs/writer.py of this git revision ('' to skip).")
+    ap.add_argument("--skip-sqlite", action="store_true", help="--write-only: PostgreSQL only.")
+    ap.add_argument("--write-results", type=int, default=1000, help="--write-only: results per mode.")
+    ap.add_argument("--write-batches", default="20,100", help="--write-only: bulk batch sizes to compare.")
+    ap.add_argument("--repeats", type=int, default=2, help="--write-only: alternations of the modes (best kept).")
+    ap.add_argument("--feed-s", type=float, default=600.0,
+                    help="--write-only: seconds of the memory feed (0: none; the goal is stated for 600).")
+    ap.add_argument("--feed-rate", type=float, default=200.0, help="--write-only: results/s of the memory feed.")
     args = ap.parse_args()
     targets = [t for t in args.targets.split(",") if t]
     tmp = Path(tempfile.mkdtemp(prefix="dockdb-bench-"))
     url = args.database_url or f"sqlite:///{tmp / 'bench.sqlite'}"
     if args.write_only:
-        _setup(url, tmp, [], args.drugs, args.seed)
-        rates = [write_rate(url)]
-        if args.postgres_url:
-            _setup(args.postgres_url, tmp, [], args.drugs, args.seed)
-            rates.append(write_rate(args.postgres_url))
-        for r in rates:
-            print(json.dumps(r))
+        _write_only(args, tmp)
         return
-    _setup(url, tmp, targets, args.drugs, args.seed)
     params = {"exhaustiveness": args.exhaustiveness, "n_poses": 5}
-    rows = []
-    for w in (int(x) for x in args.workers.split(",")):
-        rows.append(_run(url, f"bench-w{w}-{int(time.time())}", targets, w, params, args.seed))
-        print(json.dumps(rows[-1]), file=sys.stderr)
+    rows: list[dict] = []
+    with ExitStack() as stack:
+        if url.startswith("postgresql"):
+            from bench.drills._common import postgres_schema
+
+            url = stack.enter_context(postgres_schema(_server(url), prefix="scaling_bench"))
+        _setup(url, tmp, targets, args.drugs, args.seed)
+        for w in (int(x) for x in args.workers.split(",")):
+            rows.append(_run(url, f"bench-w{w}-{int(time.time())}", targets, w, params, args.seed))
+            print(json.dumps(rows[-1]), file=sys.stderr)
     base = rows[0]["dockings_per_s"] / rows[0]["workers"] if rows and rows[0]["dockings_per_s"] else None
     for r in rows:
         r["efficiency"] = round(r["dockings_per_s"] / (r["workers"] * base), 3) if base else None
