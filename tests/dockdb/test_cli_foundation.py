@@ -4,6 +4,7 @@ import json
 
 from dockdb import __version__
 from dockdb.migrate import head_revision
+from dockdb.stats import COUNTED
 from tests.conftest import run_cli
 
 
@@ -23,7 +24,10 @@ def test_db_upgrade_current_stats(cli_env: dict[str, str]) -> None:
     res = run_cli(["stats", "--json"], cli_env)
     assert res.exit_code == 0
     counts = json.loads(res.stdout)
-    assert counts["drugs"] == 0 and "poses" in counts and "gsea_scores" in counts
+    assert counts == {key: 0 for key in COUNTED}  # every counted table, each empty after the migrations
+    res = run_cli(["stats"], cli_env)
+    assert res.exit_code == 0
+    assert [ln.split() for ln in res.stdout.splitlines()] == [[key, "0"] for key in COUNTED]
 
 
 def test_unmigrated_database_is_one_clear_line(cli_env: dict[str, str]) -> None:
