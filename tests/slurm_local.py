@@ -142,13 +142,38 @@ def local_slurm(workdir: Path) -> Iterator[dict[str, str]]:
         raise SlurmUnavailable(f"{Path(e.cmd[0]).name} failed: {(e.stderr or b'').decode(errors='replace')[-300:]}"
                                ) from e
     finally:
+        _stop(started, env)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _stop(pids: list[int], env: dict[str, str]) -> None:
+    """Cancel what is left, let the jobs finish ending, then stop the daemons (slurmd first):
+    SIGTERM, and SIGKILL for one still running after 10 s."""
+    if len(pids) == len(DAEMONS):
         subprocess.run(["scancel", "--full", "--user", str(os.geteuid())], capture_output=True, env=env)
-        for pid in reversed(started):
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        time.sleep(1)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            r = subprocess.run(["squeue", "-h"], capture_output=True, text=True, env=env)
+            if r.returncode != 0 or not r.stdout.strip():
+                break
+            time.sleep(0.5)
+    for pid in reversed(pids):
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            continue
+        deadline = time.monotonic() + 10
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
 
 
 if __name__ == "__main__":
