@@ -49,7 +49,8 @@ def _free_port() -> int:
 
 
 def write_conf(root: Path) -> Path:
-    """``slurm.conf`` for one node (this host, all its CPUs) and one default partition ``debug``."""
+    """``slurm.conf`` for one node (this host, all its CPUs) and one default partition ``debug``;
+    daemons talk over 127.0.0.1, so the host name need not resolve."""
     host = socket.gethostname().split(".")[0]
     cpus = os.cpu_count() or 1
     mem_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
@@ -58,7 +59,7 @@ def write_conf(root: Path) -> Path:
     conf = root / "slurm.conf"
     conf.write_text(f"""\
 ClusterName=dockdbtest
-SlurmctldHost={host}
+SlurmctldHost={host}(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 SlurmctldPort={_free_port()}
@@ -84,7 +85,7 @@ ReturnToService=2
 SlurmdTimeout=30
 InactiveLimit=0
 KillWait=5
-NodeName={host} CPUs={cpus} RealMemory={max(1, mem_mb - 512)} State=UNKNOWN
+NodeName={host} NodeAddr=127.0.0.1 CPUs={cpus} RealMemory={max(1, mem_mb - 512)} State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
 """)
     return conf
