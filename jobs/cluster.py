@@ -53,6 +53,7 @@ class ClusterHandle:
     description: str
     cluster: Any | None = None
     jobs: int = 0  # Slurm jobs to keep submitted
+    expected_workers: int = 0  # Slurm: workers once every job runs (they join over minutes)
 
     def keep_up(self) -> None:
         """Slurm: submit a replacement for each job that ended (scancel, preemption, walltime).
@@ -214,7 +215,8 @@ def open_cluster(
             cluster.close()
             raise SchedulerError(f"cannot start Slurm cluster {slurm!r}: {e}; check sbatch and the profile") from e
         try:
-            yield ClusterHandle(client, "slurm", f"Slurm profile {slurm} ({jobs} jobs)", cluster, jobs)
+            yield ClusterHandle(client, "slurm", f"Slurm profile {slurm} ({jobs} jobs)", cluster, jobs,
+                                jobs * int(profile.get("processes") or 1))
         finally:
             client.close()
             cluster.close()

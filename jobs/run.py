@@ -255,7 +255,8 @@ def _run_on(db: Database, handle: ClusterHandle, plan: _Plan, opts: RunOptions, 
     from distributed import as_completed
 
     client = handle.client
-    n_workers = max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
+    # Slurm workers join as their jobs start: size the batches for the workers to come
+    n_workers = max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})), handle.expected_workers)
     summary.workers, summary.cluster = n_workers, handle.kind + f"/{n_workers} workers"
     writer = ResultWriter(db, plan.campaign_id, max_wait_s=opts.db_max_wait_s)
     _set_campaign(db, plan.campaign_id, status="running", started_at=utcnow(), heartbeat_at=utcnow(),
