@@ -6,6 +6,8 @@
     .venv/bin/python bench/bench_torch_search.py ops --old-tree /tmp/engine-0.2
     .venv/bin/python bench/bench_torch_search.py convergence --modes fast,balanced,detail
     .venv/bin/python bench/bench_torch_search.py cost --n 6 --old-tree /tmp/engine-0.2
+    git worktree add /tmp/engine-1.0-lockstep 5af9e74                # 1.0 before ticks
+    .venv/bin/python bench/bench_torch_search.py cost --n 3 --lockstep-tree /tmp/engine-1.0-lockstep
     .venv/bin/python bench/bench_torch_search.py throughput --device cuda --batches 64,512,2048
 
 * ``ops``: ATen operations (~ GPU kernels) and bytes written per energy-and-gradient
@@ -99,7 +101,7 @@ def _count_ops(fn: Any) -> tuple[int, int]:
 
 
 def ops_new(work: Path, chains: int = 64) -> dict[str, Any]:
-    """Ops per evaluation and syncs per step of engine 1.0 (first drug, 3CLpro, ``chains`` poses)."""
+    """Ops per evaluation and syncs per tick of engine 1.0 (first drug, 3CLpro, ``chains`` poses)."""
     import torch
 
     from docking.engines.torch_engine.batch import LigandBatch
@@ -107,7 +109,7 @@ def ops_new(work: Path, chains: int = 64) -> dict[str, Any]:
     from docking.engines.torch_engine.grids import ReceptorGrid
     from docking.engines.torch_engine.kinematics import pose_consts
     from docking.engines.torch_engine.pdbqt import parse_ligand_pdbqt, parse_receptor_pdbqt
-    from docking.engines.torch_engine.search import HUNT_CAP, SearchParams, mc_step, new_chains
+    from docking.engines.torch_engine.search import HUNT_CAP, SearchParams, mc_tick, new_search
     from docking.engines.torch_engine.topology import build_topology
 
     lig = _ligands(work, 1)[0]
@@ -117,13 +119,26 @@ def ops_new(work: Path, chains: int = 64) -> dict[str, Any]:
     grid.ensure(batch.types())
     gc, slots = grid.consts(batch.types(), 10.0)
     c = pose_consts(batch, torch.zeros(chains, dtype=torch.long), slots, grid.n_points)
-    ch, st = new_chains(c, torch.tensor(grid.center), torch.tensor(grid.size), torch.arange(chains) * 7 + 1,
-                        torch.full((chains,), 10), 8)
-    n_ops, n_bytes = _count_ops(lambda: energy_grad(c, gc, ch.pos, ch.quat, ch.tors, HUNT_CAP, HUNT_CAP))
-    params = SearchParams(micro=int(2.5 * float(c.iter_cap[0])))
-    syncs = _count_syncs(lambda: mc_step(c, gc, ch, st, params))
-    return {"engine": "1.0", "ligand": lig.name, "poses": chains, "ops_per_eval": n_ops,
-            "bytes_per_pose_eval": n_bytes // chains, "syncs_per_step": syncs[0], "h2d_per_step": syncs[1]}
+    state = new_search(c, torch.tensor(grid.center), torch.tensor(grid.size), torch.arange(chains) * 7 + 1,
+                       torch.full((chains,), 10**6), 8)
+    state = mc_tick(c, gc, state, SearchParams())
+    n_ops, n_bytes = _count_ops(lambda: energy_grad(c, gc, state.ch.pos, state.ch.quat, state.ch.tors, HUNT_CAP,
+                                                    HUNT_CAP))
+    tick_ops, _b = _count_ops(lambda: mc_tick(c, gc, state, SearchParams()))
+    # one Monte Carlo step's worth of ticks: evaluations per step as the search spends them
+    n_ticks = 40
+    syncs = _count_syncs(lambda: _ticks(c, gc, state, n_ticks))
+    return {"engine": "1.0", "ligand": lig.name, "poses": chains, "ops_per_eval": n_ops, "ops_per_tick": tick_ops,
+            "bytes_per_pose_eval": n_bytes // chains, "syncs_per_step": syncs[0] / n_ticks * 40,
+            "h2d_per_step": syncs[1] / n_ticks * 40}
+
+
+def _ticks(c: Any, gc: Any, state: Any, n: int) -> Any:
+    from docking.engines.torch_engine.search import SearchParams, mc_tick
+
+    for _ in range(n):
+        state = mc_tick(c, gc, state, SearchParams())
+    return state
 
 
 def _count_syncs(fn: Any) -> tuple[int, int]:
@@ -197,8 +212,12 @@ def dock_torch(work: Path, target: str, ligs: list[Any], params: dict[str, Any])
     dt = time.perf_counter() - t0
     from docking.engines.torch_engine.compiled import compile_seconds
 
+    docker = getattr(eng, "last_docker", None)
+    steps = getattr(docker, "steps_run", None) or []  # mean Monte Carlo steps per chain (1.0 ticks)
+    planned = getattr(docker, "steps_planned", None) or []
     return {"best": {r.name: r.best_score for r in res}, "poses": {r.name: len(r.poses) for r in res},
-            "seconds": dt, "maps_s": t_maps, "compile_s": compile_seconds(), "version": eng.version}
+            "seconds": dt, "maps_s": t_maps, "compile_s": compile_seconds(), "version": eng.version,
+            "steps_run": steps, "steps_planned": planned}
 
 
 def dock_vina(work: Path, target: str, ligs: list[Any]) -> dict[str, Any]:
@@ -238,14 +257,26 @@ def convergence(work: Path, modes: list[str], n: int, targets: list[str], device
                    if len(names) > 2 else None,
                    "mean_diff": float(d.mean()) if len(d) else None, "worst": float(d.max()) if len(d) else None,
                    "over_0_5": int((d > 0.5).sum()), "mean_poses": float(np.mean([r["poses"][k] for k in names])),
-                   "s_per_ligand": r["seconds"] / len(ligs), **{k: r[k] for k in ("best", "poses")}}
+                   "s_per_ligand": r["seconds"] / len(ligs), **{k: r[k] for k in ("best", "poses")},
+                   "steps_run_over_planned": float(np.sum(r["steps_run"]) / np.sum(r["steps_planned"]))
+                   if r["steps_planned"] else None}
             _record(work, f"convergence|{device}|{target}|{mode}", row)
             print(f"{target:11s} {mode:9s} n={row['n']} rho={row['spearman']:.3f} mean {row['mean_diff']:+.3f} "
                   f"worst {row['worst']:+.2f} >0.5: {row['over_0_5']} poses {row['mean_poses']:.1f} "
                   f"{row['s_per_ligand']:.1f} s/lig", flush=True)
 
 
-def cost(work: Path, n: int, old_tree: str | None, target: str = "protease") -> None:
+def _dock_in_tree(tree: str, work: Path, target: str, name: str, params: dict[str, Any]) -> float:
+    """Seconds to dock drug ``name`` with the torch engine of checkout ``tree`` (1 thread)."""
+    code = _OLD_DOCK.format(tree=tree, work=str(work), target=target, name=name, bench=str(ROOT / "bench"),
+                            params=json.dumps(params))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "OMP_NUM_THREADS": "1", "DOCKDB_BENCH_TREE": tree}, cwd=tree)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def cost(work: Path, n: int, old_tree: str | None, target: str = "protease", lockstep_tree: str | None = None,
+         vina: bool = True, batches: bool = True) -> None:
     """Each of ``n`` drugs through every engine in turn (1 thread), then the same drugs as one
     batch (eager, and compiled with the compile run first and timed apart); seconds per ligand."""
     ligs = _ligands(work, n)
@@ -255,20 +286,19 @@ def cost(work: Path, n: int, old_tree: str | None, target: str = "protease") -> 
         ("torch 1.0 balanced, one ligand per call", {"mode": "balanced", "compile": "off"}),
     ]
     for lig in ligs:
-        v = dock_vina(work, target, [lig])
-        rows.setdefault("vina exh 8", []).append(v["seconds"])
+        if vina:
+            rows.setdefault("vina exh 8", []).append(dock_vina(work, target, [lig])["seconds"])
         if old_tree:
-            code = _OLD_DOCK.format(tree=old_tree, work=str(work), target=target, name=lig.name,
-                                    bench=str(ROOT / "bench"))
-            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                                 env={**os.environ, "OMP_NUM_THREADS": "1", "DOCKDB_BENCH_TREE": old_tree},
-                                 cwd=old_tree)
-            rows.setdefault("torch 0.2 defaults", []).append(float(out.stdout.strip().splitlines()[-1]))
+            rows.setdefault("torch 0.2 defaults", []).append(_dock_in_tree(old_tree, work, target, lig.name, {}))
+        if lockstep_tree:  # engine 1.0 before ticks: every chain waited for the batch's slowest
+            for mode in ("fast", "balanced"):
+                rows.setdefault(f"torch 1.0 {mode} lock-step (5af9e74), one ligand per call", []).append(
+                    _dock_in_tree(lockstep_tree, work, target, lig.name, {"mode": mode, "compile": "off"}))
         for name, params in configs:
             rows.setdefault(name, []).append(dock_torch(work, target, [lig], dict(params))["seconds"])
         print(lig.name, {k: round(x[-1], 2) for k, x in rows.items()}, flush=True)
     summary = {k: float(np.mean(x)) for k, x in rows.items()}
-    for mode in ("fast", "balanced"):
+    for mode in ("fast", "balanced") if batches else ():
         r = dock_torch(work, target, ligs, {"mode": mode, "compile": "off"})
         summary[f"torch 1.0 {mode}, {len(ligs)} ligands in one call (eager)"] = r["seconds"] / len(ligs)
         first = dock_torch(work, target, ligs, {"mode": mode, "compile": "on", "max_batch": len(ligs)})
@@ -277,7 +307,7 @@ def cost(work: Path, n: int, old_tree: str | None, target: str = "protease") -> 
         summary[f"compile time, {mode} (s, first call only)"] = first["seconds"] - again["seconds"]
         print(summary, flush=True)
     _record(work, f"cost|{target}", {"n": len(ligs), "mean_s": summary, "all": rows})
-    base = summary["vina exh 8"]
+    base = summary.get("vina exh 8") or next(iter(summary.values()))  # ratios to Vina, else to the first row
     for k, v in summary.items():
         print(f"| {k} | {v:.2f} | {v / base:.3f} |" if not k.startswith("compile") else f"| {k} | {v:.1f} | |")
 
@@ -292,7 +322,7 @@ from docking.pocket import Box
 work = pathlib.Path({work!r})
 lig = [x for x in b._ligands(work, 100) if x.name == {name!r}]
 rec = (work / "receptors" / "{target}.pdbqt").read_text()
-eng = TorchEngine(device="cpu"); box = Box(*b._boxes()["{target}"]); eng._grid(rec, box)
+eng = TorchEngine(device="cpu", **json.loads({params!r})); box = Box(*b._boxes()["{target}"]); eng._grid(rec, box)
 t0 = time.perf_counter(); eng.dock(rec, box, lig, seed=42); print(time.perf_counter() - t0)
 """
 
@@ -329,6 +359,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--targets", default=",".join(TARGETS))
     ap.add_argument("--workdir", default=str(ROOT / ".dockdb" / "bench_torch"))
     ap.add_argument("--old-tree", default=None, help="checkout of engine 0.2 (git worktree of 56e28b5)")
+    ap.add_argument("--lockstep-tree", default=None,
+                    help="checkout of engine 1.0 before ticks (git worktree of 5af9e74), for cost")
+    ap.add_argument("--no-vina", action="store_true", help="cost: leave Vina out")
+    ap.add_argument("--singles-only", action="store_true", help="cost: one ligand per call only")
     ap.add_argument("--modes", default="fast,balanced,detail")
     ap.add_argument("--n", type=int, default=20)
     ap.add_argument("--device", default="cpu")
@@ -345,7 +379,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.part == "report":
         print(report(work))
     elif args.part == "cost":
-        cost(work, args.n, args.old_tree)
+        cost(work, args.n, args.old_tree, lockstep_tree=args.lockstep_tree, vina=not args.no_vina,
+             batches=not args.singles_only)
     else:
         throughput(work, args.device, [int(b) for b in args.batches.split(",")], args.modes.split(",")[0])
     return 0

@@ -1,7 +1,8 @@
 """Torch engine 1.0 search on CPU: analytic gradients against autograd, a line search that
-never goes uphill, a Monte Carlo step with no host synchronisation and no host->device copy,
-a step that traces as one graph (no graph break) and does not recompile for a second batch
-of the same bucket, Vina's hunt cap, and budgets that grow with the ligand."""
+never goes uphill, search ticks with no host synchronisation and no host->device copy, a
+tick that traces as one graph (no graph break) and does not recompile for a second batch of
+the same bucket, chains that finish Monte Carlo steps at their own pace, Vina's hunt cap, and
+budgets that grow with the ligand."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from docking.engines.torch_engine.grids import ReceptorGrid  # noqa: E402
 from docking.engines.torch_engine.kinematics import pose_consts  # noqa: E402
 from docking.engines.torch_engine.modes import MODES, bucket, steps_for, vina_steps  # noqa: E402
 from docking.engines.torch_engine.pdbqt import parse_ligand_pdbqt, parse_receptor_pdbqt  # noqa: E402
-from docking.engines.torch_engine.search import SearchParams, apply_change, mc_step, new_chains  # noqa: E402
+from docking.engines.torch_engine.search import SearchParams, apply_change, mc_tick, new_search  # noqa: E402
 from docking.engines.torch_engine.topology import build_topology  # noqa: E402
 
 CENTER, SIZE = (-10.7, 12.4, 68.8), (16.0, 16.0, 16.0)
@@ -139,46 +140,75 @@ def test_hunt_cap_is_vinas() -> None:
     assert search.HUNT_CAP == 10.0 and search.AUTHENTIC_CAP == 1000.0
 
 
-def _chains(grid, tops, chains: int, steps: int):
+def _search(grid, tops, chains: int, ticks: int):
     _batch, gc, _slots, c = _setup(grid, tops, chains, torch.float32)
     p = c.lig.shape[0]
     seeds = torch.arange(1, p + 1, dtype=torch.long, device=DEV) * 7919
-    ch, st = new_chains(c, torch.tensor(CENTER, device=DEV), torch.tensor(SIZE, device=DEV), seeds,
-                        torch.full((p,), steps, device=DEV), 4)
-    return c, gc, ch, st
+    state = new_search(c, torch.tensor(CENTER, device=DEV), torch.tensor(SIZE, device=DEV), seeds,
+                       torch.full((p,), ticks, device=DEV), 4)
+    return c, gc, state
 
 
-def test_monte_carlo_step_has_no_sync_and_no_host_copy(grid32, tops) -> None:
-    c, gc, ch, st = _chains(grid32, tops, 4, 10)  # 4 different ligands
-    params = SearchParams(micro=6)
+def test_search_ticks_have_no_sync_and_no_host_copy(grid32, tops) -> None:
+    c, gc, state = _search(grid32, tops, 4, 10**6)  # 4 different ligands
+    params = SearchParams(micro_per_iter=0.25)  # short local optimisations: several steps per chain
     with SyncCounter() as counter:
-        for _ in range(3):
-            ch, st = mc_step(c, gc, ch, st, params)
+        for i in range(30):  # full ticks and bookkeeping-free ones, as an eager run alternates them
+            state = (mc_tick if i % 2 == 0 else search.ls_tick)(c, gc, state, params)
     assert counter.calls == []
-    assert int(ch.step) == 3 and bool(torch.isfinite(st.e).any())
+    assert int(state.tick) == 30
+    assert int(state.ch.step.min()) >= 3 and bool(torch.isfinite(state.st.e).any())
     # the counter does catch a synchronisation
     with SyncCounter() as counter:
-        bool(ch.e.sum() > 0)
+        bool(state.ch.e.sum() > 0)
     assert counter.calls == ["__bool__"]
 
 
-def test_step_traces_as_one_graph_and_does_not_recompile(grid32, tops) -> None:
+def test_chains_advance_at_their_own_pace(grid32, tops) -> None:
+    c, gc, state = _search(grid32, tops, 4, 10**6)
+    params = SearchParams()
+    for _ in range(120):
+        state = mc_tick(c, gc, state, params)
+    steps = state.ch.step
+    # a chain starts its next Monte Carlo step as soon as its local optimisation ends ...
+    assert int(steps.max()) > int(steps.min())
+    # ... which is never later than its evaluation cap (one start + micro_per_iter x iterations)
+    per_step = 1 + torch.ceil(params.micro_per_iter * c.iter_cap)
+    assert bool((steps >= torch.floor(120 / (per_step + 1)).long()).all())
+    # and the local optimisation in progress is the one the evaluations count
+    assert bool((state.opt.evals <= torch.ceil(params.micro_per_iter * c.iter_cap)).all())
+
+
+def test_a_chain_stops_at_its_tick_cap(grid32, tops) -> None:
+    c, gc, state = _search(grid32, tops[:2], 2, 10**6)
+    state = state._replace(ch=state.ch._replace(tick_cap=torch.tensor([10**6, 10**6, 40, 40], device=DEV)))
+    params = SearchParams(micro_per_iter=0.25)
+    for _ in range(40):
+        state = mc_tick(c, gc, state, params)
+    frozen = (state.ch.step.clone(), state.st.e.clone(), state.ch.e.clone())
+    for _ in range(40):
+        state = mc_tick(c, gc, state, params)
+    assert torch.equal(state.ch.step[2:], frozen[0][2:]) and torch.equal(state.st.e[2:], frozen[1][2:])
+    assert torch.equal(state.ch.e[2:], frozen[2][2:])
+    assert bool((state.ch.step[:2] > frozen[0][:2]).all())
+
+
+def test_tick_traces_as_one_graph_and_does_not_recompile(grid32, tops) -> None:
     import torch._dynamo
     from torch._dynamo.testing import CompileCounter
 
-    c, gc, ch, st = _chains(grid32, tops[2:], 4, 10)
-    params = SearchParams(micro=3)
-    explain = torch._dynamo.explain(mc_step)(c, gc, ch, st, params)
+    c, gc, state = _search(grid32, tops[2:], 4, 10**6)
+    params = SearchParams()
+    explain = torch._dynamo.explain(mc_tick)(c, gc, state, params)
     assert explain.graph_break_count == 0, explain.break_reasons
     assert explain.graph_count == 1
     torch._dynamo.reset()
     counter = CompileCounter()
-    fns = tuple(torch.compile(f, backend=counter, fullgraph=True, dynamic=False)
-                for f in (search.mc_propose, search.lbfgs_micro, search.mc_accept))
+    tick = torch.compile(mc_tick, backend=counter, fullgraph=True, dynamic=False)
     for _ in range(2):
-        ch, st = mc_step(c, gc, ch, st, params, fns)
+        state = tick(c, gc, state, params)
     first = counter.frame_count
-    assert first == 3
+    assert first == 1
     # a second batch of the same bucket (other ligands and seeds, same padded shapes): no recompile
     other = _tops([IBUPROFEN, "CC(C)Cc1ccc(cc1)C(C)C(=O)N"])
     a, t, m, _d = bucket(max(x.n_atoms for x in tops[2:] + other), max(x.n_torsions for x in tops[2:] + other),
@@ -191,12 +221,12 @@ def test_step_traces_as_one_graph_and_does_not_recompile(grid32, tops) -> None:
         lig = torch.arange(2, device=DEV).repeat_interleave(4)
         c2 = pose_consts(batch, lig, slots, grid32.n_points, depth=t)
         seeds = torch.arange(8, dtype=torch.long, device=DEV) + 99
-        ch2, st2 = new_chains(c2, torch.tensor(CENTER, device=DEV), torch.tensor(SIZE, device=DEV), seeds,
-                              torch.full((8,), 5, device=DEV), 4)
-        ch2, st2 = mc_step(c2, gc2, ch2, st2, params, fns)
+        state2 = new_search(c2, torch.tensor(CENTER, device=DEV), torch.tensor(SIZE, device=DEV), seeds,
+                            torch.full((8,), 5, device=DEV), 4)
+        state2 = tick(c2, gc2, state2, params)
         if k == 0:
             after_first = counter.frame_count
-    assert after_first == first + 3  # the bucket's shapes compiled once ...
+    assert after_first == first + 1  # the bucket's shapes compiled once ...
     assert counter.frame_count == after_first  # ... and the second batch reused them
     torch._dynamo.reset()
 
@@ -210,13 +240,28 @@ def test_budget_grows_with_the_ligand_like_vinas() -> None:
     assert MODES["fast"].fraction < bal.fraction < MODES["detail"].fraction
 
 
+def _run_padded(grid, group, shape, ticks: int):
+    batch = LigandBatch.build(group, atoms=shape[0], torsions=shape[1], pairs=shape[2], device=DEV)
+    grid.ensure(batch.types())
+    gc, slots = grid.consts(batch.types(), 10.0)
+    c = pose_consts(batch, torch.arange(len(group), device=DEV).repeat_interleave(4), slots, grid.n_points,
+                    depth=shape[1])
+    p = c.lig.shape[0]
+    seeds = (torch.arange(p, dtype=torch.long, device=DEV) % 4) * 7919 + 5  # same chain keys per ligand slot
+    state = new_search(c, torch.tensor(CENTER, device=DEV), torch.tensor(SIZE, device=DEV), seeds,
+                       torch.full((p,), ticks, device=DEV), 4)
+    for _ in range(ticks):
+        state = mc_tick(c, gc, state, SearchParams())
+    return state
+
+
 def test_search_is_deterministic_and_batch_independent(grid32, tops) -> None:
-    c, gc, ch, st = _chains(grid32, tops, 4, 6)
-    params = SearchParams(micro=5)
-    runs = []
-    for _ in range(2):
-        a, b = ch, st
-        for _ in range(4):
-            a, b = mc_step(c, gc, a, b, params)
-        runs.append(b.e)
-    assert torch.equal(runs[0], runs[1])
+    shape = bucket(max(x.n_atoms for x in tops), max(x.n_torsions for x in tops),
+                   max(len(x.pairs) for x in tops), 8)
+    a = _run_padded(grid32, [tops[2], tops[0]], shape, 60)
+    b = _run_padded(grid32, [tops[2], tops[0]], shape, 60)
+    assert torch.equal(a.st.e, b.st.e) and torch.equal(a.ch.step, b.ch.step)
+    # ibuprofen's chains do not depend on the ligand docked beside it
+    c = _run_padded(grid32, [tops[2], tops[3]], shape, 60)
+    assert torch.equal(a.st.e[:4], c.st.e[:4]) and torch.equal(a.ch.step[:4], c.ch.step[:4])
+    assert not torch.equal(a.st.e[4:], c.st.e[4:])

@@ -1,4 +1,4 @@
-"""The search step's pieces, eager or compiled with ``torch.compile(fullgraph=True)``.
+"""The search tick, eager or compiled with ``torch.compile(fullgraph=True)``.
 
 Compiled graphs are kept on disk by PyTorch inductor's cache; its directory defaults to
 ``<DOCKDB_HOME>/torch_inductor`` (``TORCHINDUCTOR_CACHE_DIR`` wins when set), so a second
@@ -13,9 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["compile_seconds", "step_functions"]
+__all__ = ["compile_seconds", "tick_function"]
 
-_COMPILED: tuple[Callable[..., Any], ...] | None = None
+_COMPILED: Callable[..., Any] | None = None
 _COMPILE_SECONDS: list[float] = []
 
 
@@ -29,13 +29,13 @@ def _cache_dir() -> Path:
     return Path(home) / "torch_inductor"
 
 
-def step_functions(compiled: bool) -> tuple[Callable[..., Any], ...]:
-    """(propose, micro, accept) of :func:`.search.mc_step`; compiled ones are made once per
-    process (each new bucket shape compiles on its first call)."""
-    from .search import lbfgs_micro, mc_accept, mc_propose
+def tick_function(compiled: bool) -> Callable[..., Any]:
+    """:func:`.search.mc_tick`, eager or compiled; the compiled one is made once per process
+    (each new bucket shape compiles on its first call)."""
+    from .search import mc_tick
 
     if not compiled:
-        return (mc_propose, lbfgs_micro, mc_accept)
+        return mc_tick
     global _COMPILED
     if _COMPILED is None:
         import torch
@@ -43,9 +43,7 @@ def step_functions(compiled: bool) -> tuple[Callable[..., Any], ...]:
 
         os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(_cache_dir()))
         torch._dynamo.config.cache_size_limit = max(torch._dynamo.config.cache_size_limit, 64)
-        _COMPILED = tuple(
-            _timed(torch.compile(f, fullgraph=True, dynamic=False)) for f in (mc_propose, lbfgs_micro, mc_accept)
-        )
+        _COMPILED = _timed(torch.compile(mc_tick, fullgraph=True, dynamic=False))
     return _COMPILED
 
 

@@ -11,25 +11,27 @@ import hashlib
 import logging
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import torch
 
 from dockdb.errors import EngineError
 
 from .batch import LigandBatch
-from .compiled import step_functions
+from .compiled import tick_function
 from .finish import DockedPose, finish_batch
 from .grids import ReceptorGrid
 from .kinematics import pose_consts
 from .modes import Budget, bucket
 from .pdbqt import parse_ligand_pdbqt
-from .search import MICRO_PER_ITER, SearchParams, mc_step, new_chains
+from .search import SearchParams, ls_tick, new_search, ticks_for
 from .topology import LigandTopology, build_topology
 
 __all__ = ["DockedPose", "SimulatedOOM", "TorchDocker", "estimate_bytes", "ligand_seed", "resolve_device"]
 
 log = logging.getLogger(__name__)
+
+EAGER_PERIOD = 4  # eager runs: Monte Carlo bookkeeping every 4th tick (see _run_batch)
 
 
 class SimulatedOOM(RuntimeError):
@@ -86,6 +88,8 @@ class TorchDocker:
     compile: str = "auto"  # auto | on | off
     batches_run: list[int] = field(default_factory=list)  # sizes of the batches that ran
     compiled_batches: int = 0
+    steps_run: list[float] = field(default_factory=list)  # mean Monte Carlo steps per chain, per ligand
+    steps_planned: list[int] = field(default_factory=list)  # the budget's steps per chain, per ligand
 
     @property
     def device(self) -> torch.device:
@@ -222,18 +226,23 @@ class TorchDocker:
         c = pose_consts(batch, lig, slots, self.grid.n_points, depth=depth)
         lig_seeds = [ligand_seed(seed, k) for k in keys] + [0] * (n_lig - len(keys))
         chain_keys = [(s ^ (j * 0x9E3779B1)) & 0x7FFF_FFFF_FFFF_FFFF for s in lig_seeds for j in range(chains)]
-        steps = [self.budget.steps_of(x) for x in padded]
-        step_cap = torch.tensor([s for s in steps for _ in range(chains)], dtype=torch.long, device=dev)
+        iter_caps = c.iter_cap.reshape(n_lig, chains)[:, 0].tolist()  # once per batch, before the search
+        planned = [self.budget.steps_of(x) for x in padded]
+        # compiled: one graph, bookkeeping every tick; eager: bookkeeping every EAGER_PERIOD ticks
+        # (an eager tick costs what it launches; bookkeeping adds ~60 % to an evaluation's ops)
+        period = 1 if use_compile else EAGER_PERIOD
+        ticks = [ticks_for(n, cap, period) for n, cap in zip(planned, iter_caps, strict=True)]
+        tick_cap = torch.tensor([k for k in ticks for _ in range(chains)], dtype=torch.long, device=dev)
         center = torch.tensor(self.grid.center, dtype=dtype, device=dev)
         size = torch.tensor(self.grid.size, dtype=dtype, device=dev)
         seeds = torch.tensor(chain_keys, dtype=torch.long, device=dev)
-        ch, st = new_chains(c, center, size, seeds, step_cap, self.params.store)
-        micro = math.ceil(MICRO_PER_ITER * float(c.iter_cap.max()))  # evaluations per local optimisation
-        params = replace(self.params, micro=micro)
-        fns = step_functions(use_compile)
+        state = new_search(c, center, size, seeds, tick_cap, self.params.store)
+        tick = tick_function(use_compile)
         if use_compile:
             self.compiled_batches += 1
-        for _ in range(max(steps)):
-            ch, st = mc_step(c, gc, ch, st, params, fns)
-        res = finish_batch(self.grid, batch, slots, depth, st, chains, params)
+        for i in range(max(ticks)):
+            state = (tick if i % period == 0 else ls_tick)(c, gc, state, self.params)
+        self.steps_run.extend(state.ch.step.reshape(n_lig, chains)[: len(keys)].float().mean(1).tolist())
+        self.steps_planned.extend(planned[: len(keys)])
+        res = finish_batch(self.grid, batch, slots, depth, state.st, chains, self.params)
         return {k: res[i] for i, k in enumerate(keys)}

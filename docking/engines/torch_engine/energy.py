@@ -22,6 +22,7 @@ from .scoring import CUTOFF, WEIGHTS
 __all__ = [
     "GridConsts",
     "energy_grad",
+    "energy_grad_x",
     "exact_inter_grad",
     "grid_inter_grad",
     "intra_grad",
@@ -135,10 +136,24 @@ def energy_grad(
     cap_intra: float,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Grid energy (P,) of poses and its gradient (P, 6 + T) w.r.t. the change vector."""
+    e, g, _x = energy_grad_x(c, gc, pos, quat, tors, cap_inter, cap_intra)
+    return e, g
+
+
+def energy_grad_x(
+    c: PoseConsts,
+    gc: GridConsts,
+    pos: torch.Tensor,
+    quat: torch.Tensor,
+    tors: torch.Tensor,
+    cap_inter: float,
+    cap_intra: float,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """:func:`energy_grad` and the atom coordinates (P, A, 3) of the poses."""
     x, r_b, o_b = forward(c, pos, quat, tors)
     e_at, g_at = grid_inter_grad(c, gc, x, cap_inter)
     e_in, g_in = intra_grad(c, x, cap_intra)
-    return e_at.sum(-1) + e_in, backward(c, x, r_b, o_b, pos, g_at + g_in)
+    return e_at.sum(-1) + e_in, backward(c, x, r_b, o_b, pos, g_at + g_in), x
 
 
 class Receptor(NamedTuple):

@@ -10,14 +10,15 @@ Metropolis rule at T = 1.2.  An accepted pose that beats the chain's best (or wh
 chain's store of minima is not full) is kept in that store, which holds distinct minima
 (heavy-atom RMSD >= ``min_rmsd``) as Vina's output container does.
 
-GPU shape: all chains of all ligands of a batch move in lock-step.  The local optimiser is a
-per-pose state machine that does exactly one energy-and-gradient evaluation per call
-(:func:`lbfgs_micro`): a pose is either trying a line-search step (Armijo, c = 1e-4, step
-halved up to 10 times, never an uphill step: when no trial holds the pose stays where it
-is) or, after an accepted step, updates its inverse Hessian and sets its next direction.
-So a Monte Carlo step is a fixed number of identical calls, with no host round trip.
-Random numbers come from a counter-based hash of (ligand seed, chain, step, stream) on the
-device, so a ligand's search does not depend on the other ligands of its batch.
+GPU shape: all chains of all ligands of a batch advance one energy-and-gradient evaluation
+per *tick* (:func:`mc_tick`), with no host round trip.  The local optimiser is a per-pose state
+machine: a pose is either trying a line-search step (Armijo, c = 1e-4, step halved up to 10
+times, never an uphill step: when no trial holds the pose stays where it is) or, after an
+accepted step, updates its inverse Hessian and sets its next direction.  A chain whose local
+optimisation has ended finishes its Monte Carlo step and starts the next one in the same
+tick, so chains run at their own pace and no evaluation is spent waiting for the slowest
+pose.  Random numbers come from a counter-based hash of (ligand seed, chain, step, stream)
+on the device, so a ligand's search does not depend on the other ligands of its batch.
 """
 
 from __future__ import annotations
@@ -25,49 +26,56 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import torch
 
 from .batch import quat_mul, rotvec_to_quat
-from .energy import GridConsts, energy_grad
-from .kinematics import PoseConsts, forward
+from .energy import GridConsts, energy_grad, energy_grad_x
+from .kinematics import PoseConsts
 
 __all__ = [
+    "EVALS_PER_ITER",
     "HUNT_CAP",
     "MICRO_PER_ITER",
     "Chains",
     "EnergyFn",
     "LocalOpt",
+    "Search",
     "SearchParams",
     "Store",
+    "TickFn",
     "apply_change",
     "hash_uniform",
     "lbfgs_init",
     "lbfgs_micro",
+    "ls_tick",
     "mc_accept",
-    "mc_propose",
+    "mc_tick",
+    "new_search",
     "random_start",
+    "ticks_for",
 ]
 
 HUNT_CAP = 10.0  # Vina 1.2 vina.cpp: mc.hunt_cap = vec(10, 10, 10)
 AUTHENTIC_CAP = 1000.0  # Vina's authentic_v for final refinement
 ARMIJO_C = 1e-4
 MAX_TRIALS = 10  # Vina's line search: up to 10 trials, step halved each time
-# evaluations a local optimisation gets per allowed BFGS iteration: from a mutated pose the
-# first line search takes ~5 trials (unit step on the raw gradient, as Vina), then ~1.5 each
+# evaluations a local optimisation may spend per allowed BFGS iteration: from a mutated pose
+# the first line search takes ~5 trials (unit step on the raw gradient, as Vina), then ~1.5 each
 MICRO_PER_ITER = 2.5
+# evaluations a local optimisation spends on average per allowed BFGS iteration (measured:
+# bench/bench_torch_search.py ticks), used to turn a budget of Monte Carlo steps into ticks
+EVALS_PER_ITER = 1.9
 
 
 @dataclass(frozen=True)
 class SearchParams:
-    """Search settings of one batch.  ``steps`` Monte Carlo steps per chain (the most any
-    ligand of the batch needs; per-ligand budgets are in the chains' step caps),
-    ``micro`` evaluations per local optimisation, ``store`` minima kept per chain."""
+    """Search settings of one batch: at most ``micro_per_iter`` evaluations per allowed BFGS
+    iteration of a local optimisation, ``store`` minima kept per chain, and how the final
+    poses are chosen."""
 
-    chains: int = 64
-    steps: int = 60
-    micro: int = 24
+    micro_per_iter: float = MICRO_PER_ITER
     store: int = 8
     n_poses: int = 9
     min_rmsd: float = 1.0
@@ -94,6 +102,7 @@ class LocalOpt(NamedTuple):
     iters: torch.Tensor  # (P,) accepted BFGS steps
     active: torch.Tensor  # (P,) bool
     first: torch.Tensor  # (P,) bool: no step accepted yet (Vina's first-step Hessian scaling)
+    evals: torch.Tensor  # (P,) line-search evaluations spent so far
 
 
 class Chains(NamedTuple):
@@ -104,9 +113,9 @@ class Chains(NamedTuple):
     tors: torch.Tensor
     e: torch.Tensor  # (P,) current (accepted) energy, +inf before the first step
     best: torch.Tensor  # (P,) best energy seen
-    step: torch.Tensor  # () long, on the device
+    step: torch.Tensor  # (P,) long: Monte Carlo steps completed
     seed: torch.Tensor  # (P,) long: hash key of the chain (ligand seed, chain index)
-    step_cap: torch.Tensor  # (P,) long: steps this chain's ligand gets
+    tick_cap: torch.Tensor  # (P,) long: ticks (energy evaluations) this chain's ligand gets
 
 
 class Store(NamedTuple):
@@ -131,8 +140,9 @@ def _mix32(x: torch.Tensor) -> torch.Tensor:
 
 
 def hash_uniform(seed: torch.Tensor, step: torch.Tensor, n: int) -> torch.Tensor:
-    """(P, n) uniform numbers in [0, 1) from (chain key ``seed`` (P,), ``step`` (), stream)."""
+    """(P, n) uniform numbers in [0, 1) from (chain key ``seed`` (P,), ``step`` () or (P,), stream)."""
     streams = torch.arange(n, device=seed.device, dtype=torch.long)
+    step = step[:, None] if step.dim() else step
     k = _mix32((seed[:, None] ^ _mix32(step * 0x9E37 + 0x51ED)) & _M32)
     k = _mix32((k + streams * 0x2C1B3C6D + 0x297A2D39) & _M32)
     k = _mix32((k ^ (seed[:, None] >> 32)) & _M32)
@@ -214,18 +224,22 @@ def grid_energy(c: PoseConsts, gc: GridConsts, cap: float) -> EnergyFn:
     return f
 
 
-def lbfgs_init(c: PoseConsts, efn: EnergyFn, pos: torch.Tensor, quat: torch.Tensor, tors: torch.Tensor) -> LocalOpt:
-    """Start a BFGS minimisation at the poses: one evaluation, steepest-descent direction."""
-    f, g = efn(pos, quat, tors)
-    g = g * c.dim_mask
+def _start(c: PoseConsts, pos: torch.Tensor, quat: torch.Tensor, tors: torch.Tensor, f: torch.Tensor,
+           g: torch.Tensor) -> LocalOpt:
+    """BFGS state at poses with energy ``f`` and masked gradient ``g``: steepest descent."""
     gg = (g * g).sum(-1)
-    p_n = pos.shape[0]
     ok = torch.isfinite(f) & (gg.sqrt() >= 1e-5)
     return LocalOpt(
         pos=pos, quat=quat, tors=tors, f=f, g=g, h=_eye(c), p=-g, pg=-gg,
         alpha=torch.ones_like(f), trials=torch.zeros_like(f), iters=torch.zeros_like(f), active=ok,
-        first=torch.ones(p_n, dtype=torch.bool, device=f.device),
+        first=torch.ones_like(ok), evals=torch.zeros_like(f),
     )  # fmt: skip
+
+
+def lbfgs_init(c: PoseConsts, efn: EnergyFn, pos: torch.Tensor, quat: torch.Tensor, tors: torch.Tensor) -> LocalOpt:
+    """Start a BFGS minimisation at the poses: one evaluation, steepest-descent direction."""
+    f, g = efn(pos, quat, tors)
+    return _start(c, pos, quat, tors, f, g * c.dim_mask)
 
 
 def lbfgs_micro(c: PoseConsts, gc: GridConsts, s: LocalOpt, cap: float) -> LocalOpt:
@@ -233,13 +247,26 @@ def lbfgs_micro(c: PoseConsts, gc: GridConsts, s: LocalOpt, cap: float) -> Local
     return lbfgs_micro_with(c, grid_energy(c, gc, cap), s)
 
 
+def _trial(s: LocalOpt) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The line search's current trial step and the pose it leads to."""
+    step = s.alpha[:, None] * s.p
+    return (step, *apply_change(s.pos, s.quat, s.tors, step))
+
+
 def lbfgs_micro_with(c: PoseConsts, efn: EnergyFn, s: LocalOpt) -> LocalOpt:
     """One energy evaluation of every pose's line search, then BFGS bookkeeping where a trial
     step was accepted.  Inactive poses do not move."""
-    step = s.alpha[:, None] * s.p
-    pos_t, quat_t, tors_t = apply_change(s.pos, s.quat, s.tors, step)
+    step, pos_t, quat_t, tors_t = _trial(s)
     ft, gt = efn(pos_t, quat_t, tors_t)
-    gt = gt * c.dim_mask
+    return _line_search(c, s, step, pos_t, quat_t, tors_t, ft, gt * c.dim_mask)[0]
+
+
+def _line_search(
+    c: PoseConsts, s: LocalOpt, step: torch.Tensor, pos_t: torch.Tensor, quat_t: torch.Tensor,
+    tors_t: torch.Tensor, ft: torch.Tensor, gt: torch.Tensor,
+) -> tuple[LocalOpt, torch.Tensor]:
+    """The state after the trial ``step`` was evaluated (energy ``ft``, masked gradient ``gt``),
+    and whether each pose took the step."""
     ok = s.active & (ft - s.f < ARMIJO_C * s.alpha * s.pg)
     fail = s.active & ~ok
     y = gt - s.g
@@ -281,14 +308,21 @@ def lbfgs_micro_with(c: PoseConsts, efn: EnergyFn, s: LocalOpt) -> LocalOpt:
     trials = torch.where(ok, torch.zeros_like(s.trials), s.trials + fail.to(s.trials.dtype))
     done = (fail & (trials >= MAX_TRIALS)) | (ok & ((gg.sqrt() < 1e-5) | (iters >= c.iter_cap)))
     active = s.active & ~done & torch.isfinite(f)
-    return LocalOpt(pos, quat, tors, f, g, h, p, pg, alpha, trials, iters, active, s.first & ~ok)
+    evals = s.evals + s.active.to(s.evals.dtype)
+    out = LocalOpt(pos, quat, tors, f, g, h, p, pg, alpha, trials, iters, active, s.first & ~ok, evals)
+    return out, ok
 
 
 # -- Monte Carlo ----------------------------------------------------------------------------------
-def mc_propose(c: PoseConsts, gc: GridConsts, ch: Chains, amplitude: float) -> LocalOpt:
-    """Mutate every chain's current pose and start its local optimisation (hunt cap)."""
-    pos, quat, tors = mutate(c, ch, amplitude)
-    return lbfgs_init(c, grid_energy(c, gc, HUNT_CAP), pos, quat, tors)
+class Search(NamedTuple):
+    """Everything a search carries from one tick to the next."""
+
+    ch: Chains
+    st: Store
+    opt: LocalOpt  # each chain's local optimisation in progress
+    x: torch.Tensor  # (P, A, 3) atom coordinates of ``opt``'s current pose
+    live: torch.Tensor  # (P,) bool: ``opt`` holds a local optimisation (false before the first)
+    tick: torch.Tensor  # () long
 
 
 def _rmsd_to_store(c: PoseConsts, store_x: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -297,14 +331,15 @@ def _rmsd_to_store(c: PoseConsts, store_x: torch.Tensor, x: torch.Tensor) -> tor
 
 
 def mc_accept(
-    c: PoseConsts, ch: Chains, st: Store, opt: LocalOpt, temperature: float, min_rmsd: float
+    c: PoseConsts, ch: Chains, st: Store, opt: LocalOpt, x: torch.Tensor, ended: torch.Tensor,
+    temperature: float, min_rmsd: float,
 ) -> tuple[Chains, Store]:
-    """Metropolis acceptance, chain bookkeeping and the chain's store of distinct minima."""
+    """Metropolis acceptance of the local optimisations that ``ended`` (minimum ``opt``,
+    coordinates ``x``), chain bookkeeping and the chain's store of distinct minima."""
     e = torch.nan_to_num(opt.f, nan=float("inf"))
     u = hash_uniform(ch.seed, ch.step, 13)[:, 12].to(e.dtype)
-    running = ch.step < ch.step_cap
     prob = torch.exp(((ch.e - e) / temperature).clamp(max=0.0))
-    accept = running & torch.isfinite(e) & ((e < ch.e) | (u < prob) | (ch.step == 0))
+    accept = ended & torch.isfinite(e) & ((e < ch.e) | (u < prob) | (ch.step == 0))
     acc = accept[:, None]
     pos = torch.where(acc, opt.pos, ch.pos)
     quat = torch.where(acc, opt.quat, ch.quat)
@@ -313,7 +348,6 @@ def mc_accept(
     # store: Vina keeps an accepted pose that beats the chain's best, or any while not full
     not_full = torch.isinf(st.e).any(-1)
     keep = accept & ((e < ch.best) | not_full)
-    x, _r, _o = forward(c, opt.pos, opt.quat, opt.tors)
     rmsd = _rmsd_to_store(c, st.x, x)
     rmsd = torch.where(torch.isinf(st.e), torch.full_like(rmsd, float("inf")), rmsd)
     near_d, near_j = rmsd.min(-1)
@@ -332,38 +366,85 @@ def mc_accept(
         e=torch.where(sel, e[:, None], st.e),
     )
     best = torch.where(accept, torch.minimum(ch.best, e), ch.best)
-    return Chains(pos, quat, tors, cur, best, ch.step + 1, ch.seed, ch.step_cap), new
+    step = ch.step + ended.to(ch.step.dtype)
+    return Chains(pos, quat, tors, cur, best, step, ch.seed, ch.tick_cap), new
 
 
-def new_chains(
-    c: PoseConsts, center: torch.Tensor, size: torch.Tensor, seed: torch.Tensor, step_cap: torch.Tensor,
+def _merge(mask: torch.Tensor, a: LocalOpt, b: LocalOpt) -> LocalOpt:
+    """``a`` where ``mask`` (P,), else ``b``, field by field."""
+    return LocalOpt(*(torch.where(mask.reshape(-1, *([1] * (u.dim() - 1))), u, v) for u, v in zip(a, b, strict=True)))
+
+
+def mc_tick(c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams) -> Search:
+    """One energy evaluation of every chain.
+
+    A chain whose local optimisation has ended (Vina's stopping rules, or ``micro_per_iter``
+    evaluations per allowed BFGS iteration spent) finishes its Monte Carlo step (acceptance and
+    store), mutates its current pose and evaluates the mutant, which starts its next local
+    optimisation; every other chain evaluates its line search's trial step.  So no evaluation
+    waits for the slowest pose of the batch, and one tick has one shape.  A chain stops at its
+    tick cap (its ligand's budget)."""
+    ch, opt = s.ch, s.opt
+    running = s.tick < ch.tick_cap
+    ended = ~opt.active | (opt.evals >= torch.ceil(params.micro_per_iter * c.iter_cap))
+    ch, st = mc_accept(c, ch, s.st, opt, s.x, ended & s.live & running, params.temperature, params.min_rmsd)
+    restart = ended & running
+    m_pos, m_quat, m_tors = mutate(c, ch, params.amplitude)
+    step, t_pos, t_quat, t_tors = _trial(opt)
+    r1 = restart[:, None]
+    pos, quat, tors = torch.where(r1, m_pos, t_pos), torch.where(r1, m_quat, t_quat), torch.where(r1, m_tors, t_tors)
+    f, g, x = energy_grad_x(c, gc, pos, quat, tors, HUNT_CAP, HUNT_CAP)
+    g = g * c.dim_mask
+    cont, took = _line_search(c, opt, step, pos, quat, tors, f, g)
+    new_opt = _merge(restart, _start(c, pos, quat, tors, f, g), cont)
+    new_x = torch.where((restart | took)[:, None, None], x, s.x)
+    return Search(ch, st, new_opt, new_x, s.live | restart, s.tick + 1)
+
+
+def ls_tick(c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams) -> Search:
+    """A tick without Monte Carlo bookkeeping: every pose evaluates its line search's trial step
+    (ended optimisations stay put) and nothing else.  Eager runs (one ligand, no compiler),
+    whose cost is the number of operations launched, call :func:`mc_tick` only every few ticks
+    and this one in between."""
+    opt = s.opt
+    step, pos, quat, tors = _trial(opt)
+    f, g, x = energy_grad_x(c, gc, pos, quat, tors, HUNT_CAP, HUNT_CAP)
+    new_opt, took = _line_search(c, opt, step, pos, quat, tors, f, g * c.dim_mask)
+    return s._replace(opt=new_opt, x=torch.where(took[:, None, None], x, s.x), tick=s.tick + 1)
+
+
+def new_search(
+    c: PoseConsts, center: torch.Tensor, size: torch.Tensor, seed: torch.Tensor, tick_cap: torch.Tensor,
     store: int,
-) -> tuple[Chains, Store]:
-    """Random starts and empty stores for every chain."""
+) -> Search:
+    """Random starts, empty stores and no local optimisation yet for every chain."""
     pos, quat, tors = random_start(c, center, size, seed)
     p_n, a = c.local.shape[:2]
-    inf = torch.full((p_n,), float("inf"), dtype=pos.dtype, device=pos.device)
-    ch = Chains(pos, quat, tors, inf, inf.clone(), torch.zeros((), dtype=torch.long, device=pos.device), seed,
-                step_cap)
+    dev, dtype = pos.device, pos.dtype
+    inf = torch.full((p_n,), float("inf"), dtype=dtype, device=dev)
+    zeros = torch.zeros((p_n,), dtype=torch.long, device=dev)
+    ch = Chains(pos, quat, tors, inf, inf.clone(), zeros, seed, tick_cap)
     st = Store(
-        x=torch.zeros((p_n, store, a, 3), dtype=pos.dtype, device=pos.device),
+        x=torch.zeros((p_n, store, a, 3), dtype=dtype, device=dev),
         pos=pos[:, None].repeat(1, store, 1), quat=quat[:, None].repeat(1, store, 1),
         tors=tors[:, None].repeat(1, store, 1),
-        e=torch.full((p_n, store), float("inf"), dtype=pos.dtype, device=pos.device),
+        e=torch.full((p_n, store), float("inf"), dtype=dtype, device=dev),
     )  # fmt: skip
-    return ch, st
+    f = inf.clone()
+    # inactive (f is not finite); its own tensors, so that no input aliases another (a compiled
+    # tick guards on aliasing and would compile twice)
+    opt = _start(c, pos.clone(), quat.clone(), tors.clone(), f, torch.zeros_like(c.dim_mask))
+    no = torch.zeros((p_n,), dtype=torch.bool, device=dev)
+    return Search(ch, st, opt, torch.zeros((p_n, a, 3), dtype=dtype, device=dev), no,
+                  torch.zeros((), dtype=torch.long, device=dev))
 
 
-StepFns = tuple[Callable[..., Any], ...]  # (propose, micro, accept), eager or compiled
+TickFn = Callable[[PoseConsts, GridConsts, Search, SearchParams], Search]  # eager or compiled
 
 
-def mc_step(
-    c: PoseConsts, gc: GridConsts, ch: Chains, st: Store, params: SearchParams, fns: StepFns | None = None
-) -> tuple[Chains, Store]:
-    """One Monte Carlo step of every chain: mutation, local optimisation (``params.micro``
-    evaluations), acceptance and the store.  ``fns`` are the (compiled) pieces."""
-    propose, micro, accept = fns or (mc_propose, lbfgs_micro, mc_accept)
-    opt = propose(c, gc, ch, params.amplitude)
-    for _ in range(params.micro):
-        opt = micro(c, gc, opt, HUNT_CAP)
-    return accept(c, ch, st, opt, params.temperature, params.min_rmsd)
+def ticks_for(steps: int, iter_cap: float, period: int = 1) -> int:
+    """Ticks that give a chain about ``steps`` Monte Carlo steps: one evaluation to start each
+    local optimisation, :data:`EVALS_PER_ITER` per allowed BFGS iteration, and on average
+    (period - 1) / 2 waiting for the next bookkeeping tick when :func:`mc_tick` runs only every
+    ``period`` ticks."""
+    return max(1, math.ceil(steps * (1 + EVALS_PER_ITER * iter_cap + (period - 1) / 2)))
