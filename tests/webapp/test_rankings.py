@@ -57,6 +57,7 @@ def test_table_shows_only_the_reference_campaign_and_switching_it_switches_the_s
     scores, page = _table(portal)
     assert scores == pytest.approx(VINARDO)  # default: the newest finished focused-pocket campaign
     assert page["campaign"]["name"] == "vinardo-3clpro" and page["campaign"]["engine"] == "vinardo"
+    assert page["campaign"]["chosen_by"].startswith("default: newest finished focused-pocket campaign")
     html = portal.client.get("/targets/3clpro", query_string={"rows": "ours"}).get_data(as_text=True)
     assert "vinardo-3clpro</a> — engine vinardo" in html and "exhaustiveness 4" in html
     body = portal.client.get("/targets/3clpro/table.csv").get_data(as_text=True)
@@ -68,8 +69,8 @@ def test_table_shows_only_the_reference_campaign_and_switching_it_switches_the_s
     assert ref is not None and ref["engine"] == "vina" and ref["chosen_by"].startswith("set with")
     scores, page = _table(portal)
     assert scores == pytest.approx(VINA) and page["campaign"]["name"] == "demo-3clpro"
-    scores, _ = _table(portal, campaign=str(vinardo))  # ?campaign= still selects another
-    assert scores == pytest.approx(VINARDO)
+    scores, page = _table(portal, campaign=str(vinardo))  # ?campaign= still selects another
+    assert scores == pytest.approx(VINARDO) and page["campaign"]["chosen_by"] == "selected with ?campaign="
 
     # the drug page: one row per campaign with engine, pocket and exhaustiveness, the reference marked
     rows_api = portal.client.get(f"/api/v1/drugs/{portal.ds.drug_ids['Camostat']}/scores").get_json()

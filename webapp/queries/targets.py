@@ -333,7 +333,11 @@ def measured_default(session: Session, key: str) -> tuple[str, dict[str, Any] | 
 def with_reference(session: Session, tid: int, f: TableFilter) -> tuple[TableFilter, dict[str, Any] | None]:
     """``f`` with its campaign set (``?campaign=`` if given, else the target's reference campaign) and
     that campaign's description: one score source per column."""
-    source = selected_campaign(session, tid, f.campaign_id)
+    reference = reference_campaign(session, tid)
+    if f.campaign_id is None or (reference is not None and f.campaign_id == reference["id"]):
+        source = reference  # also when ``f`` was resolved before: it still shows the reference
+    else:
+        source = selected_campaign(session, tid, f.campaign_id)
     if source is None or f.campaign_id == source["id"]:
         return f, source
     return replace(f, campaign_id=source["id"]), source
