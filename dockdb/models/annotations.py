@@ -9,6 +9,7 @@ from dockdb.models.base import Base
 
 
 class Assay(Base):
+    """A cell or biochemical screen (or network analysis) whose per-drug results are stored, with its rule for a hit."""
     __tablename__ = "assay"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -22,6 +23,7 @@ class Assay(Base):
 
 
 class AssayResult(Base):
+    """One drug's value of one measure in an assay, with units, p-value and the active call."""
     __tablename__ = "assay_result"
     __table_args__ = (UniqueConstraint("assay_id", "drug_id", "measure"),)
 
@@ -53,6 +55,7 @@ class DrugTarget(Base):
 
 
 class Pathway(Base):
+    """A Reactome pathway (its stable id and name)."""
     __tablename__ = "pathway"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,6 +64,7 @@ class Pathway(Base):
 
 
 class PathwayGene(Base):
+    """A gene that belongs to a pathway."""
     __tablename__ = "pathway_gene"
     __table_args__ = (UniqueConstraint("pathway_id", "gene"),)
 
@@ -84,6 +88,7 @@ class DrugPathway(Base):
 
 
 class GseaScore(Base):
+    """A CMap GSEA enrichment score of a drug instance (dose, cell line) against a coronavirus signature."""
     __tablename__ = "gsea_score"
     __table_args__ = (UniqueConstraint("drug_id", "instance", "signature"),)
 
@@ -98,6 +103,7 @@ class GseaScore(Base):
 
 
 class LiteratureRef(Base):
+    """A literature reference about a drug (title, DOI, PubMed id or URL, evidence) from one source."""
     __tablename__ = "literature_ref"
     __table_args__ = (UniqueConstraint("drug_id", "source", "ref_key"),)
 

@@ -18,12 +18,15 @@ NAMING_CONVENTION = {
 
 
 def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC (every stored time is UTC)."""
     return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
+    """Declarative base of every table, with constraint names from the project's naming convention."""
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class TimestampMixin:
+    """Adds ``created_at`` (UTC, set on insert) to a table."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

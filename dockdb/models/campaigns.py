@@ -14,6 +14,7 @@ RESULT_STATUSES = ("done", "failed", "skipped")
 
 
 class Campaign(TimestampMixin, Base):
+    """A docking campaign: engine, parameters, seed, pocket kind, library, manifest and run status."""
     __tablename__ = "campaign"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,6 +39,7 @@ class Campaign(TimestampMixin, Base):
 
 
 class CampaignReceptor(Base):
+    """A receptor (with its pocket) that a campaign docks into."""
     __tablename__ = "campaign_receptor"
     __table_args__ = (UniqueConstraint("campaign_id", "receptor_id"),)
 
@@ -48,6 +50,7 @@ class CampaignReceptor(Base):
 
 
 class CampaignDrug(Base):
+    """A drug that a campaign docks."""
     __tablename__ = "campaign_drug"
     __table_args__ = (UniqueConstraint("campaign_id", "drug_id"),)
 
@@ -86,6 +89,7 @@ class DockingResult(Base):
 
 
 class Pose(Base):
+    """One stored pose of a docking result: rank, score and terms, PDBQT/SDF, interactions and plausibility."""
     __tablename__ = "pose"
     __table_args__ = (UniqueConstraint("result_id", "rank"),)
 

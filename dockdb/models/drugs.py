@@ -40,6 +40,7 @@ class Drug(TimestampMixin, Base):
 
 
 class DrugSynonym(Base):
+    """Another name of a drug, with the source that gives it."""
     __tablename__ = "drug_synonym"
     __table_args__ = (UniqueConstraint("drug_id", "name_lower"),)
 
@@ -70,6 +71,7 @@ class DrugIdentifier(Base):
 
 
 class Library(TimestampMixin, Base):
+    """A named set of drugs to dock (built-in selections and user-loaded files)."""
     __tablename__ = "library"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,6 +81,7 @@ class Library(TimestampMixin, Base):
 
 
 class LibraryMember(Base):
+    """A drug's membership in a library."""
     __tablename__ = "library_member"
     __table_args__ = (UniqueConstraint("library_id", "drug_id"),)
 

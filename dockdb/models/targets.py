@@ -11,6 +11,7 @@ from dockdb.models.base import Base, TimestampMixin, utcnow
 
 
 class Target(TimestampMixin, Base):
+    """A protein target: identity, source structure, preparation spec and checksum, with its pockets."""
     __tablename__ = "target"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -52,10 +53,12 @@ class Pocket(Base):
 
     @property
     def center(self) -> tuple[float, float, float]:
+        """Box centre (x, y, z) in Å."""
         return (self.center_x, self.center_y, self.center_z)
 
     @property
     def size(self) -> tuple[float, float, float]:
+        """Box edge lengths (x, y, z) in Å."""
         return (self.size_x, self.size_y, self.size_z)
 
 
