@@ -31,6 +31,7 @@ from ingest.standardize import Standardized, standardize_many
 
 @dataclass(frozen=True)
 class ChemblScreen:
+    """A cell-based SARS-CoV-2 screen in ChEMBL: its assay key, source, measure, units and rule for calling a hit."""
     key: str
     source: str
     name: str
@@ -105,14 +106,17 @@ def _ingest_chembl(session: Session, config: Config, report: SourceReport, which
 
 
 def ingest_ellinger(session: Session, config: Config, report: SourceReport) -> None:
+    """Load the Ellinger 2021 Caco-2 CPE screen (% inhibition at 10 µM) from ChEMBL as assay results."""
     _ingest_chembl(session, config, report, "ellinger")
 
 
 def ingest_touret(session: Session, config: Config, report: SourceReport) -> None:
+    """Load the Touret 2020 Vero E6 Prestwick screen (inhibition index) from ChEMBL as assay results."""
     _ingest_chembl(session, config, report, "touret")
 
 
 def ingest_heiser(session: Session, config: Config, report: SourceReport) -> None:
+    """Load the Heiser 2020 RxRx19a morphological screen (hit score) from ChEMBL as assay results."""
     _ingest_chembl(session, config, report, "heiser")
 
 
@@ -122,6 +126,7 @@ P_CUTOFF = 0.05
 
 
 def ingest_dockcov2_screening(session: Session, config: Config, report: SourceReport) -> None:
+    """Load DockCoV2's network-proximity z-scores and p-values per virus as one assay's results."""
     cols = [f"z_score_{v}" for v in DOCKCOV2_VIRUSES] + [f"p_value_{v}" for v in DOCKCOV2_VIRUSES]
     rows = read_table("dockcov2-drug-screening", config, required=("drugbank_id", "name", *cols))
     report.read = len(rows)

@@ -37,9 +37,11 @@ class SourceReport:
 
     @property
     def ok(self) -> bool:
+        """True when the step finished without an error."""
         return self.error is None
 
     def add(self, counts: tuple[int, int], table: str | None = None) -> None:
+        """Add (inserted, updated) *counts* to the totals and, when *table* is given, to that table's details."""
         self.inserted += counts[0]
         self.updated += counts[1]
         if table is not None:
@@ -47,6 +49,7 @@ class SourceReport:
             self.details[table] = (prev[0] + counts[0], prev[1] + counts[1])
 
     def as_dict(self) -> dict[str, Any]:
+        """The report as a JSON-ready dict (seconds rounded to 0.01)."""
         return {
             "source": self.name,
             "read": self.read,
@@ -97,6 +100,7 @@ def read_table(
 
 
 def to_float(value: str | None) -> float | None:
+    """*value* as a float; None for empty, NA-like or unparsable text."""
     if value is None:
         return None
     text = value.strip()
@@ -109,11 +113,13 @@ def to_float(value: str | None) -> float | None:
 
 
 def to_int(value: str | None) -> int | None:
+    """*value* as an int when it parses to a whole number, else None."""
     f = to_float(value)
     return int(f) if f is not None and f.is_integer() else None
 
 
 def chunked(items: Sequence[Any], size: int = BULK_CHUNK) -> Iterator[Sequence[Any]]:
+    """Consecutive slices of *items* of at most *size* elements."""
     for i in range(0, len(items), size):
         yield items[i : i + size]
 
@@ -183,6 +189,7 @@ def key_map(session: Session, model: type, key: str) -> dict[Any, int]:
 
 
 def clip(text: str | None, n: int) -> str | None:
+    """*text* cut to at most *n* characters, ending in '…' when it was cut; None stays None."""
     if text is None:
         return None
     return text if len(text) <= n else text[: n - 1] + "…"

@@ -51,6 +51,7 @@ def broad_compound_id(broad_id: str) -> str:
 
 @dataclass
 class DrugRecord:
+    """Everything the drug sources say about one standardised structure, merged before it becomes a Drug row."""
     std: Standardized
     name: str | None = None
     name_rank: tuple[int, int] = (9, 0)
@@ -68,15 +69,18 @@ class DrugRecord:
     identifiers: set[tuple[str, str]] = field(default_factory=set)
 
     def set_name(self, name: str, rank: tuple[int, int]) -> None:
+        """Take *name* as the display name when its source *rank* is better than the current name's."""
         if name and rank < self.name_rank:
             self.name, self.name_rank = name, rank
 
     def synonym(self, name: str, source: str) -> None:
+        """Keep *name* as a synonym from *source* (first spelling of each lower-cased name wins)."""
         name = (name or "").strip()
         if name:
             self.synonyms.setdefault(clip(name.lower(), 512) or "", (clip(name, 512) or "", source))
 
     def ident(self, kind: str, value: object) -> None:
+        """Add the cross-reference (*kind*, *value*) when *value* is not empty."""
         text = str(value).strip() if value is not None else ""
         if text:
             self.identifiers.add((kind, clip(text, 128) or ""))
@@ -253,6 +257,7 @@ def build_records(config: Config, report: SourceReport) -> tuple[dict[str, DrugR
 
 
 def drug_row(rec: DrugRecord) -> dict:
+    """The ``drugs`` table row of a merged record: name, first identifiers, approval, mechanism and descriptors."""
     name = clip(rec.name or rec.std.inchikey, 255) or rec.std.inchikey
     return {
         "inchikey": rec.std.inchikey,
@@ -319,6 +324,7 @@ def ingest_drugs(session: Session, config: Config, report: SourceReport) -> None
 
 
 def library_size(session: Session, name: str) -> int:
+    """Number of members of library *name* (0 when there is no such library)."""
     lib = session.scalar(select(Library.id).where(Library.name == name))
     if lib is None:
         return 0

@@ -46,6 +46,7 @@ def entrez_symbols(entrez_drugs: dict[int, set[int]], symbol_drugs: dict[str, se
 
 
 def ingest_drug_targets(session: Session, config: Config, report: SourceReport) -> None:
+    """Load drug-target genes from DrugCentral, the Repurposing Hub and DrugCentral's Entrez table."""
     dc = read_table("drugcentral-drug-target", config,
                     required=("DRUG_ID", "TARGET_NAME", "UNIPROT", "GENE", "ACTION_TYPE"))
     hub = read_table("broad-drugs", config, required=("pert_iname", "target"))

@@ -14,6 +14,7 @@ SIGNATURES = {"mers1": "MERS", "sars1": "SARS", "sars2": "SARS-CoV-2"}
 
 
 def ingest_gsea(session: Session, config: Config, report: SourceReport) -> None:
+    """Load DockCoV2's CMap GSEA scores and p-values per drug against the MERS, SARS and SARS-CoV-2 signatures."""
     cols = [f"{p}_{s}" for p in SIGNATURES for s in ("es", "p")]
     rows = read_table("dockcov2-gsea", config, required=("cmap_instance", "drugbank_id", "name", "dose", "cell_line",
                                                          *cols))

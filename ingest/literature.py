@@ -32,6 +32,7 @@ def _ref_key(doi: str | None, url: str | None) -> str:
 
 
 def doi_from_url(url: str) -> str | None:
+    """The DOI in a doi.org (or similar) URL, or None."""
     m = _DOI.search(url.strip())
     return m.group(1) if m else None
 
@@ -44,6 +45,7 @@ def _row(drug_id: int, source: str, ref_key: str, **values: object) -> dict:
 
 
 def ingest_dockcov2_documents(session: Session, config: Config, report: SourceReport) -> None:
+    """Load DockCoV2's related documents (titles and URLs per PubChem CID) as literature references."""
     _, text = source_text("dockcov2-related-documents", config)
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
@@ -98,6 +100,7 @@ def assay_evidence(assay: str, value: str, units: str, correlation: str | None) 
 
 
 def ingest_ghddi(session: Session, config: Config, report: SourceReport) -> None:
+    """Load GHDDI's text-mined preclinical evidence, keeping rows whose drug name matches one drug exactly."""
     titles = read_table("ghddi-preclinical-titles", config, delimiter=",",
                         required=("drug", "sentence", "title", "doi", "in-vitro evidence"))
     drugs = read_table("ghddi-preclinical-druglist", config, delimiter=",",
@@ -139,6 +142,7 @@ def ingest_ghddi(session: Session, config: Config, report: SourceReport) -> None
 
 
 def ingest_chengf(session: Session, config: Config, report: SourceReport) -> None:
+    """Load the PubMed ids per drug of Zhou et al. 2020 (table S7) as literature references."""
     data = read_table("chengf-repurposable-drugs", config, required=("Name", "PubMed_IDs", "Virus"))
     report.read = len(data)
     index = DrugIndex.load(session)

@@ -37,6 +37,7 @@ class DrugIndex:
 
     @classmethod
     def load(cls, session: Session) -> DrugIndex:
+        """An index of every stored drug by InChIKey, identifier and name, read in one query."""
         idx = cls()
         for did, ik, cid, dbid, chembl, name_lower, dcid in session.execute(
             select(Drug.id, Drug.inchikey, Drug.pubchem_cid, Drug.drugbank_id, Drug.chembl_id, Drug.name_lower,
@@ -63,6 +64,7 @@ class DrugIndex:
         return idx
 
     def by_identifier(self, kind: str, value: str | None) -> int | None:
+        """The drug with identifier *kind* = *value* (lowest id when shared), or None."""
         if not value:
             return None
         v = _norm_cid(value) if kind == "pubchem_cid" else value.strip().upper()
@@ -72,15 +74,19 @@ class DrugIndex:
         return None
 
     def by_inchikey(self, inchikey: str | None) -> int | None:
+        """The drug with this InChIKey (case-insensitive), or None."""
         return self.inchikey.get((inchikey or "").strip().upper()) if inchikey else None
 
     def by_chembl(self, chembl_id: str | None) -> int | None:
+        """The drug with this ChEMBL id, or None."""
         return self.by_identifier("chembl_id", chembl_id)
 
     def by_drugbank(self, drugbank_id: str | None) -> int | None:
+        """The drug with this DrugBank id, or None."""
         return self.by_identifier("drugbank_id", drugbank_id)
 
     def by_cid(self, cid: object) -> int | None:
+        """The drug with this PubChem CID, or None."""
         return self.by_identifier("pubchem_cid", None if cid is None else str(cid))
 
     def by_name(self, name: str | None) -> int | None:

@@ -60,11 +60,13 @@ Verdict = Literal["active", "inactive"] | None
 
 @dataclass(frozen=True)
 class Measurement:
+    """One Moonshot IC50 measurement: the value in µM and its qualifier ('', '<' or '>')."""
     qualifier: str  # "", "<" or ">"
     value: float  # µM
 
     @property
     def verdict(self) -> Verdict:
+        """'active', 'inactive' or None (ambiguous) by the IC50 thresholds of the set."""
         if self.qualifier in ("", "<") and self.value <= ACTIVE_MAX_UM:
             return "active"
         if self.qualifier == ">" and self.value >= INACTIVE_MIN_UM:
@@ -91,6 +93,7 @@ def parse_ic50(text: str) -> Measurement | None:
 
 @dataclass
 class Compound:
+    """One Moonshot compound: its standardised structure, PostEra ids and IC50 measurements."""
     inchikey: str
     std: Standardized
     postera_ids: list[str]
@@ -98,15 +101,18 @@ class Compound:
 
     @property
     def verdict(self) -> Verdict:
+        """The verdict all its measurements agree on, or None when they disagree or are ambiguous."""
         verdicts = {m.verdict for m in self.measurements}
         return next(iter(verdicts)) if len(verdicts) == 1 else None
 
     @property
     def name(self) -> str:
+        """The compound's first PostEra id."""
         return self.postera_ids[0]
 
     @property
     def ic50(self) -> float:
+        """Median of its IC50 measurements in µM."""
         return float(statistics.median(m.value for m in self.measurements))
 
 
@@ -167,6 +173,7 @@ def read_moonshot(config: Config) -> MoonshotSet:
 
 
 def library_name(n: int, seed: int = DEFAULT_SEED) -> str:
+    """Name of the sampled library of *n* actives and *n* inactives (the seed appended unless default)."""
     return f"{LIBRARY_PREFIX}-{n}" if seed == DEFAULT_SEED else f"{LIBRARY_PREFIX}-{n}-seed{seed}"
 
 

@@ -62,6 +62,7 @@ def enrich(genes: list[str], gene_sets: dict[str, list[str]], background: list[s
 
 
 def ingest_pathways(session: Session, config: Config, report: SourceReport) -> None:
+    """Load Reactome pathways and their genes, then each drug's pathway enrichment from its target genes."""
     gmt = read_gmt(config)
     report.read = len(gmt)
     report.add(sync_rows(session, Pathway, ("reactome_id",),

@@ -23,6 +23,7 @@ METHOD = "AutoDock Vina 1.1.2, DockCoV2 blind boxes (Chen et al. NAR 2021)"
 
 
 def ingest_reference(session: Session, config: Config, report: SourceReport) -> None:
+    """Load DockCoV2's published docking scores per drug and target as reference scores."""
     scores = read_table("dockcov2-scores", config, required=("pubchem_cid", "protein", "docking_score"))
     mapping = read_table("dockcov2-cid-to-smiles", config, required=("pubchem_cid", "smiles", "inchikey"))
     report.read = len(scores)

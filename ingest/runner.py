@@ -61,18 +61,22 @@ GROUPS: dict[str, tuple[str, ...]] = {
 
 @dataclass
 class IngestReport:
+    """What an ingest run did: one SourceReport per step, and the total time."""
     sources: list[SourceReport] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
+        """True when no step failed."""
         return all(s.ok for s in self.sources)
 
     @property
     def failed(self) -> list[SourceReport]:
+        """Reports of the steps that failed."""
         return [s for s in self.sources if not s.ok]
 
     def get(self, name: str) -> SourceReport:
+        """The report of step *name*; KeyError when the run had no such step."""
         for s in self.sources:
             if s.name == name:
                 return s
@@ -80,16 +84,20 @@ class IngestReport:
 
     @property
     def inserted(self) -> int:
+        """Rows inserted over all steps."""
         return sum(s.inserted for s in self.sources)
 
     @property
     def updated(self) -> int:
+        """Rows updated over all steps."""
         return sum(s.updated for s in self.sources)
 
     def as_dict(self) -> dict[str, Any]:
+        """The run as a JSON-ready dict: ok, seconds and each step's report."""
         return {"ok": self.ok, "seconds": round(self.seconds, 2), "sources": [s.as_dict() for s in self.sources]}
 
     def table(self) -> str:
+        """The run as an aligned text table, one line per step and a total line."""
         head = ("source", "read", "inserted", "updated", "rejected", "unmatched", "time", "status")
         lines = []
         for s in self.sources:

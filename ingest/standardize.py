@@ -43,6 +43,7 @@ class Standardized:
     heavy_atoms: int
 
     def descriptors(self) -> dict[str, float | int]:
+        """The computed descriptors (every field except SMILES and InChIKey) as a dict."""
         d = asdict(self)
         d.pop("smiles")
         d.pop("inchikey")

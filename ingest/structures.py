@@ -55,6 +55,7 @@ def fetch_pdb(pdb_id: str, config: Config) -> tuple[str, str]:
 
 
 def read_pdb_file(path: Path) -> str:
+    """Text of the PDB file at *path*; InputError when missing, binary or without ATOM/HETATM records."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path} does not exist; give the path of a PDB file")
@@ -84,6 +85,7 @@ def protein_text(pdb_text: str, keep_chains: Sequence[str], remove_chains: Seque
 
 @dataclass(frozen=True)
 class AddResult:
+    """Outcome of adding a user target: its key, whether it was added, updated or unchanged, and its two pockets."""
     key: str
     status: str  # "added", "updated" or "unchanged"
     focused: PocketSpec
@@ -91,6 +93,7 @@ class AddResult:
 
 
 def parse_box(text: str) -> Box:
+    """A Box from ``--box`` text 'cx,cy,cz,sx,sy,sz'; InputError unless six numbers."""
     try:
         v = [float(x) for x in text.split(",")]
     except ValueError:

@@ -33,6 +33,7 @@ SPEC_KEYS = ("structure_source", "keep_chains", "remove_chains", "keep_hetero", 
 
 @dataclass(frozen=True)
 class PocketSpec:
+    """A docking box of a target (focused or blind) with its residues, basis and literature."""
     kind: str  # "focused" or "blind"
     center: tuple[float, float, float]
     size: tuple[float, float, float]
@@ -42,11 +43,13 @@ class PocketSpec:
 
     @property
     def box(self) -> Box:
+        """The pocket as a docking Box."""
         return Box(self.center, self.size)
 
 
 @dataclass(frozen=True)
 class TargetSpec:
+    """One target of the registry: identity, structure source, chain/hetero selection and pockets."""
     key: str
     name: str
     organism: str | None
@@ -63,6 +66,7 @@ class TargetSpec:
     pockets: list[PocketSpec] = field(default_factory=list)
 
     def pocket(self, kind: str) -> PocketSpec:
+        """The pocket of *kind*; NotFoundError listing the kinds the target has."""
         for p in self.pockets:
             if p.kind == kind:
                 return p
@@ -101,6 +105,7 @@ def _xyz(text: str, what: str) -> tuple[float, float, float]:
 
 
 def registry_entries(path: Path = REGISTRY_PATH) -> list[dict[str, Any]]:
+    """The raw entries of the target registry YAML; ConfigError when it cannot be read."""
     try:
         raw = yaml.safe_load(path.read_text())
         entries = raw["targets"]
@@ -154,6 +159,7 @@ def load_registry(config: Config, path: Path = REGISTRY_PATH) -> list[TargetSpec
 
 
 def get_target_spec(config: Config, key: str) -> TargetSpec:
+    """The registry entry *key*; UnknownNameError when it is not registered."""
     for spec in load_registry(config):
         if spec.key == key:
             return spec
@@ -161,6 +167,7 @@ def get_target_spec(config: Config, key: str) -> TargetSpec:
 
 
 def pocket_row(target_id: int, p: PocketSpec) -> dict[str, Any]:
+    """The ``pockets`` table row of pocket *p* of target *target_id*."""
     return {
         "target_id": target_id, "kind": p.kind, "basis": p.basis, "residues": list(p.residues),
         "center_x": p.center[0], "center_y": p.center[1], "center_z": p.center[2],
@@ -185,6 +192,7 @@ def store_target(
 
 
 def ingest_targets(session: Session, config: Config, report: SourceReport) -> None:
+    """Load every registry target with its structure text and pockets."""
     specs = load_registry(config)
     report.read = len(specs)
     for spec in specs:

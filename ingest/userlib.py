@@ -30,6 +30,7 @@ NAME_COLUMNS = ("name", "title", "id", "compound", "drug")
 
 @dataclass
 class LibraryReport:
+    """What loading a user library did: rows read, loaded, new drugs, duplicates and bad lines."""
     library: str
     read: int = 0
     loaded: int = 0
@@ -39,11 +40,13 @@ class LibraryReport:
 
     @property
     def exit_code(self) -> int:
+        """3 when nothing was loaded, 4 when some lines were bad, else 0."""
         if self.loaded == 0:
             return 3
         return 4 if self.bad else 0
 
     def as_dict(self) -> dict:
+        """The report as a JSON-ready dict, bad lines as {line, reason}."""
         return {"library": self.library, "read": self.read, "loaded": self.loaded, "new_drugs": self.new_drugs,
                 "duplicates": self.duplicates, "bad": [{"line": n, "reason": r} for n, r in self.bad]}
 
