@@ -74,9 +74,12 @@ def variant_rows(session: Session, target: str, campaign_id: int | None, scores:
 
 
 def best_variant(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The docking variant with the highest AUC, if its AUC beats heavy-atom count alone."""
-    size = next((r["auc"] for r in rows if r["variant"] == "heavy_atoms"), None)
-    ranked = [r for r in rows if r["variant"] != "heavy_atoms" and r.get("auc") is not None]
+    """The docking variant with the highest AUC, if its AUC beats heavy-atom count alone; only variants measured
+    on the same drugs as size count (a consensus over fewer drugs is not comparable)."""
+    size_row = next((r for r in rows if r["variant"] == "heavy_atoms"), None)
+    size = size_row["auc"] if size_row else None
+    ranked = [r for r in rows if r["variant"] != "heavy_atoms" and r.get("auc") is not None
+              and (size_row is None or r.get("n") == size_row.get("n"))]
     if not ranked:
         return None
     top = max(ranked, key=lambda r: r["auc"])

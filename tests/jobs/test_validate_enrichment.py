@@ -180,6 +180,9 @@ def test_variants_beside_heavy_atom_count(db: Database, cli_env: dict[str, str])
     assert v[("spike-rbd", "consensus")]["n"] == 0  # no consensus on that target
     assert best_variant([r for r in res.variants if r["target"] == "3clpro"])["variant"] == "consensus"
     assert best_variant([{"variant": "score", "auc": 0.5}, {"variant": "heavy_atoms", "auc": 0.6}]) is None
+    # a consensus over fewer drugs than size is not compared with it
+    assert best_variant([{"variant": "score", "auc": 0.85, "n": 100}, {"variant": "consensus", "auc": 0.9, "n": 32},
+                         {"variant": "heavy_atoms", "auc": 0.75, "n": 100}])["variant"] == "score"
     with db.session() as s:
         run = s.get(ValidationRun, res.run_id)
         assert run is not None and len(run.summary["variants"]) == len(res.variants)

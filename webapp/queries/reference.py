@@ -91,7 +91,8 @@ def measured_order(session: Session, target_key: str, reference_id: int | None) 
     rid, params, rows, _ = chosen
     by = {v["variant"]: v for v in rows}
     size = by.get("heavy_atoms", {})
-    ranked = [v for v in rows if v["variant"] in VARIANT_SORTS and v.get("auc") is not None]
+    ranked = [v for v in rows if v["variant"] in VARIANT_SORTS and v.get("auc") is not None
+              and (not size or v.get("n") == size.get("n"))]  # only variants measured on the same drugs
     best = max(ranked, key=lambda v: v["auc"]) if ranked else None
     beats = best is not None and (size.get("auc") is None or best["auc"] > size["auc"])
     return {"run_id": rid, "source": params.get("campaign") or params.get("reference"),
