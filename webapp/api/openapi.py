@@ -77,6 +77,7 @@ def _op(summary: str, ok: dict[str, Any], params: list[dict[str, Any]] | None = 
 
 
 def openapi_document(max_page: int) -> dict[str, Any]:
+    """The OpenAPI 3 document of API v1, with every parameter limit the code enforces (page size up to *max_page*)."""
     key = _path("key", "string", "target key, e.g. 3clpro")
     drug_id = _path("drug_id", "integer", "DockDB drug id")
     pose_id = _path("pose_id", "integer", "pose id")

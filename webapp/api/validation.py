@@ -15,10 +15,12 @@ bp = Blueprint("validation_api", __name__, url_prefix="/api/v1")
 
 @bp.get("/validation")
 def runs() -> Response:
+    """GET /api/v1/validation: every stored validation run (of one *kind* when given)."""
     kind = Params(request.args, empty_is_error=True).choice("kind", qv.KINDS)
     return jsonify({"items": qv.list_runs(get_session(), kind, plot_url)})
 
 
 @bp.get("/validation/<int:run_id>")
 def run(run_id: int) -> Response:
+    """GET /api/v1/validation/<id>: one validation run with its rows and plot URLs."""
     return jsonify(qv.run_detail(get_session(), db_id(run_id, "validation run"), plot_url))

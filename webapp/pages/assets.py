@@ -21,4 +21,5 @@ def viewer_path() -> Path:
 
 
 def viewer_available() -> bool:
+    """True when the 3Dmol.js file is installed under webapp/static/vendor."""
     return viewer_path().is_file()

@@ -56,12 +56,14 @@ def _max_page() -> int:
 
 @bp.get("/")
 def home() -> str:
+    """The home page: database counts and every target with its counts."""
     session = get_session()
     return render_template("home.html", counts=qs.stats(session), targets=qt.list_targets(session))
 
 
 @bp.get("/targets/<key>")
 def target(key: str) -> str:
+    """A target's page: header, score histograms, filters and one page of its drug table."""
     session = get_session()
     p = _params()
     default_sort, measured = ttl_cached(f"measured:{key}", lambda: qt.measured_default(session, key))
@@ -117,6 +119,7 @@ def target(key: str) -> str:
 
 @bp.get("/targets/<key>/table.csv")
 def target_csv(key: str) -> Response:
+    """The target's whole filtered drug table as a CSV download."""
     session = get_session()
     target = qt.get_target_model(session, key)
     f = qt.TableFilter.from_params(_params(), qt.measured_default(session, target.key)[0])
@@ -126,6 +129,7 @@ def target_csv(key: str) -> Response:
 
 @bp.get("/drugs/<int:drug_id>")
 def drug(drug_id: int) -> str:
+    """A drug's page: identifiers, scores, annotations and its poses in the 3D viewer (best pose first)."""
     session = get_session()
     drug_id = db_id(drug_id, "drug")
     detail = qd.drug_detail(session, drug_id)
@@ -151,6 +155,7 @@ def drug(drug_id: int) -> str:
 
 @bp.get("/search")
 def search() -> str | tuple[str, int]:
+    """The search page: drugs by name, similarity to a SMILES or a SMARTS substructure."""
     p = _params()
     raw = {name: (request.args.get(name) or "")[:limit] for name, limit in
            (("q", 100), ("smiles", qchem.MAX_SMILES_LEN), ("smarts", qchem.MAX_SMARTS_LEN))}
@@ -185,6 +190,7 @@ def search() -> str | tuple[str, int]:
 
 @bp.get("/selectivity")
 def selectivity() -> str:
+    """The selectivity page: the *top* drugs by best z-score on any target, as a coloured matrix."""
     p = _params()
     top = p.integer("top", 30, lo=1, hi=200) or 30
     source = p.choice("source", qsel.SOURCES, "auto") or "auto"
@@ -194,40 +200,47 @@ def selectivity() -> str:
 
 @bp.get("/campaigns")
 def campaigns() -> str:
+    """The campaigns page: every campaign with its progress."""
     return render_template("campaigns.html", campaigns=qc.list_campaigns(get_session()))
 
 
 @bp.get("/campaigns/<int:campaign_id>")
 def campaign(campaign_id: int) -> str:
+    """A campaign's page: progress, targets and parameters."""
     detail = qc.campaign_detail(get_session(), db_id(campaign_id, "campaign"))
     return render_template("campaign.html", c=detail)
 
 
 @bp.get("/downloads")
 def downloads() -> str:
+    """The downloads page: links to each target's and campaign's archive."""
     session = get_session()
     return render_template("downloads.html", targets=qt.list_targets(session), campaigns=qc.list_campaigns(session))
 
 
 @bp.get("/downloads/targets/<key>.zip")
 def download_target(key: str) -> Response:
+    """``<key>.zip`` download: the target's full ranked table (CSV) and every best pose (SDF)."""
     name, fh = qdl.target_archive(get_session(), key)
     return send_file(fh, mimetype="application/zip", as_attachment=True, download_name=name)
 
 
 @bp.get("/downloads/campaigns/<int:campaign_id>.zip")
 def download_campaign(campaign_id: int) -> Response:
+    """``campaign-<id>.zip`` download: every result (CSV), the best pose of each (SDF), the manifest."""
     name, fh = qdl.campaign_archive(get_session(), db_id(campaign_id, "campaign"))
     return send_file(fh, mimetype="application/zip", as_attachment=True, download_name=name)
 
 
 @bp.get("/api/docs")
 def api_docs() -> str:
+    """The API documentation page."""
     return render_template("api_docs.html")
 
 
 @bp.get("/vendor/3Dmol-min.js")
 def viewer_js() -> Response:
+    """The installed 3Dmol.js file (404 with the install command when it is missing)."""
     if not viewer_available():
         raise NotFound(INSTALL_HINT)
     return send_file(viewer_path(), mimetype="text/javascript", max_age=86400)

@@ -15,11 +15,13 @@ MAX_HTML_ROWS = 1000  # per-item rows shown on the page; the JSON API has them a
 
 
 def plot_url(run_id: int, name: str) -> str:
+    """URL of plot *name* of validation run *run_id*."""
     return url_for("validation.plot", run_id=run_id, name=name)
 
 
 @bp.get("/validation")
 def index() -> str:
+    """The validation page: the latest run of each kind with its summary, rows and plots."""
     session = get_session()
     runs = []
     for run in qv.latest_runs(session):
@@ -35,6 +37,7 @@ def index() -> str:
 
 @bp.get("/validation/plot/<int:run_id>/<name>.png")
 def plot(run_id: int, name: str) -> Response:
+    """A validation run's plot as a PNG (cached an hour)."""
     data = qv.plot_png(get_session(), db_id(run_id, "validation run"), name)
     resp = Response(data, mimetype="image/png")
     resp.headers["Cache-Control"] = "public, max-age=3600"

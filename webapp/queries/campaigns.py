@@ -70,12 +70,14 @@ def _summary(c: m.Campaign, progress: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_campaigns(session: Session) -> list[dict[str, Any]]:
+    """Every campaign's summary with its progress, by id."""
     campaigns = session.scalars(select(m.Campaign).order_by(m.Campaign.id)).all()
     progress = _progress(session, [c.id for c in campaigns])
     return [_summary(c, progress[c.id]) for c in campaigns]
 
 
 def get_campaign_model(session: Session, campaign_id: int) -> m.Campaign:
+    """The Campaign *campaign_id*; NotFound when there is none."""
     campaign = session.get(m.Campaign, campaign_id)
     if campaign is None:
         raise NotFound(f"no campaign with id {campaign_id}")
@@ -83,6 +85,7 @@ def get_campaign_model(session: Session, campaign_id: int) -> m.Campaign:
 
 
 def campaign_detail(session: Session, campaign_id: int) -> dict[str, Any]:
+    """A campaign's summary plus its targets, receptors and pockets."""
     c = get_campaign_model(session, campaign_id)
     out = _summary(c, _progress(session, [c.id])[c.id])
     targets = session.execute(

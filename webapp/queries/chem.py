@@ -54,6 +54,7 @@ def depiction_svg(smiles: str, width: int = 360, height: int = 280) -> str | Non
 
 
 def parse_smiles(smiles: str, parameter: str = "smiles") -> Any:
+    """An RDKit molecule from *smiles*; BadParameter naming *parameter* when too long, invalid or too large."""
     if len(smiles) > MAX_SMILES_LEN:
         raise BadParameter(parameter, f"{parameter} is longer than {MAX_SMILES_LEN} characters")
     mol = _chem().MolFromSmiles(smiles)
@@ -67,6 +68,7 @@ def parse_smiles(smiles: str, parameter: str = "smiles") -> Any:
 
 
 def parse_smarts(smarts: str, parameter: str = "smarts") -> Any:
+    """An RDKit query from *smarts*; BadParameter naming *parameter* when too long, too recursive or invalid."""
     if len(smarts) > MAX_SMARTS_LEN:
         raise BadParameter(parameter, f"{parameter} is longer than {MAX_SMARTS_LEN} characters")
     if smarts.count("$(") > MAX_SMARTS_RECURSION:

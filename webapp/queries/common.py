@@ -36,6 +36,7 @@ DRUG_SUMMARY_COLUMNS = (
 
 @dataclass
 class Page:
+    """One page of a listing: its items, the total count, page number and size, and extra fields."""
     items: list[dict[str, Any]]
     total: int
     page: int
@@ -44,9 +45,11 @@ class Page:
 
     @property
     def pages(self) -> int:
+        """Number of pages (at least 1)."""
         return max(1, math.ceil(self.total / self.page_size)) if self.page_size else 1
 
     def as_dict(self) -> dict[str, Any]:
+        """The page as a JSON-ready dict, extra fields included."""
         return {
             "items": self.items,
             "total": self.total,
@@ -63,6 +66,7 @@ def like_escape(text: str) -> str:
 
 
 def rounded(value: float | int | None, digits: int = 2) -> float | int | None:
+    """*value* rounded to *digits* decimals; integers and None unchanged."""
     if value is None or isinstance(value, int):
         return value
     return round(float(value), digits)
@@ -155,6 +159,7 @@ def pathway_name(name: str) -> str:
 
 
 def reactome_url(reactome_id: str) -> str | None:
+    """Reactome's page of pathway *reactome_id* (a bare number is taken as R-HSA-), or None when malformed."""
     rid = reactome_id.strip()
     if re.fullmatch(r"\d+", rid):
         rid = f"R-HSA-{rid}"
@@ -197,6 +202,7 @@ def normalise_residue(item: Any, default_chain: str | None = None) -> dict[str, 
 
 
 def normalise_residues(items: Any, default_chain: str | None = None) -> list[dict[str, Any]]:
+    """Pocket residues (a list, or text split on commas and spaces) as chain/name/number dicts."""
     if isinstance(items, str):
         items = items.replace(",", " ").split()
     if not isinstance(items, list):
@@ -206,6 +212,7 @@ def normalise_residues(items: Any, default_chain: str | None = None) -> list[dic
 
 
 def pocket_dict(pocket: m.Pocket, default_chain: str | None = None) -> dict[str, Any]:
+    """A pocket as a JSON-ready dict: kind, basis, box and residues."""
     return {
         "id": pocket.id,
         "kind": pocket.kind,

@@ -115,6 +115,7 @@ def match_note(q: str | None, rank: int | None, matched: str | None, name: str) 
 
 
 def get_drug_model(session: Session, drug_id: int) -> m.Drug:
+    """The Drug *drug_id*; NotFound when there is none."""
     drug = session.get(m.Drug, drug_id)
     if drug is None:
         raise NotFound(f"no drug with id {drug_id}")
@@ -122,6 +123,7 @@ def get_drug_model(session: Session, drug_id: int) -> m.Drug:
 
 
 def drug_detail(session: Session, drug_id: int) -> dict[str, Any]:
+    """A drug with its synonyms, identifiers and descriptors as a JSON-ready dict."""
     drug = get_drug_model(session, drug_id)
     synonyms = session.scalars(
         select(m.DrugSynonym.name).where(m.DrugSynonym.drug_id == drug.id).order_by(m.DrugSynonym.name_lower).limit(200)

@@ -15,6 +15,7 @@ from webapp.queries.common import normalise_residues, pocket_dict, rounded
 
 
 def get_pose_model(session: Session, pose_id: int) -> m.Pose:
+    """The Pose *pose_id*; NotFound when there is none."""
     pose = session.get(m.Pose, pose_id)
     if pose is None:
         raise NotFound(f"no pose with id {pose_id}")
@@ -22,6 +23,7 @@ def get_pose_model(session: Session, pose_id: int) -> m.Pose:
 
 
 def pose_detail(session: Session, pose_id: int, include_text: bool = True) -> dict[str, Any]:
+    """A pose with its drug, target, campaign, scores and interactions (and structure text when asked)."""
     pose = get_pose_model(session, pose_id)
     result = pose.result
     receptor = session.get(m.Receptor, result.receptor_id)
@@ -107,11 +109,13 @@ def pose_sdf(session: Session, pose_id: int) -> tuple[str, str]:
 
 
 def pose_pdbqt(session: Session, pose_id: int) -> tuple[str, str]:
+    """File name and PDBQT text of pose *pose_id*."""
     pose = get_pose_model(session, pose_id)
     return f"pose-{pose.id}.pdbqt", pose.pdbqt
 
 
 def receptor_pdb(session: Session, receptor_id: int) -> tuple[str, str]:
+    """File name and prepared PDB text of receptor *receptor_id*; NotFound when there is none."""
     receptor = session.get(m.Receptor, receptor_id)
     if receptor is None:
         raise NotFound(f"no receptor with id {receptor_id}")
@@ -119,6 +123,7 @@ def receptor_pdb(session: Session, receptor_id: int) -> tuple[str, str]:
 
 
 def pose_complex(session: Session, pose_id: int) -> tuple[str, str]:
+    """File name and PDB text of the pose's receptor with the pose as ligand; NotFound without SDF or receptor."""
     pose = get_pose_model(session, pose_id)
     if not pose.sdf:
         raise NotFound(f"pose {pose_id} has no stored SDF to build a complex from")

@@ -22,6 +22,7 @@ MAX_INT_ID = 2**31 - 1
 
 @dataclass
 class ScoreFilter:
+    """Filters and sort order of the scores listing, read from request parameters by from_params."""
     target: str | None = None
     drug_id: int | None = None
     campaign_id: int | None = None
@@ -38,6 +39,7 @@ class ScoreFilter:
 
     @classmethod
     def from_params(cls, p: Params) -> ScoreFilter:
+        """The filter from request parameters, each checked by Params."""
         return cls(
             target=p.text("target", max_len=64),
             drug_id=p.integer("drug", lo=1, hi=MAX_INT_ID),
@@ -56,6 +58,7 @@ class ScoreFilter:
 
 
 def list_scores(session: Session, f: ScoreFilter, page: int, page_size: int) -> Page:
+    """One page of docking results matching *f*, in its sort order (missing values last)."""
     dr = m.DockingResult
     ss = m.SizeScore
     cs = m.ConsensusScore

@@ -88,6 +88,7 @@ def reference_counts() -> Select[Any]:
 
 
 def get_target_model(session: Session, key: str) -> m.Target:
+    """The Target with key *key* (its source PDB not loaded); NotFound when there is none."""
     target = session.scalar(select(m.Target).options(defer(m.Target.source_pdb)).where(m.Target.key == key[:64]))
     if target is None:
         raise _unknown_target(key)
@@ -104,6 +105,7 @@ def _chain_of(target: m.Target) -> str | None:
 
 
 def target_detail(session: Session, key: str) -> dict[str, Any]:
+    """A target with its pockets, prepared receptor and campaigns as a JSON-ready dict."""
     t = get_target_model(session, key)
     chain = _chain_of(t)
     receptor = session.execute(

@@ -99,6 +99,7 @@ def list_runs(session: Session, kind: str | None = None, plot_url: Any = None) -
 
 
 def get_run(session: Session, run_id: int) -> ValidationRun:
+    """The ValidationRun *run_id*; NotFound when there is none."""
     run = session.get(ValidationRun, run_id)
     if run is None:
         raise NotFound(f"no validation run with id {run_id}")

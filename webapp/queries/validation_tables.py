@@ -51,6 +51,7 @@ def _key_column(name: str) -> str:
 
 @dataclass
 class ItemTable:
+    """A table of per-item rows (one per complex or drug) over the runs of one validation kind."""
     name: str
     key: str
     columns: list[str] = field(default_factory=list)
@@ -59,6 +60,7 @@ class ItemTable:
 
 @dataclass
 class LongList:
+    """A list too long for a table: entries by run, shown side by side."""
     name: str
     runs: list[str] = field(default_factory=list)
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)  # entry -> run -> value
@@ -66,6 +68,7 @@ class LongList:
 
 @dataclass
 class KindTables:
+    """Every table of one validation kind: headline columns per run, item tables, long lists and notes."""
     columns: list[str] = field(default_factory=list)  # headline columns
     headline: dict[int, dict[str, Any]] = field(default_factory=dict)  # run id -> column -> value
     items: list[ItemTable] = field(default_factory=list)
@@ -75,6 +78,7 @@ class KindTables:
 
 
 def run_name(run: dict[str, Any]) -> str:
+    """A run's display name: its label, and its engine when it has one."""
     return f"{run['label']} · {run['engine']}" if run.get("engine") else str(run["label"])
 
 
