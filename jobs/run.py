@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class RunOptions:
+    """How to run a campaign: which Dask cluster (local, scheduler or Slurm), progress, retries, batch size."""
     local_workers: int | None = None
     scheduler: str | None = None
     slurm: str | None = None
@@ -56,6 +57,7 @@ class RunOptions:
 
 @dataclass
 class RunSummary:
+    """What one run of a campaign did: dockings to do, done, failed and skipped, time, cluster and stored totals."""
     campaign_id: int
     name: str
     total: int
@@ -75,6 +77,7 @@ class RunSummary:
 
     @property
     def rate(self) -> float:
+        """Dockings finished (done or failed) per second of the run."""
         return (self.done + self.failed) / self.seconds if self.seconds > 0 else 0.0
 
     @property
@@ -88,6 +91,7 @@ class RunSummary:
         return 0 if self.failed == 0 and missing == 0 and not self.cancelled else 4
 
     def line(self) -> str:
+        """The run as one summary line (or 'nothing to do' with the stored counts)."""
         if self.todo == 0:
             return (f"campaign {self.campaign_id} ({self.name}): nothing to do, all {self.total} dockings stored "
                     f"({self.stored.get('done', 0)} done, {self.stored.get('failed', 0)} failed)")

@@ -41,6 +41,7 @@ class LigandPrep:
 
 @dataclass
 class ReceptorInput:
+    """What a worker needs of one campaign receptor: its id, PDBQT and PDB text, and the box."""
     receptor_id: int
     pdbqt: str
     pdb: str

@@ -84,6 +84,7 @@ class DockingOutcome:
 
     @property
     def best_score(self) -> float | None:
+        """The lowest pose score, or None without poses."""
         return min((p.score for p in self.poses), default=None)
 
 
@@ -286,6 +287,7 @@ class ResultWriter:
         self.pauses += 1
 
     def write(self, outcome: DockingOutcome) -> int:
+        """Write one outcome in its own transaction (retried over connection loss); returns the result id."""
         t0 = time.perf_counter()
         rid = with_db_retry(
             self.db, lambda s: write_outcome(s, self.campaign_id, outcome), self.max_wait_s, self._on_wait

@@ -57,6 +57,7 @@ class AgreementResult:
     error: str | None = None
 
     def line(self) -> str:
+        """The run as one line: pairs and Spearman per target, or the error."""
         if self.error is not None:
             return self.error
         parts = []
@@ -67,6 +68,7 @@ class AgreementResult:
                 + ", ".join(parts))
 
     def as_dict(self) -> dict[str, Any]:
+        """The result as a JSON-ready dict."""
         return {"campaign": self.campaign, "campaign_id": self.campaign_id, "pocket": self.pocket,
                 "run_id": self.run_id, "n": self.n, "targets": self.targets, "error": self.error}
 

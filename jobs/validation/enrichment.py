@@ -83,11 +83,13 @@ class EnrichmentResult:
 
     @property
     def title(self) -> str:
+        """What was ranked: DockCoV2's published scores, or the campaign with its engine and pocket."""
         if self.engine == REFERENCE_ENGINE:
             return "DockCoV2's published scores (Vina 1.1.2, blind boxes)"
         return f"campaign {self.source} ({self.engine}, {self.pocket} pocket)"
 
     def line(self) -> str:
+        """The run as one line: AUC per target, or the error."""
         if self.error is not None:
             return self.error
         parts = []
@@ -99,6 +101,7 @@ class EnrichmentResult:
         return f"enrichment run #{self.run_id} ({self.title}): " + ", ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
+        """The result as a JSON-ready dict."""
         return {"source": self.source, "engine": self.engine, "pocket": self.pocket, "label": self.label,
                 "assays": self.assays, "run_id": self.run_id, "targets": self.targets, "variants": self.variants,
                 "error": self.error}
@@ -129,6 +132,7 @@ def resolve_assays(session: Session, keys: Sequence[str] | None) -> list[str]:
 
 
 def assays_for(target: str, assays: Sequence[str]) -> list[str]:
+    """The *assays* that apply to *target* (target-specific assays only on their targets)."""
     return [a for a in assays if a not in TARGET_ASSAYS or target in TARGET_ASSAYS[a]]
 
 
@@ -175,6 +179,7 @@ def _entry(target: str, assays: list[str], st: EnrichmentStats) -> dict[str, Any
 
 
 def heavy_atoms(session: Session, ids: set[int]) -> dict[int, int]:
+    """Heavy-atom count of each drug in *ids*, read in chunks of 5,000."""
     wanted = sorted(ids)
     out: dict[int, int] = {}
     for start in range(0, len(wanted), 5000):

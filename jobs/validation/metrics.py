@@ -159,6 +159,7 @@ class EnrichmentStats:
     ef_ci: dict[float, Interval | None] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
+        """The statistics as a JSON-ready dict: n, actives, AUC, and EF at each percentage with CIs."""
         d: dict[str, object] = {"n": self.n, "n_actives": self.n_actives, "auc": self.auc,
                                 "auc_ci": list(self.auc_ci) if self.auc_ci else None}
         for p in sorted(self.ef):
@@ -213,6 +214,7 @@ class Correlation:
     mean_diff: float | None  # mean of (x - y)
 
     def as_dict(self) -> dict[str, object]:
+        """The correlation as a JSON-ready dict: n, Spearman, p-value, its CI and the mean difference."""
         return {"n": self.n, "spearman": self.rho, "p_value": self.p_value,
                 "spearman_ci": list(self.ci) if self.ci else None, "mean_diff": self.mean_diff}
 

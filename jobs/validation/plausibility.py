@@ -56,6 +56,7 @@ class PlausibilityReport:
         return 4 if self.errors else 0
 
     def line(self) -> str:
+        """The check as one line: poses checked and the share that passed (or why nothing was checked)."""
         if self.selected == 0:
             return (f"plausibility {self.label}: nothing to check (no unchecked pose with an SDF in scope; "
                     "--recheck checks again)")

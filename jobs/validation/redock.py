@@ -70,6 +70,7 @@ class RedockOptions:
     complexes: tuple[str, ...] = ()  # only these complex ids (empty: every complex of the sets)
 
     def as_params(self) -> dict[str, Any]:
+        """The options as the ``params`` stored with the validation run."""
         return {
             "sets": list(self.sets),
             "engines": list(self.engines),
@@ -97,10 +98,12 @@ class SetResult:
 
 @dataclass
 class RedockOutcome:
+    """The redocking results of every (set, engine) asked for."""
     results: list[SetResult] = field(default_factory=list)
 
     @property
     def n_records(self) -> int:
+        """Number of complexes redocked over all sets and engines."""
         return sum(len(r.records) for r in self.results)
 
     @property

@@ -41,6 +41,7 @@ class ScoreSource:
     campaign_id: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        """The source as a JSON-ready dict (campaign id and name, or the reference's name)."""
         if self.campaign_id is None:
             return {"reference": REFERENCE_SOURCE, "engine": self.engine, "pocket": self.pocket}
         return {"campaign_id": self.campaign_id, "campaign": self.name, "engine": self.engine,
@@ -48,11 +49,13 @@ class ScoreSource:
 
 
 def campaign_source(campaign: Campaign) -> ScoreSource:
+    """The score source of campaign *campaign*: its name, engine and pocket."""
     return ScoreSource(name=campaign.name, engine=campaign.engine, pocket=campaign.pocket_kind,
                        campaign_id=campaign.id)
 
 
 def reference_source() -> ScoreSource:
+    """The score source of DockCoV2's published scores."""
     return ScoreSource(name=REFERENCE_SOURCE, engine=REFERENCE_ENGINE, pocket=REFERENCE_POCKET)
 
 
@@ -100,6 +103,7 @@ def reference_best_scores(session: Session, source: str = REFERENCE_SOURCE) -> T
 
 
 def drug_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    """Name of each drug in *ids*, read in chunks of 5,000."""
     wanted = sorted(set(ids))
     out: dict[int, str] = {}
     for start in range(0, len(wanted), 5000):
