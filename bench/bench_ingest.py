@@ -30,7 +30,7 @@ def _run(url: str, mirror: Path, home: Path) -> tuple[float, float, str]:
     from dockdb.config import Config
     from dockdb.db import Database
     from dockdb.migrate import upgrade
-    from ingest.runner import ingest_all
+    from ingest.steps import ingest_all
 
     db = Database(url)
     upgrade(db.engine)

@@ -1,1 +1,1 @@
-"""Loading public sources and user libraries into DockDB (see ingest.runner.ingest_all)."""
+"""Loading public sources and user libraries into DockDB (see ingest.steps.ingest_all)."""

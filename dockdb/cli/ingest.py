@@ -17,7 +17,7 @@ def ingest() -> None:
 
 
 def _run(app: AppContext, sources: list[str] | None, as_json: bool, progress: bool) -> int:
-    from ingest.runner import ingest_all
+    from ingest.steps import ingest_all
 
     report = ingest_all(app.db, app.config, sources, progress=progress)
     if as_json:
@@ -60,7 +60,7 @@ def _group_command(group: str, steps: tuple[str, ...]) -> None:
 
 
 def _register() -> None:
-    from ingest.runner import GROUPS
+    from ingest.steps import GROUPS
 
     for group, steps in GROUPS.items():
         _group_command(group, steps)

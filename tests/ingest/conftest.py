@@ -11,7 +11,7 @@ import pytest
 from dockdb.config import Config
 from dockdb.db import Database
 from dockdb.migrate import upgrade
-from ingest.runner import IngestReport, ingest_all
+from ingest.steps import IngestReport, ingest_all
 from tests.conftest import _backend_params, postgres_schema_url
 from tests.environment import require_mirror
 

@@ -15,8 +15,8 @@ from dockdb.config import Config
 from dockdb.db import Database
 from dockdb.models import Drug, Library, LibraryMember, Pocket, ReferenceScore, Target
 from dockdb.sources import get_source
-from ingest.runner import ingest_all
 from ingest.standardize import standardize_smiles
+from ingest.steps import ingest_all
 from ingest.targets import load_registry, parse_residues
 from tests.conftest import run_cli
 
