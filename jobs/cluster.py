@@ -70,22 +70,24 @@ class ClusterHandle:
 
 
 # ------------------------------------------------------------------------ Slurm profiles
-def _read_yaml(path: Path | None, text: str | None = None) -> dict[str, Any]:
+def _read_yaml(source: Path | str) -> dict[str, Any]:
+    """The ``profiles:`` mapping of a profiles file (a Path) or of the packaged profiles' text (a str)."""
+    where = source if isinstance(source, Path) else "(packaged)"
     try:
-        data = yaml.safe_load(text if text is not None else path.read_text())  # type: ignore[union-attr]
+        data = yaml.safe_load(source.read_text() if isinstance(source, Path) else source)
     except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"cannot read Slurm profiles {path}: {e}; fix the YAML") from e
+        raise ConfigError(f"cannot read Slurm profiles {where}: {e}; fix the YAML") from e
     if data is None:
         return {}
     if not isinstance(data, dict) or not isinstance(data.get("profiles", {}), dict):
-        raise ConfigError(f"Slurm profiles {path} must be a mapping with a `profiles:` mapping")
+        raise ConfigError(f"Slurm profiles {where} must be a mapping with a `profiles:` mapping")
     return data.get("profiles") or {}
 
 
 def load_slurm_profiles(home: Path | None = None) -> dict[str, dict[str, Any]]:
     """Packaged profiles, each updated by the same-named profile in ``HOME/slurm_profiles.yaml``."""
     packaged = resources.files("jobs").joinpath("slurm_profiles.yaml").read_text()
-    profiles = {k: dict(v or {}) for k, v in _read_yaml(None, packaged).items()}
+    profiles = {k: dict(v or {}) for k, v in _read_yaml(packaged).items()}
     if home is not None:
         user_file = Path(home) / USER_PROFILES_FILE
         if user_file.is_file():
