@@ -36,5 +36,6 @@ COUNTED: dict[str, type[m.Base]] = {
 
 
 def row_counts(db: Database) -> dict[str, int]:
+    """Number of rows of every counted table, by its key in COUNTED."""
     with db.session() as s:
         return {key: int(s.scalar(select(func.count()).select_from(model)) or 0) for key, model in COUNTED.items()}

@@ -30,11 +30,13 @@ AGREE_RMSD = 2.0
 
 @dataclass
 class ConsensusSummary:
+    """What a consensus computation stored: drugs per target, how many agree, and the campaigns used."""
     targets: dict[str, int]  # target key -> drugs with a consensus
     agree: int
     campaigns: list[str]
 
     def line(self) -> str:
+        """The consensus as one summary line."""
         per = ", ".join(f"{k} {n}" for k, n in sorted(self.targets.items())) or "none"
         total = sum(self.targets.values())
         return (f"consensus of {' + '.join(self.campaigns)}: {total} drug-target pairs ({per}); "
@@ -135,5 +137,6 @@ def compute_consensus(session: Session, refs: Sequence[str]) -> ConsensusSummary
 
 
 def run_consensus(db: Database, refs: Sequence[str]) -> ConsensusSummary:
+    """Compute and store the consensus of the campaigns *refs* in one transaction."""
     with db.session() as s:
         return compute_consensus(s, refs)

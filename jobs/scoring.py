@@ -54,6 +54,7 @@ def theil_sen(x: Sequence[float], y: Sequence[float]) -> tuple[float, float]:
 
 
 def robust_spread(values: Sequence[float]) -> float:
+    """1.4826 times the median absolute deviation of *values* (a robust SD; 0 when empty)."""
     v = np.asarray(values, dtype=float)
     return float(MAD_SCALE * np.median(np.abs(v - np.median(v)))) if len(v) else 0.0
 

@@ -71,6 +71,7 @@ _cluster_options = [
 
 
 def cluster_options(f: Any) -> Any:
+    """Add --local-workers, --scheduler, --slurm and --quiet (how to run the campaign) to a command."""
     for opt in reversed(_cluster_options):
         f = opt(f)
     return f
