@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
 import click
 
 from dockdb.cli.common import AppContext, pass_app
-from dockdb.cli.validate._report import report_runs
-from jobs.validation.defaults import DEFAULT_BOOTSTRAP, DEFAULT_SEED
-
-
-def _num(v: Any, spec: str = ".2f") -> str:
-    return "–" if v is None else format(v, spec)
-
-
-def _ci(v: list[float] | None) -> str:
-    return "" if not v else f"[{v[0]:.2f}, {v[1]:.2f}]"
+from dockdb.cli.validate._report import bootstrap_options, command_line, interval, number, report_runs
 
 
 def print_table(targets: list[dict[str, Any]]) -> None:
@@ -25,9 +15,10 @@ def print_table(targets: list[dict[str, Any]]) -> None:
     click.echo(f"{'target':<12} {'n':>6} {'actives':>7} {'AUC':>5} {'95% CI':<14} {'EF1%':>6} {'EF5%':>6} "
                f"{'EF5% CI':<14} {'size AUC':>8}  note")
     for t in targets:
-        click.echo(f"{t['target']:<12} {t['n']:>6} {t['n_actives']:>7} {_num(t['auc']):>5} {_ci(t['auc_ci']):<14} "
-                   f"{_num(t['ef1']):>6} {_num(t['ef5']):>6} {_ci(t['ef5_ci']):<14} "
-                   f"{_num(t.get('auc_size_baseline')):>8}  {t.get('note', '')}")
+        click.echo(f"{t['target']:<12} {t['n']:>6} {t['n_actives']:>7} {number(t['auc']):>5} "
+                   f"{interval(t['auc_ci']):<14} {number(t['ef1']):>6} {number(t['ef5']):>6} "
+                   f"{interval(t['ef5_ci']):<14} "
+                   f"{number(t.get('auc_size_baseline')):>8}  {t.get('note', '')}")
 
 
 def print_variants(result: Any) -> None:
@@ -39,9 +30,9 @@ def print_variants(result: Any) -> None:
     click.echo(f"{'target':<12} {'variant':<18} {'n':>5} {'act':>4} {'AUC':>5} {'95% CI':<14} {'EF1%':>6} "
                f"{'EF5%':>6} {'EF5% CI':<14}")
     for v in result.variants:
-        click.echo(f"{v['target']:<12} {v['variant']:<18} {v['n']:>5} {v['n_actives']:>4} {_num(v['auc']):>5} "
-                   f"{_ci(v['auc_ci']):<14} {_num(v.get('ef1')):>6} {_num(v.get('ef5')):>6} "
-                   f"{_ci(v.get('ef5_ci')):<14} {v.get('note', '')}")
+        click.echo(f"{v['target']:<12} {v['variant']:<18} {v['n']:>5} {v['n_actives']:>4} {number(v['auc']):>5} "
+                   f"{interval(v['auc_ci']):<14} {number(v.get('ef1')):>6} {number(v.get('ef5')):>6} "
+                   f"{interval(v.get('ef5_ci')):<14} {v.get('note', '')}")
     for target in sorted({v["target"] for v in result.variants}):
         best = best_variant([v for v in result.variants if v["target"] == target])
         click.echo(f"{target}: " + (f"best variant {best['variant']} (AUC {best['auc']:.2f}) beats heavy-atom count"
@@ -64,7 +55,7 @@ def canonical_command(campaigns: tuple[str, ...], reference: str | None, assays:
         args += ["--reference", reference]
     if assays is not None:
         args += ["--assay", assays]
-    return shlex.join([*args, "--bootstrap", str(n_boot), "--seed", str(seed)])
+    return command_line(args, n_boot, seed)
 
 
 @click.command()
@@ -74,11 +65,7 @@ def canonical_command(campaigns: tuple[str, ...], reference: str | None, assays:
 @click.option("--assay", "assays", default=None, metavar="KEY,...",
               help="Assay keys whose active results define the actives (default: the SARS-CoV-2 cell screens, "
                    "and moonshot-mpro on 3clpro).")
-@click.option("--bootstrap", "n_boot", type=click.IntRange(min=0), default=DEFAULT_BOOTSTRAP, show_default=True,
-              help="Stratified bootstrap resamples for the intervals (0: none).")
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Seed of the bootstrap.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@bootstrap_options("Stratified bootstrap resamples for the intervals (0: none).")
 @pass_app
 def enrichment(app: AppContext, campaigns: tuple[str, ...], reference: str | None, assays: str | None, n_boot: int,
                seed: int, quiet: bool, as_json: bool) -> int:
