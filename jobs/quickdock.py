@@ -40,6 +40,11 @@ class QuickDockResult:
     runtime_s: float = 0.0
     files: list[str] = field(default_factory=list)
 
+    @property
+    def best_score(self) -> float | None:
+        """The lowest (best) score over the poses, or None without poses (as ``DockingResult.best_score``)."""
+        return min((p.score for p in self.poses), default=None)
+
     def as_dict(self) -> dict[str, Any]:
         """The result as JSON-ready dict (pocket as a nested dict, poses without their structure text)."""
         return {
@@ -51,7 +56,7 @@ class QuickDockResult:
             "smiles": self.smiles,
             "receptor": {"id": self.receptor.receptor_id, "input_hash": self.receptor.input_hash,
                          "protocol_version": self.receptor.protocol_version, "reused": self.receptor.reused},
-            "best_score": self.poses[0].score if self.poses else None,
+            "best_score": self.best_score,
             "poses": [
                 {"rank": p.rank, "score": p.score, "score_terms": p.score_terms, "interactions": p.interactions}
                 for p in self.poses

@@ -55,8 +55,9 @@ class LigandDockResult:
 
     @property
     def best_score(self) -> float | None:
-        """Score of the top pose, or None when docking failed."""
-        return self.poses[0].score if self.poses else None
+        """The lowest (best) score over the poses, or None without poses -- the one meaning of
+        "best score" (as ``DockingResult.best_score``), whatever order the poses come in."""
+        return min((p.score for p in self.poses), default=None)
 
 
 class DockingEngine(ABC):

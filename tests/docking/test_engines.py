@@ -5,7 +5,7 @@ import pytest
 from rdkit import Chem
 
 from dockdb.errors import EngineError
-from docking.engines import available_engines, get_engine
+from docking.engines import EnginePose, LigandDockResult, available_engines, get_engine
 from docking.ligand import prepare_ligand
 from docking.poses import complex_pdb, pdbqt_to_mols
 
@@ -127,3 +127,11 @@ def test_complex_pdb_has_ligand(aspirin_docked, protease_receptor) -> None:
     assert len({int(ln[6:11]) for ln in atoms}) == len(atoms)  # serials unique
     back = Chem.MolFromPDBBlock(text, removeHs=False, sanitize=False)
     assert back is not None and back.GetNumAtoms() == len(atoms)
+
+
+def test_best_score_is_the_lowest_pose_score_whatever_their_order() -> None:
+    """``best_score`` is the minimum over the poses (as stored in ``DockingResult``), not the first pose's."""
+    poses = [EnginePose(rank=i, score=score, terms={}, pdbqt="", sdf="", variant_smiles="C")
+             for i, score in enumerate([-5.1, -7.3, -6.0], start=1)]
+    assert LigandDockResult(name="x", input_hash="0", poses=poses).best_score == -7.3
+    assert LigandDockResult(name="x", input_hash="0", error="boom").best_score is None

@@ -11,6 +11,9 @@ from sqlalchemy import func, select
 
 from dockdb.db import Database
 from dockdb.models import Receptor
+from jobs.quickdock import QuickDockResult
+from jobs.receptors import ReceptorChoice
+from jobs.writer import PoseRow
 from tests.conftest import run_cli
 
 
@@ -50,6 +53,16 @@ def test_dock_happy_path(campaign_db: Database, cli_env: dict[str, str], tmp_pat
     assert " LIG L   1" in complex_pdb and complex_pdb.count("ATOM  ") > 1000
     with campaign_db.session() as s:
         assert s.scalar(select(func.count()).select_from(Receptor)) == 2
+
+
+def test_dock_best_score_is_the_lowest_pose_score() -> None:
+    """The JSON's ``best_score`` is the minimum over the poses (as stored in ``DockingResult``), not the first's."""
+    result = QuickDockResult(
+        target="t", pocket="focused", center=(0.0, 0.0, 0.0), size=(20.0, 20.0, 20.0), engine="vina", params={},
+        seed=1, smiles="C", receptor=ReceptorChoice("t", 1, "h", "1", True),
+        poses=[PoseRow(rank=1, score=-5.1, pdbqt=""), PoseRow(rank=2, score=-7.3, pdbqt="")])
+    assert result.best_score == result.as_dict()["best_score"] == -7.3
+    assert QuickDockResult(**{**result.__dict__, "poses": []}).as_dict()["best_score"] is None
 
 
 @pytest.mark.slow
