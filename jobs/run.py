@@ -29,6 +29,7 @@ from dockdb.models.base import utcnow
 from jobs.campaign import get_campaign, is_live, result_counts, runner_id
 from jobs.cluster import ClusterHandle, open_cluster
 from jobs.ligands import cached_ligands, ligand_protocol, store_ligand
+from jobs.scoring import compute_size_scores
 from jobs.tasks import LigandPrep, ReceptorInput, dock_batch, prepare_ligand_task
 from jobs.writer import DockingOutcome, ResultWriter, with_db_retry
 
@@ -74,6 +75,7 @@ class RunSummary:
     status: str = ""
     cancelled: bool = False
     stored: dict[str, int] = field(default_factory=dict)
+    size_scored: int = 0  # results given size-aware scores when the run finished (jobs.scoring)
 
     @property
     def rate(self) -> float:
@@ -230,7 +232,9 @@ def _progress(total: int, name: str, enabled: bool) -> Any:
 
 def run_campaign(db: Database, campaign_id: int | str, options: RunOptions | None = None,
                  echo: Callable[[str], None] | None = None) -> RunSummary:
-    """Run what is missing of the campaign; returns the summary of this run."""
+    """Run what is missing of the campaign; returns the summary of this run. When the campaign has done
+    results at the end, their size-aware scores (:func:`jobs.scoring.compute_size_scores`) are recomputed
+    and stored once (``summary.size_scored`` results)."""
     opts = options or RunOptions()
     db.check_connection()
     plan = _plan(db, campaign_id, opts.retry_failed)
@@ -242,15 +246,17 @@ def run_campaign(db: Database, campaign_id: int | str, options: RunOptions | Non
             if c.status not in ("cancelled",):
                 c.status = _final_status(summary.stored, plan.total, False)
             summary.status = c.status
-        return summary
-    engine_batch, gpu = _engine_traits(plan.engine, plan.params)
-    if opts.batch_size:
-        engine_batch = opts.batch_size
-    with open_cluster(opts.local_workers, opts.scheduler, opts.slurm, opts.home, gpu=gpu) as handle:
-        if echo:
-            echo(f"campaign {plan.campaign_id} ({plan.name}): {len(plan.todo)} of {plan.total} dockings to run "
-                 f"on {handle.description}")
-        _run_on(db, handle, plan, opts, summary, engine_batch, gpu)
+    else:
+        engine_batch, gpu = _engine_traits(plan.engine, plan.params)
+        if opts.batch_size:
+            engine_batch = opts.batch_size
+        with open_cluster(opts.local_workers, opts.scheduler, opts.slurm, opts.home, gpu=gpu) as handle:
+            if echo:
+                echo(f"campaign {plan.campaign_id} ({plan.name}): {len(plan.todo)} of {plan.total} dockings to "
+                     f"run on {handle.description}")
+            _run_on(db, handle, plan, opts, summary, engine_batch, gpu)
+    if summary.stored.get("done", 0):
+        summary.size_scored = with_db_retry(db, lambda s: compute_size_scores(s, plan.campaign_id))
     return summary
 
 

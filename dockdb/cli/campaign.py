@@ -82,11 +82,9 @@ def _run(app: AppContext, campaign_id: int | str, options: Any) -> int:
 
     summary = run_campaign(app.db, campaign_id, options, echo=_err)
     click.echo(summary.line())
-    if summary.stored.get("done", 0):
-        from jobs.scoring import rescore
-
-        n = rescore(app.db, [summary.campaign_id])[summary.campaign_id]
-        _err(f"size-aware scores (ligand efficiency, size-corrected z, selectivity z) stored for {n} results")
+    if summary.size_scored:
+        _err(f"size-aware scores (ligand efficiency, size-corrected z, selectivity z) stored for "
+             f"{summary.size_scored} results")
     return summary.exit_code
 
 
