@@ -1,6 +1,6 @@
 """Receptor preparation: chain/hetero selection, missing atoms, hydrogens, Meeko PDBQT.
 
-Protocol ``receptor-v1``:
+Protocol ``receptor-v3`` (v2 added the restrained relaxation of step 6b; v3 made preparation reproducible, below):
 
 1. parse the PDB with pdbfixer; keep ``keep_chains`` (all chains if empty) and remove every
    other chain *as a chain* (covalent peptide inhibitors such as N3 in 6LU7 chain C contain
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PROTOCOL_VERSION", "PreparedReceptor", "prepare_receptor"]
 
-PROTOCOL_VERSION = "receptor-v2"
+PROTOCOL_VERSION = "receptor-v3"  # v3: seeded, single-threaded preparation (3203e13)
 
 _WATERS = frozenset({"HOH", "WAT", "DOD", "H2O", "TIP3", "SOL"})
 _AMINO = frozenset(

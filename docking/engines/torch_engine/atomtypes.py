@@ -63,6 +63,7 @@ def _element(ad: str) -> str:
 
 
 def covalent_radius(ad: str) -> float:
+    """Covalent radius (Å) of the element of AutoDock type ``ad``."""
     _element(ad)
     return _AD[ad][1]
 

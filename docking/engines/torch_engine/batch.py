@@ -78,6 +78,7 @@ def quat_to_matrix(q: torch.Tensor) -> torch.Tensor:
 
 
 def rotvec_to_quat(w: torch.Tensor) -> torch.Tensor:
+    """Unit quaternions (w, x, y, z) of rotation vectors ``w`` (axis × angle in radians)."""
     t = w.norm(dim=-1, keepdim=True)
     half = 0.5 * t
     scale = torch.where(t > 1e-12, torch.sin(half) / t.clamp(min=1e-12), 0.5 * torch.ones_like(t))
@@ -85,6 +86,7 @@ def rotvec_to_quat(w: torch.Tensor) -> torch.Tensor:
 
 
 def quat_mul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Hamilton product ``a * b`` of quaternions (w, x, y, z): rotation ``b`` first, then ``a``."""
     aw, ax, ay, az = a.unbind(-1)
     bw, bx, by, bz = b.unbind(-1)
     return torch.stack(
@@ -200,7 +202,9 @@ class LigandBatch:
 
     @property
     def n_torsions_max(self) -> int:
+        """Torsion slots per ligand after padding."""
         return int(self.tors_mask.shape[1])
 
     def types(self) -> set[int]:
+        """XS atom types present in the batch (the grid maps it needs)."""
         return {int(v) for v in torch.unique(self.xs).tolist() if v >= 0}

@@ -19,7 +19,7 @@ from dockdb.errors import EngineError
 
 from .batch import LigandBatch
 from .compiled import tick_function
-from .finish import DockedPose, finish_batch
+from .finish import FinalPose, finish_batch
 from .grids import ReceptorGrid
 from .kinematics import pose_consts
 from .modes import Budget, bucket
@@ -27,7 +27,7 @@ from .pdbqt import parse_ligand_pdbqt
 from .search import SearchParams, ls_tick, new_search, ticks_for
 from .topology import LigandTopology, build_topology
 
-__all__ = ["DockedPose", "SimulatedOOM", "TorchDocker", "estimate_bytes", "ligand_seed", "resolve_device"]
+__all__ = ["FinalPose", "SimulatedOOM", "TorchDocker", "estimate_bytes", "ligand_seed", "resolve_device"]
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,7 @@ class TorchDocker:
 
     @property
     def device(self) -> torch.device:
+        """The device the receptor grid, and so every batch, lives on."""
         return self.grid.device
 
     # -- planning ------------------------------------------------------------------------
@@ -150,11 +151,11 @@ class TorchDocker:
         items: list[tuple[str, str]],
         seed: int,
         progress: Callable[[str], None] | None = None,
-        on_batch: Callable[[dict[str, list[DockedPose] | Exception]], None] | None = None,
-    ) -> dict[str, list[DockedPose] | Exception]:
+        on_batch: Callable[[dict[str, list[FinalPose] | Exception]], None] | None = None,
+    ) -> dict[str, list[FinalPose] | Exception]:
         """Dock ``items`` = (key, ligand PDBQT); per key a list of poses or the error.
         ``on_batch`` receives each batch's results as soon as they are ready."""
-        out: dict[str, list[DockedPose] | Exception] = {}
+        out: dict[str, list[FinalPose] | Exception] = {}
         tops: list[LigandTopology] = []
         keys: list[str] = []
         for key, text in items:
@@ -180,7 +181,7 @@ class TorchDocker:
 
     def _run_split(
         self, keys: list[str], tops: list[LigandTopology], seed: int, compiled: bool,
-        out: dict[str, list[DockedPose] | Exception],
+        out: dict[str, list[FinalPose] | Exception],
     ) -> None:
         try:
             self._check_memory(tops)
@@ -211,7 +212,7 @@ class TorchDocker:
 
     def _run_batch(
         self, keys: list[str], tops: list[LigandTopology], seed: int, use_compile: bool
-    ) -> dict[str, list[DockedPose]]:
+    ) -> dict[str, list[FinalPose]]:
         dev, dtype = self.device, self.grid.dtype
         a, t, m, depth = bucket(max(x.n_atoms for x in tops), max(x.n_torsions for x in tops),
                                 max(len(x.pairs) for x in tops), max(max(x.pdbqt.depth()) for x in tops))

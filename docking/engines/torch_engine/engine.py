@@ -91,6 +91,7 @@ class TorchEngine(DockingEngine):
 
     @property
     def version(self) -> str:
+        """Engine version stored with every result: search version and PyTorch version."""
         try:
             tv = metadata.version("torch")
         except metadata.PackageNotFoundError:
@@ -165,8 +166,8 @@ class TorchEngine(DockingEngine):
     def dock(
         self, receptor_pdbqt: str, box: Box, ligands: list[PreparedLigand], *, seed: int = 42
     ) -> list[LigandDockResult]:
-
-
+        """Dock every variant of ``ligands`` into ``box`` of the receptor: one result per ligand,
+        the poses of all its variants best first."""
         self._threads()
         t0 = time.perf_counter()
         grid = self._grid(receptor_pdbqt, box)

@@ -38,12 +38,13 @@ from .search import (
     lbfgs_micro_with,
 )
 
-__all__ = ["DockedPose", "finish_batch", "refine"]
+__all__ = ["FinalPose", "finish_batch", "refine"]
 
 
 @dataclass(frozen=True)
-class DockedPose:
-    """One final pose: coordinates in input atom order and Vina-style energies."""
+class FinalPose:
+    """One final pose of the search (before export as an EnginePose): coordinates in input atom
+    order and Vina-style energies."""
 
     coords: np.ndarray
     total: float
@@ -79,7 +80,7 @@ def finish_batch(
     st: Store,
     chains: int,
     params: SearchParams,
-) -> list[list[DockedPose]]:
+) -> list[list[FinalPose]]:
     """Final poses of every ligand of ``batch`` from the chains' stores ``st`` (eager: this
     runs once per batch, not once per step)."""
     n_lig = len(batch.tops)
@@ -163,7 +164,7 @@ def exact_refine(
 def _poses(
     batch: LigandBatch, i: int, x: np.ndarray, inter: np.ndarray, intra: np.ndarray, e: np.ndarray,
     order: np.ndarray, keep: np.ndarray, params: SearchParams,
-) -> list[DockedPose]:
+) -> list[FinalPose]:
     top = batch.tops[i]
     n_atoms = top.n_atoms
     kept = [int(j) for j, k in zip(order, keep, strict=True) if k]
@@ -174,14 +175,14 @@ def _poses(
     intra_best = float(intra[best])
     xs = top.xs
     ref = x[best, :n_atoms].astype(np.float64)
-    poses: list[DockedPose] = []
+    poses: list[FinalPose] = []
     for j in kept:
         if len(poses) >= params.n_poses or e[j] > e[best] + params.energy_range:
             break
         total = (float(inter[j]) + float(intra[j]) - intra_best) * norm
         coords = x[j, :n_atoms].astype(np.float64)
         lb, ub = rmsd_bounds(coords, ref, xs)
-        poses.append(DockedPose(
+        poses.append(FinalPose(
             coords=coords, total=total, inter=float(inter[j]), intra=float(intra[j]),
             torsions=total - (float(inter[j]) + float(intra[j]) - intra_best), intra_best=intra_best,
             rmsd_lb=lb, rmsd_ub=ub,

@@ -78,6 +78,7 @@ class ReceptorGrid:
     # -- building ------------------------------------------------------------------------
     @property
     def types(self) -> list[int]:
+        """XS atom types whose maps are built."""
         return sorted(self._maps)
 
     def ensure(self, types: Iterable[int]) -> None:
@@ -175,6 +176,7 @@ class ReceptorGrid:
 
     @property
     def n_points(self) -> int:
+        """Grid points of one map."""
         return math.prod(self.npts)
 
     def receptor(self) -> Receptor:

@@ -84,12 +84,16 @@ class Budget:
     exhaustiveness: int = 0
 
     def chains_per_ligand(self) -> int:
+        """Monte Carlo chains per ligand: explicit ``chains``, else the mode's, scaled by
+        exhaustiveness / 8 (at least 8)."""
         if self.chains:
             return self.chains
         base = MODES[self.mode].chains
         return max(8, round(base * self.exhaustiveness / 8)) if self.exhaustiveness else base
 
     def steps_of(self, top: LigandTopology) -> int:
+        """Monte Carlo steps per chain for ligand ``top``: explicit ``steps``, else the mode's
+        share of Vina's budget."""
         if self.steps:
             return self.steps
         mode = MODES[self.mode]

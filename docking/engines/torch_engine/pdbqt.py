@@ -85,13 +85,16 @@ class LigandPDBQT:
 
     @property
     def n_atoms(self) -> int:
+        """Atoms of the ligand, hydrogens included."""
         return len(self.ad_types)
 
     @property
     def n_torsions(self) -> int:
+        """Rotatable bonds of the torsion tree (branches)."""
         return len(self.parent) - 1
 
     def depth(self) -> list[int]:
+        """Depth of each body of the torsion tree (the root is 0)."""
         d = [0] * len(self.parent)
         for b in range(1, len(self.parent)):
             d[b] = d[self.parent[b]] + 1

@@ -38,14 +38,17 @@ class LigandTopology:
 
     @property
     def n_atoms(self) -> int:
+        """Atoms of the ligand, hydrogens included."""
         return self.pdbqt.n_atoms
 
     @property
     def n_heavy(self) -> int:
+        """Atoms with an XS type (heavy atoms)."""
         return int((self.xs >= 0).sum())
 
     @property
     def n_torsions(self) -> int:
+        """Rotatable bonds of the torsion tree."""
         return self.pdbqt.n_torsions
 
 
