@@ -51,6 +51,7 @@ DRUGS = {
 
 
 def _setup(url: str, home: Path, targets: list[str], n_drugs: int, seed: int) -> None:
+    from bench.drills._campaign import add_library
     from dockdb.config import Config
     from dockdb.db import Database
     from dockdb.migrate import upgrade
@@ -59,7 +60,6 @@ def _setup(url: str, home: Path, targets: list[str], n_drugs: int, seed: int) ->
     from jobs.ligands import store_ligand
     from jobs.receptors import ensure_receptor
     from jobs.tasks import prepare_ligand_task
-    from tests.jobs.conftest import add_library
 
     mirror = os.environ.get("DOCKDB_MIRROR") or str(REPO.parent / "shared" / "data")
     config = Config.load(environ={}, home=home, database_url=url, mirror=mirror)

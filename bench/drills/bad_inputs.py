@@ -261,10 +261,10 @@ def check_http(client: Any, case: str, spec: str, expect: str) -> Row:
 
 
 def drill(db_url: str, workdir: Path, report: Callable[[Row], None] | None = None) -> Verdict:
+    from bench.drills._dataset import build  # the portal's realistic test dataset (3clpro, plpro, 8 drugs)
     from dockdb.config import Config
     from dockdb.db import Database
     from dockdb.migrate import upgrade
-    from tests.webapp.dataset import build  # the portal's realistic test dataset (3clpro, plpro, 8 drugs)
     from webapp import create_app
 
     v = Verdict(NAME)

@@ -104,9 +104,9 @@ def drill(base_url: str, duration_s: float, concurrency: int) -> Verdict:
 
 def drill_on_dataset(db_url: str, workdir: Path, duration_s: float, concurrency: int, workers: int = 2) -> Verdict:
     """Build the small test dataset in the empty database *db_url*, serve it, load it."""
+    from bench.drills._dataset import build  # the portal's realistic test dataset
     from dockdb.db import Database
     from dockdb.migrate import upgrade
-    from tests.webapp.dataset import build  # the portal's realistic test dataset
 
     db = Database(db_url)
     try:

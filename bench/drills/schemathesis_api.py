@@ -139,10 +139,10 @@ def fuzz_app(app: Any, max_examples: int, seed: int | None = 0,
 
 def drill(db_url: str, workdir: Path, max_examples: int = 25, seed: int | None = 0,
           report: Callable[[OperationResult], None] | None = None) -> Verdict:
+    from bench.drills._dataset import build  # the portal's realistic test dataset
     from dockdb.config import Config
     from dockdb.db import Database
     from dockdb.migrate import upgrade
-    from tests.webapp.dataset import build  # the portal's realistic test dataset
     from webapp import create_app
 
     v = Verdict(NAME)
