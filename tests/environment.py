@@ -20,6 +20,8 @@ from typing import NoReturn
 
 import pytest
 
+from bench.drills._common import mirror_dir  # the one mirror resolver of tests and drills
+
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("DOCKDB_TEST_CHROMIUM", "/usr/bin/chromium")
 
@@ -34,14 +36,6 @@ def missing(reason: str) -> NoReturn:
     if in_ci():
         pytest.fail(f"CI=true and {reason}", pytrace=False)
     pytest.skip(reason, allow_module_level=True)
-
-
-def mirror_dir() -> Path | None:
-    """The data mirror: ``DOCKDB_MIRROR``, else ``../shared/data`` beside the checkout; None
-    when that directory does not exist."""
-    env = os.environ.get("DOCKDB_MIRROR")
-    path = Path(env) if env else REPO.parent / "shared" / "data"
-    return path if path.is_dir() else None
 
 
 MIRROR_FIX = "no data mirror: set DOCKDB_MIRROR to the shared data directory (../shared/data)"
