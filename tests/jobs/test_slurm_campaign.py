@@ -84,7 +84,9 @@ def test_campaign_on_slurm_survives_scancel_of_a_worker_job(
     while proc.poll() is None and time.monotonic() < deadline:
         running = [ln for ln in _squeue(env) if " RUNNING " in ln]
         seen.update({ln.split()[0]: ln for ln in running if ln.split()[0] not in seen})
-        if not cancelled and len(running) == 2 and n_results(db, cid) >= 1:
+        # both worker jobs run: the campaign's tasks are on them (results are committed in bulk
+        # batches, so waiting for a stored result can miss the whole run on a fast machine)
+        if not cancelled and len(running) == 2:
             at_cancel = subprocess.run(["squeue"], capture_output=True, text=True, env=env).stdout
             cancelled = running[0].split()[0]
             subprocess.run(["scancel", cancelled], check=True, env=env)
@@ -94,7 +96,7 @@ def test_campaign_on_slurm_survives_scancel_of_a_worker_job(
         pytest.fail(f"the Slurm campaign did not finish in time; squeue saw {list(seen.values())}")
     out, err = proc.communicate()
     print(f"squeue before `scancel {cancelled}`:\n{at_cancel}worker jobs seen running: {sorted(seen)}")
-    assert cancelled, f"no moment with 2 running worker jobs and a stored result; squeue saw {list(seen.values())}"
+    assert cancelled, f"no moment with 2 running worker jobs; squeue saw {list(seen.values())}"
     assert proc.returncode == 4, err[-2000:]  # the mercury compound fails on both targets
     assert "stored 6/6, status partial" in out, out
     assert "on slurm/2 workers" in out, out  # batches sized for both jobs, before their workers join
