@@ -73,7 +73,7 @@ def test_campaign_on_slurm_survives_scancel_of_a_worker_job(
     logs = tmp_path / "slurm-jobs"
     # the packaged debug profile, as two 1-core jobs (one worker each) so one can be cancelled
     (home / "slurm_profiles.yaml").write_text(
-        f"profiles:\n  debug:\n    cores: 1\n    processes: 1\n    memory: 3GB\n    jobs: 2\n"
+        f"profiles:\n  debug:\n    cores: 1\n    processes: 1\n    memory: 4GB\n    jobs: 2\n"
         f"    walltime: '00:15:00'\n    log_directory: {logs}\n")
     env = {**slurm_env, **cli_env}
     dockdb = str(Path(sys.executable).parent / "dockdb")
