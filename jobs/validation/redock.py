@@ -140,17 +140,42 @@ def parse_sets(value: str) -> tuple[str, ...]:
 
 
 def parse_engines(value: str) -> tuple[str, ...]:
-    """A comma-separated list of registered engine names (``vina``, ``vina,torch``)."""
-    from docking.engines import available_engines
-
+    """A comma-separated list of engine specs: a registered engine name with optional
+    ``:KEY=VALUE`` parameters (``vina``, ``vina,torch,torch:mode=detail``)."""
     names = [v.strip().lower() for v in str(value).split(",") if v.strip()]
     if not names:
         raise InputError("--engine is empty; give one or more engines, e.g. vina or vina,torch")
-    known = available_engines()
     for name in names:
-        if name not in known:
-            raise InputError(f"unknown docking engine {name[:40]!r}; choose from: {', '.join(known)}")
+        engine_spec(name)
     return tuple(dict.fromkeys(names))
+
+
+def engine_spec(spec: str) -> tuple[str, dict[str, Any]]:
+    """``torch:mode=detail:chains=32`` -> (``torch``, {mode: detail, chains: 32}); an unknown
+    engine or a parameter that is not KEY=VALUE is an InputError."""
+    from docking.engines import available_engines
+
+    name, *pairs = spec.split(":")
+    known = available_engines()
+    if name not in known:
+        raise InputError(f"unknown docking engine {name[:40]!r}; choose from: {', '.join(known)}")
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip() or not text.strip():
+            raise InputError(f"engine parameter {pair[:40]!r} in {spec[:60]!r} is not KEY=VALUE; "
+                             "write it like torch:mode=detail")
+        params[key.strip()] = _number(text.strip())
+    return name, params
+
+
+def _number(text: str) -> int | float | str:
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
 
 
 def _check_numbers(options: RedockOptions) -> None:
@@ -267,8 +292,9 @@ def run_redock(db: Database, config: Config, options: RedockOptions, *, command:
     engines = {}
     for name in options.engines:
         try:
-            engines[name] = engine_for_redock(name, exhaustiveness=options.exhaustiveness,
-                                              n_poses=options.n_poses, cpu=options.cpu)
+            base, extra = engine_spec(name)
+            engines[name] = engine_for_redock(base, exhaustiveness=options.exhaustiveness,
+                                              n_poses=options.n_poses, cpu=options.cpu, **extra)
         except EngineError as e:
             raise InputError(str(e)) from e
     db.require_head()

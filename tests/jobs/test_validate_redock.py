@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from dockdb.config import Config
 from dockdb.db import Database
+from dockdb.errors import InputError
 from dockdb.models import ValidationRun
 from docking.redock import (
     PreparedComplex,
@@ -20,7 +21,7 @@ from docking.redock import (
     prepare_complex,
     success_summary,
 )
-from jobs.validation.redock import RedockOutcome, SetResult, load_set, parse_engines, parse_sets
+from jobs.validation.redock import RedockOutcome, SetResult, engine_spec, load_set, parse_engines, parse_sets
 from tests.conftest import run_cli
 
 # 1ia1: 19 heavy atoms, 3,128 protein atoms: the quickest of the four PoseBusters complexes
@@ -92,6 +93,12 @@ def test_parse_sets_and_engines() -> None:
     assert parse_sets("all") == ("posebusters", "xchem")
     assert parse_sets("xchem,posebusters,xchem") == ("xchem", "posebusters")
     assert parse_engines("vina, torch,vina") == ("vina", "torch")
+    # an engine with its own parameters is its own row: torch balanced beside torch detail
+    assert parse_engines("vina,torch,torch:mode=detail:chains=32") == ("vina", "torch", "torch:mode=detail:chains=32")
+    assert engine_spec("torch:mode=detail:chains=32") == ("torch", {"mode": "detail", "chains": 32})
+    for bad in ("torch:mode", "nope:mode=fast", "torch:=3"):
+        with pytest.raises(InputError):
+            parse_engines(bad)
 
 
 def test_engine_options_follow_each_engine() -> None:

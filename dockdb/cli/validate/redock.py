@@ -21,7 +21,8 @@ def _rmsd(summary: dict) -> str:
 @click.option("--set", "set_", default="all", show_default=True,
               help="posebusters, xchem or all (comma-separated list allowed).")
 @click.option("--engine", default="vina", show_default=True,
-              help="Docking engine(s), comma-separated: vina, vinardo, torch.")
+              help="Docking engine(s), comma-separated: vina, vinardo, torch; parameters after colons, "
+                   "e.g. vina,torch:mode=detail.")
 @click.option("--exhaustiveness", type=int, default=8, show_default=True, help="Search effort.")
 @click.option("--poses", "n_poses", type=int, default=9, show_default=True, help="Poses per complex.")
 @click.option("--xchem-limit", type=int, default=24, show_default=True,
