@@ -276,41 +276,72 @@ def _dock_in_tree(tree: str, work: Path, target: str, name: str, params: dict[st
 
 
 def cost(work: Path, n: int, old_tree: str | None, target: str = "protease", lockstep_tree: str | None = None,
-         vina: bool = True, batches: bool = True) -> None:
+         vina: bool = True, batches: bool = True, singles: bool = True,
+         modes: tuple[str, ...] = ("fast", "balanced")) -> None:
     """Each of ``n`` drugs through every engine in turn (1 thread), then the same drugs as one
-    batch (eager, and compiled with the compile run first and timed apart); seconds per ligand."""
+    batch (eager, and compiled with the compile run first and timed apart); seconds per ligand,
+    and each row's best scores against Vina's from the same run."""
     ligs = _ligands(work, n)
     rows: dict[str, list[float]] = {}
+    bests: dict[str, dict[str, float]] = {}
     configs: list[tuple[str, dict[str, Any]]] = [
-        ("torch 1.0 fast, one ligand per call", {"mode": "fast", "compile": "off"}),
-        ("torch 1.0 balanced, one ligand per call", {"mode": "balanced", "compile": "off"}),
-    ]
+        (f"torch 1.x {mode}, one ligand per call", {"mode": mode, "compile": "off"}) for mode in modes
+    ] if singles else []
     for lig in ligs:
         if vina:
-            rows.setdefault("vina exh 8", []).append(dock_vina(work, target, [lig])["seconds"])
+            r = dock_vina(work, target, [lig])
+            rows.setdefault("vina exh 8", []).append(r["seconds"])
+            bests.setdefault("vina exh 8", {}).update(r["best"])
         if old_tree:
             rows.setdefault("torch 0.2 defaults", []).append(_dock_in_tree(old_tree, work, target, lig.name, {}))
         if lockstep_tree:  # engine 1.0 before ticks: every chain waited for the batch's slowest
-            for mode in ("fast", "balanced"):
+            for mode in modes:
                 rows.setdefault(f"torch 1.0 {mode} lock-step (5af9e74), one ligand per call", []).append(
                     _dock_in_tree(lockstep_tree, work, target, lig.name, {"mode": mode, "compile": "off"}))
         for name, params in configs:
-            rows.setdefault(name, []).append(dock_torch(work, target, [lig], dict(params))["cpu_s"])
+            r = dock_torch(work, target, [lig], dict(params))
+            rows.setdefault(name, []).append(r["cpu_s"])
+            bests.setdefault(name, {}).update(r["best"])
         print(lig.name, {k: round(x[-1], 2) for k, x in rows.items()}, flush=True)
     summary = {k: float(np.mean(x)) for k, x in rows.items()}
-    for mode in ("fast", "balanced") if batches else ():
-        r = dock_torch(work, target, ligs, {"mode": mode, "compile": "off"})
-        summary[f"torch 1.0 {mode}, {len(ligs)} ligands in one call (eager)"] = r["cpu_s"] / len(ligs)
+    for mode in modes if batches else ():
+        name = f"torch 1.x {mode}, {len(ligs)} ligands in one call"
+        r = dock_torch(work, target, ligs, {"mode": mode, "compile": "off", "max_batch": len(ligs)})
+        summary[f"{name} (eager)"] = r["cpu_s"] / len(ligs)
+        bests[f"{name} (eager)"] = r["best"]
         first = dock_torch(work, target, ligs, {"mode": mode, "compile": "on", "max_batch": len(ligs)})
         again = dock_torch(work, target, ligs, {"mode": mode, "compile": "on", "max_batch": len(ligs)})
-        summary[f"torch 1.0 {mode}, {len(ligs)} ligands in one call (compiled)"] = again["cpu_s"] / len(ligs)
+        summary[f"{name} (compiled)"] = again["cpu_s"] / len(ligs)
+        bests[f"{name} (compiled)"] = again["best"]
         # wall time: inductor's compilers run in subprocesses, outside this process's CPU time
         summary[f"compile time, {mode} (s, first call only)"] = first["seconds"] - again["seconds"]
         print(summary, flush=True)
-    _record(work, f"cost|{target}", {"n": len(ligs), "mean_s": summary, "all": rows})
+    agree = {k: _agreement(b, bests["vina exh 8"]) for k, b in bests.items() if "vina exh 8" in bests}
+    _record(work, f"cost|{target}|{len(ligs)}", {"n": len(ligs), "mean_s": summary, "all": rows, "best": bests,
+                                                 "vs_vina": agree})
     base = summary.get("vina exh 8") or next(iter(summary.values()))  # ratios to Vina, else to the first row
+    print("| run | CPU s / ligand | × Vina | Spearman | mean Δ | worst Δ | > 0.5 |")
     for k, v in summary.items():
-        print(f"| {k} | {v:.2f} | {v / base:.3f} |" if not k.startswith("compile") else f"| {k} | {v:.1f} | |")
+        if k.startswith("compile"):
+            print(f"| {k} | {v:.1f} | | | | | |")
+            continue
+        a = agree.get(k, {})
+        nan = float("nan")
+        rho, mean, worst = (a.get(f) if a.get(f) is not None else nan for f in ("spearman", "mean_diff", "worst"))
+        print(f"| {k} | {v:.2f} | {v / base:.3f} | {rho:.2f} | {mean:+.2f} | {worst:+.2f} | {a.get('over_0_5', '')} |")
+
+
+def _agreement(best: dict[str, float], ref: dict[str, float]) -> dict[str, Any]:
+    """Spearman, mean and worst (torch - Vina) best-score difference over the common drugs."""
+    from scipy.stats import spearmanr
+
+    names = [k for k in best if k in ref and best[k] is not None]
+    if not names:
+        return {}
+    d = np.array([best[k] - ref[k] for k in names])
+    rho = float(spearmanr([best[k] for k in names], [ref[k] for k in names]).statistic) if len(names) > 2 else None
+    return {"n": len(names), "spearman": rho, "mean_diff": float(d.mean()), "worst": float(d.max()),
+            "over_0_5": int((d > 0.5).sum())}
 
 
 _OLD_DOCK = """
@@ -364,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="checkout of engine 1.0 before ticks (git worktree of 5af9e74), for cost")
     ap.add_argument("--no-vina", action="store_true", help="cost: leave Vina out")
     ap.add_argument("--singles-only", action="store_true", help="cost: one ligand per call only")
+    ap.add_argument("--batches-only", action="store_true", help="cost: all drugs in one call only")
     ap.add_argument("--modes", default="fast,balanced,detail")
     ap.add_argument("--n", type=int, default=20)
     ap.add_argument("--device", default="cpu")
@@ -380,8 +412,9 @@ def main(argv: list[str] | None = None) -> int:
     elif args.part == "report":
         print(report(work))
     elif args.part == "cost":
-        cost(work, args.n, args.old_tree, lockstep_tree=args.lockstep_tree, vina=not args.no_vina,
-             batches=not args.singles_only)
+        cost(work, args.n, args.old_tree, target=args.targets.split(",")[0], lockstep_tree=args.lockstep_tree,
+             vina=not args.no_vina, batches=not args.singles_only, singles=not args.batches_only,
+             modes=tuple(m for m in args.modes.split(",") if m))
     else:
         throughput(work, args.device, [int(b) for b in args.batches.split(",")], args.modes.split(",")[0])
     return 0

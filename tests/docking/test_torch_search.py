@@ -265,3 +265,21 @@ def test_search_is_deterministic_and_batch_independent(grid32, tops) -> None:
     c = _run_padded(grid32, [tops[2], tops[3]], shape, 60)
     assert torch.equal(a.st.e[:4], c.st.e[:4]) and torch.equal(a.ch.step[:4], c.ch.step[:4])
     assert not torch.equal(a.st.e[4:], c.st.e[4:])
+
+
+def test_compiled_plan_fills_batches_in_bucket_order(grid32) -> None:
+    from docking.engines.torch_engine.docker import TorchDocker
+
+    tops = _tops([CAFFEINE, AMLODIPINE, IBUPROFEN, ABACAVIR])
+    keys = [bucket(t.n_atoms, t.n_torsions, len(t.pairs), max(t.pdbqt.depth())) for t in tops]
+    assert len(set(keys)) >= 3  # several buckets ...
+    docker = TorchDocker(grid32, max_batch=64)
+    # ... but fewer ligands than a batch: one batch, so one graph to compile, not one per bucket
+    (only,) = docker._plan(tops, compiled=True)
+    assert sorted(only) == [0, 1, 2, 3]
+    # a big run: batches of max_batch in bucket order, largest first (each batch's shape repeats)
+    docker.max_batch = 2
+    plan = docker._plan(tops, compiled=True)
+    assert [len(b) for b in plan] == [2, 2]
+    order = [keys[i] for b in plan for i in b]
+    assert order == sorted(order, reverse=True)

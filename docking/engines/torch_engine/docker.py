@@ -110,29 +110,29 @@ class TorchDocker:
                               self.params.store)
 
     def _plan(self, tops: list[LigandTopology], compiled: bool) -> list[list[int]]:
-        """Batches of ligand indices, sized by count and memory: one shape bucket per batch when
-        compiling (shapes repeat), else largest first in one sequence (fewer, fuller batches)."""
+        """Batches of ligand indices, sized by count and memory, largest first.  When compiling,
+        ligands are ordered by shape bucket, so a big run's batches each hold one bucket and
+        reuse its compiled graphs, while a run of fewer ligands than ``max_batch`` is one batch
+        padded to its largest bucket: one graph to compile instead of one per bucket."""
         limit = self._budget_bytes()
-        buckets: dict[tuple[int, ...], list[int]] = {}
-        key: tuple[int, ...]
-        by_size = sorted(range(len(tops)), key=lambda i: (-tops[i].n_atoms, -tops[i].n_torsions))
-        for i in by_size:
+
+        def key(i: int) -> tuple[int, ...]:
             t = tops[i]
-            key = bucket(t.n_atoms, t.n_torsions, len(t.pairs), max(t.pdbqt.depth())) if compiled else (0,)
-            buckets.setdefault(key, []).append(i)
+            size = (t.n_atoms, t.n_torsions)
+            return bucket(t.n_atoms, t.n_torsions, len(t.pairs), max(t.pdbqt.depth())) + size if compiled else size
+
         batches: list[list[int]] = []
-        for key in sorted(buckets, reverse=True):
-            cur: list[int] = []
-            used = 0
-            for i in buckets[key]:
-                need = self._need(tops[i])
-                if cur and (len(cur) >= self.max_batch or (limit is not None and used + need > limit)):
-                    batches.append(cur)
-                    cur, used = [], 0
-                cur.append(i)
-                used += need
-            if cur:
+        cur: list[int] = []
+        used = 0
+        for i in sorted(range(len(tops)), key=key, reverse=True):
+            need = self._need(tops[i])
+            if cur and (len(cur) >= self.max_batch or (limit is not None and used + need > limit)):
                 batches.append(cur)
+                cur, used = [], 0
+            cur.append(i)
+            used += need
+        if cur:
+            batches.append(cur)
         return batches
 
     def _check_memory(self, tops: list[LigandTopology]) -> None:
