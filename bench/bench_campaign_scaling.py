@@ -4,7 +4,7 @@ Dask plus database writes relative to the engine's own time.
     .venv/bin/python bench/bench_campaign_scaling.py [--drugs 6] [--targets tmprss2,3clpro]
         [--exhaustiveness 4] [--workers 1,2] [--database-url URL] [--json FILE]
     .venv/bin/python bench/bench_campaign_scaling.py --write-only \\
-        --postgres-url postgresql://postgres@127.0.0.1:5432/test [--feed-s 600] [--write-batches 20,100]
+        --postgres-url postgresql://postgres@127.0.0.1:5432/test [--feed-s 600] [--write-batches 20,100,500]
 
 A PostgreSQL --database-url / --postgres-url is a server: each run works in a fresh schema there
 and drops it at the end, so the bench reruns on the same database and leaves nothing behind.
@@ -156,6 +156,7 @@ def _rss_mb() -> float:
 
 
 BEFORE_REV = "5af9e74"  # the last commit with the one-transaction-per-result writer
+BULK_BEFORE_REV = "c50544b"  # the last commit with the first bulk writer (SQLAlchemy upsert, text COPY)
 
 
 def _writer_at(rev: str, tmp: Path) -> type | None:
@@ -180,10 +181,13 @@ def _writer_at(rev: str, tmp: Path) -> type | None:
 
 
 def write_rates(url: str, n: int, poses: int, batches: list[int], repeats: int, before: type | None,
-                rev: str = BEFORE_REV) -> list[dict]:
+                rev: str = BEFORE_REV, bulk_before: type | None = None, bulk_rev: str = BULK_BEFORE_REV
+                ) -> list[dict]:
     """Results/s written by one writer, side by side: the writer of *rev* (one transaction per
-    result, plain INSERTs), today's ``write`` (one per transaction) and ``write_many`` with each
-    batch size; the modes alternate *repeats* times, each on fresh keys of a new campaign."""
+    result, plain INSERTs), today's ``write`` (one per transaction), and ``write_many`` with each
+    batch size, by the writer of *bulk_rev* (when given) and by today's; the modes alternate
+    *repeats* times, each on fresh keys of a new campaign.  Besides the rate, each mode's client
+    CPU time (this process) per result, so a run on a shared machine shows where time went."""
     import dataclasses
     import itertools
     import random
@@ -193,7 +197,10 @@ def write_rates(url: str, n: int, poses: int, batches: list[int], repeats: int, 
     from jobs.writer import ResultWriter
 
     modes: list[tuple[str, int]] = ([(f"before ({rev}): 1 per transaction", 1)] if before else [])
-    modes += [("now: 1 per transaction", 1)] + [(f"now: bulk {b} per transaction", b) for b in batches]
+    modes += [("now: 1 per transaction", 1)]
+    for b in batches:
+        modes += ([(f"before ({bulk_rev}): bulk {b} per transaction", b)] if bulk_before else [])
+        modes += [(f"now: bulk {b} per transaction", b)]
     n_rec = max(1, -(-n // 500))
     recs, drugs = _write_setup(url, n_rec, 500)
     keys = list(itertools.product(recs, drugs))[:n]
@@ -204,31 +211,30 @@ def write_rates(url: str, n: int, poses: int, batches: list[int], repeats: int, 
     mb = sum(len(p.pdbqt) + len(p.sdf or "") for p in templates[0].poses) / 2**20
     db = Database(url)
     rows: dict[str, list[float]] = {m: [] for m, _ in modes}
+    cpu: dict[str, list[float]] = {m: [] for m, _ in modes}
     try:
         for _ in range(repeats):
             for m, size in modes:
                 cid = _campaign(db)
-                t0 = time.perf_counter()
-                if m.startswith("before"):
-                    old = before(db, cid)  # type: ignore[misc]
-                    for o in outcomes:
-                        old.write(o)
-                elif size == 1:
-                    w = ResultWriter(db, cid)
+                t0, c0 = time.perf_counter(), time.process_time()
+                writer = (bulk_before if size > 1 else before) if m.startswith("before") else ResultWriter
+                w = writer(db, cid)  # type: ignore[misc]
+                if size == 1:
                     for o in outcomes:
                         w.write(o)
                 else:
-                    w = ResultWriter(db, cid)
                     for i in range(0, len(outcomes), size):
                         w.write_many(outcomes[i : i + size])
                 rows[m].append(len(outcomes) / (time.perf_counter() - t0))
+                cpu[m].append(1000 * (time.process_time() - c0) / len(outcomes))
     finally:
         db.dispose()
     backend = url.split(":")[0].split("+")[0]
     base = max(rows[modes[0][0]])
     return [{"backend": backend, "mode": m, "results": n, "poses_per_result": poses,
              "results_per_s": round(max(rows[m]), 1), "all_runs": [round(x, 1) for x in rows[m]],
-             "vs_first": round(max(rows[m]) / base, 2), "text_mb_per_s": round(max(rows[m]) * mb, 1)}
+             "vs_first": round(max(rows[m]) / base, 2), "text_mb_per_s": round(max(rows[m]) * mb, 1),
+             "client_cpu_ms": round(min(cpu[m]), 2)}
             for m, _ in modes]
 
 
@@ -286,27 +292,35 @@ def _write_only(args: argparse.Namespace, tmp: Path) -> None:
 
     batches = [int(x) for x in args.write_batches.split(",") if x]
     before = _writer_at(args.before_rev, tmp) if args.before_rev else None
+    bulk_before = _writer_at(args.bulk_before_rev, tmp) if args.bulk_before_rev else None
     urls = [] if args.skip_sqlite else [args.database_url or f"sqlite:///{tmp / 'write.sqlite'}"]
     load0 = os.getloadavg()
     out: dict[str, list[dict]] = {"rates": [], "feeds": []}
     for url in urls:
         out["rates"] += write_rates(url, args.write_results, 9, batches, args.repeats, before,
-                                       args.before_rev)
+                                    args.before_rev, bulk_before, args.bulk_before_rev)
         if args.feed_s:
             out["feeds"].append(memory_feed(url, args.feed_s, args.feed_rate, max(batches)))
     if args.postgres_url:  # a fresh schema each run: rerunnable on the same database, nothing left behind
         with postgres_schema(_server(args.postgres_url), prefix="write_bench") as url:
             out["rates"] += write_rates(url, args.write_results, 9, batches, args.repeats, before,
-                                       args.before_rev)
+                                    args.before_rev, bulk_before, args.bulk_before_rev)
             if args.feed_s:
                 out["feeds"].append(memory_feed(url, args.feed_s, args.feed_rate, max(batches)))
     load1 = os.getloadavg()
     print(f"\nresult writes: {args.write_results} results x 9 poses (~8 kB of PDBQT + SDF text each), one "
           f"ResultWriter; host {os.cpu_count()} CPUs, load average {load0[0]:.1f} before, {load1[0]:.1f} after")
-    cols = ("backend", "mode", "results_per_s", "vs_first", "text_mb_per_s", "all_runs")
+    cols = ("backend", "mode", "results_per_s", "vs_first", "text_mb_per_s", "client_cpu_ms", "all_runs")
     print("| " + " | ".join(cols) + " |")
     for r in out["rates"]:
         print("| " + " | ".join(f"{r[c]!s}" for c in cols) + " |")
+    by_mode = {(r["backend"], r["mode"]): r for r in out["rates"]}
+    for r in out["rates"]:  # each bulk size: the earlier bulk writer beside today's, from the same run
+        old = by_mode.get((r["backend"], r["mode"].replace("now:", f"before ({args.bulk_before_rev}):")))
+        if r["mode"].startswith("now: bulk") and old:
+            print(f"{r['backend']} {r['mode'][5:]}: {old['results_per_s']}/s before ({args.bulk_before_rev}) -> "
+                  f"{r['results_per_s']}/s now ({r['results_per_s'] / old['results_per_s']:.2f}x); client CPU "
+                  f"{old['client_cpu_ms']} -> {r['client_cpu_ms']} ms per result")
     for f in out["feeds"]:
         print(f"memory feed {f['backend']}: {f['results']} results in {f['seconds']:.0f} s at {f['rate']:.0f}/s "
               f"asked, {f['achieved_per_s']}/s achieved, max backlog {f['max_backlog_s']} s; RSS "
@@ -329,9 +343,12 @@ def main() -> None:
                     help="Also measure writes on this PostgreSQL server (in a fresh schema, dropped afterwards).")
     ap.add_argument("--before-rev", default=BEFORE_REV,
                     help="--write-only: also time jobs/writer.py of this git revision ('' to skip).")
+    ap.add_argument("--bulk-before-rev", default=BULK_BEFORE_REV,
+                    help="--write-only: also time write_many of jobs/writer.py of this git revision ('' to skip).")
     ap.add_argument("--skip-sqlite", action="store_true", help="--write-only: PostgreSQL only.")
     ap.add_argument("--write-results", type=int, default=1000, help="--write-only: results per mode.")
-    ap.add_argument("--write-batches", default="20,100", help="--write-only: bulk batch sizes to compare.")
+    ap.add_argument("--write-batches", default="20,100,500",
+                    help="--write-only: bulk batch sizes to compare (a campaign writes up to 500 per transaction).")
     ap.add_argument("--repeats", type=int, default=2, help="--write-only: alternations of the modes (best kept).")
     ap.add_argument("--feed-s", type=float, default=600.0,
                     help="--write-only: seconds of the memory feed (0: none; the goal is stated for 600).")

@@ -6,11 +6,15 @@ poses or with a mix of two runs' poses, and a resumed run never duplicates anyth
 
 :meth:`ResultWriter.write_many` writes a batch of results in one transaction: one multi-row
 upsert of the result rows, one delete of their old poses, one multi-row insert of the new
-poses (chunked under the drivers' parameter limits).  The batch commits whole or not at all; a
-caller acknowledges a result (counts it, and a resume skips it) only after that commit.  A
-batch refused by the database for one bad result (an integrity or data error) is written again
-one result per transaction, so the good results still land and the bad one is stored as
-``failed`` with the reason.  :meth:`ResultWriter.write` is the one-result path.
+poses (chunked under the drivers' parameter limits).  On PostgreSQL these are three statements
+of fixed text whatever the batch size: the upsert takes its rows as arrays (``unnest``), so
+nothing is compiled per batch, and the poses go through one binary ``COPY`` streamed result by
+result while the server stores the previous ones (see :func:`_write_outcomes_pg`).  The batch
+commits whole or not at all; a caller acknowledges a result (counts it, and a resume skips it)
+only after that commit.  A batch refused by the database for one bad result (an integrity or
+data error) is written again one result per transaction, so the good results still land and
+the bad one is stored as ``failed`` with the reason.  :meth:`ResultWriter.write` is the
+one-result path.
 
 A lost database connection (server restart, network cut) pauses writing: the transaction is
 retried with exponential backoff for up to ``max_wait_s`` seconds before giving up with one
@@ -19,17 +23,18 @@ retried with exponential backoff for up to ``max_wait_s`` seconds before giving 
 
 from __future__ import annotations
 
-import io
 import json
 import logging
+import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from dockdb.db import Database
@@ -190,23 +195,119 @@ def write_outcomes(session: Session, campaign_id: int, outcomes: list[DockingOut
     if not latest:
         return {}
     now = utcnow()
+    if session.get_bind().dialect.name == "postgresql":
+        return _write_outcomes_pg(session.connection(), campaign_id, list(latest.values()), now)
     ids = _upsert_results(session, [_result_values(campaign_id, o, now) for o in latest.values()])
     id_list = list(ids.values())
     for i in range(0, len(id_list), RESULT_CHUNK):
         session.execute(delete(Pose).where(Pose.result_id.in_(id_list[i : i + RESULT_CHUNK])))
     poses = [row for key, o in latest.items() for row in _pose_rows(ids[key], o)]
-    if session.get_bind().dialect.name == "postgresql":
-        _copy_poses(session, poses)
-        return ids
     table = cast(Table, Pose.__table__)  # Core insert: no ORM bookkeeping per pose row
     for i in range(0, len(poses), POSE_CHUNK):
         session.execute(insert(table), poses[i : i + POSE_CHUNK])
     return ids
 
 
+# ---------------------------------------------------------------- PostgreSQL: rows as arrays, poses by binary COPY
+
+_PG_UPSERT = (
+    "INSERT INTO docking_result (campaign_id, receptor_id, drug_id, status, best_score, error, runtime_s, attempts, "
+    "ligand_smiles, finished_at) "
+    "SELECT %(campaign_id)s, u.r, u.d, u.st, u.bs, u.er, u.rt, u.at, u.ls, %(now)s "
+    "FROM unnest(%(r)s::integer[], %(d)s::integer[], %(st)s::text[], %(bs)s::float8[], %(er)s::text[], "
+    "%(rt)s::float8[], %(at)s::integer[], %(ls)s::text[]) AS u(r, d, st, bs, er, rt, at, ls) "
+    "ON CONFLICT (campaign_id, receptor_id, drug_id) DO UPDATE SET status = EXCLUDED.status, "
+    "best_score = EXCLUDED.best_score, error = EXCLUDED.error, runtime_s = EXCLUDED.runtime_s, "
+    "attempts = EXCLUDED.attempts, ligand_smiles = EXCLUDED.ligand_smiles, finished_at = EXCLUDED.finished_at "
+    "RETURNING receptor_id, drug_id, id"
+)
+_PG_DELETE_POSES = "DELETE FROM pose WHERE result_id = ANY(%(ids)s)"
+
 _POSE_COLUMNS = ("result_id", "rank", "score", "score_terms", "sdf", "pdbqt", "interactions", "interactions_error")
+_POSE_TYPES = ("int4", "int4", "float8", "json", "text", "text", "json", "text")  # what _binary_rows encodes
 _JSON_COLUMNS = {"score_terms", "interactions"}
-_COPY_POSES = f"COPY pose ({', '.join(_POSE_COLUMNS)}) FROM STDIN"
+_COPY_TEXT = f"COPY pose ({', '.join(_POSE_COLUMNS)}) FROM STDIN"
+_COPY_BINARY = f"{_COPY_TEXT} (FORMAT binary)"
+
+_BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, then 32-bit flags and header-extension length
+_BINARY_TRAILER = b"\xff\xff"  # a field count of -1
+_ROW_HEAD = struct.Struct("!hiiiiid")  # 8 fields; result_id and rank (4-byte int), score (8-byte float), each sized
+_LENGTH = struct.Struct("!i")
+_NULL = _LENGTH.pack(-1)
+
+
+@dataclass(frozen=True)
+class _Server:
+    """What the writer needs to know of one PostgreSQL database (asked once per URL)."""
+
+    lz4: bool  # TOAST can compress with lz4 (PostgreSQL >= 14 built with it)
+    binary: bool  # pose's columns have the types that the binary COPY rows encode
+
+
+_SERVERS: dict[str, _Server] = {}
+
+
+def _server(conn: Connection) -> _Server:
+    key = str(conn.engine.url)  # the URL names the schema too (search_path), so each schema is asked once
+    if key not in _SERVERS:
+        methods = conn.exec_driver_sql(
+            "SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'").scalar()
+        types: dict[str, str] = dict(conn.exec_driver_sql(
+            "SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+            "WHERE a.attrelid = 'pose'::regclass AND a.attnum > 0 AND NOT a.attisdropped").all())
+        _SERVERS[key] = _Server(lz4="lz4" in (methods or []),
+                                binary=tuple(types.get(c) for c in _POSE_COLUMNS) == _POSE_TYPES)
+    return _SERVERS[key]
+
+
+def _write_outcomes_pg(conn: Connection, campaign_id: int, outcomes: list[DockingOutcome],
+                       now: datetime) -> dict[tuple[int, int], int]:
+    """PostgreSQL: :func:`write_outcomes` in three statements of fixed text, whatever the batch size.
+
+    The result rows go in as one array per column (``unnest``): no SQL is compiled per batch and
+    the server parses one short statement.  The old poses of the batch's results go in one
+    ``DELETE``; the new ones through one binary ``COPY`` (no escaping on this side, no text
+    parsing on the server's), handed over one result at a time so that the server stores a
+    result while the next is encoded.  Large texts are TOAST-compressed with lz4 (several times
+    faster than the default pglz) where the server has it."""
+    server = _server(conn)
+    if server.lz4:
+        conn.exec_driver_sql("SET LOCAL default_toast_compression = 'lz4'")
+    params = {
+        "campaign_id": campaign_id, "now": now,
+        "r": [o.receptor_id for o in outcomes], "d": [o.drug_id for o in outcomes],
+        "st": [o.status for o in outcomes], "bs": [o.best_score for o in outcomes],
+        "er": [o.error for o in outcomes], "rt": [o.runtime_s for o in outcomes],
+        "at": [o.attempts for o in outcomes], "ls": [o.ligand_smiles for o in outcomes],
+    }
+    ids = {(int(r), int(d)): int(i) for r, d, i in conn.exec_driver_sql(_PG_UPSERT, params)}
+    conn.exec_driver_sql(_PG_DELETE_POSES, {"ids": list(ids.values())})
+    if any(o.poses for o in outcomes):
+        if server.binary:
+            _copy_poses(conn, _COPY_BINARY, _binary_rows(ids, outcomes))
+        else:  # a schema whose pose columns differ from what the binary rows encode
+            _copy_poses(conn, _COPY_TEXT, _text_rows(ids, outcomes))
+    return ids
+
+
+def _binary_rows(ids: dict[tuple[int, int], int], outcomes: list[DockingOutcome]) -> Iterator[bytes]:
+    """COPY's binary format: the header, then each result's pose rows as one chunk, then the trailer."""
+    dumps = json.dumps
+    yield _BINARY_HEADER
+    for o in outcomes:
+        rid = ids[(o.receptor_id, o.drug_id)]
+        parts: list[bytes] = []
+        for p in o.poses:
+            parts.append(_ROW_HEAD.pack(8, 4, rid, 4, p.rank, 8, p.score))
+            for value in (None if p.score_terms is None else dumps(p.score_terms), p.sdf, p.pdbqt,
+                          None if p.interactions is None else dumps(p.interactions), p.interactions_error):
+                if value is None:
+                    parts.append(_NULL)
+                else:
+                    data = value.encode()
+                    parts += (_LENGTH.pack(len(data)), data)
+        yield b"".join(parts)
+    yield _BINARY_TRAILER
 
 
 def _copy_field(column: str, value: Any) -> str:
@@ -220,42 +321,54 @@ def _copy_field(column: str, value: Any) -> str:
     return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def _copy_poses(session: Session, rows: list[dict[str, Any]]) -> None:
-    """PostgreSQL: the pose rows through one ``COPY`` in the session's transaction (no SQL text to
-    parse), their large texts TOAST-compressed with lz4 (several times faster than the default
-    pglz) where the server supports it.  Driver errors come back as SQLAlchemy's, so callers see
-    the same exceptions (connection loss, integrity) as on the INSERT path."""
-    if not rows:
-        return
-    conn = session.connection()
+def _text_rows(ids: dict[tuple[int, int], int], outcomes: list[DockingOutcome]) -> Iterator[str]:
+    """COPY's text format, one chunk per result (psycopg2 encodes it to the connection's encoding)."""
+    for o in outcomes:
+        rows = _pose_rows(ids[(o.receptor_id, o.drug_id)], o)
+        yield "".join("\t".join(_copy_field(c, row[c]) for c in _POSE_COLUMNS) + "\n" for row in rows)
+
+
+class _Chunks:
+    """A file for psycopg2's ``copy_expert``: each ``read`` hands over the next chunk whole, and an
+    error raised while encoding one is kept (psycopg2 then aborts the COPY)."""
+
+    def __init__(self, chunks: Iterable[bytes | str]) -> None:
+        self._chunks = iter(chunks)
+        self.error: Exception | None = None
+
+    def read(self, size: int = -1) -> bytes | str:
+        try:
+            return next(self._chunks, b"")
+        except Exception as e:
+            self.error = e
+            raise
+
+
+def _copy_poses(conn: Connection, sql: str, chunks: Iterable[bytes | str]) -> None:
+    """Run ``COPY … FROM STDIN`` in the connection's transaction with the rows of *chunks*.
+
+    Driver errors come back as SQLAlchemy's, so callers see the same exceptions (connection loss,
+    integrity) as on the INSERT path; a value that cannot be encoded (a score that is no number)
+    comes back as a :class:`sqlalchemy.exc.DataError`, like a value the server refuses."""
     dialect = conn.dialect
-    if _lz4_available(conn):
-        conn.exec_driver_sql("SET LOCAL default_toast_compression = 'lz4'")
-    text = "".join("\t".join(_copy_field(c, row[c]) for c in _POSE_COLUMNS) + "\n" for row in rows)
     raw: Any = conn.connection.dbapi_connection  # psycopg2's connection: copy_expert is not in the DB-API
     dbapi_error = dialect.loaded_dbapi.Error
+    source = _Chunks(chunks)
     cur = raw.cursor()
     try:
-        cur.copy_expert(_COPY_POSES, io.StringIO(text))
-    except dbapi_error as e:
-        raise sa_exc.DBAPIError.instance(
-            _COPY_POSES, None, e, dbapi_error, connection_invalidated=dialect.is_disconnect(e, raw, None),
-            dialect=dialect,
-        ) from e
+        cur.copy_expert(sql, source)
+    except Exception as e:
+        if source.error is not None:  # psycopg2 aborted the COPY: the transaction rolls back
+            why = ValueError(f"a pose value cannot be stored: {source.error}")
+            raise sa_exc.DataError(sql, None, why) from source.error
+        if isinstance(e, dbapi_error):
+            raise sa_exc.DBAPIError.instance(
+                sql, None, e, dbapi_error, connection_invalidated=dialect.is_disconnect(e, raw, None),
+                dialect=dialect,
+            ) from e
+        raise
     finally:
         cur.close()
-
-
-_LZ4: dict[str, bool] = {}  # server URL -> whether it can TOAST-compress with lz4
-
-
-def _lz4_available(conn: Any) -> bool:
-    key = str(conn.engine.url)
-    if key not in _LZ4:
-        values = conn.exec_driver_sql(
-            "SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'").scalar()
-        _LZ4[key] = "lz4" in (values or [])
-    return _LZ4[key]
 
 
 def write_outcome(session: Session, campaign_id: int, o: DockingOutcome) -> int:

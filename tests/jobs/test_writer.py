@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 import time
@@ -177,11 +178,28 @@ def test_write_many_stores_a_refused_result_as_failed_and_keeps_the_rest(db: Dat
         assert r.runtime_s == 1.5
 
 
-def test_pose_text_round_trips_exactly(db: Database, config) -> None:
-    """Tabs, backslashes, CR/LF, quotes and non-ASCII survive (PostgreSQL writes poses with COPY),
-    and large pose texts are TOAST-compressed with lz4 where the server has it."""
+@pytest.mark.parametrize("copy_format", ["binary", "text"])
+def test_pose_text_round_trips_exactly(db: Database, config, monkeypatch: pytest.MonkeyPatch,
+                                       copy_format: str) -> None:
+    """Tabs, backslashes, CR/LF, quotes and non-ASCII survive (PostgreSQL writes poses with a
+    binary COPY, or a text COPY where the pose columns have other types than it encodes), and
+    large pose texts are TOAST-compressed with lz4 where the server has it."""
     from sqlalchemy import text
 
+    import jobs.writer as writer
+
+    if db.backend != "postgresql" and copy_format == "text":
+        pytest.skip("COPY formats are PostgreSQL's")
+    copies: list[str] = []
+    real_copy, real_server = writer._copy_poses, writer._server
+
+    def copy(conn, sql, chunks):  # type: ignore[no-untyped-def]
+        copies.append(sql)
+        real_copy(conn, sql, chunks)
+
+    monkeypatch.setattr(writer, "_copy_poses", copy)
+    if copy_format == "text":
+        monkeypatch.setattr(writer, "_server", lambda conn: dataclasses.replace(real_server(conn), binary=False))
     cid, rid, drugs = _setup(db, config)
     odd = 'REMARK a\ttab, a \\ backslash, \\N, "quotes", é ü 漢\r\nATOM  1\n\\.\n'
     big = "".join(f"ATOM  {i:5d}  C   UNL     1    {i * 0.37:8.3f}{i * 1.1:8.3f}{-i * 0.5:8.3f}\n" for i in range(80))
@@ -201,3 +219,28 @@ def test_pose_text_round_trips_exactly(db: Database, config) -> None:
                                  "WHERE name = 'default_toast_compression'")).scalar()
             method = s.execute(text("SELECT pg_column_compression(pdbqt) FROM pose WHERE rank = 2")).scalar()
             assert method == ("lz4" if lz4 else "pglz")
+    # PostgreSQL: one COPY of the format asked for (binary unless the schema's types differ)
+    expected = {"binary": [writer._COPY_BINARY], "text": [writer._COPY_TEXT]}[copy_format]
+    assert copies == (expected if db.backend == "postgresql" else [])
+
+
+def test_unencodable_pose_value_is_stored_as_failed_and_the_rest_kept(db: Database, config) -> None:
+    """A value that the binary COPY cannot encode (a rank that is no integer) or that the server
+    refuses (NaN in JSON) refuses the batch; each result is then written alone, the bad ones
+    stored as failed with the reason, without poses, and the good ones whole."""
+    if db.backend != "postgresql":
+        pytest.skip("SQLite stores any value in any column")
+    cid, rid, drugs = _setup(db, config)
+    w = ResultWriter(db, cid, max_wait_s=2)  # an aborted COPY is no lost connection: no waiting for one
+    rank = _outcome(rid, drugs[1], [-7.0, -6.0])
+    rank.poses[1].rank = "second"  # type: ignore[assignment]
+    nan = _outcome(rid, drugs[2], [-5.0])
+    nan.poses[0].score_terms = {"inter": float("nan")}
+    batch = [rank, _outcome(rid, drugs[0], [-6.0, -5.0]), nan]
+    stored = w.write_many(batch)
+    assert [o.status for o in stored] == ["failed", "done", "failed"]
+    assert [o for o, _ in w.rejected] == [rank, nan]
+    assert re.match(r"storing the result failed: ValueError: a pose value cannot be stored: .*integer",
+                    stored[0].error or ""), stored[0].error
+    assert re.search(r"(?i)json", stored[2].error or ""), stored[2].error
+    assert _counts(db) == (3, 2)  # the good result whole, the refused ones without poses
