@@ -283,3 +283,27 @@ def test_compiled_plan_fills_batches_in_bucket_order(grid32) -> None:
     assert [len(b) for b in plan] == [2, 2]
     order = [keys[i] for b in plan for i in b]
     assert order == sorted(order, reverse=True)
+
+
+def test_hopeless_local_optimisations_are_abandoned_and_rejected(grid32, tops) -> None:
+    c, gc, state = _search(grid32, tops, 4, 10**6)
+    for _ in range(3):
+        state = mc_tick(c, gc, state, SearchParams())
+    # every chain far below anything a mutant reaches: with a margin, each local optimisation is
+    # abandoned after abort_after iterations, so the same ticks hold more Monte Carlo steps
+    low = state._replace(ch=state.ch._replace(e=torch.full_like(state.ch.e, -1e3)))
+    steps = {}
+    for margin in (2.0, math.inf):
+        s = low
+        for _ in range(40):
+            s = mc_tick(c, gc, s, SearchParams(abort_margin=margin))
+        steps[margin] = int((s.ch.step - low.ch.step).sum())
+    assert steps[2.0] > 1.5 * steps[math.inf]
+    # an abandoned optimisation is rejected even where Metropolis would (nearly always) accept it
+    ch = state.ch._replace(e=state.opt.f - 0.05, step=torch.ones_like(state.ch.step))
+    ended = torch.isfinite(state.opt.f)
+    assert bool(ended.any())
+    kept, _st = search.mc_accept(c, ch, state.st, state.opt, state.x, ended, 1.2, 1.0)
+    assert bool((kept.e != ch.e).any())
+    rej, rej_st = search.mc_accept(c, ch, state.st, state.opt, state.x, ended, 1.2, 1.0, abandoned=ended)
+    assert torch.equal(rej.e, ch.e) and torch.equal(rej.pos, ch.pos) and torch.equal(rej_st.e, state.st.e)
