@@ -8,6 +8,8 @@
     .venv/bin/python bench/bench_torch_search.py cost --n 6 --old-tree /tmp/engine-0.2
     git worktree add /tmp/engine-1.0-lockstep 5af9e74                # 1.0 before ticks
     .venv/bin/python bench/bench_torch_search.py cost --n 3 --lockstep-tree /tmp/engine-1.0-lockstep
+    .venv/bin/python bench/bench_torch_search.py variants --modes fast --targets protease --seed 7 \
+        --variants '{"1.1": {"abort_margin": Infinity}, "margin 2": {"abort_margin": 2.0}}'
     .venv/bin/python bench/bench_torch_search.py throughput --device cuda --batches 64,512,2048
 
 * ``ops``: ATen operations (~ GPU kernels) and bytes written per energy-and-gradient
@@ -360,6 +362,44 @@ t0 = time.process_time(); eng.dock(rec, box, lig, seed=42); print(time.process_t
 """
 
 
+def variants(work: Path, target: str, mode: str, n: int, spec: dict[str, dict[str, Any]], seed: int) -> None:
+    """Search-parameter variants (``SearchParams`` fields, e.g. ``{"abort_margin": Infinity}``) one
+    after the other in this process: eager, all ``n`` drugs in one call; CPU, steps run over
+    planned, and best scores against Vina's exhaustiveness-8 run of ``vina_screen.json``."""
+    import dataclasses
+
+    import torch
+
+    from docking.engines.torch_engine.engine import TorchEngine
+    from docking.pocket import Box
+
+    torch.set_num_threads(1)
+    ligs = _ligands(work, n)
+    rec = (work / "receptors" / f"{target}.pdbqt").read_text()
+    box = Box(*_boxes()[target])
+    vina = {k.split("|")[1]: v["best"] for k, v in _load(work / "vina_screen.json").get("screen", {}).items()
+            if k.startswith(f"{target}|")}
+    for name, over in spec.items():
+        eng = TorchEngine(device="cpu", mode=mode, compile="off")
+        make = eng._docker
+
+        def patched(grid: Any, make: Any = make, over: dict[str, Any] = over) -> Any:
+            docker = make(grid)
+            docker.params = dataclasses.replace(docker.params, **over)
+            return docker
+
+        eng._docker = patched  # type: ignore[method-assign]
+        eng._grid(rec, box)
+        c0 = time.process_time()
+        res = eng.dock(rec, box, ligs, seed=seed)
+        cpu = time.process_time() - c0
+        d = eng.last_docker
+        row = {"cpu_s_per_ligand": cpu / len(ligs), "steps_run_over_planned": sum(d.steps_run) / sum(d.steps_planned),
+               **_agreement({r.name: r.best_score for r in res}, vina)}
+        _record(work, f"variants|{target}|{mode}|{seed}|{name}", row)
+        print(f"{name}: {json.dumps(row)}", flush=True)
+
+
 def throughput(work: Path, device: str, batches: list[int], mode: str) -> None:
     base = _ligands(work, 20)
     for size in batches:
@@ -388,7 +428,7 @@ def report(work: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("part", choices=["ops", "convergence", "cost", "throughput", "report"])
+    ap.add_argument("part", choices=["ops", "convergence", "cost", "variants", "throughput", "report"])
     ap.add_argument("--targets", default=",".join(TARGETS))
     ap.add_argument("--workdir", default=str(ROOT / ".dockdb" / "bench_torch"))
     ap.add_argument("--old-tree", default=None, help="checkout of engine 0.2 (git worktree of 56e28b5)")
@@ -402,6 +442,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=20)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--batches", default="64,512,2048")
+    ap.add_argument("--variants", default='{"1.1": {"abort_margin": Infinity}, "1.2": {}}',
+                    help="variants: JSON name -> SearchParams overrides")
+    ap.add_argument("--seed", type=int, default=42)
     args = ap.parse_args(argv)
     work = Path(args.workdir)
     if args.part == "ops":
@@ -413,6 +456,9 @@ def main(argv: list[str] | None = None) -> int:
         convergence(work, [m for m in args.modes.split(",") if m], args.n, args.targets.split(","), args.device)
     elif args.part == "report":
         print(report(work))
+    elif args.part == "variants":
+        variants(work, args.targets.split(",")[0], args.modes.split(",")[0], args.n, json.loads(args.variants),
+                 args.seed)
     elif args.part == "cost":
         cost(work, args.n, args.old_tree, target=args.targets.split(",")[0], lockstep_tree=args.lockstep_tree,
              vina=not args.no_vina, batches=not args.singles_only, singles=not args.batches_only,
