@@ -22,26 +22,16 @@ def engine_options(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
-def _value(text: str) -> int | float | bool | str:
-    low = text.strip().lower()
-    if low in ("true", "false"):
-        return low == "true"
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text.strip()
-
-
 def extra_engine_params(device: str | None, pairs: Iterable[str]) -> dict[str, Any]:
     """``--device``/``--param`` values as engine parameters; malformed pairs are an InputError."""
+    from docking.engines.params import param_value  # not at import: every CLI command loads this module
+
     out: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip() or not value.strip():
             raise InputError(f"--param {pair!r} is not KEY=VALUE; write it like --param chains=64")
-        out[key.strip()] = _value(value)
+        out[key.strip()] = param_value(value)
     if device is not None:
         out["device"] = device
     return out

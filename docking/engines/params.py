@@ -13,7 +13,7 @@ from typing import Any
 
 from dockdb.errors import EngineError
 
-__all__ = ["SHARED_ABOVE", "SHARED_AT_LEAST", "check_params"]
+__all__ = ["SHARED_ABOVE", "SHARED_AT_LEAST", "check_params", "param_value"]
 
 SHARED_AT_LEAST: dict[str, float] = {"exhaustiveness": 1, "n_poses": 1, "energy_range": 0, "min_rmsd": 0}
 SHARED_ABOVE: dict[str, float] = {"spacing": 0}
@@ -52,3 +52,17 @@ def check_params(
             problems.append(f"{name} must be {'>=' if inclusive else '>'} {low:g}, not {value!r}")
     if problems:
         raise EngineError(f"bad {engine} engine parameters: {'; '.join(problems)}")
+
+
+def param_value(text: str) -> int | float | bool | str:
+    """A parameter value written as text (``--param chains=64``, ``torch:mode=detail``): true/false,
+    an int, a float, else the stripped text."""
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text.strip()

@@ -154,6 +154,7 @@ def engine_spec(spec: str) -> tuple[str, dict[str, Any]]:
     """``torch:mode=detail:chains=32`` -> (``torch``, {mode: detail, chains: 32}); an unknown
     engine or a parameter that is not KEY=VALUE is an InputError."""
     from docking.engines import available_engines
+    from docking.engines.params import param_value
 
     name, *pairs = spec.split(":")
     known = available_engines()
@@ -165,17 +166,8 @@ def engine_spec(spec: str) -> tuple[str, dict[str, Any]]:
         if not sep or not key.strip() or not text.strip():
             raise InputError(f"engine parameter {pair[:40]!r} in {spec[:60]!r} is not KEY=VALUE; "
                              "write it like torch:mode=detail")
-        params[key.strip()] = _number(text.strip())
+        params[key.strip()] = param_value(text)
     return name, params
-
-
-def _number(text: str) -> int | float | str:
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
 
 
 def _check_numbers(options: RedockOptions) -> None:

@@ -135,3 +135,12 @@ def test_best_score_is_the_lowest_pose_score_whatever_their_order() -> None:
              for i, score in enumerate([-5.1, -7.3, -6.0], start=1)]
     assert LigandDockResult(name="x", input_hash="0", poses=poses).best_score == -7.3
     assert LigandDockResult(name="x", input_hash="0", error="boom").best_score is None
+
+
+def test_param_values_read_like_the_cli_writes_them() -> None:
+    from docking.engines.params import param_value
+
+    assert param_value("64") == 64 and isinstance(param_value("64"), int)
+    assert param_value("0.5") == 0.5
+    assert param_value("True") is True and param_value("false") is False
+    assert param_value(" detail ") == "detail"
