@@ -363,9 +363,10 @@ t0 = time.process_time(); eng.dock(rec, box, lig, seed=42); print(time.process_t
 
 
 def variants(work: Path, target: str, mode: str, n: int, spec: dict[str, dict[str, Any]], seed: int) -> None:
-    """Search-parameter variants (``SearchParams`` fields, e.g. ``{"abort_margin": Infinity}``) one
-    after the other in this process: eager, all ``n`` drugs in one call; CPU, steps run over
-    planned, and best scores against Vina's exhaustiveness-8 run of ``vina_screen.json``."""
+    """Search variants one after the other in this process, all ``n`` drugs in one call: each sets
+    ``SearchParams`` fields (e.g. ``{"abort_margin": Infinity}``) and/or the docker's ``compile``
+    ("off" unless given) and ``eager_period``; CPU, steps run over planned, each drug's best score,
+    and agreement with Vina's exhaustiveness-8 run of ``vina_screen.json``."""
     import dataclasses
 
     import torch
@@ -379,13 +380,18 @@ def variants(work: Path, target: str, mode: str, n: int, spec: dict[str, dict[st
     box = Box(*_boxes()[target])
     vina = {k.split("|")[1]: v["best"] for k, v in _load(work / "vina_screen.json").get("screen", {}).items()
             if k.startswith(f"{target}|")}
+    docker_fields = ("compile", "eager_period")
     for name, over in spec.items():
         eng = TorchEngine(device="cpu", mode=mode, compile="off")
         make = eng._docker
 
         def patched(grid: Any, make: Any = make, over: dict[str, Any] = over) -> Any:
             docker = make(grid)
-            docker.params = dataclasses.replace(docker.params, **over)
+            for k in docker_fields:
+                if k in over:
+                    setattr(docker, k, over[k])
+            docker.params = dataclasses.replace(docker.params, **{k: v for k, v in over.items()
+                                                                  if k not in docker_fields})
             return docker
 
         eng._docker = patched  # type: ignore[method-assign]
@@ -394,8 +400,11 @@ def variants(work: Path, target: str, mode: str, n: int, spec: dict[str, dict[st
         res = eng.dock(rec, box, ligs, seed=seed)
         cpu = time.process_time() - c0
         d = eng.last_docker
+        from docking.engines.torch_engine.compiled import compile_seconds
+
+        best = {r.name: r.best_score for r in res}
         row = {"cpu_s_per_ligand": cpu / len(ligs), "steps_run_over_planned": sum(d.steps_run) / sum(d.steps_planned),
-               **_agreement({r.name: r.best_score for r in res}, vina)}
+               "compile_s_so_far": compile_seconds(), "best": best, **_agreement(best, vina)}
         _record(work, f"variants|{target}|{mode}|{seed}|{name}", row)
         print(f"{name}: {json.dumps(row)}", flush=True)
 

@@ -86,6 +86,7 @@ class TorchDocker:
     memory_limit_bytes: int | None = None
     max_batch: int = 64
     compile: str = "auto"  # auto | on | off
+    eager_period: int = EAGER_PERIOD  # eager runs: Monte Carlo bookkeeping every this many ticks
     batches_run: list[int] = field(default_factory=list)  # sizes of the batches that ran
     compiled_batches: int = 0
     steps_run: list[float] = field(default_factory=list)  # mean Monte Carlo steps per chain, per ligand
@@ -231,7 +232,7 @@ class TorchDocker:
         planned = [self.budget.steps_of(x) for x in padded]
         # compiled: one graph, bookkeeping every tick; eager: bookkeeping every EAGER_PERIOD ticks
         # (an eager tick costs what it launches; bookkeeping adds ~60 % to an evaluation's ops)
-        period = 1 if use_compile else EAGER_PERIOD
+        period = 1 if use_compile else max(1, self.eager_period)
         ticks = [ticks_for(n, cap, period) for n, cap in zip(planned, iter_caps, strict=True)]
         tick_cap = torch.tensor([k for k in ticks for _ in range(chains)], dtype=torch.long, device=dev)
         center = torch.tensor(self.grid.center, dtype=dtype, device=dev)
