@@ -94,7 +94,8 @@ class Pose(Base):
     __table_args__ = (UniqueConstraint("result_id", "rank"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    result_id: Mapped[int] = mapped_column(ForeignKey("docking_result.id", ondelete="CASCADE"), index=True)
+    # no index of its own: the unique (result_id, rank) index serves lookups by result_id
+    result_id: Mapped[int] = mapped_column(ForeignKey("docking_result.id", ondelete="CASCADE"))
     rank: Mapped[int] = mapped_column(Integer)
     score: Mapped[float] = mapped_column(Float)
     score_terms: Mapped[dict] = mapped_column(JSON, default=dict)
