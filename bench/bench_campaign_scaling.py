@@ -4,7 +4,8 @@ Dask plus database writes relative to the engine's own time.
     .venv/bin/python bench/bench_campaign_scaling.py [--drugs 6] [--targets tmprss2,3clpro]
         [--exhaustiveness 4] [--workers 1,2] [--database-url URL] [--json FILE]
     .venv/bin/python bench/bench_campaign_scaling.py --write-only \\
-        --postgres-url postgresql://postgres@127.0.0.1:5432/test [--feed-s 600] [--write-batches 20,100,500]
+        --postgres-url postgresql://postgres@127.0.0.1:5432/test [--feed-s 600] [--write-batches 20,100,500] \\
+        [--pose-index-variants]
 
 A PostgreSQL --database-url / --postgres-url is a server: each run works in a fresh schema there
 and drops it at the end, so the bench reruns on the same database and leaves nothing behind.
@@ -31,6 +32,12 @@ import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from dockdb.db import Database
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -132,7 +139,7 @@ def _write_setup(url: str, n_receptors: int, n_drugs: int) -> tuple[list[int], l
                 for i in range(n_receptors)]
         drugs = [Drug(name=f"d{i}", name_lower=f"d{i}", smiles="C", inchikey=f"{tag}{i:017d}"[:27])
                  for i in range(n_drugs)]
-        s.add_all(recs + drugs)
+        s.add_all([*recs, *drugs])
         s.flush()
         out = [r.id for r in recs], [d.id for d in drugs]
     db.dispose()
@@ -177,20 +184,69 @@ def _writer_at(rev: str, tmp: Path) -> type | None:
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
-    return module.ResultWriter  # type: ignore[no-any-return]
+    return module.ResultWriter
+
+
+POSE_INDEX = "ix_pose_result_id"  # dropped by migration 0006: redundant with uq_pose_result_id_rank
+
+
+def _set_pose_index(db: Database, present: bool | None, analyze: bool) -> None:
+    """Create or drop :data:`POSE_INDEX` on ``pose`` (the schema variant a run writes into; None:
+    leave it), then with *analyze* refresh the planner's statistics of ``pose``."""
+    from sqlalchemy import text
+
+    with db.engine.begin() as conn:
+        if present is not None:
+            conn.execute(text(f"CREATE INDEX IF NOT EXISTS {POSE_INDEX} ON pose (result_id)" if present
+                              else f"DROP INDEX IF EXISTS {POSE_INDEX}"))
+        if analyze:
+            conn.execute(text("ANALYZE pose"))
+
+
+class _BackendCpu:
+    """CPU seconds (user + system) of the PostgreSQL backends behind *engine*'s connections, read
+    from /proc: ``None`` where the server is not on this host, or the backend is SQLite."""
+
+    def __init__(self, engine: Engine) -> None:
+        from sqlalchemy import event
+
+        self.pids: set[int] = set()
+        if engine.dialect.name == "postgresql":
+            event.listen(engine, "connect", self._remember)
+
+    def _remember(self, dbapi_conn: Any, _record: object) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("SELECT pg_backend_pid()")
+        self.pids.add(int(cur.fetchone()[0]))
+        cur.close()
+
+    def seconds(self) -> float | None:
+        total = 0
+        for pid in self.pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return None
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        return total / os.sysconf("SC_CLK_TCK") if self.pids else None
 
 
 def write_rates(url: str, n: int, poses: int, batches: list[int], repeats: int, before: type | None,
-                rev: str = BEFORE_REV, bulk_before: type | None = None, bulk_rev: str = BULK_BEFORE_REV
-                ) -> list[dict]:
+                rev: str = BEFORE_REV, bulk_before: type | None = None, bulk_rev: str = BULK_BEFORE_REV,
+                index_variants: bool = False, analyze: bool = False) -> list[dict]:
     """Results/s written by one writer, side by side: the writer of *rev* (one transaction per
     result, plain INSERTs), today's ``write`` (one per transaction), and ``write_many`` with each
     batch size, by the writer of *bulk_rev* (when given) and by today's; the modes alternate
     *repeats* times, each on fresh keys of a new campaign.  Besides the rate, each mode's client
-    CPU time (this process) per result, so a run on a shared machine shows where time went."""
+    CPU time (this process) per result, so a run on a shared machine shows where time went, and
+    on a local PostgreSQL server its backends' CPU per result.  With *index_variants*, each mode
+    runs twice in a row, on ``pose`` with and without :data:`POSE_INDEX` (same writer, same data;
+    which goes first swaps every repeat): the schema change of migration 0006, measured alone.
+    With *analyze*, ``ANALYZE pose`` before each run (a server without autovacuum never does)."""
     import dataclasses
     import itertools
     import random
+    import statistics
 
     from bench.drills._results import synthetic_outcome
     from dockdb.db import Database
@@ -201,6 +257,9 @@ def write_rates(url: str, n: int, poses: int, batches: list[int], repeats: int, 
     for b in batches:
         modes += ([(f"before ({bulk_rev}): bulk {b} per transaction", b)] if bulk_before else [])
         modes += [(f"now: bulk {b} per transaction", b)]
+    variants: list[bool | None] = [True, False] if index_variants else [None]
+    runs = [(f"{m}, {'with' if v else 'without'} {POSE_INDEX}" if v is not None else m, size, v)
+            for m, size in modes for v in variants]
     n_rec = max(1, -(-n // 500))
     recs, drugs = _write_setup(url, n_rec, 500)
     keys = list(itertools.product(recs, drugs))[:n]
@@ -210,12 +269,18 @@ def write_rates(url: str, n: int, poses: int, batches: list[int], repeats: int, 
                 for i, (r, d) in enumerate(keys)]
     mb = sum(len(p.pdbqt) + len(p.sdf or "") for p in templates[0].poses) / 2**20
     db = Database(url)
-    rows: dict[str, list[float]] = {m: [] for m, _ in modes}
-    cpu: dict[str, list[float]] = {m: [] for m, _ in modes}
+    server = _BackendCpu(db.engine)
+    rows: dict[str, list[float]] = {m: [] for m, _, _ in runs}
+    cpu: dict[str, list[float]] = {m: [] for m, _, _ in runs}
+    server_cpu: dict[str, list[float]] = {m: [] for m, _, _ in runs}
     try:
-        for _ in range(repeats):
-            for m, size in modes:
+        for rep in range(repeats):
+            # each mode's two schema variants in a row, which goes first swapped every other repeat
+            order = [runs[k ^ 1] for k in range(len(runs))] if index_variants and rep % 2 else runs
+            for m, size, index in order:
+                _set_pose_index(db, index, analyze)
                 cid = _campaign(db)
+                s0 = server.seconds()
                 t0, c0 = time.perf_counter(), time.process_time()
                 writer = (bulk_before if size > 1 else before) if m.startswith("before") else ResultWriter
                 w = writer(db, cid)  # type: ignore[misc]
@@ -227,15 +292,22 @@ def write_rates(url: str, n: int, poses: int, batches: list[int], repeats: int, 
                         w.write_many(outcomes[i : i + size])
                 rows[m].append(len(outcomes) / (time.perf_counter() - t0))
                 cpu[m].append(1000 * (time.process_time() - c0) / len(outcomes))
+                s1 = server.seconds()
+                if s0 is not None and s1 is not None:
+                    server_cpu[m].append(1000 * (s1 - s0) / len(outcomes))
     finally:
         db.dispose()
     backend = url.split(":")[0].split("+")[0]
-    base = max(rows[modes[0][0]])
+    base = max(rows[runs[0][0]])
     return [{"backend": backend, "mode": m, "results": n, "poses_per_result": poses,
-             "results_per_s": round(max(rows[m]), 1), "all_runs": [round(x, 1) for x in rows[m]],
+             "results_per_s": round(max(rows[m]), 1), "median_per_s": round(statistics.median(rows[m]), 1),
+             "all_runs": [round(x, 1) for x in rows[m]],
              "vs_first": round(max(rows[m]) / base, 2), "text_mb_per_s": round(max(rows[m]) * mb, 1),
-             "client_cpu_ms": round(min(cpu[m]), 2)}
-            for m, _ in modes]
+             "client_cpu_ms": round(min(cpu[m]), 2),
+             "server_cpu_ms": round(min(server_cpu[m]), 2) if server_cpu[m] else None,
+             "server_cpu_median_ms": round(statistics.median(server_cpu[m]), 2) if server_cpu[m] else None,
+             "server_cpu_runs": [round(x, 2) for x in server_cpu[m]]}
+            for m, _, _ in runs]
 
 
 def memory_feed(url: str, seconds: float, rate: float, batch: int, poses: int = 9) -> dict:
@@ -298,19 +370,22 @@ def _write_only(args: argparse.Namespace, tmp: Path) -> None:
     out: dict[str, list[dict]] = {"rates": [], "feeds": []}
     for url in urls:
         out["rates"] += write_rates(url, args.write_results, 9, batches, args.repeats, before,
-                                    args.before_rev, bulk_before, args.bulk_before_rev)
+                                    args.before_rev, bulk_before, args.bulk_before_rev, args.pose_index_variants,
+                                    args.analyze)
         if args.feed_s:
             out["feeds"].append(memory_feed(url, args.feed_s, args.feed_rate, max(batches)))
     if args.postgres_url:  # a fresh schema each run: rerunnable on the same database, nothing left behind
         with postgres_schema(_server(args.postgres_url), prefix="write_bench") as url:
             out["rates"] += write_rates(url, args.write_results, 9, batches, args.repeats, before,
-                                    args.before_rev, bulk_before, args.bulk_before_rev)
+                                        args.before_rev, bulk_before, args.bulk_before_rev,
+                                        args.pose_index_variants, args.analyze)
             if args.feed_s:
                 out["feeds"].append(memory_feed(url, args.feed_s, args.feed_rate, max(batches)))
     load1 = os.getloadavg()
     print(f"\nresult writes: {args.write_results} results x 9 poses (~8 kB of PDBQT + SDF text each), one "
           f"ResultWriter; host {os.cpu_count()} CPUs, load average {load0[0]:.1f} before, {load1[0]:.1f} after")
-    cols = ("backend", "mode", "results_per_s", "vs_first", "text_mb_per_s", "client_cpu_ms", "all_runs")
+    cols = ("backend", "mode", "results_per_s", "median_per_s", "vs_first", "text_mb_per_s", "client_cpu_ms",
+            "server_cpu_ms", "server_cpu_median_ms", "all_runs", "server_cpu_runs")
     print("| " + " | ".join(cols) + " |")
     for r in out["rates"]:
         print("| " + " | ".join(f"{r[c]!s}" for c in cols) + " |")
@@ -321,6 +396,13 @@ def _write_only(args: argparse.Namespace, tmp: Path) -> None:
             print(f"{r['backend']} {r['mode'][5:]}: {old['results_per_s']}/s before ({args.bulk_before_rev}) -> "
                   f"{r['results_per_s']}/s now ({r['results_per_s'] / old['results_per_s']:.2f}x); client CPU "
                   f"{old['client_cpu_ms']} -> {r['client_cpu_ms']} ms per result")
+    for r in out["rates"]:  # each mode: the pose table with ix_pose_result_id beside the one without
+        old = by_mode.get((r["backend"], r["mode"].replace(f"without {POSE_INDEX}", f"with {POSE_INDEX}")))
+        if r["mode"].endswith(f"without {POSE_INDEX}") and old:
+            print(f"{r['backend']} {r['mode'].rsplit(',', 1)[0]}: median {old['median_per_s']}/s with {POSE_INDEX}"
+                  f" -> {r['median_per_s']}/s without ({r['median_per_s'] / old['median_per_s']:.2f}x; best "
+                  f"{old['results_per_s']} -> {r['results_per_s']}); backend CPU median "
+                  f"{old['server_cpu_median_ms']} -> {r['server_cpu_median_ms']} ms per result")
     for f in out["feeds"]:
         print(f"memory feed {f['backend']}: {f['results']} results in {f['seconds']:.0f} s at {f['rate']:.0f}/s "
               f"asked, {f['achieved_per_s']}/s achieved, max backlog {f['max_backlog_s']} s; RSS "
@@ -346,6 +428,11 @@ def main() -> None:
     ap.add_argument("--bulk-before-rev", default=BULK_BEFORE_REV,
                     help="--write-only: also time write_many of jobs/writer.py of this git revision ('' to skip).")
     ap.add_argument("--skip-sqlite", action="store_true", help="--write-only: PostgreSQL only.")
+    ap.add_argument("--pose-index-variants", action="store_true",
+                    help=f"--write-only: run each mode on the pose table with and then without {POSE_INDEX} "
+                         "(the index migration 0006 drops), same writer and data.")
+    ap.add_argument("--analyze", action="store_true",
+                    help="--write-only: ANALYZE the pose table before each run (fresh planner statistics).")
     ap.add_argument("--write-results", type=int, default=1000, help="--write-only: results per mode.")
     ap.add_argument("--write-batches", default="20,100,500",
                     help="--write-only: bulk batch sizes to compare (a campaign writes up to 500 per transaction).")
