@@ -219,7 +219,7 @@ _PG_UPSERT = (
     "ON CONFLICT (campaign_id, receptor_id, drug_id) DO UPDATE SET status = EXCLUDED.status, "
     "best_score = EXCLUDED.best_score, error = EXCLUDED.error, runtime_s = EXCLUDED.runtime_s, "
     "attempts = EXCLUDED.attempts, ligand_smiles = EXCLUDED.ligand_smiles, finished_at = EXCLUDED.finished_at "
-    "RETURNING receptor_id, drug_id, id"
+    "RETURNING receptor_id, drug_id, id, xmax = 0"  # xmax = 0: the row was inserted, not updated
 )
 _PG_DELETE_POSES = "DELETE FROM pose WHERE result_id = ANY(%(ids)s)"
 
@@ -265,10 +265,11 @@ def _write_outcomes_pg(conn: Connection, campaign_id: int, outcomes: list[Dockin
     """PostgreSQL: :func:`write_outcomes` in three statements of fixed text, whatever the batch size.
 
     The result rows go in as one array per column (``unnest``): no SQL is compiled per batch and
-    the server parses one short statement.  The old poses of the batch's results go in one
-    ``DELETE``; the new ones through one binary ``COPY`` (no escaping on this side, no text
-    parsing on the server's), handed over one result at a time so that the server stores a
-    result while the next is encoded.  Large texts are TOAST-compressed with lz4 (several times
+    the server parses one short statement.  The old poses of the batch's rewritten results (rows
+    the upsert updated rather than inserted: a new row has no poses) go in one ``DELETE``; the
+    new poses through one binary ``COPY`` (no escaping on this side, no text parsing on the
+    server's), handed over one result at a time so that the server stores a result while the
+    next is encoded.  Large texts are TOAST-compressed with lz4 (several times
     faster than the default pglz) where the server has it."""
     server = _server(conn)
     if server.lz4:
@@ -280,8 +281,14 @@ def _write_outcomes_pg(conn: Connection, campaign_id: int, outcomes: list[Dockin
         "er": [o.error for o in outcomes], "rt": [o.runtime_s for o in outcomes],
         "at": [o.attempts for o in outcomes], "ls": [o.ligand_smiles for o in outcomes],
     }
-    ids = {(int(r), int(d)): int(i) for r, d, i in conn.exec_driver_sql(_PG_UPSERT, params)}
-    conn.exec_driver_sql(_PG_DELETE_POSES, {"ids": list(ids.values())})
+    ids: dict[tuple[int, int], int] = {}
+    replaced: list[int] = []
+    for r, d, i, inserted in conn.exec_driver_sql(_PG_UPSERT, params):
+        ids[int(r), int(d)] = int(i)
+        if not inserted:
+            replaced.append(int(i))
+    if replaced:  # a result row just inserted has no poses yet: only rewritten results lose their old ones
+        conn.exec_driver_sql(_PG_DELETE_POSES, {"ids": replaced})
     if any(o.poses for o in outcomes):
         if server.binary:
             _copy_poses(conn, _COPY_BINARY, _binary_rows(ids, outcomes))
