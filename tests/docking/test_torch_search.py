@@ -334,3 +334,19 @@ def test_hopeless_local_optimisations_are_abandoned_and_rejected(grid32, tops) -
     assert bool((kept.e != ch.e).any())
     rej, rej_st = search.mc_accept(c, ch, state.st, state.opt, state.x, ended, 1.2, 1.0, abandoned=ended)
     assert torch.equal(rej.e, ch.e) and torch.equal(rej.pos, ch.pos) and torch.equal(rej_st.e, state.st.e)
+
+
+def test_compiled_kernels_are_kept_in_dockdb_home(tmp_path, monkeypatch) -> None:
+    from torch._inductor.runtime.cache_dir_utils import default_cache_dir
+
+    from docking.engines.torch_engine.compiled import use_cache_dir
+
+    monkeypatch.setenv("DOCKDB_HOME", str(tmp_path))
+    # importing torch._dynamo has already set the variable to PyTorch's per-user default: not a choice
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", default_cache_dir())
+    assert use_cache_dir() == str(tmp_path / "torch_inductor")
+    monkeypatch.delenv("TORCHINDUCTOR_CACHE_DIR")
+    assert use_cache_dir() == str(tmp_path / "torch_inductor")
+    # a directory the user chose wins
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "mine"))
+    assert use_cache_dir() == str(tmp_path / "mine")

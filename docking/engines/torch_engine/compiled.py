@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["compile_seconds", "tick_function"]
+__all__ = ["compile_seconds", "tick_function", "use_cache_dir"]
 
 _COMPILED: Callable[..., Any] | None = None
 _COMPILE_SECONDS: list[float] = []
@@ -29,6 +29,18 @@ def _cache_dir() -> Path:
     return Path(home) / "torch_inductor"
 
 
+def use_cache_dir() -> str:
+    """Point inductor's on-disk cache at ``<DOCKDB_HOME>/torch_inductor`` unless the user chose
+    a directory.  Importing ``torch._dynamo`` already sets ``TORCHINDUCTOR_CACHE_DIR`` to
+    PyTorch's default (a per-user directory under /tmp), so that value counts as not chosen."""
+    from torch._inductor.runtime.cache_dir_utils import default_cache_dir
+
+    current = os.environ.get("TORCHINDUCTOR_CACHE_DIR")
+    if current is None or os.path.abspath(current) == os.path.abspath(default_cache_dir()):
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(_cache_dir())
+    return os.environ["TORCHINDUCTOR_CACHE_DIR"]
+
+
 def tick_function(compiled: bool) -> Callable[..., Any]:
     """:func:`.search.mc_tick`, eager or compiled; the compiled one is made once per process
     (each new bucket shape compiles on its first call)."""
@@ -38,10 +50,10 @@ def tick_function(compiled: bool) -> Callable[..., Any]:
         return mc_tick
     global _COMPILED
     if _COMPILED is None:
+        use_cache_dir()
         import torch
         import torch._dynamo
 
-        os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(_cache_dir()))
         torch._dynamo.config.cache_size_limit = max(torch._dynamo.config.cache_size_limit, 64)
         _COMPILED = _timed(torch.compile(mc_tick, fullgraph=True, dynamic=False))
     return _COMPILED
