@@ -231,6 +231,35 @@ def test_tick_traces_as_one_graph_and_does_not_recompile(grid32, tops) -> None:
     torch._dynamo.reset()
 
 
+def test_compiled_gradient_is_the_eager_one(grid64, tops) -> None:
+    """The pose gradient (forces -> translation, torque, torsions down the tree) compiled by
+    inductor against eager, on ligands with deep trees (amlodipine: 10+ torsions)."""
+    import torch._dynamo
+
+    from docking.engines.torch_engine import kinematics
+
+    # the batch as the docker builds it: padded to its bucket, tree depth included
+    a, t, m, depth = bucket(max(x.n_atoms for x in tops), max(x.n_torsions for x in tops),
+                            max(len(x.pairs) for x in tops), max(max(x.pdbqt.depth()) for x in tops))
+    batch = LigandBatch.build(tops, atoms=a, torsions=t, pairs=m, dtype=torch.float64, device=DEV)
+    grid64.ensure(batch.types())
+    _gc, slots = grid64.consts(batch.types(), 10.0)
+    # a deeper bucket than these ligands need (the old level-by-level sums went wrong from 6 levels)
+    c = pose_consts(batch, torch.arange(len(tops), device=DEV).repeat_interleave(4), slots, grid64.n_points,
+                    depth=max(depth, 6))
+    pos, q, tors = _random_poses(c, c.tors_mask.shape[1], torch.float64, seed=5, spread=8.0)
+    x, r_b, o_b = kinematics.forward(c, pos, q, tors)
+    g_atoms = torch.randn(x.shape, dtype=torch.float64, generator=torch.Generator().manual_seed(1)).to(DEV)
+    g_atoms = g_atoms * c.real[..., None]  # padding atoms have no energy
+    torch._dynamo.reset()
+    compiled = torch.compile(kinematics.backward, fullgraph=True, dynamic=False)
+    got = compiled(c, x, r_b, o_b, pos, g_atoms)
+    torch._dynamo.reset()
+    want = kinematics.backward(c, x, r_b, o_b, pos, g_atoms)
+    assert bool((want[:, 6:].abs() > 1e-3).sum(0).gt(0).sum() >= 8)  # many torsions take part
+    assert torch.allclose(got, want, rtol=0, atol=1e-9)
+
+
 @pytest.mark.slow
 def test_compiled_tick_computes_what_the_eager_tick_computes(grid64, tops) -> None:
     """The inductor-compiled tick (the engine's GPU and big-batch path) against the eager one, in

@@ -7,8 +7,11 @@ energy gradients (forces with the opposite sign) into the gradient with respect 
 pose's change vector ``(dpos, rotation vector, dtorsions)``, as Vina's ``model::eval_deriv``
 does: the position derivative is the sum of the atom gradients, the orientation derivative
 the torque about the root origin, and each torsion's derivative the torque of its subtree
-projected on the (world-frame) rotatable bond.  Subtrees are summed level by level from the
-leaves, so the work is ``depth`` batched steps.
+projected on the (world-frame) rotatable bond.  Subtree sums are one batched product with a
+constant (P, B, A) membership matrix (atom a moves with body b's torsion), built once per batch:
+no scatter and no loop over tree levels in the search.  (The earlier level-by-level
+``scatter_add`` from the leaves was computed right eagerly but wrongly by the inductor compiler
+for trees deeper than two levels -- tests/docking/test_torch_search.py compares the two.)
 
 Every tensor has a fixed shape for the whole search (padded to the batch's bucket), so one
 compiled graph serves every Monte Carlo step and every batch of the same bucket.
@@ -38,6 +41,7 @@ class PoseConsts(NamedTuple):
     offset: torch.Tensor  # (P, B, 3) body origin relative to its parent's, parent's input frame
     axis: torch.Tensor  # (P, B, 3) unit rotatable-bond axis in the parent's input frame
     level_mask: torch.Tensor  # (D, P, B, 1) float: body sits at tree level d + 1
+    subtree: torch.Tensor  # (P, B, A) float 1/0: atom a is in body b's subtree (moves with its torsion)
     tors_mask: torch.Tensor  # (P, T) float 1/0
     dim_mask: torch.Tensor  # (P, 6 + T) float 1/0
     pair_i3: torch.Tensor  # (P, M, 3) long
@@ -82,17 +86,25 @@ def pose_consts(
     levels = torch.arange(1, d_max + 1, device=dev)
     level_mask = (depth_t[None] == levels[:, None, None]).to(dtype)[..., None]
     local = batch.local[lig]
-    atom_body = batch.atom_body[lig]
     tors_mask = batch.tors_mask[lig].to(dtype)
     head = torch.ones((p, 6), dtype=dtype, device=dev)
     pairs = batch.pairs[lig]
     m = pairs.shape[1]
+    # ancestor-or-self of each body (parents of the root and of padding bodies are the root)
+    anc = torch.eye(b, dtype=dtype, device=dev).expand(p, b, b).clone()  # anc[p, body, ancestor]
+    up = torch.arange(b, device=dev).expand(p, b)
+    for _ in range(d_max):
+        up = torch.gather(parent, 1, up)
+        anc = anc.scatter(2, up[..., None], 1.0)
+    atom_body = batch.atom_body[lig]
+    subtree = torch.gather(anc.transpose(1, 2), 2, atom_body[:, None, :].expand(p, b, atom_body.shape[1]))
+    subtree = subtree * batch.atom_mask[lig].to(dtype)[:, None, :]
     # radius of gyration of the heavy atoms about the root origin in the input conformation
     pre = PoseConsts(
         local=local, atom_body=atom_body, atom_body3=atom_body[..., None].expand(p, a, 3),
         slot_base=slot_base, typed=typed, parent3=parent[..., None].expand(p, b, 3),
         parent33=parent[..., None, None].expand(p, b, 3, 3), offset=batch.body_offset[lig],
-        axis=batch.body_axis[lig], level_mask=level_mask, tors_mask=tors_mask,
+        axis=batch.body_axis[lig], level_mask=level_mask, subtree=subtree, tors_mask=tors_mask,
         dim_mask=torch.cat([head, tors_mask], 1), pair_i3=pairs[..., 0:1].expand(p, m, 3),
         pair_j3=pairs[..., 1:2].expand(p, m, 3), pair_radius=batch.pair_radius[lig],
         pair_hyd=batch.pair_hyd[lig].to(dtype), pair_hb=batch.pair_hb[lig].to(dtype),
@@ -157,16 +169,10 @@ def backward(
 ) -> torch.Tensor:
     """Gradient (P, 6 + T) w.r.t. (dpos, rotation vector about the root origin, dtorsions)
     of an energy whose per-atom coordinate gradients are ``g`` (P, A, 3)."""
-    p, b = c.parent3.shape[:2]
     rel = x - pos[:, None]  # about the root origin: small lever arms keep float32 exact enough
     o_rel = o_b - pos[:, None]
-    zeros = torch.zeros((p, b, 3), dtype=g.dtype, device=g.device)
-    force = zeros.scatter_add(1, c.atom_body3, g)
-    torque = zeros.scatter_add(1, c.atom_body3, cross(rel, g))
-    for level in range(c.level_mask.shape[0] - 1, -1, -1):  # leaves first: subtree sums
-        m = c.level_mask[level]
-        force = force + zeros.scatter_add(1, c.parent3, force * m)
-        torque = torque + zeros.scatter_add(1, c.parent3, torque * m)
+    force = c.subtree @ g  # (P, B, 3): each body's subtree sums
+    torque = c.subtree @ cross(rel, g)
     axis_w = _rotate(r_b, c.axis)
     tors_g = (axis_w * (torque - cross(o_rel, force))).sum(-1)[:, 1:]
     return torch.cat([force[:, 0], torque[:, 0], tors_g * c.tors_mask], 1)
