@@ -11,7 +11,7 @@ projected on the (world-frame) rotatable bond.  Subtree sums are one batched pro
 constant (P, B, A) membership matrix (atom a moves with body b's torsion), built once per batch:
 no scatter and no loop over tree levels in the search.  (The earlier level-by-level
 ``scatter_add`` from the leaves was computed right eagerly but wrongly by the inductor compiler
-for trees deeper than two levels -- tests/docking/test_torch_search.py compares the two.)
+for buckets of 6 or more tree levels -- tests/docking/test_torch_search.py compares the two.)
 
 Every tensor has a fixed shape for the whole search (padded to the batch's bucket), so one
 compiled graph serves every Monte Carlo step and every batch of the same bucket.
