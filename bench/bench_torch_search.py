@@ -294,6 +294,7 @@ def cost(work: Path, n: int, old_tree: str | None, target: str = "protease", loc
             r = dock_vina(work, target, [lig])
             rows.setdefault("vina exh 8", []).append(r["seconds"])
             bests.setdefault("vina exh 8", {}).update(r["best"])
+            _keep_vina_reference(work, target, lig.name, r)
         if old_tree:
             rows.setdefault("torch 0.2 defaults", []).append(_dock_in_tree(old_tree, work, target, lig.name, {}))
         if lockstep_tree:  # engine 1.0 before ticks: every chain waited for the batch's slowest
@@ -334,6 +335,17 @@ def cost(work: Path, n: int, old_tree: str | None, target: str = "protease", loc
         print(f"| {k} | {v:.2f} | {v / base:.3f} | {rho:.2f} | {mean:+.2f} | {worst:+.2f} | {a.get('over_0_5', '')} |")
 
 
+def _keep_vina_reference(work: Path, target: str, name: str, r: dict[str, Any]) -> None:
+    """Add a Vina exhaustiveness-8 best score from ``cost`` to ``vina_screen.json`` where that
+    drug has none, so ``variants`` and ``convergence`` compare with it later."""
+    path = work / "vina_screen.json"
+    data = _load(path)
+    screen = data.setdefault("screen", {})
+    if f"{target}|{name}" not in screen:
+        screen[f"{target}|{name}"] = {"best": r["best"][name], "time_s": r["seconds"], "cpu": 1, "from": "cost"}
+        path.write_text(json.dumps(data, indent=1))
+
+
 def _agreement(best: dict[str, float], ref: dict[str, float]) -> dict[str, Any]:
     """Spearman, mean and worst (torch - Vina) best-score difference over the common drugs."""
     from scipy.stats import spearmanr
@@ -362,11 +374,13 @@ t0 = time.process_time(); eng.dock(rec, box, lig, seed=42); print(time.process_t
 """
 
 
-def variants(work: Path, target: str, mode: str, n: int, spec: dict[str, dict[str, Any]], seed: int) -> None:
+def variants(work: Path, target: str, mode: str, n: int, spec: dict[str, dict[str, Any]], seed: int,
+             only: list[str] | None = None) -> None:
     """Search variants one after the other in this process, all ``n`` drugs in one call: each sets
     ``SearchParams`` fields (e.g. ``{"abort_margin": Infinity}``) and/or the docker's ``compile``
     ("off" unless given) and ``eager_period``; CPU, steps run over planned, each drug's best score,
-    and agreement with Vina's exhaustiveness-8 run of ``vina_screen.json``."""
+    and agreement with Vina's exhaustiveness-8 run of ``vina_screen.json``; ``only``: just those
+    drugs of the first ``n``."""
     import dataclasses
 
     import torch
@@ -375,7 +389,7 @@ def variants(work: Path, target: str, mode: str, n: int, spec: dict[str, dict[st
     from docking.pocket import Box
 
     torch.set_num_threads(1)
-    ligs = _ligands(work, n)
+    ligs = [x for x in _ligands(work, n) if not only or x.name in only]
     rec = (work / "receptors" / f"{target}.pdbqt").read_text()
     box = Box(*_boxes()[target])
     vina = {k.split("|")[1]: v["best"] for k, v in _load(work / "vina_screen.json").get("screen", {}).items()
@@ -405,7 +419,7 @@ def variants(work: Path, target: str, mode: str, n: int, spec: dict[str, dict[st
         best = {r.name: r.best_score for r in res}
         row = {"cpu_s_per_ligand": cpu / len(ligs), "steps_run_over_planned": sum(d.steps_run) / sum(d.steps_planned),
                "compile_s_so_far": compile_seconds(), "best": best, **_agreement(best, vina)}
-        _record(work, f"variants|{target}|{mode}|{seed}|{name}", row)
+        _record(work, f"variants|{target}|{mode}|{seed}|{name}" + (f"|{len(ligs)} drugs" if only else ""), row)
         print(f"{name}: {json.dumps(row)}", flush=True)
 
 
@@ -454,6 +468,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--variants", default='{"1.1": {"abort_margin": Infinity}, "1.2": {}}',
                     help="variants: JSON name -> SearchParams overrides")
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--only", default="", help="variants: comma list of drug names (of the first --n)")
     args = ap.parse_args(argv)
     work = Path(args.workdir)
     if args.part == "ops":
@@ -467,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
         print(report(work))
     elif args.part == "variants":
         variants(work, args.targets.split(",")[0], args.modes.split(",")[0], args.n, json.loads(args.variants),
-                 args.seed)
+                 args.seed, [x for x in args.only.split(",") if x])
     elif args.part == "cost":
         cost(work, args.n, args.old_tree, target=args.targets.split(",")[0], lockstep_tree=args.lockstep_tree,
              vina=not args.no_vina, batches=not args.singles_only, singles=not args.batches_only,

@@ -10,7 +10,7 @@ torch = pytest.importorskip("torch")
 
 from torch_inputs import prepared as _prepared  # noqa: E402
 
-from docking.engines.torch_engine.docker import estimate_bytes, resolve_device  # noqa: E402
+from docking.engines.torch_engine.docker import estimate_bytes, padded_size, resolve_device  # noqa: E402
 from docking.engines.torch_engine.engine import TorchEngine  # noqa: E402
 from docking.engines.torch_engine.pdbqt import parse_ligand_pdbqt  # noqa: E402
 
@@ -47,6 +47,12 @@ def test_registered_and_device_selection() -> None:
     assert resolve_device("cpu").type == "cpu"
     assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
     assert TorchEngine(device="cpu").resource == "CPU"
+
+
+def test_compiled_batches_pad_to_a_multiple_of_eight() -> None:
+    # powers of two up to 8, then multiples of 8: a 20-ligand batch runs 24 slots, not 32
+    assert [padded_size(n) for n in (1, 2, 3, 5, 8, 9, 16, 17, 20, 33, 64)] == [1, 2, 4, 8, 8, 16, 16, 24, 24, 40, 64]
+    assert all(padded_size(n) >= n and padded_size(n) - n < 8 for n in range(1, 200))
 
 
 def test_mixed_batch_outputs_like_vina(docked, ligands, protease_receptor, box) -> None:

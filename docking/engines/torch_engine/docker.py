@@ -27,11 +27,18 @@ from .pdbqt import parse_ligand_pdbqt
 from .search import SearchParams, ls_tick, new_search, ticks_for
 from .topology import LigandTopology, build_topology
 
-__all__ = ["FinalPose", "SimulatedOOM", "TorchDocker", "estimate_bytes", "ligand_seed", "resolve_device"]
+__all__ = ["FinalPose", "SimulatedOOM", "TorchDocker", "estimate_bytes", "ligand_seed", "padded_size",
+           "resolve_device"]
 
 log = logging.getLogger(__name__)
 
 EAGER_PERIOD = 4  # eager runs: Monte Carlo bookkeeping every 4th tick (see _run_batch)
+PAD_STEP = 8  # compiled batches: ligand slots a multiple of this (see padded_size)
+# compiled CPU batches hold at most this many ligands of neighbouring shape buckets: measured
+# (docs/benchmarks.md, "Compiled CPU batches by shape"), a pose evaluation costs 2.3x more padded
+# to the largest of 20 drugs' buckets than to a small one, while 8 ligands per batch instead of 24
+# cost only ~9 % more per pose
+CPU_COMPILED_BATCH = 8
 
 
 class SimulatedOOM(RuntimeError):
@@ -59,6 +66,16 @@ def estimate_bytes(n_atoms: int, n_pairs: int, n_tors: int, chains: int, store: 
     dim = 6 + n_tors
     per_pose = 4 * (n_atoms * (60 + 12 * store) + n_pairs * 30 + (n_tors + 1) * 60 + dim * dim * 4)
     return int(chains * per_pose * 1.5) + 1
+
+
+def padded_size(n: int, step: int = PAD_STEP) -> int:
+    """Ligand slots of a compiled batch of ``n`` ligands: a power of two up to ``step``, then
+    the next multiple of ``step``.  Shapes still repeat across batches (``max_batch`` / ``step``
+    sizes above ``step``), while the copies cost at most ``step - 1`` slots instead of up to
+    half the batch (20 ligands: 24 slots, not 32)."""
+    if n <= step:
+        return 1 << max(0, math.ceil(math.log2(max(n, 1))))
+    return step * math.ceil(n / step)
 
 
 def _is_oom(exc: BaseException) -> bool:
@@ -113,9 +130,14 @@ class TorchDocker:
     def _plan(self, tops: list[LigandTopology], compiled: bool) -> list[list[int]]:
         """Batches of ligand indices, sized by count and memory, largest first.  When compiling,
         ligands are ordered by shape bucket, so a big run's batches each hold one bucket and
-        reuse its compiled graphs, while a run of fewer ligands than ``max_batch`` is one batch
-        padded to its largest bucket: one graph to compile instead of one per bucket."""
+        reuse its compiled graphs.  On a GPU a run of fewer ligands than ``max_batch`` is one
+        batch padded to its largest bucket (width is what a GPU needs); on CPU compiled batches
+        hold at most :data:`CPU_COMPILED_BATCH` ligands, so each is padded only to its own
+        neighbourhood of buckets (one graph per batch shape, kept on disk)."""
         limit = self._budget_bytes()
+        cap = self.max_batch
+        if compiled and self.device.type == "cpu":
+            cap = min(cap, CPU_COMPILED_BATCH)
 
         def key(i: int) -> tuple[int, ...]:
             t = tops[i]
@@ -127,7 +149,7 @@ class TorchDocker:
         used = 0
         for i in sorted(range(len(tops)), key=key, reverse=True):
             need = self._need(tops[i])
-            if cur and (len(cur) >= self.max_batch or (limit is not None and used + need > limit)):
+            if cur and (len(cur) >= cap or (limit is not None and used + need > limit)):
                 batches.append(cur)
                 cur, used = [], 0
             cur.append(i)
@@ -218,8 +240,8 @@ class TorchDocker:
         a, t, m, depth = bucket(max(x.n_atoms for x in tops), max(x.n_torsions for x in tops),
                                 max(len(x.pairs) for x in tops), max(max(x.pdbqt.depth()) for x in tops))
         n_lig = len(tops)
-        if use_compile:  # pad the batch to a power of two with copies, so shapes repeat
-            n_lig = 1 << max(0, math.ceil(math.log2(len(tops))))
+        if use_compile:  # pad the batch with copies, so shapes repeat across batches
+            n_lig = padded_size(len(tops))
         padded = tops + [tops[0]] * (n_lig - len(tops))
         batch = LigandBatch.build(padded, device=dev, dtype=dtype, atoms=a, torsions=t, pairs=m)
         gc, slots = self.grid.consts(batch.types(), self.params.slope)
