@@ -269,8 +269,7 @@ def test_compiled_tick_computes_what_the_eager_tick_computes(grid64, tops) -> No
     import torch._dynamo
 
     c, gc, state = _search(grid64, tops[2:], 4, 10**6, torch.float64)
-    # short local optimisations: acceptance, store and the exchange between chains run too
-    params = SearchParams(micro_per_iter=0.25, exchange_every=1, exchange_margin=0.0)
+    params = SearchParams(micro_per_iter=0.25)  # short local optimisations: acceptance and store run too
     torch._dynamo.reset()
     compiled = torch.compile(mc_tick, fullgraph=True, dynamic=False)
     eager = state
@@ -371,37 +370,6 @@ def test_hopeless_local_optimisations_are_abandoned_and_rejected(grid32, tops) -
     assert bool((kept.e != ch.e).any())
     rej, rej_st = search.mc_accept(c, ch, state.st, state.opt, state.x, ended, 1.2, 1.0, abandoned=ended)
     assert torch.equal(rej.e, ch.e) and torch.equal(rej.pos, ch.pos) and torch.equal(rej_st.e, state.st.e)
-
-
-def test_exchange_moves_lagging_chains_to_their_own_ligands_best(grid32, tops) -> None:
-    c, gc, state = _search(grid32, tops[:2], 4, 10**6)  # 2 ligands x 4 chains
-    params = SearchParams(micro_per_iter=0.25)
-    for _ in range(30):
-        state = mc_tick(c, gc, state, params)
-    st = state.st
-    assert bool(torch.isfinite(st.e).all(-1).any())
-    # ligand 1's stores far below anything of ligand 0: ligand 0 must still use its own best
-    st = st._replace(e=torch.where((c.lig == 1)[:, None], st.e - 100.0, st.e))
-    best = torch.stack([st.e[c.lig == k].min() for k in (0, 1)])[c.lig]
-    ch = state.ch._replace(step=torch.full_like(state.ch.step, 10))
-    ch = ch._replace(e=best + torch.tensor([0.5, 2.0, 3.0, 0.0, 0.5, 2.0, 3.0, 0.0], dtype=best.dtype, device=DEV))
-    due = torch.ones_like(state.live)
-    moved = search.exchange(c, ch, st, due, 5, 1.0)
-    lag = torch.tensor([0, 1, 1, 0, 0, 1, 1, 0], dtype=torch.bool, device=DEV)
-    assert torch.equal(moved.e, torch.where(lag, best, ch.e))
-    for p_i in range(8):
-        if lag[p_i]:  # the pose of the lowest stored minimum of the chain's own ligand
-            own = (c.lig == c.lig[p_i]).nonzero().flatten()
-            e_own = st.e[own]
-            j = int(e_own.flatten().argmin())
-            src_p, src_k = int(own[j // e_own.shape[1]]), j % e_own.shape[1]
-            assert torch.equal(moved.pos[p_i], st.pos[src_p, src_k])
-            assert torch.equal(moved.tors[p_i], st.tors[src_p, src_k])
-        else:
-            assert torch.equal(moved.pos[p_i], ch.pos[p_i]) and moved.e[p_i] == ch.e[p_i]
-    # only at multiples of ``every`` steps, and only chains about to mutate
-    assert torch.equal(search.exchange(c, ch, st, due, 3, 1.0).e, ch.e)
-    assert torch.equal(search.exchange(c, ch, st, ~due, 5, 1.0).e, ch.e)
 
 
 def test_compiled_kernels_are_kept_in_dockdb_home(tmp_path, monkeypatch) -> None:

@@ -51,7 +51,6 @@ __all__ = [
     "Store",
     "TickFn",
     "apply_change",
-    "exchange",
     "hash_uniform",
     "lbfgs_init",
     "lbfgs_micro",
@@ -95,12 +94,6 @@ class SearchParams:
     # docs/validation.md ("Abandoning hopeless local optimisations")
     abort_margin: float = 2.0
     abort_after: int = 3
-    # every ``exchange_every`` Monte Carlo steps of a chain (0: never), a chain whose current
-    # energy is more than ``exchange_margin`` kcal/mol above the best minimum its ligand's chains
-    # have stored continues from that minimum (measured in docs/validation.md, "Chains that
-    # follow their ligand's best")
-    exchange_every: int = 0
-    exchange_margin: float = 1.0
 
 
 class LocalOpt(NamedTuple):
@@ -390,31 +383,6 @@ def mc_accept(
     return Chains(pos, quat, tors, cur, best, step, ch.seed, ch.tick_cap), new
 
 
-def exchange(c: PoseConsts, ch: Chains, st: Store, due: torch.Tensor, every: int, margin: float) -> Chains:
-    """Chains about to mutate (``due``) at a multiple of ``every`` Monte Carlo steps, whose
-    current energy is more than ``margin`` above the lowest minimum stored by any chain of their
-    ligand, move to that minimum.  Fixed shapes: the ligand's best is a scatter over its chains'
-    stores (ties go to the highest flat index), so a ligand never sees another's chains."""
-    p_n, k = st.e.shape
-    flat_e = st.e.reshape(-1)
-    lig_k = c.lig[:, None].expand(p_n, k).reshape(-1)
-    inf = torch.full((p_n,), float("inf"), dtype=flat_e.dtype, device=flat_e.device)
-    lig_best = inf.scatter_reduce(0, lig_k, flat_e, "amin", include_self=True)
-    idx = torch.arange(p_n * k, device=flat_e.device)
-    hit = torch.where((flat_e == lig_best[lig_k]) & torch.isfinite(flat_e), idx, torch.full_like(idx, -1))
-    src = torch.full((p_n,), -1, dtype=idx.dtype, device=idx.device).scatter_reduce(0, lig_k, hit, "amax")
-    src = src[c.lig].clamp(min=0)
-    best = lig_best[c.lig]
-    move = due & (ch.step > 0) & (ch.step % every == 0) & torch.isfinite(best) & (ch.e > best + margin)
-    m = move[:, None]
-    return ch._replace(
-        pos=torch.where(m, st.pos.reshape(p_n * k, -1)[src], ch.pos),
-        quat=torch.where(m, st.quat.reshape(p_n * k, -1)[src], ch.quat),
-        tors=torch.where(m, st.tors.reshape(p_n * k, -1)[src], ch.tors),
-        e=torch.where(move, best, ch.e),
-    )
-
-
 def _merge(mask: torch.Tensor, a: LocalOpt, b: LocalOpt) -> LocalOpt:
     """``a`` where ``mask`` (P,), else ``b``, field by field."""
     return LocalOpt(*(torch.where(mask.reshape(-1, *([1] * (u.dim() - 1))), u, v) for u, v in zip(a, b, strict=True)))
@@ -439,8 +407,6 @@ def mc_tick(c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams) -> S
     ch, st = mc_accept(c, ch, s.st, opt, s.x, ended & s.live & running, params.temperature, params.min_rmsd,
                        abandoned)
     restart = ended & running
-    if params.exchange_every > 0:
-        ch = exchange(c, ch, st, restart, params.exchange_every, params.exchange_margin)
     m_pos, m_quat, m_tors = mutate(c, ch, params.amplitude)
     step, t_pos, t_quat, t_tors = _trial(opt)
     r1 = restart[:, None]
