@@ -12,6 +12,7 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import torch
 
@@ -19,15 +20,16 @@ from dockdb.errors import EngineError
 
 from .batch import LigandBatch
 from .compiled import tick_function
+from .energy import GridConsts
 from .finish import FinalPose, finish_batch
 from .grids import ReceptorGrid
-from .kinematics import pose_consts
+from .kinematics import PoseConsts, pose_consts
 from .modes import Budget, bucket
 from .pdbqt import parse_ligand_pdbqt
-from .search import SearchParams, ls_tick, new_search, ticks_for
+from .search import Search, SearchParams, ls_tick, new_search, ticks_for
 from .topology import LigandTopology, build_topology
 
-__all__ = ["FinalPose", "SimulatedOOM", "TorchDocker", "estimate_bytes", "ligand_seed", "padded_size",
+__all__ = ["BatchRun", "FinalPose", "SimulatedOOM", "TorchDocker", "estimate_bytes", "ligand_seed", "padded_size",
            "resolve_device"]
 
 log = logging.getLogger(__name__)
@@ -91,6 +93,21 @@ def ligand_seed(seed: int, key: str) -> int:
     """A ligand's 63-bit search seed from the run seed and the ligand's key."""
     digest = hashlib.sha256(f"{seed}:{key}".encode()).digest()
     return int.from_bytes(digest[:8], "little") & 0x7FFF_FFFF_FFFF_FFFF
+
+
+class BatchRun(NamedTuple):
+    """A batch ready to search (see :meth:`TorchDocker.setup_batch`)."""
+
+    batch: LigandBatch
+    slots: dict[int, int]
+    depth: int
+    c: PoseConsts
+    gc: GridConsts
+    state: Search
+    ticks: list[int]  # per ligand slot (padding copies included)
+    planned: list[int]  # Monte Carlo steps per chain, per ligand slot
+    period: int  # Monte Carlo bookkeeping every this many ticks
+    chains: int
 
 
 @dataclass
@@ -233,9 +250,9 @@ class TorchDocker:
         # repays itself on the GPU and on big CPU batches, not for a single quick docking
         return self.device.type == "cuda" or n_ligands >= 32
 
-    def _run_batch(
-        self, keys: list[str], tops: list[LigandTopology], seed: int, use_compile: bool
-    ) -> dict[str, list[FinalPose]]:
+    def setup_batch(self, keys: list[str], tops: list[LigandTopology], seed: int, use_compile: bool) -> BatchRun:
+        """Everything a batch's search needs: padded batch, constants, initial state and each
+        ligand's ticks (``bench/bench_torch_search.py evalcost`` times its ticks)."""
         dev, dtype = self.device, self.grid.dtype
         a, t, m, depth = bucket(max(x.n_atoms for x in tops), max(x.n_torsions for x in tops),
                                 max(len(x.pairs) for x in tops), max(max(x.pdbqt.depth()) for x in tops))
@@ -261,12 +278,20 @@ class TorchDocker:
         size = torch.tensor(self.grid.size, dtype=dtype, device=dev)
         seeds = torch.tensor(chain_keys, dtype=torch.long, device=dev)
         state = new_search(c, center, size, seeds, tick_cap, self.params.store)
+        return BatchRun(batch, slots, depth, c, gc, state, ticks, planned, period, chains)
+
+    def _run_batch(
+        self, keys: list[str], tops: list[LigandTopology], seed: int, use_compile: bool
+    ) -> dict[str, list[FinalPose]]:
+        run = self.setup_batch(keys, tops, seed, use_compile)
+        c, gc, state, period = run.c, run.gc, run.state, run.period
         tick = tick_function(use_compile)
         if use_compile:
             self.compiled_batches += 1
-        for i in range(max(ticks)):
+        for i in range(max(run.ticks)):
             state = (tick if i % period == 0 else ls_tick)(c, gc, state, self.params)
-        self.steps_run.extend(state.ch.step.reshape(n_lig, chains)[: len(keys)].float().mean(1).tolist())
-        self.steps_planned.extend(planned[: len(keys)])
-        res = finish_batch(self.grid, batch, slots, depth, state.st, chains, self.params)
+        n_lig = len(run.planned)
+        self.steps_run.extend(state.ch.step.reshape(n_lig, run.chains)[: len(keys)].float().mean(1).tolist())
+        self.steps_planned.extend(run.planned[: len(keys)])
+        res = finish_batch(self.grid, run.batch, run.slots, run.depth, state.st, run.chains, self.params)
         return {k: res[i] for i, k in enumerate(keys)}
