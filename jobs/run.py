@@ -317,7 +317,9 @@ def _run_on(db: Database, handle: ClusterHandle, plan: _Plan, opts: RunOptions, 
         hb.start()
         # everything finished since the last write is written in one transaction (up to WRITE_BATCH
         # results); a result counts as done only once that transaction has committed
-        for ready in as_completed(list(live)).batches():
+        # tracked on this client's loop: as_completed's default is the process's default client, which
+        # may be another one (a notebook's own Client) running its own loop
+        for ready in as_completed(list(live), loop=client.loop).batches():
             if hb.cancelled.is_set():
                 break
             arrived: list[DockingOutcome] = []

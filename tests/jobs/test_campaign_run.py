@@ -130,6 +130,37 @@ def test_rerun_reproduces_scores(campaign_db: Database, cli_env: dict[str, str])
     assert any(d.startswith("vina: recorded 1.0.0, installed ") for d in diffs)
 
 
+@pytest.mark.slow
+def test_campaign_beside_another_default_client(campaign_db: Database) -> None:
+    """A process whose default Dask client is another one (a notebook's ``with Client(...)``) runs a
+    campaign on the campaign's own client: its futures are not tracked on the other client's loop.
+
+    The other client's loop is blocked while the campaign runs; tracked there, the campaign would wait
+    for it (and a result lost with a killed worker would fail as 'bound to a different event loop').
+    """
+    import threading
+
+    from distributed import Client, LocalCluster
+
+    db = campaign_db
+    cid = create_campaign(db, CampaignSpec(name="beside", targets="tmprss2", library=TEST_LIBRARY,
+                                           drugs=["aspirin"], params=FAST))
+    release = threading.Event()
+    blocked_out: list[bool] = []
+
+    def block() -> None:
+        blocked_out.append(not release.wait(150))
+
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as other, Client(other) as foreign:
+        foreign.loop.add_callback(block)
+        try:
+            summary = run_campaign(db, cid, RunOptions(local_workers=1, progress=False))
+            assert not blocked_out, "the campaign waited for another client's event loop"
+        finally:
+            release.set()
+    assert (summary.done, summary.failed) == (1, 0)
+
+
 def _drug_id(db: Database, name: str) -> int:
     from dockdb.models import Drug
 
