@@ -242,6 +242,13 @@ def dock_vina(work: Path, target: str, ligs: list[Any], seed: int = 42) -> dict[
     return {"best": best, "poses": poses, "seconds": secs, "maps_s": t_maps, "version": "vina 1.2"}
 
 
+def mode_params(spec: str) -> dict[str, Any]:
+    """Engine parameters of a ``--modes`` entry: ``fast``, or ``fast@5`` for a mode at another
+    exhaustiveness (the mode's budget scaled by 5 / 8, as ``dockdb dock --exhaustiveness`` does)."""
+    mode, _, exh = spec.partition("@")
+    return {"mode": mode, **({"exhaustiveness": int(exh)} if exh else {})}
+
+
 def convergence(work: Path, modes: list[str], n: int, targets: list[str], device: str = "cpu",
                 compile_: str = "") -> None:
     from scipy.stats import spearmanr
@@ -251,7 +258,7 @@ def convergence(work: Path, modes: list[str], n: int, targets: list[str], device
     for mode in modes:
         for target in targets:
             ref = {k.split("|")[1]: v["best"] for k, v in vina.items() if k.startswith(f"{target}|")}
-            r = dock_torch(work, target, ligs, {"mode": mode, "device": device, "max_batch": max(64, len(ligs)),
+            r = dock_torch(work, target, ligs, {**mode_params(mode), "device": device, "max_batch": max(64, len(ligs)),
                                                 "compile": compile_ or ("off" if device == "cpu" else "auto")})
             names = [k for k in r["best"] if k in ref and r["best"][k] is not None]
             d = np.array([r["best"][k] - ref[k] for k in names])
@@ -290,7 +297,7 @@ def cost(work: Path, n: int, old_tree: str | None, target: str = "protease", loc
     rows: dict[str, list[float]] = {}
     bests: dict[str, dict[str, float]] = {}
     configs: list[tuple[str, dict[str, Any]]] = [
-        (f"torch 1.x {mode}, one ligand per call", {"mode": mode, "compile": "off"}) for mode in modes
+        (f"torch 1.x {mode}, one ligand per call", {**mode_params(mode), "compile": "off"}) for mode in modes
     ] if singles else []
     for lig in ligs:
         if vina:
@@ -313,11 +320,11 @@ def cost(work: Path, n: int, old_tree: str | None, target: str = "protease", loc
     for mode in modes if batches else ():
         name = f"torch 1.x {mode}, {len(ligs)} ligands in one call"
         if eager:
-            r = dock_torch(work, target, ligs, {"mode": mode, "compile": "off", "max_batch": len(ligs)})
+            r = dock_torch(work, target, ligs, {**mode_params(mode), "compile": "off", "max_batch": len(ligs)})
             summary[f"{name} (eager)"] = r["cpu_s"] / len(ligs)
             bests[f"{name} (eager)"] = r["best"]
-        first = dock_torch(work, target, ligs, {"mode": mode, "compile": "on", "max_batch": len(ligs)})
-        again = dock_torch(work, target, ligs, {"mode": mode, "compile": "on", "max_batch": len(ligs)})
+        first = dock_torch(work, target, ligs, {**mode_params(mode), "compile": "on", "max_batch": len(ligs)})
+        again = dock_torch(work, target, ligs, {**mode_params(mode), "compile": "on", "max_batch": len(ligs)})
         summary[f"{name} (compiled)"] = again["cpu_s"] / len(ligs)
         bests[f"{name} (compiled)"] = again["best"]
         # wall time of the calls that compiled a graph (inductor's compilers run in subprocesses,
