@@ -23,6 +23,7 @@ __all__ = [
     "XS_RADII",
     "bonds_from_distance",
     "covalent_radius",
+    "glue_index",
     "xs_types",
 ]
 
@@ -51,6 +52,10 @@ _AD: dict[str, tuple[str, float]] = {
     "Fe": ("Met", 1.25), "FE": ("Met", 1.25), "Cu": ("Met", 1.32), "Co": ("Met", 1.26),
     "Ni": ("Met", 1.24), "Na": ("Met", 1.54), "K": ("Met", 1.96), "Hg": ("Met", 1.49),
     "Cd": ("Met", 1.48),
+    # Meeko's flexible macrocycles: a broken ring bond's two carbons (CG0-CG3) and, bonded to
+    # each, a dummy (G0-G3) where its partner was; Vina glues each G to the other CG
+    "CG0": ("C", 0.77), "CG1": ("C", 0.77), "CG2": ("C", 0.77), "CG3": ("C", 0.77),
+    "G0": ("G", 0.77), "G1": ("G", 0.77), "G2": ("G", 0.77), "G3": ("G", 0.77),
 }  # fmt: skip
 _BOND_ALLOWANCE = 1.1
 
@@ -106,14 +111,18 @@ def bonds_from_distance(
 
 
 def xs_types(ad_types: list[str], bonds: list[tuple[int, int]]) -> np.ndarray:
-    """XS type index of every atom (``-1`` for hydrogens and untyped pseudo-atoms)."""
+    """XS type index of every atom (``-1`` for hydrogens and untyped pseudo-atoms).  This is the
+    type an atom meets the receptor with: a closure carbon (CG) scores as C_H/C_P, a closure
+    dummy (G) not at all (:func:`glue_index` gives their intramolecular roles)."""
     n = len(ad_types)
     elem = [_element(t) for t in ad_types]
     hetero_nb = np.zeros(n, dtype=bool)
     hd_nb = np.zeros(n, dtype=bool)
     for a, b in bonds:
         for x, y in ((a, b), (b, a)):
-            if elem[y] not in ("C", "H"):
+            # Vina's ad_is_heteroatom: anything but C, A and hydrogens, so a closure carbon (CG)
+            # or dummy (G) neighbour makes a carbon polar too
+            if elem[y] not in ("C", "H") or ad_types[y].startswith("CG"):
                 hetero_nb[x] = True
             if ad_types[y] == "HD":
                 hd_nb[x] = True
@@ -136,3 +145,11 @@ def xs_types(ad_types: list[str], bonds: list[tuple[int, int]]) -> np.ndarray:
         elif e == "Met":
             out[i] = XS["Met_D"]
     return out
+
+
+def glue_index(ad_types: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per atom, the closure index k of a Meeko macrocycle closure carbon ``CGk`` and dummy
+    ``Gk`` (-1 elsewhere): (carbon index, dummy index)."""
+    cg = np.array([int(t[2]) if t[:2] == "CG" and t[2:].isdigit() else -1 for t in ad_types], dtype=np.int64)
+    g = np.array([int(t[1]) if t[:1] == "G" and t[1:].isdigit() else -1 for t in ad_types], dtype=np.int64)
+    return cg, g

@@ -118,6 +118,7 @@ class LigandBatch:
     pair_radius: torch.Tensor  # (L, M)
     pair_hyd: torch.Tensor  # (L, M)
     pair_hb: torch.Tensor  # (L, M)
+    pair_glue: torch.Tensor  # (L, M)
     pair_mask: torch.Tensor  # (L, M)
     num_tors: torch.Tensor  # (L,)
     init_origin: torch.Tensor  # (L, 3)
@@ -154,6 +155,7 @@ class LigandBatch:
         pair_radius = np.zeros((n, m_max))
         pair_hyd = np.zeros((n, m_max), dtype=bool)
         pair_hb = np.zeros((n, m_max), dtype=bool)
+        pair_glue = np.zeros((n, m_max), dtype=bool)
         pair_mask = np.zeros((n, m_max), dtype=bool)
         num_tors = np.zeros(n)
         init_origin = np.zeros((n, 3))
@@ -182,6 +184,7 @@ class LigandBatch:
                 pair_radius[i, :m] = t.pair_radius
                 pair_hyd[i, :m] = t.pair_hydrophobic
                 pair_hb[i, :m] = t.pair_hbond
+                pair_glue[i, :m] = t.pair_glue
                 pair_mask[i, :m] = True
             num_tors[i] = t.num_tors
             init_origin[i] = t.root_origin
@@ -196,7 +199,8 @@ class LigandBatch:
             tops=tops, local=f(local), atom_body=li(atom_body), atom_mask=li(atom_mask), xs=li(xs),
             body_parent=li(parent), body_offset=f(offset), body_axis=f(axis), body_depth=li(depth),
             tors_mask=li(tors_mask), pairs=li(pair_idx), pair_radius=f(pair_radius), pair_hyd=li(pair_hyd),
-            pair_hb=li(pair_hb), pair_mask=li(pair_mask), num_tors=f(num_tors), init_origin=f(init_origin),
+            pair_hb=li(pair_hb), pair_glue=li(pair_glue), pair_mask=li(pair_mask), num_tors=f(num_tors),
+            init_origin=f(init_origin),
             max_depth=max(1, int(depth.max())),
         )  # fmt: skip
 

@@ -17,13 +17,14 @@ from typing import NamedTuple
 import torch
 
 from .kinematics import PoseConsts, backward, forward
-from .scoring import CUTOFF, WEIGHTS
+from .scoring import CUTOFF, GLUE_CUTOFF, W_GLUE, WEIGHTS
 
 __all__ = [
     "GridConsts",
     "energy_grad",
     "energy_grad_x",
     "exact_inter_grad",
+    "glue_energy_deriv",
     "grid_inter_grad",
     "intra_grad",
     "pair_energy_deriv",
@@ -112,6 +113,17 @@ def pair_energy_deriv(
     return e * within, de * within
 
 
+def glue_energy_deriv(r: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Vina's macrocycle glue (50 x r) as Vina evaluates it: interpolated linearly in r² between
+    its table points r² = k / 32 Å², which turns the cone at r = 0 into a smooth well that BFGS can
+    settle in (50 x r itself has a kink there, where line searches stall)."""
+    r2 = 32.0 * r * r
+    k = torch.floor(r2)
+    lo = torch.sqrt(k / 32.0)
+    step = torch.sqrt((k + 1.0) / 32.0) - lo
+    return W_GLUE * (lo + (r2 - k) * step), W_GLUE * 64.0 * r * step
+
+
 def intra_grad(c: PoseConsts, x: torch.Tensor, cap: float) -> tuple[torch.Tensor, torch.Tensor]:
     """Intramolecular energy (P,) and its coordinate gradients (P, A, 3)."""
     xi = torch.gather(x, 1, c.pair_i3)
@@ -119,6 +131,10 @@ def intra_grad(c: PoseConsts, x: torch.Tensor, cap: float) -> tuple[torch.Tensor
     dv = xi - xj
     r = torch.sqrt((dv * dv).sum(-1) + 1e-12)
     e, de = pair_energy_deriv(r, c.pair_radius, c.pair_hyd, c.pair_hb)
+    eg, deg = glue_energy_deriv(r)
+    glue = c.pair_glue * (r < GLUE_CUTOFF).to(r.dtype)
+    e = e + glue * eg
+    de = de + glue * deg
     e, k = _curl(e, cap)
     e = e * c.pair_mask
     fvec = (de * k * c.pair_mask / r)[..., None] * dv

@@ -49,6 +49,8 @@ class PoseConsts(NamedTuple):
     pair_radius: torch.Tensor  # (P, M)
     pair_hyd: torch.Tensor  # (P, M) float 1/0
     pair_hb: torch.Tensor  # (P, M) float 1/0
+    pair_glue: torch.Tensor  # (P, M) float 1/0: macrocycle closure pair (Vina's glue term)
+    ring_tors: torch.Tensor  # (P, T) float 1/0: torsion inside a broken macrocycle ring
     pair_mask: torch.Tensor  # (P, M) float 1/0
     heavy: torch.Tensor  # (P, A) float 1/0 (same as typed; kept for RMSD)
     real: torch.Tensor  # (P, A) float 1/0: a real atom, not padding (hydrogens too)
@@ -99,6 +101,13 @@ def pose_consts(
     atom_body = batch.atom_body[lig]
     subtree = torch.gather(anc.transpose(1, 2), 2, atom_body[:, None, :].expand(p, b, atom_body.shape[1]))
     subtree = subtree * batch.atom_mask[lig].to(dtype)[:, None, :]
+    # a torsion inside a broken macrocycle ring moves one atom of a glue pair, not the other
+    glue = batch.pair_glue[lig]
+    sub_i = torch.gather(subtree, 2, pairs[:, None, :, 0].expand(p, b, m))
+    sub_j = torch.gather(subtree, 2, pairs[:, None, :, 1].expand(p, b, m))
+    ring = ((sub_i != sub_j) & glue[:, None, :]).any(-1).to(dtype)[:, 1:]
+    ring_tors = torch.zeros_like(tors_mask)
+    ring_tors[:, : min(ring.shape[1], ring_tors.shape[1])] = ring[:, : ring_tors.shape[1]]
     # radius of gyration of the heavy atoms about the root origin in the input conformation
     pre = PoseConsts(
         local=local, atom_body=atom_body, atom_body3=atom_body[..., None].expand(p, a, 3),
@@ -108,6 +117,7 @@ def pose_consts(
         dim_mask=torch.cat([head, tors_mask], 1), pair_i3=pairs[..., 0:1].expand(p, m, 3),
         pair_j3=pairs[..., 1:2].expand(p, m, 3), pair_radius=batch.pair_radius[lig],
         pair_hyd=batch.pair_hyd[lig].to(dtype), pair_hb=batch.pair_hb[lig].to(dtype),
+        pair_glue=glue.to(dtype), ring_tors=ring_tors * tors_mask,
         pair_mask=batch.pair_mask[lig].to(dtype), heavy=typed, real=batch.atom_mask[lig].to(dtype),
         n_heavy=typed.sum(-1).clamp(min=1.0),
         gyration=torch.zeros(p, dtype=dtype, device=dev), n_entities=2 + tors_mask.sum(-1),

@@ -52,12 +52,15 @@ def _terms(
     x: torch.Tensor, num_tors: float,
 ) -> dict[str, float]:
     inter = exact_inter_grad(c, grid.receptor(), lt, near[0], near[1], gc, x, AUTHENTIC_CAP, _SLOPE)[0].sum(-1)
-    intra = intra_grad(c, x, AUTHENTIC_CAP)[0]
+    # Vina's score() reports the ligand's pairs without the macrocycle glue pairs (its glue_pairs)
+    intra = intra_grad(c._replace(pair_mask=c.pair_mask * (1.0 - c.pair_glue)), x, AUTHENTIC_CAP)[0]
+    glue = intra_grad(c._replace(pair_mask=c.pair_mask * c.pair_glue), x, AUTHENTIC_CAP)[0]
     total = inter / (1.0 + W_ROT * num_tors)
     return {
         "total": round(float(total[0]), 4),
         "lig_inter": round(float(inter[0]), 4),
         "lig_intra": round(float(intra[0]), 4),
+        "glue": round(float(glue[0]), 4),
         "torsions": round(float(total[0] - inter[0]), 4),
         "num_tors": float(num_tors),
     }

@@ -22,7 +22,9 @@ import torch
 
 __all__ = [
     "CUTOFF",
+    "GLUE_CUTOFF",
     "WEIGHTS",
+    "W_GLUE",
     "W_ROT",
     "curl",
     "pair_energy",
@@ -39,6 +41,10 @@ WEIGHTS = {
 }
 W_ROT = 0.05846
 CUTOFF = 8.0
+# Meeko macrocycles: Vina 1.2's linear attraction between a closure dummy Gk and the closure
+# carbon CGk it stands in for (``weight_glue`` 50, cutoff 20 Å), which closes the ring
+W_GLUE = 50.0
+GLUE_CUTOFF = 20.0
 
 
 def pair_terms(d: torch.Tensor, hydrophobic: torch.Tensor, hbond: torch.Tensor) -> dict[str, torch.Tensor]:

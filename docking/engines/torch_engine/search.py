@@ -186,13 +186,15 @@ def apply_change(
 def random_start(
     c: PoseConsts, center: torch.Tensor, size: torch.Tensor, seed: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Vina's start: a uniform position in the box, a random orientation and random torsions."""
+    """Vina's start: a uniform position in the box, a random orientation and random torsions,
+    except that torsions inside a broken macrocycle ring start as prepared (ring closed): from a
+    random opening the hunt-capped glue pulls too weakly to close it within a short chain."""
     t_n = c.tors_mask.shape[1]
     u = hash_uniform(seed, torch.full((), -1, dtype=torch.long, device=seed.device), 7 + t_n).to(center.dtype)
     pos = center + (u[:, :3] - 0.5) * size
     q = _normals(u[:, 3:7])
     q = q / q.norm(dim=-1, keepdim=True).clamp(min=1e-12)
-    tors = (u[:, 7:] * 2 - 1) * math.pi * c.tors_mask
+    tors = (u[:, 7:] * 2 - 1) * math.pi * c.tors_mask * (1.0 - c.ring_tors)
     return pos, q, tors
 
 

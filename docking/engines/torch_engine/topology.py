@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .atomtypes import ACCEPTOR, DONOR, HYDROPHOBIC, XS_RADII, bonds_from_distance, xs_types
+from .atomtypes import ACCEPTOR, DONOR, HYDROPHOBIC, XS_RADII, bonds_from_distance, glue_index, xs_types
 from .pdbqt import LigandPDBQT
 
 __all__ = ["LigandTopology", "build_topology"]
@@ -33,6 +33,7 @@ class LigandTopology:
     pair_radius: np.ndarray  # (M,)
     pair_hydrophobic: np.ndarray  # (M,) bool
     pair_hbond: np.ndarray  # (M,) bool
+    pair_glue: np.ndarray  # (M,) bool: a macrocycle closure dummy Gk and closure carbon CGk
     num_tors: float
     root_origin: np.ndarray  # (3,)
 
@@ -93,6 +94,20 @@ def _within_three_bonds(n: int, bonds: list[tuple[int, int]]) -> np.ndarray:
     return close
 
 
+def _closure_clash(n: int, bonds: list[tuple[int, int]], cg: np.ndarray) -> np.ndarray:
+    """Pairs around a broken macrocycle bond (Vina's ``is_closure_clash``): atom i or one of its
+    neighbours is a closure carbon CGk, and so is atom j or one of its neighbours.  In the closed
+    ring these are 1-2, 1-3 and 1-4 pairs, which Vina leaves out of the intramolecular sum."""
+    touch = np.zeros((n, 4), dtype=bool)  # atom touches closure k (is CGk or bonded to it)
+    for a in np.flatnonzero(cg >= 0):
+        touch[a, cg[a]] = True
+    for a, b in bonds:
+        for x, y in ((a, b), (b, a)):
+            if cg[y] >= 0:
+                touch[x, cg[y]] = True
+    return (touch.astype(np.int64) @ touch.T.astype(np.int64)) > 0
+
+
 def build_topology(lig: LigandPDBQT) -> LigandTopology:
     """Type the ligand and list its intramolecular pairs as Vina does."""
     n = lig.n_atoms
@@ -106,14 +121,24 @@ def build_topology(lig: LigandPDBQT) -> LigandTopology:
     xs = xs_types(lig.ad_types, bonds)
     close = _within_three_bonds(n, bonds)
     typed = xs >= 0
+    cg, g = glue_index(lig.ad_types)
+    # closure carbons are never hydrophobic (C_H_CGk is not a hydrophobic type in Vina)
+    dummy = g >= 0
+    paired = typed | dummy
+    radius = np.where(typed, XS_RADII[np.maximum(xs, 0)], 0.0)
+    hyd = typed & HYDROPHOBIC[np.maximum(xs, 0)] & (cg < 0)
+    don = typed & DONOR[np.maximum(xs, 0)]
+    acc = typed & ACCEPTOR[np.maximum(xs, 0)]
     iu, ju = np.triu_indices(n, k=1)
-    keep = typed[iu] & typed[ju] & ~fixed[iu, ju] & ~close[iu, ju]
-    pi, pj = iu[keep], ju[keep]
-    ti, tj = xs[pi], xs[pj]
+    glued = ((g[iu] >= 0) & (g[iu] == cg[ju])) | ((g[ju] >= 0) & (g[ju] == cg[iu]))
+    # a closure dummy pairs with its closure carbon only (Vina 1.2.7's is_unmatched_closure_dummy)
+    plain = typed[iu] & typed[ju] & ~_closure_clash(n, bonds, cg)[iu, ju]
+    keep = ~fixed[iu, ju] & ~close[iu, ju] & (glued | plain)
+    pi, pj, glue = iu[keep], ju[keep], glued[keep]
     heavy_nb = np.zeros(n, dtype=np.int64)
-    for a, b in bonds:
-        heavy_nb[a] += int(typed[b])
-        heavy_nb[b] += int(typed[a])
+    for a, b in bonds:  # a closure dummy is a heavy atom to Vina
+        heavy_nb[a] += int(paired[b])
+        heavy_nb[b] += int(paired[a])
     num_tors = 0.0
     for b in range(1, len(lig.parent)):
         a, c = lig.axis[b]
@@ -126,9 +151,11 @@ def build_topology(lig: LigandPDBQT) -> LigandTopology:
         xs=xs,
         bonds=sorted(bonds),
         pairs=np.stack([pi, pj], axis=1).astype(np.int64),
-        pair_radius=XS_RADII[ti] + XS_RADII[tj],
-        pair_hydrophobic=HYDROPHOBIC[ti] & HYDROPHOBIC[tj],
-        pair_hbond=(DONOR[ti] & ACCEPTOR[tj]) | (ACCEPTOR[ti] & DONOR[tj]),
+        # Vina's optimal distance is 0 for any pair with a closure dummy
+        pair_radius=np.where(dummy[pi] | dummy[pj], 0.0, radius[pi] + radius[pj]),
+        pair_hydrophobic=hyd[pi] & hyd[pj],
+        pair_hbond=(don[pi] & acc[pj]) | (acc[pi] & don[pj]),
+        pair_glue=glue,
         num_tors=num_tors,
         root_origin=lig.coords[root].mean(axis=0),
     )
