@@ -99,8 +99,8 @@ def _closure_clash(n: int, bonds: list[tuple[int, int]], cg: np.ndarray) -> np.n
     neighbours is a closure carbon CGk, and so is atom j or one of its neighbours.  In the closed
     ring these are 1-2, 1-3 and 1-4 pairs, which Vina leaves out of the intramolecular sum."""
     touch = np.zeros((n, 4), dtype=bool)  # atom touches closure k (is CGk or bonded to it)
-    for a in np.flatnonzero(cg >= 0):
-        touch[a, cg[a]] = True
+    for c in np.flatnonzero(cg >= 0):
+        touch[c, cg[c]] = True
     for a, b in bonds:
         for x, y in ((a, b), (b, a)):
             if cg[y] >= 0:
