@@ -123,6 +123,7 @@ class LigandBatch:
     num_tors: torch.Tensor  # (L,)
     init_origin: torch.Tensor  # (L, 3)
     max_depth: int
+    has_glue: bool = False  # some ligand is a Meeko macrocycle (glue pairs to evaluate)
 
     @classmethod
     def build(
@@ -201,7 +202,7 @@ class LigandBatch:
             tors_mask=li(tors_mask), pairs=li(pair_idx), pair_radius=f(pair_radius), pair_hyd=li(pair_hyd),
             pair_hb=li(pair_hb), pair_glue=li(pair_glue), pair_mask=li(pair_mask), num_tors=f(num_tors),
             init_origin=f(init_origin),
-            max_depth=max(1, int(depth.max())),
+            max_depth=max(1, int(depth.max())), has_glue=bool(pair_glue.any()),
         )  # fmt: skip
 
     @property

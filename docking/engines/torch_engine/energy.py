@@ -131,10 +131,11 @@ def intra_grad(c: PoseConsts, x: torch.Tensor, cap: float) -> tuple[torch.Tensor
     dv = xi - xj
     r = torch.sqrt((dv * dv).sum(-1) + 1e-12)
     e, de = pair_energy_deriv(r, c.pair_radius, c.pair_hyd, c.pair_hb)
-    eg, deg = glue_energy_deriv(r)
-    glue = c.pair_glue * (r < GLUE_CUTOFF).to(r.dtype)
-    e = e + glue * eg
-    de = de + glue * deg
+    if c.has_glue:
+        eg, deg = glue_energy_deriv(r)
+        glue = c.pair_glue * (r < GLUE_CUTOFF).to(r.dtype)
+        e = e + glue * eg
+        de = de + glue * deg
     e, k = _curl(e, cap)
     e = e * c.pair_mask
     fvec = (de * k * c.pair_mask / r)[..., None] * dv

@@ -59,6 +59,9 @@ class PoseConsts(NamedTuple):
     n_entities: torch.Tensor  # (P,) float: 2 + torsions (Vina's mutable entities)
     iter_cap: torch.Tensor  # (P,) float: BFGS iterations per local optimisation
     lig: torch.Tensor  # (P,) long: the pose's ligand in the batch
+    # a Python constant per batch, so batches without macrocycles evaluate no glue at all (a
+    # compiled graph is specialised on it)
+    has_glue: bool = False
 
 
 def pose_consts(
@@ -121,7 +124,7 @@ def pose_consts(
         pair_mask=batch.pair_mask[lig].to(dtype), heavy=typed, real=batch.atom_mask[lig].to(dtype),
         n_heavy=typed.sum(-1).clamp(min=1.0),
         gyration=torch.zeros(p, dtype=dtype, device=dev), n_entities=2 + tors_mask.sum(-1),
-        iter_cap=torch.zeros(p, dtype=dtype, device=dev), lig=lig,
+        iter_cap=torch.zeros(p, dtype=dtype, device=dev), lig=lig, has_glue=batch.has_glue,
     )  # fmt: skip
     x, _r, _o = forward(pre, torch.zeros((p, 3), dtype=dtype, device=dev), _identity_quat(p, dtype, dev),
                         torch.zeros_like(tors_mask))
