@@ -246,6 +246,8 @@ def mode_params(spec: str) -> dict[str, Any]:
     """Engine parameters of a ``--modes`` entry: ``fast``, or ``fast@5`` for a mode at another
     exhaustiveness (the mode's budget scaled by 5 / 8, as ``dockdb dock --exhaustiveness`` does)."""
     mode, _, exh = spec.partition("@")
+    if exh and not exh.isdigit():
+        raise SystemExit(f"error: --modes entry {spec!r}: after @ comes an exhaustiveness, e.g. fast@5")
     return {"mode": mode, **({"exhaustiveness": int(exh)} if exh else {})}
 
 
