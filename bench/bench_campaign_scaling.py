@@ -18,8 +18,20 @@ Definitions (per run, W workers, wall = first submission to last result written)
   engine_s    sum over dockings of the Vina time (search + its share of the map set-up)
   analysis_s  sum of the interaction analysis (ProLIF) of the best pose, done on the workers
   overhead    1 - (engine_s + analysis_s) / (W * wall): worker time not spent in science,
-              i.e. Dask scheduling, data transfer, idle tails and waiting for the writer
+              i.e. Dask scheduling, data transfer, idle tails and waiting for the writer, and
+              on a machine with fewer free cores than workers + 1, waiting for a CPU
   efficiency  rate(W) / (W * rate(1))
+  CPU accounting (what Dask and the database consume, whatever the cores; the run uses its own
+  LocalCluster of W processes x 1 thread, as `dockdb campaign run` does, reached by address):
+  science_cpu_s  worker process CPU inside the engine calls and the interaction analysis
+  client_cpu_s   this process: Dask scheduler, client, result writer (SQLite writes included;
+                 a PostgreSQL server's own CPU is not)
+  worker_other   worker process CPU outside the science: Dask worker, transfers, (de)serialising
+  idle_*_pct     Dask's own CPU, % of a core, in this process and per worker, over IDLE_S seconds
+                 with the cluster up and nothing to run (measured before each run)
+  cpu_overhead   (client_cpu_s + worker_other + in_tasks) / (science_cpu_s - in_tasks), where
+                 in_tasks = idle worker rate x task wall time estimates the worker's own Dask
+                 threads while a task runs (process CPU cannot tell them from Vina's threads)
 """
 
 from __future__ import annotations
@@ -91,20 +103,57 @@ def _setup(url: str, home: Path, targets: list[str], n_drugs: int, seed: int) ->
     db.dispose()
 
 
-def _run(url: str, name: str, targets: list[str], workers: int, params: dict, seed: int) -> dict:
+IDLE_S = 10.0  # seconds the cluster idles before each run, to measure Dask's own CPU
+
+
+def _cpu_s() -> float:
+    """CPU seconds (user + system) of the calling process, all its threads."""
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
+def _run(url: str, name: str, targets: list[str], workers: int, params: dict, seed: int,
+         dask_settings: str = "campaign") -> dict:
+    from dask import config as dask_config
+    from distributed import Client
+
     from dockdb.db import Database
     from jobs.campaign import CampaignSpec, create_campaign
+    from jobs.cluster import campaign_dask_config, start_local_cluster
     from jobs.run import RunOptions, run_campaign
 
     db = Database(url)
     cid = create_campaign(db, CampaignSpec(name=name, targets=",".join(targets), library="bench",
                                            params=params, seed=seed))
-    summary = run_campaign(db, cid, RunOptions(local_workers=workers, progress=False, batch_size=1))
+    # the cluster open_cluster gives `--local-workers W`, started here so the workers' CPU can be read;
+    # "default": Dask's own settings instead of the campaign's (jobs.cluster.CAMPAIGN_DASK)
+    settings = campaign_dask_config() if dask_settings == "campaign" else {}
+    with dask_config.set(settings), start_local_cluster(workers)[0] as cluster, Client(cluster) as probe:
+        # Dask's own CPU while nothing runs: per second, this process and each worker
+        i0, iw0, t_idle = _cpu_s(), probe.run(_cpu_s), time.perf_counter()
+        time.sleep(IDLE_S)
+        i1, iw1, t_idle = _cpu_s(), probe.run(_cpu_s), time.perf_counter() - t_idle
+        idle_client, idle_worker = (i1 - i0) / t_idle, sum(iw1[a] - iw0[a] for a in iw1) / len(iw1) / t_idle
+        w0, c0 = probe.run(_cpu_s), _cpu_s()
+        summary = run_campaign(db, cid, RunOptions(scheduler=cluster.scheduler_address, progress=False,
+                                                   batch_size=1))
+        c1, w1 = _cpu_s(), probe.run(_cpu_s)
     db.dispose()
     wall = summary.seconds
     busy = summary.engine_s + summary.extra_s
+    client_cpu = c1 - c0
+    worker_cpu = sum(w1[a] - w0[a] for a in w1 if a in w0)
+    worker_other = worker_cpu - summary.cpu_s
+    # the science CPU is process CPU during the tasks (Vina searches on threads of its own), so it
+    # includes the worker's own Dask threads meanwhile; estimated at their idle rate and moved over
+    in_tasks = idle_worker * (summary.engine_s + summary.extra_s)
+    science = summary.cpu_s - in_tasks
+    dask_db = client_cpu + worker_other + in_tasks
     return {
         "workers": workers,
+        "dask": dask_settings,
         "dockings": summary.done + summary.failed,
         "failed": summary.failed,
         "wall_s": round(wall, 2),
@@ -114,6 +163,12 @@ def _run(url: str, name: str, targets: list[str], workers: int, params: dict, se
         "db_write_s": round(summary.write_s, 3),
         "overhead": round(1 - busy / (workers * wall), 4) if wall else None,
         "write_share": round(summary.write_s / summary.engine_s, 4) if summary.engine_s else None,
+        "science_cpu_s": round(summary.cpu_s, 2),
+        "client_cpu_s": round(client_cpu, 2),
+        "worker_other_cpu_s": round(worker_other, 2),
+        "idle_client_pct": round(100 * idle_client, 2),
+        "idle_worker_pct": round(100 * idle_worker, 2),
+        "cpu_overhead": round(dask_db / science, 4) if science > 0 else None,
     }
 
 
@@ -418,6 +473,9 @@ def main() -> None:
     ap.add_argument("--exhaustiveness", type=int, default=4)
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--dask-settings", default="campaign",
+                    help="comma-separated: 'campaign' (jobs.cluster.CAMPAIGN_DASK, as dockdb runs) and/or "
+                         "'default' (Dask's own settings); each worker count runs with each, side by side")
     ap.add_argument("--database-url", default=None)
     ap.add_argument("--json", default=None, help="Write the results here as JSON.")
     ap.add_argument("--write-only", action="store_true", help="Only measure the result write rate.")
@@ -456,16 +514,20 @@ def main() -> None:
             url = stack.enter_context(postgres_schema(_server(url), prefix="scaling_bench"))
         _setup(url, tmp, targets, args.drugs, args.seed)
         for w in (int(x) for x in args.workers.split(",")):
-            rows.append(_run(url, f"bench-w{w}-{int(time.time())}", targets, w, params, args.seed))
-            print(json.dumps(rows[-1]), file=sys.stderr)
-    base = rows[0]["dockings_per_s"] / rows[0]["workers"] if rows and rows[0]["dockings_per_s"] else None
-    for r in rows:
+            for setting in args.dask_settings.split(","):
+                rows.append(_run(url, f"bench-w{w}-{setting}-{int(time.time())}", targets, w, params, args.seed,
+                                 setting))
+                print(json.dumps(rows[-1]), file=sys.stderr)
+    for r in rows:  # efficiency against the first 1-worker row of the same Dask settings
+        one = next((o for o in rows if o["dask"] == r["dask"]), None)
+        base = one["dockings_per_s"] / one["workers"] if one and one["dockings_per_s"] else None
         r["efficiency"] = round(r["dockings_per_s"] / (r["workers"] * base), 3) if base else None
     load = os.getloadavg()
     print(f"\n{len(targets)} targets x {args.drugs} drugs, Vina exhaustiveness {args.exhaustiveness}, "
           f"cpu=1 per docking; host {os.cpu_count()} CPUs, load average {load[0]:.1f}")
-    cols = ("workers", "dockings", "wall_s", "dockings_per_s", "efficiency", "engine_s", "analysis_s",
-            "db_write_s", "overhead")
+    cols = ("workers", "dask", "dockings", "wall_s", "dockings_per_s", "efficiency", "engine_s", "analysis_s",
+            "db_write_s", "overhead", "science_cpu_s", "client_cpu_s", "worker_other_cpu_s", "idle_client_pct",
+            "idle_worker_pct", "cpu_overhead")
     print(" | ".join(f"{c:>14}" for c in cols))
     for r in rows:
         print(" | ".join(f"{r[c]!s:>14}" for c in cols))

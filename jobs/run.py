@@ -69,6 +69,7 @@ class RunSummary:
     seconds: float = 0.0
     engine_s: float = 0.0
     extra_s: float = 0.0
+    cpu_s: float = 0.0  # worker process CPU spent in the engine and the analysis (bench/bench_campaign_scaling.py)
     write_s: float = 0.0
     workers: int = 0
     cluster: str = ""
@@ -333,6 +334,7 @@ def _run_on(db: Database, handle: ClusterHandle, plan: _Plan, opts: RunOptions, 
                 for outcome in writer.write_many(arrived[i : i + WRITE_BATCH]):
                     summary.engine_s += outcome.runtime_s or 0.0
                     summary.extra_s += outcome.extra_s
+                    summary.cpu_s += outcome.cpu_s
                     setattr(summary, outcome.status, getattr(summary, outcome.status) + 1)
                     bar.update(1)
             bar.set_postfix(done=summary.done, failed=summary.failed, refresh=False)

@@ -192,7 +192,7 @@ def dock_batch(
     while group:
         for p in group:
             attempts[p.drug_id] += 1
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         results: list[Any]
         try:
             results = engine.dock(receptor.pdbqt, box, [to_prepared_ligand(p) for p in group], seed=seed)
@@ -203,6 +203,7 @@ def dock_batch(
             for p in group:
                 errors[p.drug_id] = one_line(e, with_type=True)
         wall = time.perf_counter() - t0
+        cpu_share = (time.process_time() - c0) / len(group)
         # each ligand's engine time: its own search plus an equal share of the shared map set-up
         own = sum(r.runtime_s or 0.0 for r in results if r is not None)
         share = max(0.0, wall - own) / len(group)
@@ -210,10 +211,11 @@ def dock_batch(
         for p, res in zip(group, results, strict=True):
             elapsed[p.drug_id] += (res.runtime_s or 0.0 if res is not None else 0.0) + share
             if res is not None and res.ok:
-                t1 = time.perf_counter()
+                t1, c1 = time.perf_counter(), time.process_time()
                 poses = pose_rows(res, receptor.pdb, interaction_poses if with_interactions else 0)
                 out[p.drug_id] = DockingOutcome(
                     receptor.receptor_id, p.drug_id, "done", poses=poses, extra_s=time.perf_counter() - t1,
+                    cpu_s=cpu_share + time.process_time() - c1,
                     runtime_s=elapsed[p.drug_id], attempts=attempts[p.drug_id],
                     ligand_smiles=res.poses[0].variant_smiles or p.smiles,
                 )

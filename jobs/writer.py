@@ -86,6 +86,7 @@ class DockingOutcome:
     attempts: int = 1
     ligand_smiles: str | None = None
     extra_s: float = 0.0  # worker time beyond the engine (interaction analysis); not stored
+    cpu_s: float = 0.0  # worker process CPU of the engine call (its share) and the analysis; not stored
 
     @property
     def best_score(self) -> float | None:

@@ -40,6 +40,9 @@ def test_small_campaign_end_to_end(campaign_db: Database, tmp_path: Path) -> Non
     assert (summary.todo, summary.done, summary.failed) == (3, 2, 1)
     assert summary.exit_code == 4  # partly done: the mercury compound cannot be docked
     assert summary.stored == {"done": 2, "failed": 1, "skipped": 0}
+    # worker CPU of the two dockings' science (bench_campaign_scaling.py's CPU accounting): Vina
+    # searches on threads of its own, so this is the worker's process CPU, not its thread's
+    assert 0.5 * summary.engine_s < summary.cpu_s < 3 * (summary.engine_s + summary.extra_s)
 
     results = _results(db, cid)
     assert len(results) == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -123,3 +124,83 @@ def test_cli_unreachable_database_and_scheduler(campaign_db, cli_env: dict[str, 
     assert r.stderr.startswith(f"error: cannot reach Dask scheduler at tcp://127.0.0.1:{port} within 5 s")
     status = run_cli(["campaign", "status", cid, "--json"], env=cli_env).stdout
     assert '"status": "created"' in status  # a run that could not start changes nothing
+
+
+def _worker_settings() -> dict[str, object]:
+    import dask.config
+
+    from jobs.cluster import CAMPAIGN_DASK
+
+    return {k: dask.config.get(k) for k in CAMPAIGN_DASK}
+
+
+@pytest.mark.timeout(120)
+def test_local_campaign_cluster_runs_with_the_campaign_dask_settings() -> None:
+    """Dask's defaults poll every 10-100 ms (a few % of a core per process while dockings run);
+    the scheduler and the workers of a campaign's own cluster start with jobs.cluster.CAMPAIGN_DASK,
+    and the process's Dask configuration is left as it was."""
+    import dask.config
+
+    from jobs.cluster import CAMPAIGN_DASK
+
+    before = _worker_settings()
+    with open_cluster(local_workers=1) as handle:
+        (worker,) = handle.client.run(_worker_settings).values()
+        assert worker == CAMPAIGN_DASK
+        assert dask.config.get("distributed.admin.tick.interval") == "1s"  # the in-process scheduler's
+    assert _worker_settings() == before
+
+
+@pytest.mark.timeout(120)
+def test_a_users_own_dask_setting_wins() -> None:
+    import dask.config
+
+    from jobs.cluster import CAMPAIGN_DASK, campaign_dask_config
+
+    with dask.config.set({"distributed.admin.tick.interval": "50ms"}):
+        assert "distributed.admin.tick.interval" not in campaign_dask_config()
+        with open_cluster(local_workers=1) as handle:
+            (worker,) = handle.client.run(_worker_settings).values()
+    assert worker == {**CAMPAIGN_DASK, "distributed.admin.tick.interval": "50ms"}
+
+
+def test_slurm_workers_get_the_campaign_dask_settings(tmp_path: Path) -> None:
+    """The job script exports the settings as DASK_* variables, which Dask reads back as the
+    same values in the worker's process; a variable the profile's own prologue sets wins."""
+    from jobs.cluster import CAMPAIGN_DASK
+
+    script = slurm_job_script("debug")
+    exports = [line for line in script.splitlines() if line.startswith("export DASK_")]
+    assert len(exports) == len(CAMPAIGN_DASK)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DASK_")}
+    for line in exports:
+        key, value = line.removeprefix("export ").split("=", 1)
+        env[key] = value
+    code = ("import json, dask.config; from jobs.cluster import CAMPAIGN_DASK; "
+            "print(json.dumps({k: dask.config.get(k) for k in CAMPAIGN_DASK}))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert json.loads(out.stdout) == CAMPAIGN_DASK
+    (tmp_path / "slurm_profiles.yaml").write_text(
+        "profiles:\n  mine:\n    cores: 1\n    processes: 1\n    memory: 1GB\n"
+        "    job_script_prologue: ['export DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=True']\n"
+    )
+    lines = slurm_job_script("mine", tmp_path).splitlines()
+    profile_lines = [line for line in lines if "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED" in line]
+    assert profile_lines == ["export DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=True"]
+
+
+@pytest.mark.timeout(180)
+def test_second_cluster_in_a_fresh_process() -> None:
+    """The settings are lifted when a cluster closes; lifting them must not drop Dask's own
+    `distributed` defaults that importing distributed added meanwhile (the second cluster of a
+    process that had not imported distributed before failed with KeyError: 'distributed')."""
+    code = ("import sys; assert 'distributed' not in sys.modules\n"
+            "from jobs.cluster import open_cluster\n"
+            "for _ in range(2):\n"
+            "    with open_cluster(local_workers=1) as h:\n"
+            "        assert h.client.submit(sum, [1, 2]).result() == 3\n"
+            "print('ok')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=170,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
