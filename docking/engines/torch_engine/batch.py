@@ -24,6 +24,7 @@ from .topology import LigandTopology
 __all__ = [
     "LigandBatch",
     "axis_angle_matrix",
+    "mat3_mul",
     "quat_mul",
     "quat_to_matrix",
     "rotvec_to_quat",
@@ -42,12 +43,24 @@ def _skew(v: torch.Tensor) -> torch.Tensor:
     )
 
 
+def _skew_squared(v: torch.Tensor) -> torch.Tensor:
+    """K(v) @ K(v) = v vᵀ - |v|² I, elementwise: a batched 3 x 3 matmul is one library call per
+    tiny matrix on a CPU, where this fuses into the compiled kernel around it."""
+    eye = torch.eye(3, dtype=v.dtype, device=v.device)
+    return v[..., :, None] * v[..., None, :] - (v * v).sum(-1)[..., None, None] * eye
+
+
+def mat3_mul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """a @ b for stacks of 3 x 3 matrices, elementwise (see :func:`_skew_squared`)."""
+    return (a[..., :, :, None] * b[..., None, :, :]).sum(-2)
+
+
 def axis_angle_matrix(axis: torch.Tensor, angle: torch.Tensor) -> torch.Tensor:
     """Rotation matrices about unit ``axis`` (..., 3) by ``angle`` (...) (Rodrigues)."""
     k = _skew(axis)
     s, c = torch.sin(angle)[..., None, None], torch.cos(angle)[..., None, None]
     eye = torch.eye(3, dtype=axis.dtype, device=axis.device)
-    return eye + s * k + (1 - c) * (k @ k)
+    return eye + s * k + (1 - c) * _skew_squared(axis)
 
 
 def rotvec_matrix(w: torch.Tensor) -> torch.Tensor:
@@ -60,7 +73,7 @@ def rotvec_matrix(w: torch.Tensor) -> torch.Tensor:
     b = torch.where(small, 0.5 - t2 / 24, (1 - torch.cos(t)) / t2s)
     k = _skew(w)
     eye = torch.eye(3, dtype=w.dtype, device=w.device)
-    return eye + a[..., None, None] * k + b[..., None, None] * (k @ k)
+    return eye + a[..., None, None] * k + b[..., None, None] * _skew_squared(w)
 
 
 def quat_to_matrix(q: torch.Tensor) -> torch.Tensor:

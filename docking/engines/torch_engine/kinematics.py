@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import torch
 
-from .batch import LigandBatch, axis_angle_matrix, quat_to_matrix
+from .batch import LigandBatch, axis_angle_matrix, mat3_mul, quat_to_matrix
 
 __all__ = ["PoseConsts", "backward", "forward", "pose_consts"]
 
@@ -168,7 +168,7 @@ def forward(
         m = c.level_mask[level]
         rp = torch.gather(r_b, 1, c.parent33)
         op = torch.gather(o_b, 1, c.parent3)
-        r_b = r_b + m[..., None] * (rp @ rt - r_b)
+        r_b = r_b + m[..., None] * (mat3_mul(rp, rt) - r_b)
         o_b = o_b + m * (op + _rotate(rp, c.offset) - o_b)
     a = c.local.shape[1]
     ra = torch.gather(r_b, 1, c.atom_body[..., None, None].expand(p, a, 3, 3))
