@@ -499,6 +499,9 @@ def main() -> None:
                     help="--write-only: seconds of the memory feed (0: none; the goal is stated for 600).")
     ap.add_argument("--feed-rate", type=float, default=200.0, help="--write-only: results/s of the memory feed.")
     args = ap.parse_args()
+    bad = set(args.dask_settings.split(",")) - {"campaign", "default"}
+    if bad:
+        ap.error(f"--dask-settings: unknown {', '.join(sorted(bad))}; use campaign and/or default")
     targets = [t for t in args.targets.split(",") if t]
     tmp = Path(tempfile.mkdtemp(prefix="dockdb-bench-"))
     url = args.database_url or f"sqlite:///{tmp / 'bench.sqlite'}"

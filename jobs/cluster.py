@@ -52,6 +52,23 @@ CAMPAIGN_DASK: dict[str, Any] = {
 }
 
 
+def campaign_dask_config() -> dict[str, Any]:
+    """The settings of :data:`CAMPAIGN_DASK` that the Dask configuration in force leaves at Dask's
+    shipped defaults (or already has, inside :func:`open_cluster`): a value the user set (Dask
+    YAML file, ``DASK_*`` variable) wins."""
+    import dask.config
+    import distributed  # noqa: F401  (its defaults join dask.config.defaults on import)
+
+    shipped = dask.config.merge(*dask.config.defaults)
+    return {k: v for k, v in CAMPAIGN_DASK.items()
+            if dask.config.get(k, None) in (v, dask.config.get(k, None, config=shipped))}
+
+
+def _env_exports(settings: dict[str, Any]) -> list[str]:
+    """Shell lines that give a worker started by a batch script these Dask settings."""
+    return [f"export DASK_{k.upper().replace('.', '__').replace('-', '_')}={v}" for k, v in settings.items()]
+
+
 def default_local_workers() -> int:
     """One single-threaded worker per usable core."""
     try:
@@ -86,22 +103,6 @@ class ClusterHandle:
 
 
 # ------------------------------------------------------------------------ Slurm profiles
-def campaign_dask_config() -> dict[str, Any]:
-    """The settings of :data:`CAMPAIGN_DASK` that the Dask configuration in force leaves at Dask's
-    shipped defaults: a value the user set (Dask YAML file, ``DASK_*`` variable) wins."""
-    import dask.config
-    import distributed  # noqa: F401  (its defaults join dask.config.defaults on import)
-
-    shipped = dask.config.merge(*dask.config.defaults)
-    return {k: v for k, v in CAMPAIGN_DASK.items()
-            if dask.config.get(k, None) == dask.config.get(k, None, config=shipped)}
-
-
-def _env_exports(settings: dict[str, Any]) -> list[str]:
-    """Shell lines that give a worker started by a batch script these Dask settings."""
-    return [f"export DASK_{k.upper().replace('.', '__').replace('-', '_')}={v}" for k, v in settings.items()]
-
-
 def _read_yaml(source: Path | str) -> dict[str, Any]:
     """The ``profiles:`` mapping of a profiles file (a Path) or of the packaged profiles' text (a str)."""
     where = source if isinstance(source, Path) else "(packaged)"
@@ -243,9 +244,9 @@ def open_cluster(
         finally:
             client.close()
         return
-    import distributed  # noqa: F401  (registers Dask's distributed defaults, which the settings below override)
     from dask import config as dask_config
 
+    # campaign_dask_config imports distributed first, so lifting the settings keeps its defaults
     with dask_config.set(campaign_dask_config()):  # the scheduler and local workers start with them
         yield from _own_cluster(local_workers, slurm, home, gpu)
 

@@ -181,6 +181,13 @@ def test_slurm_workers_get_the_campaign_dask_settings(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[2])
     assert json.loads(out.stdout) == CAMPAIGN_DASK
+    # open_cluster builds the job script while the settings are in force in this process
+    import dask.config
+
+    from jobs.cluster import campaign_dask_config
+
+    with dask.config.set(campaign_dask_config()):
+        assert [line for line in slurm_job_script("debug").splitlines() if line.startswith("export DASK_")] == exports
     (tmp_path / "slurm_profiles.yaml").write_text(
         "profiles:\n  mine:\n    cores: 1\n    processes: 1\n    memory: 1GB\n"
         "    job_script_prologue: ['export DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=True']\n"
