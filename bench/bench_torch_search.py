@@ -408,7 +408,8 @@ def variants(work: Path, target: str, mode: str, n: int, spec: dict[str, dict[st
              only: list[str] | None = None) -> None:
     """Search variants one after the other in this process, all ``n`` drugs in one call: each sets
     ``SearchParams`` fields (e.g. ``{"abort_margin": Infinity}``), the docker's ``compile``
-    ("off" unless given) and ``eager_period``, and/or ``chains`` per ligand (same total steps);
+    ("off" unless given) and ``eager_period``, ``chains`` per ligand (same total steps), and/or
+    the mode's ``fraction`` of Vina exhaustiveness 8's steps;
     CPU, steps run over planned, each drug's best score,
     and agreement with Vina's exhaustiveness-8 run of ``vina_screen.json``; ``only``: just those
     drugs of the first ``n``."""
@@ -417,6 +418,7 @@ def variants(work: Path, target: str, mode: str, n: int, spec: dict[str, dict[st
     import torch
 
     from docking.engines.torch_engine.engine import TorchEngine
+    from docking.engines.torch_engine.modes import MODES
     from docking.pocket import Box
 
     torch.set_num_threads(1)
@@ -438,13 +440,19 @@ def variants(work: Path, target: str, mode: str, n: int, spec: dict[str, dict[st
             if "chains" in over:  # the mode's share of Vina's steps over this many chains per ligand
                 docker.budget = dataclasses.replace(docker.budget, chains=over["chains"])
             docker.params = dataclasses.replace(docker.params, **{k: v for k, v in over.items()
-                                                                  if k not in (*docker_fields, "chains")})
+                                                                  if k not in (*docker_fields, "chains", "fraction")})
             return docker
 
         eng._docker = patched  # type: ignore[method-assign]
         eng._grid(rec, box)
+        saved = MODES[mode]
+        if "fraction" in over:  # the mode's share of Vina exhaustiveness 8's steps, for this variant only
+            MODES[mode] = dataclasses.replace(saved, fraction=float(over["fraction"]))
         c0 = time.process_time()
-        res = eng.dock(rec, box, ligs, seed=seed)
+        try:
+            res = eng.dock(rec, box, ligs, seed=seed)
+        finally:
+            MODES[mode] = saved
         cpu = time.process_time() - c0
         d = eng.last_docker
         from docking.engines.torch_engine.compiled import compile_seconds

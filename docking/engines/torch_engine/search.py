@@ -273,6 +273,12 @@ def lbfgs_micro_with(c: PoseConsts, efn: EnergyFn, s: LocalOpt) -> LocalOpt:
     return _line_search(c, s, step, pos_t, quat_t, tors_t, ft, gt * c.dim_mask)[0]
 
 
+def _matvec(h: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """h (P, D, D) times v (P, D), elementwise: fuses with its neighbours where a batched
+    matrix-vector product is a library call of its own."""
+    return (h * v[:, None, :]).sum(-1)
+
+
 def _line_search(
     c: PoseConsts, s: LocalOpt, step: torch.Tensor, pos_t: torch.Tensor, quat_t: torch.Tensor,
     tors_t: torch.Tensor, ft: torch.Tensor, gt: torch.Tensor,
@@ -288,7 +294,7 @@ def _line_search(
     # Vina's first accepted step scales the initial inverse Hessian by (y.s) / (y.y)
     scale = torch.where(yy > 1e-12, ys / yy.clamp(min=1e-12), torch.ones_like(yy))
     h = torch.where((ok & s.first)[:, None, None], eye * scale[:, None, None], s.h)
-    hy = (h @ y[..., None]).squeeze(-1)
+    hy = _matvec(h, y)
     yhy = (y * hy).sum(-1)
     upd = ok & (ys > 1e-7 * (yy.sqrt() * step.norm(dim=-1)).clamp(min=1e-12))
     rho = 1.0 / torch.where(upd, ys, torch.ones_like(ys))
@@ -307,7 +313,7 @@ def _line_search(
     g = torch.where(okc, gt, s.g)
     iters = s.iters + ok.to(s.iters.dtype)
     # next direction where a step was taken; reset to steepest descent if it is not downhill
-    pn = -(h @ g[..., None]).squeeze(-1)
+    pn = -_matvec(h, g)
     pgn = (pn * g).sum(-1)
     bad = ~(pgn < 0)
     gg = (g * g).sum(-1)

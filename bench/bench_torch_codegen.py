@@ -1,0 +1,127 @@
+"""The compiled search tick with inductor's default C++ code generation against the engine's
+CPU options (``docking.engines.torch_engine.compiled.CPU_OPTIONS``), side by side in one process.
+
+    .venv/bin/python bench/bench_torch_engine.py prep           # prepared receptors + 20 drugs
+    .venv/bin/python bench/bench_torch_codegen.py --n 20 --targets protease
+
+For each batch the engine's CPU plan makes of the ``n`` drugs (``balanced``, at most 8 ligands of
+neighbouring shape buckets), both variants of the tick are compiled (or loaded from the on-disk
+cache) and warmed, then timed in alternating rounds (process CPU time, 1 thread), so both see the
+same machine.  Also printed: how far the two variants' energies drift apart after a few ticks
+from one state (float rounding only: both compute the same search).  Results are appended to
+``<workdir>/search_bench.json`` under ``codegen|...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def _variants() -> dict[str, Callable[..., Any]]:
+    """Two compiled ticks; two distinct functions, so each keeps its own Dynamo cache entry."""
+    import torch
+
+    from docking.engines.torch_engine.compiled import CPU_OPTIONS
+    from docking.engines.torch_engine.search import mc_tick
+
+    def tick_default(*args: Any) -> Any:
+        return mc_tick(*args)
+
+    def tick_engine(*args: Any) -> Any:
+        return mc_tick(*args)
+
+    return {
+        "inductor defaults": torch.compile(tick_default, fullgraph=True, dynamic=False),
+        "engine CPU options": torch.compile(tick_engine, fullgraph=True, dynamic=False, options=dict(CPU_OPTIONS)),
+    }
+
+
+def run(work: Path, target: str, mode: str, n: int, rounds: int, ticks: int) -> dict[str, Any]:
+    import torch
+    from bench_torch_search import _boxes, _ligands, _record
+
+    from docking.engines.torch_engine.engine import TorchEngine
+    from docking.engines.torch_engine.pdbqt import parse_ligand_pdbqt
+    from docking.engines.torch_engine.search import SearchParams
+    from docking.engines.torch_engine.topology import build_topology
+    from docking.pocket import Box
+
+    torch.set_num_threads(1)
+    torch._dynamo.config.cache_size_limit = max(torch._dynamo.config.cache_size_limit, 64)
+    ligs = _ligands(work, n)
+    eng = TorchEngine(device="cpu", mode=mode, compile="on")
+    docker = eng._docker(eng._grid((work / "receptors" / f"{target}.pdbqt").read_text(), Box(*_boxes()[target])))
+    tops = [build_topology(parse_ligand_pdbqt(x.variants[0].pdbqt)) for x in ligs]
+    docker.grid.ensure(set().union(*({int(t) for t in top.xs if t >= 0} for top in tops)))
+    params, fns = SearchParams(), _variants()
+    rows = []
+    for idx in docker._plan(tops, compiled=True):
+        b = docker.setup_batch([ligs[i].name for i in idx], [tops[i] for i in idx], 42, True)
+        states = {}
+        for name, fn in fns.items():  # compile (or load), warm, and advance both from one state
+            s = b.state
+            for _ in range(4):
+                s = fn(b.c, b.gc, s, params)
+            states[name] = s
+        a, z = states.values()
+        drift = float((a.opt.f - z.opt.f).abs().nan_to_num(0.0, 0.0, 0.0).max())
+        spent = dict.fromkeys(fns, 0.0)
+        for _ in range(rounds):
+            for name, fn in fns.items():
+                s = states[name]
+                c0 = time.process_time()
+                for _ in range(ticks):
+                    s = fn(b.c, b.gc, s, params)
+                spent[name] += time.process_time() - c0
+                states[name] = s
+        ms = {k: v / (rounds * ticks) * 1e3 for k, v in spent.items()}
+        base, new = ms.values()
+        shape = (b.c.local.shape[1], b.c.tors_mask.shape[1], b.c.pair_mask.shape[1], b.depth)
+        row = {
+            "ligands": len(idx),
+            "poses": int(b.c.lig.shape[0]),
+            "shape": shape,
+            "ms_per_tick": ms,
+            "ratio": new / base,
+            "energy_drift_after_4_ticks": drift,
+        }
+        rows.append(row)
+        print(
+            f"{len(idx)} ligands, shape (atoms, torsions, pairs, depth) {shape}: "
+            + ", ".join(f"{k} {v:.3f} ms/tick" for k, v in ms.items())
+            + f"; ratio {new / base:.2f}; energies differ by <= {drift:.2g} kcal/mol after 4 ticks",
+            flush=True,
+        )
+    out = {"rounds": rounds, "ticks": ticks, "batches": rows}
+    _record(work, f"codegen|{target}|{mode}|{n}", out)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--workdir", default=str(ROOT / ".dockdb" / "bench_torch"))
+    ap.add_argument("--targets", default="protease", help="the pocket (first of a comma list)")
+    ap.add_argument("--mode", default="balanced")
+    ap.add_argument("--n", type=int, default=20)
+    ap.add_argument("--rounds", type=int, default=4)
+    ap.add_argument("--ticks", type=int, default=150)
+    args = ap.parse_args(argv)
+    work = Path(args.workdir)
+    if not (work / "ligands.json").exists():
+        print(f"error: no prepared inputs in {work}; run bench/bench_torch_engine.py prep first", file=sys.stderr)
+        return 2
+    run(work, args.targets.split(",")[0], args.mode, args.n, args.rounds, args.ticks)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
