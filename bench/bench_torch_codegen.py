@@ -30,7 +30,7 @@ def _variants() -> dict[str, Callable[..., Any]]:
     """Two compiled ticks; two distinct functions, so each keeps its own Dynamo cache entry."""
     import torch
 
-    from docking.engines.torch_engine.compiled import CPU_OPTIONS
+    from docking.engines.torch_engine.compiled import compile_options
     from docking.engines.torch_engine.search import mc_tick
 
     def tick_default(*args: Any) -> Any:
@@ -41,7 +41,7 @@ def _variants() -> dict[str, Callable[..., Any]]:
 
     return {
         "inductor defaults": torch.compile(tick_default, fullgraph=True, dynamic=False),
-        "engine CPU options": torch.compile(tick_engine, fullgraph=True, dynamic=False, options=dict(CPU_OPTIONS)),
+        "engine CPU options": torch.compile(tick_engine, fullgraph=True, dynamic=False, options=compile_options()),
     }
 
 

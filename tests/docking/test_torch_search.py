@@ -268,10 +268,13 @@ def test_compiled_tick_computes_what_the_eager_tick_computes(grid64, tops) -> No
     4x a tick through the BFGS updates)."""
     import torch._dynamo
 
+    from docking.engines.torch_engine.compiled import compile_options
+
     c, gc, state = _search(grid64, tops[2:], 4, 10**6, torch.float64)
     params = SearchParams(micro_per_iter=0.25)  # short local optimisations: acceptance and store run too
     torch._dynamo.reset()
-    compiled = torch.compile(mc_tick, fullgraph=True, dynamic=False)
+    # with the engine's code generation options (docking/engines/torch_engine/compiled.py)
+    compiled = torch.compile(mc_tick, fullgraph=True, dynamic=False, options=compile_options())
     eager = state
     for _ in range(16):
         eager = mc_tick(c, gc, eager, params)
@@ -386,3 +389,13 @@ def test_compiled_kernels_are_kept_in_dockdb_home(tmp_path, monkeypatch) -> None
     # a directory the user chose wins
     monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "mine"))
     assert use_cache_dir() == str(tmp_path / "mine")
+
+
+def test_compiled_tick_gets_the_cpu_code_generation_options() -> None:
+    """The engine's inductor options exist in the installed PyTorch: ``compile_options`` drops
+    unknown ones (older PyTorch), so a misspelt or renamed option would silently cost the 1.4-1.6x
+    of docs/benchmarks.md ("Engine 1.5") instead of failing."""
+    from docking.engines.torch_engine.compiled import CPU_OPTIONS, compile_options
+
+    assert compile_options() == dict(CPU_OPTIONS)
+    assert compile_options()["cpp.enable_loop_tail_vec"] is False

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["compile_seconds", "tick_function", "use_cache_dir"]
+__all__ = ["CPU_OPTIONS", "compile_options", "compile_seconds", "tick_function", "use_cache_dir"]
 
 # inductor's C++ (CPU) code generation: no masked vector loops for the tails.  The tick's
 # tensors mostly end in dimensions of 3 (x, y, z) or 2 x 2 x 2 (grid cell corners), which the
@@ -49,6 +49,19 @@ def use_cache_dir() -> str:
     return os.environ["TORCHINDUCTOR_CACHE_DIR"]
 
 
+def compile_options() -> dict[str, Any]:
+    """The :data:`CPU_OPTIONS` this PyTorch's inductor knows (``torch.compile`` rejects an
+    unknown option, and the engine supports PyTorch versions from before some of them)."""
+    import torch._inductor.config as inductor_config
+
+    known: dict[str, Any] = {}
+    for key, value in CPU_OPTIONS:
+        section, _, name = key.partition(".")
+        if hasattr(getattr(inductor_config, section, None), name):
+            known[key] = value
+    return known
+
+
 def tick_function(compiled: bool) -> Callable[..., Any]:
     """:func:`.search.mc_tick`, eager or compiled; the compiled one is made once per process
     (each new bucket shape compiles on its first call)."""
@@ -63,7 +76,7 @@ def tick_function(compiled: bool) -> Callable[..., Any]:
         import torch._dynamo
 
         torch._dynamo.config.cache_size_limit = max(torch._dynamo.config.cache_size_limit, 64)
-        _COMPILED = _timed(torch.compile(mc_tick, fullgraph=True, dynamic=False, options=dict(CPU_OPTIONS)))
+        _COMPILED = _timed(torch.compile(mc_tick, fullgraph=True, dynamic=False, options=compile_options()))
     return _COMPILED
 
 
