@@ -14,12 +14,39 @@ import numpy as np
 from dockdb.errors import InputError
 from docking.poses import sdf_to_mol
 
-__all__ = ["HBOND_DA_MAX", "INTERACTION_TYPES", "interactions", "interactions_many", "orient_polar_hydrogens"]
+__all__ = ["HBOND_DA_MAX", "INTERACTION_TYPES", "POCKET_CUTOFF", "interactions", "interactions_many",
+           "orient_polar_hydrogens", "pocket_residues"]
 
 INTERACTION_TYPES: tuple[str, ...] = (
     "HBDonor", "HBAcceptor", "Hydrophobic", "Cationic", "Anionic", "PiStacking", "CationPi",
     "PiCation", "XBDonor", "XBAcceptor", "MetalAcceptor",
 )
+
+
+# residues with an atom this close to any pose atom are kept for the fingerprint: well beyond the
+# farthest contact ProLIF looks for (6-7 A, pi stacking and cation-pi, measured between centroids)
+POCKET_CUTOFF = 12.0
+
+
+def pocket_residues(receptor_pdb: str, ligand_xyz: np.ndarray, cutoff: float = POCKET_CUTOFF) -> str:
+    """The ATOM/HETATM records of the whole residues with an atom within ``cutoff`` Å of any point of
+    ``ligand_xyz`` (N, 3).  Contacts never reach farther, and a large receptor's far side (where a
+    zero-occupancy residue with impossible geometry can make RDKit reject the whole protein, as in
+    RdRp 7BV2) is neither parsed nor searched."""
+    records = [line for line in receptor_pdb.splitlines() if line.startswith(("ATOM", "HETATM"))]
+    if not records or not len(ligand_xyz):
+        return receptor_pdb
+    try:
+        xyz = np.array([[float(r[30:38]), float(r[38:46]), float(r[46:54])] for r in records])
+    except ValueError as e:
+        raise InputError(f"the receptor PDB has an unreadable coordinate ({e}); pass PreparedReceptor.pdb") from e
+    keys = [r[17:27] for r in records]  # residue name, chain, number and insertion code
+    near = np.zeros(len(records), dtype=bool)
+    for start in range(0, len(ligand_xyz), 256):
+        d2 = ((xyz[:, None, :] - ligand_xyz[None, start:start + 256, :]) ** 2).sum(-1)
+        near |= (d2 <= cutoff * cutoff).any(1)
+    keep = {k for k, n in zip(keys, near, strict=True) if n}
+    return "\n".join([r for r, k in zip(records, keys, strict=True) if k in keep] + ["END"]) + "\n"
 
 
 def _protein_mol(receptor_pdb: str) -> Any:
@@ -115,14 +142,17 @@ def interactions_many(receptor_pdb: str, pose_sdfs: list[str]) -> list[list[dict
 
     if not pose_sdfs:
         return []
-    protein_mol = _protein_mol(receptor_pdb)
+    mols: list[Any] = [sdf_to_mol(sdf, remove_hs=False) for sdf in pose_sdfs]
+    for lig in mols:
+        if not any(a.GetAtomicNum() == 1 for a in lig.GetAtoms()):
+            raise InputError("the pose SDF has no hydrogens; pass a pose SDF written by DockDB")
+    # only the residues around the poses: the same contacts, a fraction of the atoms to parse
+    points = np.concatenate([lig.GetConformer().GetPositions() for lig in mols])
+    protein_mol = _protein_mol(pocket_residues(receptor_pdb, points, POCKET_CUTOFF))
     protein = plf.Molecule.from_rdkit(protein_mol)
     acceptors = _acceptor_positions(protein_mol)
     ligands = []
-    for sdf in pose_sdfs:
-        lig: Any = sdf_to_mol(sdf, remove_hs=False)
-        if not any(a.GetAtomicNum() == 1 for a in lig.GetAtoms()):
-            raise InputError("the pose SDF has no hydrogens; pass a pose SDF written by DockDB")
+    for lig in mols:
         orient_polar_hydrogens(lig, acceptors)
         ligands.append(plf.Molecule.from_rdkit(lig))
     fp = plf.Fingerprint(list(INTERACTION_TYPES))

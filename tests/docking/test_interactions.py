@@ -20,6 +20,37 @@ def test_interactions_of_docked_pose(aspirin_docked, protease_receptor) -> None:
     assert {r["resnum"] for r in rows} & {41, 49, 140, 141, 142, 143, 144, 145, 163, 164, 165, 166, 189}
 
 
+def test_a_broken_residue_far_from_the_pose_does_not_stop_the_analysis(aspirin_docked, protease_receptor,
+                                                                       monkeypatch) -> None:
+    """Only the residues around the poses are parsed: a far residue with impossible geometry (as a
+    zero-occupancy residue of RdRp 7BV2: an O 1 A from its CA, which RDKit refuses as an over-valent O)
+    no longer makes every pose's analysis fail, and the contacts are those of the whole protein."""
+    import numpy as np
+
+    from docking import interactions as mod
+    from docking.poses import sdf_to_mol
+
+    _engine, _lig, result = aspirin_docked
+    sdf = result.poses[0].sdf
+    pose = sdf_to_mol(sdf, remove_hs=False).GetConformer().GetPositions()
+    lines = protease_receptor.pdb.splitlines()
+    atoms = [i for i, ln in enumerate(lines) if ln.startswith("ATOM")]
+    xyz = np.array([[float(lines[i][30:38]), float(lines[i][38:46]), float(lines[i][46:54])] for i in atoms])
+    far = atoms[int(np.linalg.norm(xyz[:, None] - pose[None], axis=-1).min(1).argmax())]
+    res = lines[far][17:27]
+    ca = next(i for i in atoms if lines[i][17:27] == res and lines[i][12:16] == " CA ")
+    o = next(i for i in atoms if lines[i][17:27] == res and lines[i][12:16] == " O  ")
+    x, y, z = (float(lines[ca][k:k + 8]) for k in (30, 38, 46))
+    lines[o] = f"{lines[o][:30]}{x + 1.0:8.3f}{y:8.3f}{z:8.3f}{lines[o][54:]}"
+    broken = "\n".join(lines) + "\n"
+    with pytest.raises(InputError, match="RDKit cannot read"):
+        mod._protein_mol(broken)  # the whole protein is unreadable ...
+    whole = interactions(protease_receptor.pdb, sdf)
+    assert whole and interactions(broken, sdf) == whole  # ... the residues around the pose are not
+    monkeypatch.setattr(mod, "POCKET_CUTOFF", 1e6)  # every residue: the same contacts
+    assert interactions(protease_receptor.pdb, sdf) == whole
+
+
 def test_interactions_need_hydrogens(aspirin_docked, protease_pdb) -> None:
     _engine, _lig, result = aspirin_docked
     no_h = "\n".join(ln for ln in protease_pdb.splitlines() if ln.startswith("ATOM"))
