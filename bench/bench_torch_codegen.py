@@ -47,21 +47,12 @@ def _variants() -> dict[str, Callable[..., Any]]:
 
 def run(work: Path, target: str, mode: str, n: int, rounds: int, ticks: int) -> dict[str, Any]:
     import torch
-    from bench_torch_search import _boxes, _ligands, _record
+    from bench_torch_search import _record, compiled_cpu_docker
 
-    from docking.engines.torch_engine.engine import TorchEngine
-    from docking.engines.torch_engine.pdbqt import parse_ligand_pdbqt
     from docking.engines.torch_engine.search import SearchParams
-    from docking.engines.torch_engine.topology import build_topology
-    from docking.pocket import Box
 
-    torch.set_num_threads(1)
     torch._dynamo.config.cache_size_limit = max(torch._dynamo.config.cache_size_limit, 64)
-    ligs = _ligands(work, n)
-    eng = TorchEngine(device="cpu", mode=mode, compile="on")
-    docker = eng._docker(eng._grid((work / "receptors" / f"{target}.pdbqt").read_text(), Box(*_boxes()[target])))
-    tops = [build_topology(parse_ligand_pdbqt(x.variants[0].pdbqt)) for x in ligs]
-    docker.grid.ensure(set().union(*({int(t) for t in top.xs if t >= 0} for top in tops)))
+    ligs, docker, tops = compiled_cpu_docker(work, target, mode, n)
     params, fns = SearchParams(), _variants()
     rows = []
     for idx in docker._plan(tops, compiled=True):
@@ -119,7 +110,19 @@ def main(argv: list[str] | None = None) -> int:
     if not (work / "ligands.json").exists():
         print(f"error: no prepared inputs in {work}; run bench/bench_torch_engine.py prep first", file=sys.stderr)
         return 2
-    run(work, args.targets.split(",")[0], args.mode, args.n, args.rounds, args.ticks)
+    from bench_torch_search import _boxes
+
+    from docking.engines.torch_engine.modes import MODES
+
+    target = args.targets.split(",")[0]
+    if target not in _boxes() or args.mode not in MODES:
+        print(f"error: unknown pocket {target!r} or mode {args.mode!r}; pockets: {', '.join(sorted(_boxes()))}; "
+              f"modes: {', '.join(MODES)}", file=sys.stderr)
+        return 2
+    if args.n < 1 or args.rounds < 1 or args.ticks < 1:
+        print("error: --n, --rounds and --ticks must be at least 1", file=sys.stderr)
+        return 2
+    run(work, target, args.mode, args.n, args.rounds, args.ticks)
     return 0
 
 

@@ -479,18 +479,14 @@ def throughput(work: Path, device: str, batches: list[int], mode: str) -> None:
               flush=True)
 
 
-def evalcost(work: Path, target: str, mode: str, n: int, ticks: int = 40) -> None:
-    """CPU per pose-evaluation of the compiled tick, side by side in one run: the ``n`` drugs as
-    one batch padded to its largest bucket, then the batches the CPU plan makes (at most
-    ``CPU_COMPILED_BATCH`` ligands of neighbouring buckets).  Each batch's tick is compiled
-    (or loaded from the on-disk cache) and warmed first; ``ticks`` ticks are timed.  The search
-    estimate multiplies each batch's tick time by its ticks (its largest ligand's budget)."""
+def compiled_cpu_docker(work: Path, target: str, mode: str, n: int) -> tuple[list[Any], Any, list[Any]]:
+    """The first ``n`` prepared drugs, a compiled CPU docker for ``target``'s box in ``mode`` (1
+    thread, maps for the drugs' atom types built) and the drugs' topologies: what the tick
+    benches (``evalcost``, ``bench_torch_codegen.py``) plan and time batches with."""
     import torch
 
-    from docking.engines.torch_engine.compiled import tick_function
     from docking.engines.torch_engine.engine import TorchEngine
     from docking.engines.torch_engine.pdbqt import parse_ligand_pdbqt
-    from docking.engines.torch_engine.search import SearchParams
     from docking.engines.torch_engine.topology import build_topology
     from docking.pocket import Box
 
@@ -500,6 +496,19 @@ def evalcost(work: Path, target: str, mode: str, n: int, ticks: int = 40) -> Non
     docker = eng._docker(eng._grid((work / "receptors" / f"{target}.pdbqt").read_text(), Box(*_boxes()[target])))
     tops = [build_topology(parse_ligand_pdbqt(x.variants[0].pdbqt)) for x in ligs]
     docker.grid.ensure(set().union(*({int(t) for t in top.xs if t >= 0} for top in tops)))
+    return ligs, docker, tops
+
+
+def evalcost(work: Path, target: str, mode: str, n: int, ticks: int = 40) -> None:
+    """CPU per pose-evaluation of the compiled tick, side by side in one run: the ``n`` drugs as
+    one batch padded to its largest bucket, then the batches the CPU plan makes (at most
+    ``CPU_COMPILED_BATCH`` ligands of neighbouring buckets).  Each batch's tick is compiled
+    (or loaded from the on-disk cache) and warmed first; ``ticks`` ticks are timed.  The search
+    estimate multiplies each batch's tick time by its ticks (its largest ligand's budget)."""
+    from docking.engines.torch_engine.compiled import tick_function
+    from docking.engines.torch_engine.search import SearchParams
+
+    ligs, docker, tops = compiled_cpu_docker(work, target, mode, n)
     tick, params = tick_function(True), SearchParams()
     plans = {"one batch, padded to its largest bucket": [list(range(len(tops)))],
              "CPU plan": docker._plan(tops, compiled=True)}

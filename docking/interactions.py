@@ -40,11 +40,11 @@ def pocket_residues(receptor_pdb: str, ligand_xyz: np.ndarray, cutoff: float = P
         xyz = np.array([[float(r[30:38]), float(r[38:46]), float(r[46:54])] for r in records])
     except ValueError as e:
         raise InputError(f"the receptor PDB has an unreadable coordinate ({e}); pass PreparedReceptor.pdb") from e
+    from scipy.spatial import cKDTree
+
     keys = [r[17:27] for r in records]  # residue name, chain, number and insertion code
-    near = np.zeros(len(records), dtype=bool)
-    for start in range(0, len(ligand_xyz), 256):
-        d2 = ((xyz[:, None, :] - ligand_xyz[None, start:start + 256, :]) ** 2).sum(-1)
-        near |= (d2 <= cutoff * cutoff).any(1)
+    dist, _ = cKDTree(ligand_xyz).query(xyz, k=1, distance_upper_bound=cutoff)
+    near = np.isfinite(dist)
     keep = {k for k, n in zip(keys, near, strict=True) if n}
     return "\n".join([r for r, k in zip(records, keys, strict=True) if k in keep] + ["END"]) + "\n"
 

@@ -19,7 +19,7 @@ __all__ = ["CPU_OPTIONS", "compile_options", "compile_seconds", "tick_function",
 # tensors mostly end in dimensions of 3 (x, y, z) or 2 x 2 x 2 (grid cell corners), which the
 # default vectorises as one 16-lane loop with 13 lanes masked off; scalar tails run those
 # loops plainly and keep the long dimensions (pairs, atoms) vectorised.  Measured on the
-# compiled energy evaluation: 1.9x faster (docs/benchmarks.md, "Scalar loop tails").
+# compiled energy evaluation: 1.9x faster (docs/benchmarks.md, "Engine 1.5: scalar loop tails").
 # Triton (CUDA) code generation ignores these settings.
 CPU_OPTIONS: tuple[tuple[str, Any], ...] = (("cpp.enable_loop_tail_vec", False),)
 
