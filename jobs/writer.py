@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, delete, exists, insert, or_, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -337,8 +337,12 @@ def _text_rows(ids: dict[tuple[int, int], int], outcomes: list[DockingOutcome]) 
 
 
 class _Chunks:
-    """A file for psycopg2's ``copy_expert``: each ``read`` hands over the next chunk whole, and an
-    error raised while encoding one is kept (psycopg2 then aborts the COPY)."""
+    """A file for psycopg2's ``copy_expert``: each ``read`` hands over the next non-empty chunk
+    whole, and an error raised while encoding one is kept (psycopg2 then aborts the COPY).
+
+    Empty chunks (a result without poses) are skipped: psycopg2 takes an empty read as the end
+    of the data, and PostgreSQL accepts data that ends between rows, so one would silently drop
+    the poses of every later result."""
 
     def __init__(self, chunks: Iterable[bytes | str]) -> None:
         self._chunks = iter(chunks)
@@ -346,7 +350,10 @@ class _Chunks:
 
     def read(self, size: int = -1) -> bytes | str:
         try:
-            return next(self._chunks, b"")
+            for chunk in self._chunks:
+                if chunk:
+                    return chunk
+            return b""
         except Exception as e:
             self.error = e
             raise
@@ -455,12 +462,18 @@ class ResultWriter:
         return stored
 
     def existing_keys(self, statuses: tuple[str, ...] = ("done", "failed", "skipped")) -> set[tuple[int, int]]:
-        """(receptor_id, drug_id) of results already stored with one of *statuses*."""
+        """(receptor_id, drug_id) of results already stored with one of *statuses*.
+
+        A ``done`` result without poses does not count (a docking is done with at least one pose):
+        an earlier writer could leave such a result on PostgreSQL (an empty COPY chunk, see
+        :class:`_Chunks`), and a resumed run docks it again."""
+        has_poses = exists().where(Pose.result_id == DockingResult.id)
 
         def q(s: Session) -> set[tuple[int, int]]:
             rows = s.execute(
                 select(DockingResult.receptor_id, DockingResult.drug_id).where(
-                    DockingResult.campaign_id == self.campaign_id, DockingResult.status.in_(statuses)
+                    DockingResult.campaign_id == self.campaign_id, DockingResult.status.in_(statuses),
+                    or_(DockingResult.status != "done", has_poses),
                 )
             )
             return {(int(r), int(d)) for r, d in rows}

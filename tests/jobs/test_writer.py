@@ -161,6 +161,49 @@ def test_write_many_is_one_transaction_idempotent_and_acknowledges_what_committe
     assert w.write_many([]) == [] and w.transactions == 3
 
 
+@pytest.mark.parametrize("copy_format", ["binary", "text"])
+def test_a_result_without_poses_does_not_end_the_batch_s_pose_copy(db: Database, config,
+                                                                   monkeypatch: pytest.MonkeyPatch,
+                                                                   copy_format: str) -> None:
+    """A failed result (no poses) between done ones: every done result keeps its whole pose set.
+
+    On PostgreSQL poses stream into one COPY a result at a time; an empty chunk read as the end
+    of the data once dropped the poses of every result after the failed one (CI's kill-worker
+    drill: a done result with no poses)."""
+    import jobs.writer as writer
+
+    if db.backend != "postgresql" and copy_format == "text":
+        pytest.skip("COPY formats are PostgreSQL's")
+    if copy_format == "text":
+        real_server = writer._server
+        monkeypatch.setattr(writer, "_server", lambda conn: dataclasses.replace(real_server(conn), binary=False))
+    cid, rid, drugs = _setup(db, config)
+    w = ResultWriter(db, cid)
+    batch = [_outcome(rid, drugs[0], [-6.0, -5.0]),
+             DockingOutcome(rid, drugs[1], "failed", error="metal Hg", attempts=3),
+             _outcome(rid, drugs[2], [-8.0, -7.5, -7.0])]
+    assert w.write_many(batch) == batch
+    with db.session() as s:
+        ranks = {r.drug_id: sorted(p.rank for p in r.poses) for r in s.scalars(select(DockingResult))}
+    assert ranks == {drugs[0]: [1, 2], drugs[1]: [], drugs[2]: [1, 2, 3]}
+
+
+def test_a_done_result_that_lost_its_poses_is_docked_again_on_resume(db: Database, config) -> None:
+    """A done result without poses (what the empty-chunk COPY defect left on PostgreSQL) is not
+    counted as stored, so `dockdb campaign run` redocks it; failed ones still count."""
+    from sqlalchemy import delete
+
+    cid, rid, drugs = _setup(db, config)
+    w = ResultWriter(db, cid)
+    w.write_many([_outcome(rid, drugs[0], [-6.0]), _outcome(rid, drugs[1], [-7.0, -6.5]),
+                  DockingOutcome(rid, drugs[2], "failed", error="metal Hg", attempts=3)])
+    with db.session() as s:
+        lost = s.scalar(select(DockingResult.id).where(DockingResult.drug_id == drugs[1]))
+        s.execute(delete(Pose).where(Pose.result_id == lost))
+    assert w.existing_keys() == {(rid, drugs[0]), (rid, drugs[2])}
+    assert w.existing_keys(("done", "skipped")) == {(rid, drugs[0])}
+
+
 def test_write_many_stores_a_refused_result_as_failed_and_keeps_the_rest(db: Database, config) -> None:
     cid, rid, drugs = _setup(db, config)
     w = ResultWriter(db, cid)
