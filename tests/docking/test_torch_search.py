@@ -18,7 +18,7 @@ from torch_inputs import prepared as _prepared  # noqa: E402
 from bench.torch_syncs import SyncCounter  # noqa: E402
 from docking.engines.torch_engine import search  # noqa: E402
 from docking.engines.torch_engine.batch import LigandBatch  # noqa: E402
-from docking.engines.torch_engine.energy import energy_grad, exact_energy_grad  # noqa: E402
+from docking.engines.torch_engine.energy import energy_grad, exact_energy_grad, near_pairs  # noqa: E402
 from docking.engines.torch_engine.grids import ReceptorGrid  # noqa: E402
 from docking.engines.torch_engine.kinematics import pose_consts  # noqa: E402
 from docking.engines.torch_engine.modes import MODES, bucket, steps_for, vina_steps  # noqa: E402
@@ -108,14 +108,35 @@ def test_analytic_gradient_matches_autograd_exact_pairs(grid64, tops) -> None:
     from docking.engines.torch_engine.kinematics import forward
 
     x, _r, _o = forward(c, pos, q, tors)
-    near, mask = grid64.near_atoms(x, margin=6.0)
-    rec, lt = grid64.receptor(), grid64.ligand_types(batch.xs[c.lig])
+    pairs = near_pairs(grid64.receptor(), grid64.ligand_types(batch.xs[c.lig]), *grid64.near_atoms(x, margin=6.0))
 
     def efn(p, qq, t):
-        return exact_energy_grad(c, gc, rec, lt, near, mask, p, qq, t, 1000.0, 10.0)
+        return exact_energy_grad(c, gc, pairs, p, qq, t, 1000.0, 10.0)
 
     _e, g = efn(pos, q, tors)
     assert float((g * c.dim_mask - _autograd(efn, c, pos, q, tors)).abs().max()) <= 1e-6
+
+
+def test_per_atom_receptor_lists_give_the_all_pairs_energy(grid64, tops) -> None:
+    """Each atom's list holds every receptor atom within the cutoff: the exact energy and its
+    gradient equal those summed over all receptor atoms (no margin needed at the poses' own
+    coordinates), and the lists are far shorter than the receptor."""
+    from docking.engines.torch_engine.energy import exact_inter_grad
+    from docking.engines.torch_engine.kinematics import forward
+
+    batch, gc, _slots, c = _setup(grid64, tops[:3], 2, torch.float64)
+    pos, q, tors = _random_poses(c, batch.n_torsions_max, torch.float64, seed=3, spread=4.0)
+    x, _r, _o = forward(c, pos, q, tors)
+    rec, lt = grid64.receptor(), grid64.ligand_types(batch.xs[c.lig])
+    near, mask = grid64.near_atoms(x, margin=0.0)
+    n_rec = rec.xyz.shape[0]
+    everyone = torch.arange(n_rec).expand(*x.shape[:2], n_rec)
+    e_lists, g_lists = exact_inter_grad(c, near_pairs(rec, lt, near, mask), gc, x, 1000.0, 10.0)
+    e_all, g_all = exact_inter_grad(c, near_pairs(rec, lt, everyone, torch.ones(everyone.shape, dtype=x.dtype)),
+                                    gc, x, 1000.0, 10.0)
+    assert float((e_lists - e_all).abs().max()) <= 1e-9 and float((g_lists - g_all).abs().max()) <= 1e-9
+    assert float(e_all.abs().sum()) > 1.0  # poses touch the receptor: not a vacuous comparison
+    assert near.shape[2] < n_rec / 2
 
 
 def test_line_search_never_raises_the_energy(grid32, tops) -> None:

@@ -21,12 +21,14 @@ from .scoring import CUTOFF, GLUE_CUTOFF, W_GLUE, WEIGHTS
 
 __all__ = [
     "GridConsts",
+    "NearPairs",
     "energy_grad",
     "energy_grad_x",
     "exact_inter_grad",
     "glue_energy_deriv",
     "grid_inter_grad",
     "intra_grad",
+    "near_pairs",
     "pair_energy_deriv",
 ]
 
@@ -192,27 +194,34 @@ class LigandTypes(NamedTuple):
     acc: torch.Tensor
 
 
+class NearPairs(NamedTuple):
+    """Each ligand atom's receptor partners for exact pair sums, gathered once for the poses of
+    a refinement (the receptor does not move): (P, A, K) values, K partners per atom."""
+
+    xyz: torch.Tensor  # (P, A, K, 3)
+    radius: torch.Tensor  # ligand + receptor XS radius
+    hyd: torch.Tensor  # both hydrophobic (1/0)
+    hb: torch.Tensor  # a donor-acceptor pair (1/0)
+    mask: torch.Tensor  # a real partner (1/0)
+
+
+def near_pairs(rec: Receptor, lt: LigandTypes, near: torch.Tensor, near_mask: torch.Tensor) -> NearPairs:
+    """The pair constants of receptor atoms ``near`` (P, A, K) and their mask (see
+    :meth:`.grids.ReceptorGrid.near_atoms`) for ligand atoms of types ``lt``."""
+    hb = lt.don[..., None] * rec.acc[near] + lt.acc[..., None] * rec.don[near]
+    return NearPairs(rec.xyz[near], lt.radius[..., None] + rec.radius[near], lt.hyd[..., None] * rec.hyd[near],
+                     hb.clamp(max=1.0), near_mask)
+
+
 def exact_inter_grad(
-    c: PoseConsts,
-    rec: Receptor,
-    lt: LigandTypes,
-    near: torch.Tensor,
-    near_mask: torch.Tensor,
-    gc: GridConsts,
-    x: torch.Tensor,
-    cap: float,
-    slope: float,
+    c: PoseConsts, pairs: NearPairs, gc: GridConsts, x: torch.Tensor, cap: float, slope: float
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-atom energies (P, A) and gradients (P, A, 3) by direct pair sums over the
-    receptor atoms ``near`` (P, K) of each pose (Vina's final, grid-free evaluation)."""
-    rx = rec.xyz[near]  # (P, K, 3)
-    dv = x[:, :, None, :] - rx[:, None]  # (P, A, K, 3)
+    """Per-atom energies (P, A) and gradients (P, A, 3) by direct pair sums over each atom's
+    receptor partners ``pairs`` (Vina's final, grid-free evaluation)."""
+    dv = x[:, :, None, :] - pairs.xyz  # (P, A, K, 3)
     r = torch.sqrt((dv * dv).sum(-1) + 1e-12)
-    radius = lt.radius[..., None] + rec.radius[near][:, None]
-    hyd = lt.hyd[..., None] * rec.hyd[near][:, None]
-    hb = lt.don[..., None] * rec.acc[near][:, None] + lt.acc[..., None] * rec.don[near][:, None]
-    e, de = pair_energy_deriv(r, radius, hyd, hb.clamp(max=1.0))
-    m = near_mask[:, None, :]
+    e, de = pair_energy_deriv(r, pairs.radius, pairs.hyd, pairs.hb)
+    m = pairs.mask
     e_at = (e * m).sum(-1)
     g_at = ((de * m / r)[..., None] * dv).sum(-2)
     e_at, k = _curl(e_at, cap)
@@ -225,10 +234,7 @@ def exact_inter_grad(
 def exact_energy_grad(
     c: PoseConsts,
     gc: GridConsts,
-    rec: Receptor,
-    lt: LigandTypes,
-    near: torch.Tensor,
-    near_mask: torch.Tensor,
+    pairs: NearPairs,
     pos: torch.Tensor,
     quat: torch.Tensor,
     tors: torch.Tensor,
@@ -238,6 +244,6 @@ def exact_energy_grad(
     """Exact (grid-free) energy (P,) and its gradient (P, 6 + T), uncapped pairs as Vina's
     final refinement."""
     x, r_b, o_b = forward(c, pos, quat, tors)
-    e_at, g_at = exact_inter_grad(c, rec, lt, near, near_mask, gc, x, cap, slope)
+    e_at, g_at = exact_inter_grad(c, pairs, gc, x, cap, slope)
     e_in, g_in = intra_grad(c, x, cap)
     return e_at.sum(-1) + e_in, backward(c, x, r_b, o_b, pos, g_at + g_in)

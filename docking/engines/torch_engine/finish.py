@@ -22,7 +22,7 @@ import torch
 
 from .batch import LigandBatch
 from .cluster import greedy_cluster
-from .energy import exact_energy_grad, exact_inter_grad, intra_grad
+from .energy import exact_energy_grad, exact_inter_grad, intra_grad, near_pairs
 from .grids import ReceptorGrid
 from .kinematics import PoseConsts, forward, pose_consts
 from .scoring import W_ROT
@@ -136,27 +136,31 @@ def exact_refine(
     max_pairs: int = 3_000_000,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Exact-pair BFGS of poses ``start`` (pos, quat, tors) of ligands ``lig``, in chunks of
-    at most ``max_pairs`` atom pairs; final coordinates, inter- and intramolecular energies."""
+    at most ``max_pairs`` atom pairs (per-atom receptor lists, :meth:`ReceptorGrid.near_atoms`);
+    final coordinates, inter- and intramolecular energies."""
     gc, _ = grid.consts(batch.types(), params.slope)
     rec = grid.receptor()
     c_all = pose_consts(batch, lig, slots, grid.n_points, depth=depth)
     x0, _r, _o = forward(c_all, *start)
     near_all, mask_all = grid.near_atoms(x0)
-    chunk = max(1, max_pairs // (x0.shape[1] * near_all.shape[1]))
+    chunk = max(1, max_pairs // (near_all.shape[1] * near_all.shape[2]))
     xs_out, inter_out, intra_out = [], [], []
     for s in range(0, lig.shape[0], chunk):
         part = slice(s, s + chunk)
         c = pose_consts(batch, lig[part], slots, grid.n_points, depth=depth)
         lt = grid.ligand_types(batch.xs[lig[part]])
-        near, near_mask = near_all[part], mask_all[part]
+        pairs = near_pairs(rec, lt, near_all[part], mask_all[part])
 
         def exact(p: torch.Tensor, q: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-            return exact_energy_grad(c, gc, rec, lt, near, near_mask, p, q, t, AUTHENTIC_CAP, params.slope)  # noqa: B023
+            return exact_energy_grad(c, gc, pairs, p, q, t, AUTHENTIC_CAP, params.slope)  # noqa: B023
 
         o = refine(c, exact, start[0][part], start[1][part], start[2][part], evals=evals)
         x, _r, _o = forward(c, o.pos, o.quat, o.tors)
         xs_out.append(x)
-        inter_out.append(exact_inter_grad(c, rec, lt, near, near_mask, gc, x, AUTHENTIC_CAP, params.slope)[0].sum(-1))
+        # the reported energy from lists of the final coordinates: every pair within the cutoff,
+        # however far an atom moved from where the refinement's lists were built
+        final = near_pairs(rec, lt, *grid.near_atoms(x, margin=0.0))
+        inter_out.append(exact_inter_grad(c, final, gc, x, AUTHENTIC_CAP, params.slope)[0].sum(-1))
         intra_out.append(intra_grad(c, x, AUTHENTIC_CAP)[0])
     return torch.cat(xs_out), torch.cat(inter_out), torch.cat(intra_out)
 

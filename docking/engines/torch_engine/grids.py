@@ -204,16 +204,18 @@ class ReceptorGrid:
         return LigandTypes(table(XS_RADII)[t], table(HYDROPHOBIC)[t], table(DONOR)[t], table(ACCEPTOR)[t])
 
     def near_atoms(self, x: torch.Tensor, margin: float = 2.0, chunk: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per pose of ``x`` (Q, A, 3), the receptor atoms within the cutoff + ``margin`` of any
-        of its atoms, on the device: indices (Q, K) and mask (Q, K), K the largest count."""
+        """Per atom of each pose of ``x`` (Q, A, 3), the receptor atoms within the cutoff +
+        ``margin`` of it, on the device: indices (Q, A, K) and mask (Q, A, K), K the largest
+        count.  Per-atom lists hold a sphere's atoms; a list per pose would hold every atom near
+        any of the ligand's, about three times as many pairs for a drug-sized ligand."""
         rec = self.receptor().xyz
         lim = (CUTOFF + margin) ** 2
-        dmins = []
-        for s in range(0, x.shape[0], chunk):
-            xc = x[s : s + chunk]
-            d2 = ((xc[:, :, None, :] - rec[None, None]) ** 2).sum(-1)  # (q, A, R)
-            dmins.append(d2.min(1).values)
-        dmin = torch.cat(dmins)
-        k = max(1, int((dmin < lim).sum(-1).max()))  # one host read per batch, after the search
-        d_sel, idx = torch.topk(dmin, k, dim=1, largest=False)
+        parts: list[tuple[torch.Tensor, torch.Tensor]] = []
+        for s in range(0, x.shape[0], chunk):  # (chunk, A, R) distances at a time
+            d2 = ((x[s : s + chunk, :, None, :] - rec[None, None]) ** 2).sum(-1)
+            k = max(1, int((d2 < lim).sum(-1).max()))  # one host read per chunk, after the search
+            parts.append(torch.topk(d2, k, dim=2, largest=False))
+        k = max(d.shape[2] for d, _ in parts)
+        d_sel = torch.cat([torch.nn.functional.pad(d, (0, k - d.shape[2]), value=float("inf")) for d, _ in parts])
+        idx = torch.cat([torch.nn.functional.pad(i, (0, k - i.shape[2])) for _, i in parts])
         return idx, (d_sel < lim).to(self.dtype)

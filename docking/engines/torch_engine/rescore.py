@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from .batch import LigandBatch
-from .energy import GridConsts, LigandTypes, exact_energy_grad, exact_inter_grad, intra_grad
+from .energy import GridConsts, LigandTypes, exact_energy_grad, exact_inter_grad, intra_grad, near_pairs
 from .finish import refine
 from .grids import ReceptorGrid
 from .kinematics import PoseConsts, forward, pose_consts
@@ -51,7 +51,7 @@ def _terms(
     grid: ReceptorGrid, c: PoseConsts, gc: GridConsts, lt: LigandTypes, near: tuple[torch.Tensor, torch.Tensor],
     x: torch.Tensor, num_tors: float,
 ) -> dict[str, float]:
-    inter = exact_inter_grad(c, grid.receptor(), lt, near[0], near[1], gc, x, AUTHENTIC_CAP, _SLOPE)[0].sum(-1)
+    inter = exact_inter_grad(c, near_pairs(grid.receptor(), lt, *near), gc, x, AUTHENTIC_CAP, _SLOPE)[0].sum(-1)
     # Vina's score() reports the ligand's pairs without the macrocycle glue pairs (its glue_pairs)
     intra = intra_grad(c._replace(pair_mask=c.pair_mask * (1.0 - c.pair_glue)), x, AUTHENTIC_CAP)[0]
     glue = intra_grad(c._replace(pair_mask=c.pair_mask * c.pair_glue), x, AUTHENTIC_CAP)[0]
@@ -82,12 +82,12 @@ def optimize_pose(grid: ReceptorGrid, pose_pdbqt: str, max_steps: int = 0) -> tu
     x0, _r, _o = forward(c, *state)
     near = grid.near_atoms(x0, margin=4.0)  # a pose moves little in a local optimisation
     lt = grid.ligand_types(batch.xs)
-    rec = grid.receptor()
+    pairs = near_pairs(grid.receptor(), lt, *near)
 
     def exact(p: torch.Tensor, q: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return exact_energy_grad(c, gc, rec, lt, near[0], near[1], p, q, t, AUTHENTIC_CAP, _SLOPE)
+        return exact_energy_grad(c, gc, pairs, p, q, t, AUTHENTIC_CAP, _SLOPE)
 
     opt = refine(c, exact, *state, evals=int(3 * float(c.iter_cap[0])))
     x, _r, _o = forward(c, opt.pos, opt.quat, opt.tors)
-    terms = _terms(grid, c, gc, lt, near, x, top.num_tors)
+    terms = _terms(grid, c, gc, lt, grid.near_atoms(x), x, top.num_tors)  # lists of the final atoms
     return terms, format_single_pose(lig, x[0].detach().cpu().numpy(), terms["total"])
