@@ -139,6 +139,21 @@ def test_per_atom_receptor_lists_give_the_all_pairs_energy(grid64, tops) -> None
     assert near.shape[2] < n_rec / 2
 
 
+def test_exact_refinement_in_chunks_equals_one_chunk(grid64, tops) -> None:
+    """The final refinement splits its poses into chunks, each with receptor lists of its own
+    (their lengths differ): one pose per chunk gives what all poses in one chunk give."""
+    from docking.engines.torch_engine.finish import exact_refine
+
+    batch, _gc, slots, c = _setup(grid64, tops[:3], 2, torch.float64)
+    start = list(_random_poses(c, batch.n_torsions_max, torch.float64, seed=4, spread=3.0))
+    depth = max(max(t.pdbqt.depth()) for t in tops[:3])
+    whole = exact_refine(grid64, batch, slots, depth, c.lig, start, SearchParams(), 12)
+    parts = exact_refine(grid64, batch, slots, depth, c.lig, start, SearchParams(), 12, max_pairs=1)
+    for a, b in zip(whole, parts, strict=True):
+        assert float((a - b).abs().max()) <= 1e-9
+    assert float(whole[1].min()) < 0.0  # poses in contact with the receptor
+
+
 def test_line_search_never_raises_the_energy(grid32, tops) -> None:
     batch, gc, _slots, c = _setup(grid32, tops, 8, torch.float32)
     pos, q, tors = _random_poses(c, batch.n_torsions_max, torch.float32, seed=2, spread=8.0)

@@ -142,14 +142,15 @@ def exact_refine(
     rec = grid.receptor()
     c_all = pose_consts(batch, lig, slots, grid.n_points, depth=depth)
     x0, _r, _o = forward(c_all, *start)
-    near_all, mask_all = grid.near_atoms(x0)
-    chunk = max(1, max_pairs // (near_all.shape[1] * near_all.shape[2]))
+    # chunks sized by the longest list; each chunk's lists are built for it alone (all of a big
+    # GPU batch's lists at once would be (poses, atoms, partners) indices of several GB)
+    chunk = max(1, max_pairs // (x0.shape[1] * grid.near_count(x0)))
     xs_out, inter_out, intra_out = [], [], []
     for s in range(0, lig.shape[0], chunk):
         part = slice(s, s + chunk)
         c = pose_consts(batch, lig[part], slots, grid.n_points, depth=depth)
         lt = grid.ligand_types(batch.xs[lig[part]])
-        pairs = near_pairs(rec, lt, near_all[part], mask_all[part])
+        pairs = near_pairs(rec, lt, *grid.near_atoms(x0[part]))
 
         def exact(p: torch.Tensor, q: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
             return exact_energy_grad(c, gc, pairs, p, q, t, AUTHENTIC_CAP, params.slope)  # noqa: B023

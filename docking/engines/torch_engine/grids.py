@@ -14,7 +14,7 @@ grid's device (so maps build in a fraction of a second on a GPU).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import torch
@@ -203,16 +203,27 @@ class ReceptorGrid:
         t = torch.where(xs >= 0, xs, torch.full_like(xs, pad))
         return LigandTypes(table(XS_RADII)[t], table(HYDROPHOBIC)[t], table(DONOR)[t], table(ACCEPTOR)[t])
 
+    def _distances(self, x: torch.Tensor, chunk: int) -> Iterator[torch.Tensor]:
+        """Squared distances (chunk, A, R) from the atoms of ``chunk`` poses of ``x`` at a time to
+        every receptor atom."""
+        rec = self.receptor().xyz
+        for s in range(0, x.shape[0], chunk):
+            yield ((x[s : s + chunk, :, None, :] - rec[None, None]) ** 2).sum(-1)
+
+    def near_count(self, x: torch.Tensor, margin: float = 2.0, chunk: int = 64) -> int:
+        """The longest list :meth:`near_atoms` would give for poses ``x``, without building the
+        lists (to size chunks of poses before their lists exist)."""
+        lim = (CUTOFF + margin) ** 2
+        return max(1, max(int((d2 < lim).sum(-1).max()) for d2 in self._distances(x, chunk)))
+
     def near_atoms(self, x: torch.Tensor, margin: float = 2.0, chunk: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
         """Per atom of each pose of ``x`` (Q, A, 3), the receptor atoms within the cutoff +
         ``margin`` of it, on the device: indices (Q, A, K) and mask (Q, A, K), K the largest
         count.  Per-atom lists hold a sphere's atoms; a list per pose would hold every atom near
         any of the ligand's, about three times as many pairs for a drug-sized ligand."""
-        rec = self.receptor().xyz
         lim = (CUTOFF + margin) ** 2
         parts: list[tuple[torch.Tensor, torch.Tensor]] = []
-        for s in range(0, x.shape[0], chunk):  # (chunk, A, R) distances at a time
-            d2 = ((x[s : s + chunk, :, None, :] - rec[None, None]) ** 2).sum(-1)
+        for d2 in self._distances(x, chunk):
             k = max(1, int((d2 < lim).sum(-1).max()))  # one host read per chunk, after the search
             parts.append(torch.topk(d2, k, dim=2, largest=False))
         k = max(d.shape[2] for d, _ in parts)
