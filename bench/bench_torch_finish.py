@@ -77,8 +77,9 @@ def measure(work: Path, target: str, mode: str, n: int) -> dict[str, Any]:
                     best[ligs[i].name] = round(res[k][0].total, 3) if res[k] else float("nan")
     finally:
         fin.refine, fin.exact_refine = real_refine, real_exact
-    return {"search_s": search_s / n, "finish_s": finish_s / n, "grid_refine_s": parts["grid"] / n,
-            "exact_refine_s": parts["exact"] / n, "best": best}
+    m = len(tops)  # the drugs prepared, if fewer than asked for
+    return {"search_s": search_s / m, "finish_s": finish_s / m, "grid_refine_s": parts["grid"] / m,
+            "exact_refine_s": parts["exact"] / m, "best": best}
 
 
 def _run_tree(tree: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -88,7 +89,8 @@ def _run_tree(tree: Path, args: argparse.Namespace) -> dict[str, Any]:
            args.mode, "--n", str(args.n)]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tree)
     if out.returncode:
-        raise SystemExit(f"measuring {tree} failed: {out.stderr.strip().splitlines()[-1:]}")
+        last = (out.stderr.strip().splitlines() or ["no error output"])[-1]
+        raise SystemExit(f"measuring {tree} failed: {last}")
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
@@ -107,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.n < 1:
         print(f"--n {args.n}: give at least 1 drug", file=sys.stderr)
+        return 2
+    if args.old_tree and not (Path(args.old_tree) / "docking" / "engines" / "torch_engine").is_dir():
+        print(f"--old-tree {args.old_tree}: not a DockDB checkout with the torch engine; "
+              "make one with `git worktree add DIR COMMIT`", file=sys.stderr)
         return 2
     if args.measure:
         print(json.dumps(measure(work, args.target, args.mode, args.n)))
