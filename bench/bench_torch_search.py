@@ -11,6 +11,7 @@
     .venv/bin/python bench/bench_torch_search.py variants --modes fast --targets protease --seed 7 \
         --variants '{"1.1": {"abort_margin": Infinity}, "margin 2": {"abort_margin": 2.0}}'
     .venv/bin/python bench/bench_torch_search.py throughput --device cuda --batches 64,512,2048
+    .venv/bin/python bench/bench_torch_search.py vina-noise --seed 42 --exhaustiveness 1   # Vina at 1/8 budget
 
 * ``ops``: ATen operations (~ GPU kernels) and bytes written per energy-and-gradient
   evaluation, and host synchronisations / host->device copies per Monte Carlo step.
@@ -222,7 +223,7 @@ def dock_torch(work: Path, target: str, ligs: list[Any], params: dict[str, Any])
             "steps_run": steps, "steps_planned": planned}
 
 
-def dock_vina(work: Path, target: str, ligs: list[Any], seed: int = 42) -> dict[str, Any]:
+def dock_vina(work: Path, target: str, ligs: list[Any], seed: int = 42, exhaustiveness: int = 8) -> dict[str, Any]:
     from vina import Vina
 
     c, s = _boxes()[target]
@@ -235,7 +236,7 @@ def dock_vina(work: Path, target: str, ligs: list[Any], seed: int = 42) -> dict[
     for lig in ligs:
         v.set_ligand_from_string(lig.variants[0].pdbqt)
         t0 = time.process_time()  # 1 thread: CPU time, which other jobs on the machine do not inflate
-        v.dock(exhaustiveness=8, n_poses=9)
+        v.dock(exhaustiveness=exhaustiveness, n_poses=9)
         secs += time.process_time() - t0
         e = v.energies(n_poses=9)
         best[lig.name], poses[lig.name] = float(e[0][0]), len(e)
@@ -359,21 +360,24 @@ def _keep_vina_reference(work: Path, target: str, name: str, r: dict[str, Any]) 
         path.write_text(json.dumps(data, indent=1))
 
 
-def vina_noise(work: Path, targets: list[str], n: int, seed: int) -> None:
-    """Vina exhaustiveness 8 with another seed against the reference run (seed 42) of
-    ``vina_screen.json``: how closely Vina reproduces its own best scores and ranking, the
-    ceiling for any engine's agreement with one Vina run."""
+def vina_noise(work: Path, targets: list[str], n: int, seed: int, exhaustiveness: int = 8) -> None:
+    """Vina with another seed (and/or a smaller ``exhaustiveness``) against the exhaustiveness-8
+    reference run (seed 42) of ``vina_screen.json``: how closely Vina reproduces its own best
+    scores and ranking, the ceiling for any engine's agreement with one Vina run; at
+    exhaustiveness 1 (one chain, 1/8 of the reference's steps) how Vina's own search does on
+    about the share of its steps that the torch engine's modes run."""
     ligs = _ligands(work, n)
     vina = _load(work / "vina_screen.json").get("screen", {})
     for target in targets:
         ref = {k.split("|")[1]: v["best"] for k, v in vina.items() if k.startswith(f"{target}|")}
-        r = dock_vina(work, target, ligs, seed=seed)
+        r = dock_vina(work, target, ligs, seed=seed, exhaustiveness=exhaustiveness)
         row = {**_agreement(r["best"], ref), "mean_abs_diff": float(np.mean([abs(r["best"][k] - ref[k])
                                                                            for k in r["best"] if k in ref])),
                "cpu_s_per_ligand": r["seconds"] / len(ligs), "best": r["best"]}
-        _record(work, f"vina_noise|{target}|seed {seed}", row)
-        print(f"{target}: Vina seed {seed} vs seed 42: " + json.dumps({k: v for k, v in row.items() if k != "best"}),
-              flush=True)
+        label = f"seed {seed}" + (f", exhaustiveness {exhaustiveness}" if exhaustiveness != 8 else "")
+        _record(work, f"vina_noise|{target}|{label}", row)
+        shown = {k: v for k, v in row.items() if k != "best"}
+        print(f"{target}: Vina {label} vs exhaustiveness 8, seed 42: " + json.dumps(shown), flush=True)
 
 
 def _agreement(best: dict[str, float], ref: dict[str, float]) -> dict[str, Any]:
@@ -459,6 +463,7 @@ def variants(work: Path, target: str, mode: str, n: int, spec: dict[str, dict[st
 
         best = {r.name: r.best_score for r in res}
         row = {"cpu_s_per_ligand": cpu / len(ligs), "steps_run_over_planned": sum(d.steps_run) / sum(d.steps_planned),
+               "stale_tail": sum(d.stale_tail) / len(d.stale_tail),
                "compile_s_so_far": compile_seconds(), "best": best, **_agreement(best, vina)}
         _record(work, f"variants|{target}|{mode}|{seed}|{name}" + (f"|{len(ligs)} drugs" if only else ""), row)
         print(f"{name}: {json.dumps(row)}", flush=True)
@@ -570,6 +575,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--compile", default="", choices=["", "on", "off", "auto"],
                     help="convergence: the engine's compile setting (default: off on CPU, auto on CUDA)")
+    ap.add_argument("--exhaustiveness", type=int, default=8, help="vina-noise: Vina's exhaustiveness")
     ap.add_argument("--only", default="", help="variants: comma list of drug names (of the first --n)")
     args = ap.parse_args(argv)
     work = Path(args.workdir)
@@ -587,7 +593,7 @@ def main(argv: list[str] | None = None) -> int:
         variants(work, args.targets.split(",")[0], args.modes.split(",")[0], args.n, json.loads(args.variants),
                  args.seed, [x for x in args.only.split(",") if x])
     elif args.part == "vina-noise":
-        vina_noise(work, args.targets.split(","), args.n, args.seed)
+        vina_noise(work, args.targets.split(","), args.n, args.seed, args.exhaustiveness)
     elif args.part == "evalcost":
         evalcost(work, args.targets.split(",")[0], args.modes.split(",")[0], args.n)
     elif args.part == "cost":

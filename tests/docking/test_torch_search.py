@@ -187,7 +187,8 @@ def _search(grid, tops, chains: int, ticks: int, dtype=torch.float32):
 
 def test_search_ticks_have_no_sync_and_no_host_copy(grid32, tops) -> None:
     c, gc, state = _search(grid32, tops, 4, 10**6)  # 4 different ligands
-    params = SearchParams(micro_per_iter=0.25)  # short local optimisations: several steps per chain
+    # short local optimisations (several steps per chain); the temperature schedule's path too
+    params = SearchParams(micro_per_iter=0.25, final_temperature=0.6)
     with SyncCounter() as counter:
         for i in range(30):  # full ticks and bookkeeping-free ones, as an eager run alternates them
             state = (mc_tick if i % 2 == 0 else search.ls_tick)(c, gc, state, params)
@@ -213,6 +214,36 @@ def test_chains_advance_at_their_own_pace(grid32, tops) -> None:
     assert bool((steps >= torch.floor(120 / (per_step + 1)).long()).all())
     # and the local optimisation in progress is the one the evaluations count
     assert bool((state.opt.evals <= torch.ceil(params.micro_per_iter * c.iter_cap)).all())
+
+
+def test_stale_counts_the_steps_since_a_chain_last_improved_its_best(grid32, tops) -> None:
+    c, gc, state = _search(grid32, tops, 2, 10**6)
+    params = SearchParams(micro_per_iter=0.25)
+    improved_seen = kept_seen = False
+    for _ in range(60):
+        before = state.ch
+        state = mc_tick(c, gc, state, params)
+        improved = state.ch.best < before.best
+        steps = state.ch.step - before.step
+        assert bool((state.ch.stale[improved] == 0).all())
+        kept = ~improved
+        assert torch.equal(state.ch.stale[kept], before.stale[kept] + steps[kept])
+        improved_seen |= bool(improved.any())
+        kept_seen |= bool((kept & (steps > 0)).any())
+    assert improved_seen and kept_seen
+    assert bool((state.ch.stale <= state.ch.step).all())
+
+
+def test_temperature_is_vinas_constant_unless_a_schedule_is_asked_for() -> None:
+    cap = torch.tensor([100, 200])
+    assert search.chain_temperature(SearchParams(), torch.tensor(50), cap) == 1.2
+    sched = SearchParams(temperature=1.2, final_temperature=0.3)
+    t0 = search.chain_temperature(sched, torch.tensor(0), cap)
+    mid = search.chain_temperature(sched, torch.tensor(100), cap)
+    end = search.chain_temperature(sched, torch.tensor(400), cap)
+    assert torch.allclose(t0, torch.tensor([1.2, 1.2], dtype=t0.dtype))
+    assert torch.allclose(mid, torch.tensor([0.3, 0.6], dtype=t0.dtype))  # geometric: 1.2 * 0.25 ** 0.5
+    assert torch.allclose(end, torch.tensor([0.3, 0.3], dtype=t0.dtype))
 
 
 def test_a_chain_stops_at_its_tick_cap(grid32, tops) -> None:

@@ -125,6 +125,9 @@ class TorchDocker:
     compiled_batches: int = 0
     steps_run: list[float] = field(default_factory=list)  # mean Monte Carlo steps per chain, per ligand
     steps_planned: list[int] = field(default_factory=list)  # the budget's steps per chain, per ligand
+    # per ligand, the mean over its chains of the share of a chain's steps run after its best last
+    # improved: how much of the budget went on after the chains stopped finding better minima
+    stale_tail: list[float] = field(default_factory=list)
 
     @property
     def device(self) -> torch.device:
@@ -293,5 +296,7 @@ class TorchDocker:
         n_lig = len(run.planned)
         self.steps_run.extend(state.ch.step.reshape(n_lig, run.chains)[: len(keys)].float().mean(1).tolist())
         self.steps_planned.extend(run.planned[: len(keys)])
+        tail = (state.ch.stale.float() / state.ch.step.clamp(min=1).float()).reshape(n_lig, run.chains)
+        self.stale_tail.extend(tail[: len(keys)].mean(1).tolist())
         res = finish_batch(self.grid, run.batch, run.slots, run.depth, state.st, run.chains, self.params)
         return {k: res[i] for i, k in enumerate(keys)}

@@ -51,6 +51,7 @@ __all__ = [
     "Store",
     "TickFn",
     "apply_change",
+    "chain_temperature",
     "hash_uniform",
     "lbfgs_init",
     "lbfgs_micro",
@@ -86,6 +87,9 @@ class SearchParams:
     min_rmsd: float = 1.0
     energy_range: float = 3.0
     temperature: float = 1.2
+    # Metropolis temperature at the end of a chain's budget: the temperature falls geometrically
+    # from ``temperature`` to this over the chain's ticks (equal to ``temperature``: constant, as Vina)
+    final_temperature: float = 1.2
     amplitude: float = 2.0
     slope: float = 10.0
     refine_candidates: int = 24
@@ -126,6 +130,7 @@ class Chains(NamedTuple):
     step: torch.Tensor  # (P,) long: Monte Carlo steps completed
     seed: torch.Tensor  # (P,) long: hash key of the chain (ligand seed, chain index)
     tick_cap: torch.Tensor  # (P,) long: ticks (energy evaluations) this chain's ligand gets
+    stale: torch.Tensor  # (P,) long: Monte Carlo steps since the chain's best last improved
 
 
 class Store(NamedTuple):
@@ -350,7 +355,7 @@ def _rmsd_to_store(c: PoseConsts, store_x: torch.Tensor, x: torch.Tensor) -> tor
 
 def mc_accept(
     c: PoseConsts, ch: Chains, st: Store, opt: LocalOpt, x: torch.Tensor, ended: torch.Tensor,
-    temperature: float, min_rmsd: float, abandoned: torch.Tensor | None = None,
+    temperature: float | torch.Tensor, min_rmsd: float, abandoned: torch.Tensor | None = None,
 ) -> tuple[Chains, Store]:
     """Metropolis acceptance of the local optimisations that ``ended`` (minimum ``opt``,
     coordinates ``x``), chain bookkeeping and the chain's store of distinct minima.  An
@@ -386,14 +391,26 @@ def mc_accept(
         tors=torch.where(sel[..., None], opt.tors[:, None], st.tors),
         e=torch.where(sel, e[:, None], st.e),
     )
+    improved = accept & (e < ch.best)
     best = torch.where(accept, torch.minimum(ch.best, e), ch.best)
     step = ch.step + ended.to(ch.step.dtype)
-    return Chains(pos, quat, tors, cur, best, step, ch.seed, ch.tick_cap), new
+    stale = torch.where(improved, torch.zeros_like(ch.stale), ch.stale + ended.to(ch.stale.dtype))
+    return Chains(pos, quat, tors, cur, best, step, ch.seed, ch.tick_cap, stale), new
 
 
 def _merge(mask: torch.Tensor, a: LocalOpt, b: LocalOpt) -> LocalOpt:
     """``a`` where ``mask`` (P,), else ``b``, field by field."""
     return LocalOpt(*(torch.where(mask.reshape(-1, *([1] * (u.dim() - 1))), u, v) for u, v in zip(a, b, strict=True)))
+
+
+def chain_temperature(params: SearchParams, tick: torch.Tensor, tick_cap: torch.Tensor) -> float | torch.Tensor:
+    """Metropolis temperature of every chain at ``tick``: ``params.temperature`` throughout, as
+    Vina, or falling geometrically from it to ``params.final_temperature`` at the chain's tick
+    cap (a schedule measured not to pay: docs/validation.md, "Engine 1.5.1 on an AVX-512 machine")."""
+    if params.final_temperature == params.temperature:
+        return params.temperature
+    done = (tick.to(torch.float64) / tick_cap.to(torch.float64)).clamp(max=1.0)
+    return params.temperature * (params.final_temperature / params.temperature) ** done
 
 
 def mc_tick(c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams) -> Search:
@@ -412,7 +429,8 @@ def mc_tick(c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams) -> S
     if math.isfinite(params.abort_margin):
         abandoned = opt.active & (opt.iters >= params.abort_after) & (opt.f > ch.e + params.abort_margin)
         ended = ended | abandoned
-    ch, st = mc_accept(c, ch, s.st, opt, s.x, ended & s.live & running, params.temperature, params.min_rmsd,
+    temperature = chain_temperature(params, s.tick, ch.tick_cap)
+    ch, st = mc_accept(c, ch, s.st, opt, s.x, ended & s.live & running, temperature, params.min_rmsd,
                        abandoned)
     restart = ended & running
     m_pos, m_quat, m_tors = mutate(c, ch, params.amplitude)
@@ -449,7 +467,7 @@ def new_search(
     dev, dtype = pos.device, pos.dtype
     inf = torch.full((p_n,), float("inf"), dtype=dtype, device=dev)
     zeros = torch.zeros((p_n,), dtype=torch.long, device=dev)
-    ch = Chains(pos, quat, tors, inf, inf.clone(), zeros, seed, tick_cap)
+    ch = Chains(pos, quat, tors, inf, inf.clone(), zeros, seed, tick_cap, zeros.clone())
     st = Store(
         x=torch.zeros((p_n, store, a, 3), dtype=dtype, device=dev),
         pos=pos[:, None].repeat(1, store, 1), quat=quat[:, None].repeat(1, store, 1),
