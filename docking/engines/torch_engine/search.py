@@ -406,7 +406,7 @@ def _merge(mask: torch.Tensor, a: LocalOpt, b: LocalOpt) -> LocalOpt:
 def chain_temperature(params: SearchParams, tick: torch.Tensor, tick_cap: torch.Tensor) -> float | torch.Tensor:
     """Metropolis temperature of every chain at ``tick``: ``params.temperature`` throughout, as
     Vina, or falling geometrically from it to ``params.final_temperature`` at the chain's tick
-    cap (a schedule measured not to pay: docs/validation.md, "Engine 1.5.1 on an AVX-512 machine")."""
+    cap (a schedule measured not to pay: docs/validation.md, "Vina at a smaller budget")."""
     if params.final_temperature == params.temperature:
         return params.temperature
     done = (tick.to(torch.float64) / tick_cap.to(torch.float64)).clamp(max=1.0)
