@@ -504,16 +504,21 @@ def compiled_cpu_docker(work: Path, target: str, mode: str, n: int) -> tuple[lis
     return ligs, docker, tops
 
 
-def evalcost(work: Path, target: str, mode: str, n: int, ticks: int = 40) -> None:
+def evalcost(work: Path, target: str, mode: str, n: int, ticks: int = 40, chains: int = 0) -> None:
     """CPU per pose-evaluation of the compiled tick, side by side in one run: the ``n`` drugs as
     one batch padded to its largest bucket, then the batches the CPU plan makes (at most
     ``CPU_COMPILED_BATCH`` ligands of neighbouring buckets).  Each batch's tick is compiled
     (or loaded from the on-disk cache) and warmed first; ``ticks`` ticks are timed.  The search
-    estimate multiplies each batch's tick time by its ticks (its largest ligand's budget)."""
+    estimate multiplies each batch's tick time by its ticks (its largest ligand's budget).
+    ``chains``: chains per ligand instead of the mode's (same total steps), i.e. poses per tick."""
+    import dataclasses
+
     from docking.engines.torch_engine.compiled import tick_function
     from docking.engines.torch_engine.search import SearchParams
 
     ligs, docker, tops = compiled_cpu_docker(work, target, mode, n)
+    if chains:
+        docker.budget = dataclasses.replace(docker.budget, chains=chains)
     tick, params = tick_function(True), SearchParams()
     plans = {"one batch, padded to its largest bucket": [list(range(len(tops)))],
              "CPU plan": docker._plan(tops, compiled=True)}
@@ -539,7 +544,7 @@ def evalcost(work: Path, target: str, mode: str, n: int, ticks: int = 40) -> Non
         for r in rows:
             print(f"  {r['ligands']:3d} ligands, {r['slots']} slots, shape (atoms, torsions, pairs, depth) "
                   f"{r['shape']}: {r['us_per_pose_eval']:.1f} us per pose-evaluation, {r['ticks']} ticks", flush=True)
-    _record(work, f"evalcost|{target}|{mode}|{len(tops)}", out)
+    _record(work, f"evalcost|{target}|{mode}|{len(tops)}" + (f"|{chains} chains" if chains else ""), out)
 
 
 def report(work: Path) -> str:
@@ -575,6 +580,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--compile", default="", choices=["", "on", "off", "auto"],
                     help="convergence: the engine's compile setting (default: off on CPU, auto on CUDA)")
+    ap.add_argument("--chains", type=int, default=0, help="evalcost: chains per ligand instead of the mode's")
     ap.add_argument("--exhaustiveness", type=int, default=8, help="vina-noise: Vina's exhaustiveness")
     ap.add_argument("--only", default="", help="variants: comma list of drug names (of the first --n)")
     args = ap.parse_args(argv)
@@ -595,7 +601,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.part == "vina-noise":
         vina_noise(work, args.targets.split(","), args.n, args.seed, args.exhaustiveness)
     elif args.part == "evalcost":
-        evalcost(work, args.targets.split(",")[0], args.modes.split(",")[0], args.n)
+        evalcost(work, args.targets.split(",")[0], args.modes.split(",")[0], args.n, chains=args.chains)
     elif args.part == "cost":
         cost(work, args.n, args.old_tree, target=args.targets.split(",")[0], lockstep_tree=args.lockstep_tree,
              vina=not args.no_vina, batches=not args.singles_only, singles=not args.batches_only,
