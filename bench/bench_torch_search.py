@@ -584,6 +584,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--exhaustiveness", type=int, default=8, help="vina-noise: Vina's exhaustiveness")
     ap.add_argument("--only", default="", help="variants: comma list of drug names (of the first --n)")
     args = ap.parse_args(argv)
+    if args.exhaustiveness < 1 or args.chains < 0:
+        ap.error("--exhaustiveness takes 1 or more, --chains 0 (the mode's) or more")
     work = Path(args.workdir)
     if args.part == "ops":
         rows = [ops_new(work)] + ([_in_tree(args.old_tree, "ops_old", work)] if args.old_tree else [])

@@ -409,7 +409,7 @@ def chain_temperature(params: SearchParams, tick: torch.Tensor, tick_cap: torch.
     cap (a schedule measured not to pay: docs/validation.md, "Vina at a smaller budget")."""
     if params.final_temperature == params.temperature:
         return params.temperature
-    done = (tick.to(torch.float64) / tick_cap.to(torch.float64)).clamp(max=1.0)
+    done = (tick.to(torch.float32) / tick_cap.to(torch.float32)).clamp(max=1.0)  # no float64 on a GPU
     return params.temperature * (params.final_temperature / params.temperature) ** done
 
 
