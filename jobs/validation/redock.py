@@ -19,12 +19,15 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dockdb.config import Config
 from dockdb.db import Database
 from dockdb.errors import EngineError, InputError
 from docking.redock import SUCCESS_RMSD, RedockRecord, success_summary
+
+if TYPE_CHECKING:
+    from docking.engines.base import DockingEngine
 
 __all__ = [
     "SETS",
@@ -270,6 +273,21 @@ def _progress(total: int, desc: str, enabled: bool) -> Any:
                 mininterval=0.5)
 
 
+def redock_engine(spec: str, options: RedockOptions) -> DockingEngine:
+    """The engine of ``spec`` (``torch:mode=detail:exhaustiveness=32``) with the command's
+    exhaustiveness, poses and threads, except where the spec sets them for that engine."""
+    from docking.redock import engine_for_redock
+
+    base, extra = engine_spec(spec)
+    settings: dict[str, Any] = {"exhaustiveness": options.exhaustiveness, "n_poses": options.n_poses,
+                                "cpu": options.cpu}
+    settings.update({key: extra.pop(key) for key in list(extra) if key in settings})
+    try:
+        return engine_for_redock(base, **settings, **extra)
+    except EngineError as e:
+        raise InputError(str(e)) from e
+
+
 def run_redock(db: Database, config: Config, options: RedockOptions, *, command: str,
                progress: bool = True, echo: Callable[[str], None] | None = None) -> RedockOutcome:
     """Redock every complex of ``options.sets`` with each engine; store one run per (set, engine).
@@ -277,18 +295,11 @@ def run_redock(db: Database, config: Config, options: RedockOptions, *, command:
     Each set's runs are stored (committed) as soon as that set is finished.  ``echo`` gets a
     line per complex that failed.
     """
-    from docking.redock import dock_complex, engine_for_redock, prepare_complex
+    from docking.redock import dock_complex, prepare_complex
     from jobs.validation.store import save_run
 
     _check_numbers(options)
-    engines = {}
-    for name in options.engines:
-        try:
-            base, extra = engine_spec(name)
-            engines[name] = engine_for_redock(base, exhaustiveness=options.exhaustiveness,
-                                              n_poses=options.n_poses, cpu=options.cpu, **extra)
-        except EngineError as e:
-            raise InputError(str(e)) from e
+    engines = {name: redock_engine(name, options) for name in options.engines}
     db.require_head()
     loaded = {name: load_set(config, name, xchem_limit=options.xchem_limit, only=options.complexes)
               for name in options.sets}

@@ -21,7 +21,16 @@ from docking.redock import (
     prepare_complex,
     success_summary,
 )
-from jobs.validation.redock import RedockOutcome, SetResult, engine_spec, load_set, parse_engines, parse_sets
+from jobs.validation.redock import (
+    RedockOptions,
+    RedockOutcome,
+    SetResult,
+    engine_spec,
+    load_set,
+    parse_engines,
+    parse_sets,
+    redock_engine,
+)
 from tests.conftest import run_cli
 
 # 1ia1: 19 heavy atoms, 3,128 protein atoms: the quickest of the four PoseBusters complexes
@@ -110,6 +119,20 @@ def test_engine_options_follow_each_engine() -> None:
     from docking.engines.torch_engine.modes import Budget
 
     assert Budget(mode="balanced", exhaustiveness=16).chains_per_ligand() == 32
+
+
+def test_an_engine_spec_overrides_the_commands_search_settings() -> None:
+    """``torch:exhaustiveness=32`` next to ``--exhaustiveness 8`` gives that engine 32 (it was a
+    TypeError traceback); the other engines keep the command's settings."""
+    options = RedockOptions(engines=("vina", "torch:mode=detail:exhaustiveness=32:n_poses=5"), exhaustiveness=8,
+                            n_poses=9, cpu=1)
+    vina = redock_engine("vina", options)
+    assert (vina.params["exhaustiveness"], vina.params["n_poses"], vina.params["cpu"]) == (8, 9, 1)
+    torch = redock_engine("torch:mode=detail:exhaustiveness=32:n_poses=5:cpu=2", options)
+    p = torch.params
+    assert (p["mode"], p["exhaustiveness"], p["n_poses"], p["threads"]) == ("detail", 32, 5, 2)
+    with pytest.raises(InputError, match="unknown docking engine"):
+        redock_engine("nosuch:mode=detail", options)
 
 
 def test_failed_complex_is_recorded_and_counted() -> None:
