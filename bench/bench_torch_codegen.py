@@ -1,15 +1,19 @@
-"""The compiled search tick with inductor's default C++ code generation against the engine's
-CPU options (``docking.engines.torch_engine.compiled.CPU_OPTIONS``), side by side in one process.
+"""The compiled search tick, two variants side by side in one process:
+
+- ``--compare codegen``: inductor's default C++ code generation against the engine's CPU options
+  (``docking.engines.torch_engine.compiled.CPU_OPTIONS``);
+- ``--compare layout``: the general per-pose layout of the intramolecular term and subtree sums
+  against the search batch's chain-major one (engine 1.6), both with the engine's options.
 
     .venv/bin/python bench/bench_torch_engine.py prep           # prepared receptors + 20 drugs
-    .venv/bin/python bench/bench_torch_codegen.py --n 20 --targets protease
+    .venv/bin/python bench/bench_torch_codegen.py --n 20 --targets protease --compare layout
 
 For each batch the engine's CPU plan makes of the ``n`` drugs (``balanced``, at most 8 ligands of
 neighbouring shape buckets), both variants of the tick are compiled (or loaded from the on-disk
 cache) and warmed, then timed in alternating rounds (process CPU time, 1 thread), so both see the
 same machine.  Also printed: how far the two variants' energies drift apart after a few ticks
 from one state (float rounding only: both compute the same search).  Results are appended to
-``<workdir>/search_bench.json`` under ``codegen|...``.
+``<workdir>/search_bench.json`` under ``codegen|...`` or ``layout|...``.
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 
-def _variants() -> dict[str, Callable[..., Any]]:
-    """Two compiled ticks; two distinct functions, so each keeps its own Dynamo cache entry."""
+def _variants(compare: str = "codegen") -> dict[str, Callable[..., Any]]:
+    """Two compiled ticks, baseline first; two distinct functions, so each keeps its own Dynamo
+    cache entry."""
     import torch
 
     from docking.engines.torch_engine.compiled import compile_options
@@ -39,13 +44,25 @@ def _variants() -> dict[str, Callable[..., Any]]:
     def tick_engine(*args: Any) -> Any:
         return mc_tick(*args)
 
+    if compare == "layout":
+
+        def tick_per_pose(c: Any, *args: Any) -> Any:
+            return mc_tick(c._replace(chains=0), *args)
+
+        return {
+            "per-pose layout": torch.compile(tick_per_pose, fullgraph=True, dynamic=False, options=compile_options()),
+            "chain-major (engine)": torch.compile(tick_engine, fullgraph=True, dynamic=False,
+                                                  options=compile_options()),
+        }
+
     return {
         "inductor defaults": torch.compile(tick_default, fullgraph=True, dynamic=False),
         "engine CPU options": torch.compile(tick_engine, fullgraph=True, dynamic=False, options=compile_options()),
     }
 
 
-def run(work: Path, target: str, mode: str, n: int, rounds: int, ticks: int) -> dict[str, Any]:
+def run(work: Path, target: str, mode: str, n: int, rounds: int, ticks: int,
+        compare: str = "codegen") -> dict[str, Any]:
     import torch
     from bench_torch_search import _record, compiled_cpu_docker
 
@@ -53,7 +70,7 @@ def run(work: Path, target: str, mode: str, n: int, rounds: int, ticks: int) -> 
 
     torch._dynamo.config.cache_size_limit = max(torch._dynamo.config.cache_size_limit, 64)
     ligs, docker, tops = compiled_cpu_docker(work, target, mode, n)
-    params, fns = SearchParams(), _variants()
+    params, fns = SearchParams(), _variants(compare)
     rows = []
     for idx in docker._plan(tops, compiled=True):
         b = docker.setup_batch([ligs[i].name for i in idx], [tops[i] for i in idx], 42, True)
@@ -93,7 +110,7 @@ def run(work: Path, target: str, mode: str, n: int, rounds: int, ticks: int) -> 
             flush=True,
         )
     out = {"rounds": rounds, "ticks": ticks, "batches": rows}
-    _record(work, f"codegen|{target}|{mode}|{n}", out)
+    _record(work, f"{compare}|{target}|{mode}|{n}", out)
     return out
 
 
@@ -105,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--ticks", type=int, default=150)
+    ap.add_argument("--compare", choices=("codegen", "layout"), default="codegen")
     args = ap.parse_args(argv)
     work = Path(args.workdir)
     if not (work / "ligands.json").exists():
@@ -122,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.n < 1 or args.rounds < 1 or args.ticks < 1:
         print("error: --n, --rounds and --ticks must be at least 1", file=sys.stderr)
         return 2
-    run(work, target, args.mode, args.n, args.rounds, args.ticks)
+    run(work, target, args.mode, args.n, args.rounds, args.ticks, args.compare)
     return 0
 
 

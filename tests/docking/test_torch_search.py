@@ -33,6 +33,7 @@ ABACAVIR = "Nc1nc(NC2CC2)c2ncn([C@@H]3C=C[C@H](CO)C3)c2n1"  # three-membered rin
 AMLODIPINE = "CCOC(=O)C1=C(COCCN)NC(C)=C(C1c1ccccc1Cl)C(=O)OC"  # 10+ torsions
 IBUPROFEN = "CC(C)Cc1ccc(cc1)C(C)C(=O)O"
 CAFFEINE = "CN1C=NC2=C1C(=O)N(C(=O)N2C)C"
+OXAZEPAM = "OC1N=C(c2ccccc2)c2cc(Cl)ccc2NC1=O"  # Meeko breaks its 7-ring: glue pairs
 
 
 def _tops(smiles: list[str]):
@@ -58,12 +59,12 @@ def grid32(protease_receptor):
     return _grid(protease_receptor, torch.float32)
 
 
-def _setup(grid, tops, per_ligand: int, dtype):
+def _setup(grid, tops, per_ligand: int, dtype, chain_major: bool = False):
     batch = LigandBatch.build(tops, dtype=dtype, device=DEV)
     grid.ensure(batch.types())
     gc, slots = grid.consts(batch.types(), 10.0)
     lig = torch.arange(len(tops), device=DEV).repeat_interleave(per_ligand)
-    return batch, gc, slots, pose_consts(batch, lig, slots, grid.n_points)
+    return batch, gc, slots, pose_consts(batch, lig, slots, grid.n_points, chains=per_ligand if chain_major else 0)
 
 
 def _random_poses(c, n_tors: int, dtype, seed: int = 0, spread: float = 10.0):
@@ -87,9 +88,11 @@ def test_tops_cover_what_the_gradient_test_needs(tops) -> None:
     assert tops[0].pdbqt.n_atoms > 0 and len(tops[0].pairs) > 0
 
 
+@pytest.mark.parametrize("chain_major", [False, True], ids=["per-pose", "chain-major"])
 @pytest.mark.parametrize("cap", [search.HUNT_CAP, search.AUTHENTIC_CAP])
-def test_analytic_gradient_matches_autograd_on_the_grid(grid64, tops, cap) -> None:
-    batch, gc, _slots, c = _setup(grid64, tops[:3], 6, torch.float64)
+def test_analytic_gradient_matches_autograd_on_the_grid(grid64, tops, cap, chain_major) -> None:
+    batch, gc, _slots, c = _setup(grid64, tops[:3], 6, torch.float64, chain_major)
+    assert c.chains == (6 if chain_major else 0)
     pos, q, tors = _random_poses(c, batch.n_torsions_max, torch.float64, spread=14.0)  # some atoms off the grid
 
     def efn(p, qq, t):
@@ -100,6 +103,30 @@ def test_analytic_gradient_matches_autograd_on_the_grid(grid64, tops, cap) -> No
     assert torch.isfinite(e).all()
     assert float((g * c.dim_mask - ref).abs().max()) <= 1e-6
     assert float(ref.abs().max()) > 1.0  # not a vacuous comparison
+
+
+def test_chain_major_sums_are_the_per_pose_layouts(grid64, tops) -> None:
+    """The search batch's intramolecular term (chains innermost) and subtree sums (one product
+    per ligand) against the general per-pose ones, on ligands with deep trees, a three-membered
+    ring and a glued macrocycle ring."""
+    from docking.engines.torch_engine.energy import intra_grad
+    from docking.engines.torch_engine.kinematics import forward
+
+    group = [*tops[:3], *_tops([OXAZEPAM])]
+    batch, gc, _slots, c = _setup(grid64, group, 5, torch.float64, chain_major=True)
+    assert c.has_glue and c.chains == 5
+    pos, q, tors = _random_poses(c, batch.n_torsions_max, torch.float64, seed=3, spread=6.0)
+    x, _r, _o = forward(c, pos, q, tors)
+    for cap in (search.HUNT_CAP, search.AUTHENTIC_CAP):
+        e, g = intra_grad(c, x, cap)
+        e0, g0 = intra_grad(c._replace(chains=0), x, cap)
+        assert float(e0.abs().max()) > 0.1 and float(g0.abs().max()) > 0.1  # not vacuous
+        assert torch.allclose(e, e0, rtol=0, atol=1e-9) and torch.allclose(g, g0, rtol=0, atol=1e-9)
+        # and the whole evaluation, subtree sums (one product per ligand) included
+        e, g = energy_grad(c, gc, pos, q, tors, cap, cap)
+        e0, g0 = energy_grad(c._replace(chains=0), gc, pos, q, tors, cap, cap)
+        assert float(g0[:, 6:].abs().max()) > 0.1
+        assert torch.allclose(e, e0, rtol=0, atol=1e-9) and torch.allclose(g, g0, rtol=0, atol=1e-9)
 
 
 def test_analytic_gradient_matches_autograd_exact_pairs(grid64, tops) -> None:

@@ -267,7 +267,7 @@ class TorchDocker:
         gc, slots = self.grid.consts(batch.types(), self.params.slope)
         chains = self.budget.chains_per_ligand()
         lig = torch.arange(n_lig, device=dev).repeat_interleave(chains)
-        c = pose_consts(batch, lig, slots, self.grid.n_points, depth=depth)
+        c = pose_consts(batch, lig, slots, self.grid.n_points, depth=depth, chains=chains)
         lig_seeds = [ligand_seed(seed, k) for k in keys] + [0] * (n_lig - len(keys))
         chain_keys = [(s ^ (j * 0x9E3779B1)) & 0x7FFF_FFFF_FFFF_FFFF for s in lig_seeds for j in range(chains)]
         iter_caps = c.iter_cap.reshape(n_lig, chains)[:, 0].tolist()  # once per batch, before the search

@@ -62,6 +62,10 @@ class PoseConsts(NamedTuple):
     # a Python constant per batch, so batches without macrocycles evaluate no glue at all (a
     # compiled graph is specialised on it)
     has_glue: bool = False
+    # poses are ligand-major, this many chains per ligand (a search batch); 0: any layout.  The
+    # intramolecular term then runs with the chain as the innermost dimension (energy.py) and
+    # the subtree sums as one product per ligand (engine 1.6)
+    chains: int = 0
 
 
 def pose_consts(
@@ -71,9 +75,11 @@ def pose_consts(
     n_points: int,
     *,
     depth: int | None = None,
+    chains: int = 0,
 ) -> PoseConsts:
     """Constants of poses of ligands ``lig`` (P,); ``n_points`` is the size of one map and
-    ``depth`` pads the tree depth (a bucket's depth, so compiled graphs are shared)."""
+    ``depth`` pads the tree depth (a bucket's depth, so compiled graphs are shared).  ``chains``
+    > 1 says that ``lig`` is ``arange(L).repeat_interleave(chains)`` (a search batch's layout)."""
     dev = batch.local.device
     dtype = batch.local.dtype
     lut = torch.zeros(64, dtype=torch.long, device=dev)
@@ -125,6 +131,7 @@ def pose_consts(
         n_heavy=typed.sum(-1).clamp(min=1.0),
         gyration=torch.zeros(p, dtype=dtype, device=dev), n_entities=2 + tors_mask.sum(-1),
         iter_cap=torch.zeros(p, dtype=dtype, device=dev), lig=lig, has_glue=batch.has_glue,
+        chains=chains if chains > 1 else 0,
     )  # fmt: skip
     x, _r, _o = forward(pre, torch.zeros((p, 3), dtype=dtype, device=dev), _identity_quat(p, dtype, dev),
                         torch.zeros_like(tors_mask))
@@ -184,8 +191,23 @@ def backward(
     of an energy whose per-atom coordinate gradients are ``g`` (P, A, 3)."""
     rel = x - pos[:, None]  # about the root origin: small lever arms keep float32 exact enough
     o_rel = o_b - pos[:, None]
-    force = c.subtree @ g  # (P, B, 3): each body's subtree sums
-    torque = c.subtree @ cross(rel, g)
+    force, torque = _subtree_sums(c, g, cross(rel, g))  # (P, B, 3) each
     axis_w = _rotate(r_b, c.axis)
     tors_g = (axis_w * (torque - cross(o_rel, force))).sum(-1)[:, 1:]
     return torch.cat([force[:, 0], torque[:, 0], tors_g * c.tors_mask], 1)
+
+
+def _subtree_sums(c: PoseConsts, g: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each body's subtree sums of the per-atom vectors ``g`` and ``t`` (P, A, 3).  In a search
+    batch (``c.chains``) the chains of a ligand share its subtree matrix, so the sums are one
+    product per ligand, (B, A) by (A, 6 x chains), instead of one tiny product per pose."""
+    gt = torch.cat([g, t], -1)  # (P, A, 6)
+    if not c.chains:
+        s = c.subtree @ gt
+        return s[..., :3], s[..., 3:]
+    p, a, _ = g.shape
+    n = c.chains
+    lig = p // n
+    cols = gt.reshape(lig, n, a, 6).transpose(1, 2).reshape(lig, a, n * 6)
+    s = (c.subtree[::n] @ cols).reshape(lig, -1, n, 6).transpose(1, 2).reshape(p, -1, 6)
+    return s[..., :3], s[..., 3:]
