@@ -391,6 +391,10 @@ def test_budget_grows_with_the_ligand_like_vinas() -> None:
     small, large = steps_for(bal, bal.chains, 20, 2), steps_for(bal, bal.chains, 60, 20)
     assert large > 2 * small
     assert MODES["fast"].fraction < bal.fraction < MODES["detail"].fraction
+    # detail (engine 1.6) spends all of Vina exhaustiveness 8's steps: the PoseBusters redocking goal
+    detail = MODES["detail"]
+    total = detail.chains * steps_for(detail, detail.chains, 30, 6)
+    assert 8 * vina_steps(30, 6) <= total < 8 * vina_steps(30, 6) + detail.chains
 
 
 def _run_padded(grid, group, shape, ticks: int):
