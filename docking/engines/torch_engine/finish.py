@@ -1,7 +1,8 @@
 """After the search: every chain's stored minima -> distinct final poses, as Vina finishes.
 
-1. Each ligand's stored minima (all chains) are re-optimised on the grid with uncapped
-   ("authentic", 1000) energies; the search ran under the hunt cap.
+1. Each ligand's best distinct stored minima (all chains, clustered at ``min_rmsd`` as Vina
+   merges its chains' results) are re-optimised on the grid with uncapped ("authentic", 1000)
+   energies; the search ran under the hunt cap.
 2. They are clustered at ``min_rmsd`` (best first), and the best ``refine_candidates``
    distinct ones are refined with exact receptor pair sums (Vina's grid-free final
    refinement), with per-pose receptor neighbour lists built on the device.
@@ -72,6 +73,24 @@ def _take(t: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     return torch.gather(t, 1, idx.reshape(idx.shape + (1,) * (t.dim() - 2)).expand(shape))
 
 
+def _distinct_best(
+    x: torch.Tensor, e: torch.Tensor, heavy: torch.Tensor, r: int, min_rmsd: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Energies and indices (L, r) of each ligand's ``r`` best stored minima (coordinates ``x``
+    (L, N, A, 3), energies ``e`` (L, N)), distinct ones first: of the ``4 r`` best, those at least
+    ``min_rmsd`` from every better one (Vina merges its chains' results the same way), then the
+    best of the others.  Many chains find the same few minima, so the ``r`` best alone can be
+    copies of a handful of poses, and so can the final poses drawn from them."""
+    n = e.shape[1]
+    r0 = min(n, 4 * r)
+    e0, i0 = torch.topk(e, r0, dim=1, largest=False)
+    order, keep = greedy_cluster(_take(x, i0), e0, heavy, min_rmsd)
+    rank = torch.arange(r0, device=e.device).expand_as(order)
+    _, first = torch.topk(torch.where(keep, rank, rank + r0), r, dim=1, largest=False)
+    pick = torch.gather(order, 1, first)
+    return torch.gather(e0, 1, pick), torch.gather(i0, 1, pick)
+
+
 def finish_batch(
     grid: ReceptorGrid,
     batch: LigandBatch,
@@ -88,9 +107,10 @@ def finish_batch(
     n = chains * st.e.shape[1]
     e = st.e.reshape(n_lig, n)
     pos, quat, tors = (v.reshape(n_lig, n, -1) for v in (st.pos, st.quat, st.tors))
-    # 1. uncapped re-optimisation on the grid of each ligand's best stored minima
+    heavy = batch.xs.ge(0).to(st.x.dtype)
+    # 1. uncapped re-optimisation on the grid of each ligand's best distinct stored minima
     r1 = min(n, 4 * params.refine_candidates)
-    e1, i1 = torch.topk(e, r1, dim=1, largest=False)
+    e1, i1 = _distinct_best(st.x.reshape(n_lig, n, *st.x.shape[2:]), e, heavy, r1, params.min_rmsd)
     lig1 = torch.arange(n_lig, device=dev).repeat_interleave(r1)
     gc, _ = grid.consts(batch.types(), params.slope)
     c1 = pose_consts(batch, lig1, slots, grid.n_points, depth=depth)
@@ -99,7 +119,6 @@ def finish_batch(
     o1 = refine(c1, grid_energy(c1, gc, AUTHENTIC_CAP), p1, q1, t1, evals=evals)
     f1 = torch.where(torch.isfinite(e1.reshape(-1)), o1.f, torch.full_like(o1.f, float("inf")))
     x1, _r, _o = forward(c1, o1.pos, o1.quat, o1.tors)
-    heavy = batch.xs.ge(0).to(x1.dtype)
     order, keep = greedy_cluster(x1.reshape(n_lig, r1, *x1.shape[1:]), f1.reshape(n_lig, r1), heavy,
                                  params.min_rmsd)
     # 2. exact refinement of the best distinct ones
