@@ -279,11 +279,9 @@ def redock_engine(spec: str, options: RedockOptions) -> DockingEngine:
     from docking.redock import engine_for_redock
 
     base, extra = engine_spec(spec)
-    settings: dict[str, Any] = {"exhaustiveness": options.exhaustiveness, "n_poses": options.n_poses,
-                                "cpu": options.cpu}
-    settings.update({key: extra.pop(key) for key in list(extra) if key in settings})
+    settings = {"exhaustiveness": options.exhaustiveness, "n_poses": options.n_poses, "cpu": options.cpu, **extra}
     try:
-        return engine_for_redock(base, **settings, **extra)
+        return engine_for_redock(base, **settings)
     except EngineError as e:
         raise InputError(str(e)) from e
 

@@ -160,7 +160,7 @@ def _intra_grad_chains(c: PoseConsts, x: torch.Tensor, cap: float) -> tuple[torc
     chains of a ligand share its pair list, so with the chain as the innermost dimension every
     gather and scatter moves whole rows of chains and the pair arithmetic runs along them.
     Same sums as the per-pose layout, added in another order (with :func:`.kinematics.backward`'s
-    subtree sums per ligand, the compiled CPU tick is 13-16 % faster: docs/benchmarks.md,
+    subtree sums per ligand, the compiled CPU tick is 11-16 % faster: docs/benchmarks.md,
     "Engine 1.6")."""
     p, a, _ = x.shape
     n = c.chains
