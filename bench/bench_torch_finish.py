@@ -35,7 +35,7 @@ def measure(work: Path, target: str, mode: str, n: int) -> dict[str, Any]:
     from docking.engines.torch_engine.compiled import tick_function
 
     ligs, docker, tops = b.compiled_cpu_docker(work, target, mode, n)
-    tick = tick_function(True)
+    tick = tick_function(True, docker.budget.chains_per_ligand())
     parts = {"grid": 0.0, "exact": 0.0}
     real_refine, real_exact = fin.refine, fin.exact_refine
     inside_exact = [False]

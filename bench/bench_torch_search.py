@@ -519,7 +519,7 @@ def evalcost(work: Path, target: str, mode: str, n: int, ticks: int = 40, chains
     ligs, docker, tops = compiled_cpu_docker(work, target, mode, n)
     if chains:
         docker.budget = dataclasses.replace(docker.budget, chains=chains)
-    tick, params = tick_function(True), SearchParams()
+    tick, params = tick_function(True, docker.budget.chains_per_ligand()), SearchParams()
     plans = {"one batch, padded to its largest bucket": [list(range(len(tops)))],
              "CPU plan": docker._plan(tops, compiled=True)}
     out: dict[str, Any] = {}

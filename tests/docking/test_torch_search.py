@@ -105,27 +105,36 @@ def test_analytic_gradient_matches_autograd_on_the_grid(grid64, tops, cap, chain
     assert float(ref.abs().max()) > 1.0  # not a vacuous comparison
 
 
-def test_chain_major_sums_are_the_per_pose_layouts(grid64, tops) -> None:
-    """The search batch's intramolecular term (chains innermost) and subtree sums (one product
-    per ligand) against the general per-pose ones, on ligands with deep trees, a three-membered
-    ring and a glued macrocycle ring."""
-    from docking.engines.torch_engine.energy import intra_grad
+def test_chain_major_evaluation_is_the_per_pose_one(grid64, tops) -> None:
+    """The search batch's evaluation with the chain innermost (coordinates by turning atoms about
+    input-frame bonds, grid, intramolecular term, one subtree product per ligand) against the
+    general per-pose one, on ligands with deep trees, a three-membered ring and a glued
+    macrocycle ring."""
+    from docking.engines.torch_engine.chainmajor import energy_grad_chains, forward_chains, intra_chains
+    from docking.engines.torch_engine.energy import energy_grad_x, intra_grad
     from docking.engines.torch_engine.kinematics import forward
 
     group = [*tops[:3], *_tops([OXAZEPAM])]
     batch, gc, _slots, c = _setup(grid64, group, 5, torch.float64, chain_major=True)
     assert c.has_glue and c.chains == 5
     pos, q, tors = _random_poses(c, batch.n_torsions_max, torch.float64, seed=3, spread=6.0)
+    pos[::4] += 14.0  # some poses partly off the grid: clamped axes and the out-of-grid slope
     x, _r, _o = forward(c, pos, q, tors)
+    off = ((x - gc.origin) / (gc.upper / gc.inv_spacing) > 1.0).any(-1) & (c.real > 0)
+    assert 0 < int(off.sum()) < int((c.real > 0).sum()) // 2
+    xc = forward_chains(c, pos, q, tors)
+    assert torch.allclose(xc.permute(0, 3, 1, 2).reshape(x.shape), x, rtol=0, atol=1e-9)
     for cap in (search.HUNT_CAP, search.AUTHENTIC_CAP):
-        e, g = intra_grad(c, x, cap)
-        e0, g0 = intra_grad(c._replace(chains=0), x, cap)
+        e, g = intra_chains(c, xc, cap)
+        e0, g0 = intra_grad(c, x, cap)
         assert float(e0.abs().max()) > 0.1 and float(g0.abs().max()) > 0.1  # not vacuous
-        assert torch.allclose(e, e0, rtol=0, atol=1e-9) and torch.allclose(g, g0, rtol=0, atol=1e-9)
-        # and the whole evaluation, subtree sums (one product per ligand) included
-        e, g = energy_grad(c, gc, pos, q, tors, cap, cap)
-        e0, g0 = energy_grad(c._replace(chains=0), gc, pos, q, tors, cap, cap)
+        assert torch.allclose(e.reshape(-1), e0, rtol=0, atol=1e-9)
+        assert torch.allclose(g.permute(0, 3, 1, 2).reshape(g0.shape), g0, rtol=0, atol=1e-9)
+        # and the whole evaluation: grid term and the pose gradient included
+        e, g, xs = energy_grad_chains(c, gc, pos, q, tors, cap, cap)
+        e0, g0, x0 = energy_grad_x(c, gc, pos, q, tors, cap, cap)
         assert float(g0[:, 6:].abs().max()) > 0.1
+        assert torch.allclose(xs, x0, rtol=0, atol=1e-9)
         assert torch.allclose(e, e0, rtol=0, atol=1e-9) and torch.allclose(g, g0, rtol=0, atol=1e-9)
 
 
@@ -203,8 +212,8 @@ def test_hunt_cap_is_vinas() -> None:
     assert search.HUNT_CAP == 10.0 and search.AUTHENTIC_CAP == 1000.0
 
 
-def _search(grid, tops, chains: int, ticks: int, dtype=torch.float32):
-    _batch, gc, _slots, c = _setup(grid, tops, chains, dtype)
+def _search(grid, tops, chains: int, ticks: int, dtype=torch.float32, chain_major: bool = False):
+    _batch, gc, _slots, c = _setup(grid, tops, chains, dtype, chain_major)
     p = c.lig.shape[0]
     seeds = torch.arange(1, p + 1, dtype=torch.long, device=DEV) * 7919
     state = new_search(c, torch.tensor(CENTER, dtype=dtype, device=DEV), torch.tensor(SIZE, dtype=dtype, device=DEV),
@@ -212,8 +221,9 @@ def _search(grid, tops, chains: int, ticks: int, dtype=torch.float32):
     return c, gc, state
 
 
-def test_search_ticks_have_no_sync_and_no_host_copy(grid32, tops) -> None:
-    c, gc, state = _search(grid32, tops, 4, 10**6)  # 4 different ligands
+@pytest.mark.parametrize("chain_major", [False, True], ids=["per-pose", "chain-major"])
+def test_search_ticks_have_no_sync_and_no_host_copy(grid32, tops, chain_major) -> None:
+    c, gc, state = _search(grid32, tops, 4, 10**6, chain_major=chain_major)  # 4 different ligands
     # short local optimisations (several steps per chain); the temperature schedule's path too
     params = SearchParams(micro_per_iter=0.25, final_temperature=0.6)
     with SyncCounter() as counter:
@@ -291,7 +301,8 @@ def test_tick_traces_as_one_graph_and_does_not_recompile(grid32, tops) -> None:
     import torch._dynamo
     from torch._dynamo.testing import CompileCounter
 
-    c, gc, state = _search(grid32, tops[2:], 4, 10**6)
+    c, gc, state = _search(grid32, tops[2:], 4, 10**6, chain_major=True)  # the compiled search's layout
+    assert c.chains == 4
     params = SearchParams()
     explain = torch._dynamo.explain(mc_tick)(c, gc, state, params)
     assert explain.graph_break_count == 0, explain.break_reasons
@@ -313,7 +324,7 @@ def test_tick_traces_as_one_graph_and_does_not_recompile(grid32, tops) -> None:
         grid32.ensure(batch.types())
         gc2, slots = grid32.consts(batch.types(), 10.0)
         lig = torch.arange(2, device=DEV).repeat_interleave(4)
-        c2 = pose_consts(batch, lig, slots, grid32.n_points, depth=t)
+        c2 = pose_consts(batch, lig, slots, grid32.n_points, depth=t, chains=4)
         seeds = torch.arange(8, dtype=torch.long, device=DEV) + 99
         state2 = new_search(c2, torch.tensor(CENTER, device=DEV), torch.tensor(SIZE, device=DEV), seeds,
                             torch.full((8,), 5, device=DEV), 4)
@@ -364,7 +375,7 @@ def test_compiled_tick_computes_what_the_eager_tick_computes(grid64, tops) -> No
 
     from docking.engines.torch_engine.compiled import compile_options
 
-    c, gc, state = _search(grid64, tops[2:], 4, 10**6, torch.float64)
+    c, gc, state = _search(grid64, tops[2:], 4, 10**6, torch.float64, chain_major=True)  # as the engine compiles it
     params = SearchParams(micro_per_iter=0.25)  # short local optimisations: acceptance and store run too
     torch._dynamo.reset()
     # with the engine's code generation options (docking/engines/torch_engine/compiled.py)
@@ -493,7 +504,20 @@ def test_compiled_tick_gets_the_cpu_code_generation_options() -> None:
     """The engine's inductor options exist in the installed PyTorch: ``compile_options`` drops
     unknown ones (older PyTorch), so a misspelt or renamed option would silently cost the 1.4-1.6x
     of docs/benchmarks.md ("Engine 1.5") instead of failing."""
-    from docking.engines.torch_engine.compiled import CPU_OPTIONS, compile_options
+    from docking.engines.torch_engine.compiled import CPU_OPTIONS, NARROW_SIMD, compile_options
 
     assert compile_options() == dict(CPU_OPTIONS)
     assert compile_options()["cpp.enable_loop_tail_vec"] is False
+    # chain counts that 16 lanes do not divide compile for 8 lanes (engine 1.7: the chain is the
+    # vector), the others for the machine's widest
+    assert compile_options(8) == {**dict(CPU_OPTIONS), **dict(NARROW_SIMD)}
+    assert compile_options(24)["cpp.simdlen"] == 256
+    assert "cpp.simdlen" not in compile_options(16) and "cpp.simdlen" not in compile_options(128)
+
+
+def test_the_docker_compiles_one_tick_per_vector_width() -> None:
+    from docking.engines.torch_engine.compiled import tick_function
+
+    assert tick_function(True, 8) is tick_function(True, 24)
+    assert tick_function(True, 16) is tick_function(True, 128)
+    assert tick_function(True, 8) is not tick_function(True, 16)

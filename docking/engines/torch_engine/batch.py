@@ -126,6 +126,8 @@ class LigandBatch:
     body_offset: torch.Tensor  # (L, B, 3)
     body_axis: torch.Tensor  # (L, B, 3)
     body_depth: torch.Tensor  # (L, B), -1 = padding
+    bond_atoms: torch.Tensor  # (L, B, 2) the body's rotatable bond (parent-side atom, body's first atom)
+    bond_inv_len: torch.Tensor  # (L, B) 1 / that bond's length; 0 for the root and padding
     tors_mask: torch.Tensor  # (L, T)
     pairs: torch.Tensor  # (L, M, 2)
     pair_radius: torch.Tensor  # (L, M)
@@ -164,6 +166,8 @@ class LigandBatch:
         axis = np.zeros((n, b_max, 3))
         axis[..., 0] = 1.0
         depth = np.full((n, b_max), -1, dtype=np.int64)
+        bond_atoms = np.zeros((n, b_max, 2), dtype=np.int64)
+        bond_inv_len = np.zeros((n, b_max))
         tors_mask = np.zeros((n, t_max), dtype=bool)
         pair_idx = np.zeros((n, m_max, 2), dtype=np.int64)
         pair_radius = np.zeros((n, m_max))
@@ -183,6 +187,8 @@ class LigandBatch:
                 origins[b] = lig.coords[a1]
                 u = lig.coords[a1] - lig.coords[a0]
                 axis[i, b] = u / np.linalg.norm(u)
+                bond_atoms[i, b] = (a0, a1)
+                bond_inv_len[i, b] = 1.0 / np.linalg.norm(u)
                 parent[i, b] = lig.parent[b]
                 offset[i, b] = origins[b] - origins[lig.parent[b]]
             depth[i, :nb] = lig.depth()
@@ -212,6 +218,7 @@ class LigandBatch:
         return cls(
             tops=tops, local=f(local), atom_body=li(atom_body), atom_mask=li(atom_mask), xs=li(xs),
             body_parent=li(parent), body_offset=f(offset), body_axis=f(axis), body_depth=li(depth),
+            bond_atoms=li(bond_atoms), bond_inv_len=f(bond_inv_len),
             tors_mask=li(tors_mask), pairs=li(pair_idx), pair_radius=f(pair_radius), pair_hyd=li(pair_hyd),
             pair_hb=li(pair_hb), pair_glue=li(pair_glue), pair_mask=li(pair_mask), num_tors=f(num_tors),
             init_origin=f(init_origin),

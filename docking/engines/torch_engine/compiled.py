@@ -13,7 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CPU_OPTIONS", "compile_options", "compile_seconds", "tick_function", "use_cache_dir"]
+__all__ = ["CPU_OPTIONS", "NARROW_SIMD", "compile_options", "compile_seconds", "narrow_simd", "tick_function",
+           "use_cache_dir"]
 
 # inductor's C++ (CPU) code generation: no masked vector loops for the tails.  The tick's
 # tensors mostly end in dimensions of 3 (x, y, z) or 2 x 2 x 2 (grid cell corners), which the
@@ -23,7 +24,13 @@ __all__ = ["CPU_OPTIONS", "compile_options", "compile_seconds", "tick_function",
 # Triton (CUDA) code generation ignores these settings.
 CPU_OPTIONS: tuple[tuple[str, Any], ...] = (("cpp.enable_loop_tail_vec", False),)
 
-_COMPILED: Callable[..., Any] | None = None
+# a search batch evaluates with the chain innermost (chainmajor.py), so a CPU loop is one
+# vector of chains per atom: with 8 chains per ligand (``fast``) a 16-lane AVX-512 vector would
+# be all tail (scalar code), so such batches compile for 8 lanes (measured: docs/benchmarks.md,
+# "Engine 1.7")
+NARROW_SIMD: tuple[tuple[str, Any], ...] = (("cpp.simdlen", 256),)
+
+_COMPILED: dict[bool, Callable[..., Any]] = {}
 _COMPILE_SECONDS: list[float] = []
 
 
@@ -49,35 +56,48 @@ def use_cache_dir() -> str:
     return os.environ["TORCHINDUCTOR_CACHE_DIR"]
 
 
-def compile_options() -> dict[str, Any]:
-    """The :data:`CPU_OPTIONS` this PyTorch's inductor knows (``torch.compile`` rejects an
+def narrow_simd(chains: int) -> bool:
+    """Whether a batch of ``chains`` chains per ligand compiles for 8-lane vectors: chain
+    counts that 16 lanes do not divide (8, 24, ...)."""
+    return chains % 16 != 0 and chains % 8 == 0
+
+
+def compile_options(chains: int = 16) -> dict[str, Any]:
+    """The :data:`CPU_OPTIONS` (and :data:`NARROW_SIMD` where :func:`narrow_simd` says so for
+    ``chains`` chains per ligand) this PyTorch's inductor knows (``torch.compile`` rejects an
     unknown option, and the engine supports PyTorch versions from before some of them)."""
     import torch._inductor.config as inductor_config
 
     known: dict[str, Any] = {}
-    for key, value in CPU_OPTIONS:
+    for key, value in CPU_OPTIONS + (NARROW_SIMD if narrow_simd(chains) else ()):
         section, _, name = key.partition(".")
         if hasattr(getattr(inductor_config, section, None), name):
             known[key] = value
     return known
 
 
-def tick_function(compiled: bool) -> Callable[..., Any]:
-    """:func:`.search.mc_tick`, eager or compiled; the compiled one is made once per process
-    (each new bucket shape compiles on its first call)."""
+def tick_function(compiled: bool, chains: int = 16) -> Callable[..., Any]:
+    """:func:`.search.mc_tick`, eager or compiled for batches of ``chains`` chains per ligand;
+    a compiled one is made once per process and vector width (each new bucket shape compiles
+    on its first call)."""
     from .search import mc_tick
 
     if not compiled:
         return mc_tick
-    global _COMPILED
-    if _COMPILED is None:
+    narrow = narrow_simd(chains)
+    if narrow not in _COMPILED:
         use_cache_dir()
         import torch
         import torch._dynamo
 
         torch._dynamo.config.cache_size_limit = max(torch._dynamo.config.cache_size_limit, 64)
-        _COMPILED = _timed(torch.compile(mc_tick, fullgraph=True, dynamic=False, options=compile_options()))
-    return _COMPILED
+
+        def tick(*args: Any) -> Any:  # a function of its own per width: its own Dynamo cache
+            return mc_tick(*args)
+
+        options = compile_options(chains)
+        _COMPILED[narrow] = _timed(torch.compile(tick, fullgraph=True, dynamic=False, options=options))
+    return _COMPILED[narrow]
 
 
 def _timed(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -267,7 +267,9 @@ class TorchDocker:
         gc, slots = self.grid.consts(batch.types(), self.params.slope)
         chains = self.budget.chains_per_ligand()
         lig = torch.arange(n_lig, device=dev).repeat_interleave(chains)
-        c = pose_consts(batch, lig, slots, self.grid.n_points, depth=depth, chains=chains)
+        # compiled: chain-major evaluation (chainmajor.py); eager runs count operations launched,
+        # and the per-pose layout launches fewer
+        c = pose_consts(batch, lig, slots, self.grid.n_points, depth=depth, chains=chains if use_compile else 0)
         lig_seeds = [ligand_seed(seed, k) for k in keys] + [0] * (n_lig - len(keys))
         chain_keys = [(s ^ (j * 0x9E3779B1)) & 0x7FFF_FFFF_FFFF_FFFF for s in lig_seeds for j in range(chains)]
         iter_caps = c.iter_cap.reshape(n_lig, chains)[:, 0].tolist()  # once per batch, before the search
@@ -288,7 +290,7 @@ class TorchDocker:
     ) -> dict[str, list[FinalPose]]:
         run = self.setup_batch(keys, tops, seed, use_compile)
         c, gc, state, period = run.c, run.gc, run.state, run.period
-        tick = tick_function(use_compile)
+        tick = tick_function(use_compile, run.chains)
         if use_compile:
             self.compiled_batches += 1
         for i in range(max(run.ticks)):

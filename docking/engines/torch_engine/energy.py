@@ -143,8 +143,6 @@ def _pair_terms(
 
 def intra_grad(c: PoseConsts, x: torch.Tensor, cap: float) -> tuple[torch.Tensor, torch.Tensor]:
     """Intramolecular energy (P,) and its coordinate gradients (P, A, 3)."""
-    if c.chains:
-        return _intra_grad_chains(c, x, cap)
     xi = torch.gather(x, 1, c.pair_i3)
     xj = torch.gather(x, 1, c.pair_j3)
     dv = xi - xj
@@ -153,35 +151,6 @@ def intra_grad(c: PoseConsts, x: torch.Tensor, cap: float) -> tuple[torch.Tensor
     fvec = f[..., None] * dv
     g = torch.zeros_like(x).scatter_add(1, c.pair_i3, fvec).scatter_add(1, c.pair_j3, -fvec)
     return e.sum(-1), g
-
-
-def _intra_grad_chains(c: PoseConsts, x: torch.Tensor, cap: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """:func:`intra_grad` of a search batch (``c.chains`` chains per ligand, ligand-major): the
-    chains of a ligand share its pair list, so with the chain as the innermost dimension every
-    gather and scatter moves whole rows of chains and the pair arithmetic runs along them.
-    Same sums as the per-pose layout, added in another order (with :func:`.kinematics.backward`'s
-    subtree sums per ligand, the compiled CPU tick is 11-16 % faster: docs/benchmarks.md,
-    "Engine 1.6")."""
-    p, a, _ = x.shape
-    n = c.chains
-    lig = p // n
-    m = c.pair_mask.shape[1]
-    xt = x.reshape(lig, n, a * 3).transpose(1, 2)  # (L, 3A, C)
-    k3 = torch.arange(3, device=x.device)
-    rows_i = (c.pair_i3[::n] * 3 + k3).reshape(lig, m * 3, 1).expand(lig, m * 3, n)
-    rows_j = (c.pair_j3[::n] * 3 + k3).reshape(lig, m * 3, 1).expand(lig, m * 3, n)
-    dv = (torch.gather(xt, 1, rows_i) - torch.gather(xt, 1, rows_j)).reshape(lig, m, 3, n)
-    r = torch.sqrt((dv * dv).sum(2) + 1e-12)  # (L, M, C)
-
-    def per_lig(v: torch.Tensor) -> torch.Tensor:
-        return v[::n, :, None]
-
-    e, f = _pair_terms(c, r, per_lig(c.pair_radius), per_lig(c.pair_hyd), per_lig(c.pair_hb),
-                       per_lig(c.pair_glue), per_lig(c.pair_mask), cap)
-    fvec = (f[:, :, None, :] * dv).reshape(lig, m * 3, n)
-    g = torch.zeros((lig, a * 3, n), dtype=x.dtype, device=x.device).scatter_add(1, rows_i, fvec)
-    g = g.scatter_add(1, rows_j, -fvec)
-    return e.sum(1).reshape(p), g.transpose(1, 2).reshape(p, a, 3)
 
 
 def energy_grad(

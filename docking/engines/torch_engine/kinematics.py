@@ -59,12 +59,15 @@ class PoseConsts(NamedTuple):
     n_entities: torch.Tensor  # (P,) float: 2 + torsions (Vina's mutable entities)
     iter_cap: torch.Tensor  # (P,) float: BFGS iterations per local optimisation
     lig: torch.Tensor  # (P,) long: the pose's ligand in the batch
+    x0: torch.Tensor  # (P, A, 3) input coordinates relative to the root origin
+    origin0: torch.Tensor  # (P, B, 3) body origins (on the body's rotatable bond), same frame
+    bond_atoms: torch.Tensor  # (P, B, 2) long: the rotatable bond's atoms (parent side, body side)
+    bond_inv_len: torch.Tensor  # (P, B) 1 / bond length (0 for the root and padding bodies)
     # a Python constant per batch, so batches without macrocycles evaluate no glue at all (a
     # compiled graph is specialised on it)
     has_glue: bool = False
     # poses are ligand-major, this many chains per ligand (a search batch); 0: any layout.  The
-    # intramolecular term then runs with the chain as the innermost dimension (energy.py) and
-    # the subtree sums as one product per ligand (engine 1.6)
+    # search then evaluates with the chain as the innermost dimension (chainmajor.py)
     chains: int = 0
 
 
@@ -130,15 +133,17 @@ def pose_consts(
         pair_mask=batch.pair_mask[lig].to(dtype), heavy=typed, real=batch.atom_mask[lig].to(dtype),
         n_heavy=typed.sum(-1).clamp(min=1.0),
         gyration=torch.zeros(p, dtype=dtype, device=dev), n_entities=2 + tors_mask.sum(-1),
-        iter_cap=torch.zeros(p, dtype=dtype, device=dev), lig=lig, has_glue=batch.has_glue,
+        iter_cap=torch.zeros(p, dtype=dtype, device=dev), lig=lig,
+        x0=local, origin0=batch.body_offset[lig], bond_atoms=batch.bond_atoms[lig],
+        bond_inv_len=batch.bond_inv_len[lig], has_glue=batch.has_glue,
         chains=chains if chains > 1 else 0,
     )  # fmt: skip
-    x, _r, _o = forward(pre, torch.zeros((p, 3), dtype=dtype, device=dev), _identity_quat(p, dtype, dev),
-                        torch.zeros_like(tors_mask))
+    x, _r, origin0 = forward(pre, torch.zeros((p, 3), dtype=dtype, device=dev), _identity_quat(p, dtype, dev),
+                             torch.zeros_like(tors_mask))
     gyr = torch.sqrt(((x * x).sum(-1) * typed).sum(-1) / pre.n_heavy)
     movable = batch.atom_mask[lig].to(dtype).sum(-1)
     iter_cap = torch.floor((25 + movable) / 3)  # Vina: (25 + movable atoms) / 3 BFGS steps
-    return pre._replace(gyration=gyr, iter_cap=iter_cap)
+    return pre._replace(gyration=gyr, iter_cap=iter_cap, x0=x, origin0=origin0)
 
 
 def _identity_quat(p: int, dtype: torch.dtype, dev: torch.device) -> torch.Tensor:
@@ -198,16 +203,6 @@ def backward(
 
 
 def _subtree_sums(c: PoseConsts, g: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Each body's subtree sums of the per-atom vectors ``g`` and ``t`` (P, A, 3).  In a search
-    batch (``c.chains``) the chains of a ligand share its subtree matrix, so the sums are one
-    product per ligand, (B, A) by (A, 6 x chains), instead of one tiny product per pose."""
-    gt = torch.cat([g, t], -1)  # (P, A, 6)
-    if not c.chains:
-        s = c.subtree @ gt
-        return s[..., :3], s[..., 3:]
-    p, a, _ = g.shape
-    n = c.chains
-    lig = p // n
-    cols = gt.reshape(lig, n, a, 6).transpose(1, 2).reshape(lig, a, n * 6)
-    s = (c.subtree[::n] @ cols).reshape(lig, -1, n, 6).transpose(1, 2).reshape(p, -1, 6)
+    """Each body's subtree sums of the per-atom vectors ``g`` and ``t`` (P, A, 3)."""
+    s = c.subtree @ torch.cat([g, t], -1)  # (P, B, 6)
     return s[..., :3], s[..., 3:]

@@ -36,7 +36,8 @@ from typing import NamedTuple
 import torch
 
 from .batch import quat_mul, rotvec_to_quat
-from .energy import GridConsts, energy_grad, energy_grad_x
+from .chainmajor import energy_grad_chains
+from .energy import GridConsts, energy_grad_x
 from .kinematics import PoseConsts
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "TickFn",
     "apply_change",
     "chain_temperature",
+    "evaluate",
     "hash_uniform",
     "lbfgs_init",
     "lbfgs_micro",
@@ -232,11 +234,22 @@ def _eye(c: PoseConsts) -> torch.Tensor:
 EnergyFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
 
+def evaluate(
+    c: PoseConsts, gc: GridConsts, pos: torch.Tensor, quat: torch.Tensor, tors: torch.Tensor, cap: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Grid energies (P,), gradients (P, 6 + T) and coordinates (P, A, 3) of poses, both caps
+    ``cap``: a search batch (``c.chains``) evaluates with the chain innermost (engine 1.7)."""
+    if c.chains:
+        return energy_grad_chains(c, gc, pos, quat, tors, cap, cap)
+    return energy_grad_x(c, gc, pos, quat, tors, cap, cap)
+
+
 def grid_energy(c: PoseConsts, gc: GridConsts, cap: float) -> EnergyFn:
     """f(pos, quat, tors) -> (energy, gradient) on the grid maps with caps ``cap``."""
 
     def f(pos: torch.Tensor, quat: torch.Tensor, tors: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return energy_grad(c, gc, pos, quat, tors, cap, cap)
+        e, g, _x = evaluate(c, gc, pos, quat, tors, cap)
+        return e, g
 
     return f
 
@@ -437,7 +450,7 @@ def mc_tick(c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams) -> S
     step, t_pos, t_quat, t_tors = _trial(opt)
     r1 = restart[:, None]
     pos, quat, tors = torch.where(r1, m_pos, t_pos), torch.where(r1, m_quat, t_quat), torch.where(r1, m_tors, t_tors)
-    f, g, x = energy_grad_x(c, gc, pos, quat, tors, HUNT_CAP, HUNT_CAP)
+    f, g, x = evaluate(c, gc, pos, quat, tors, HUNT_CAP)
     g = g * c.dim_mask
     cont, took = _line_search(c, opt, step, pos, quat, tors, f, g)
     new_opt = _merge(restart, _start(c, pos, quat, tors, f, g), cont)
@@ -452,7 +465,7 @@ def ls_tick(c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams) -> S
     and this one in between."""
     opt = s.opt
     step, pos, quat, tors = _trial(opt)
-    f, g, x = energy_grad_x(c, gc, pos, quat, tors, HUNT_CAP, HUNT_CAP)
+    f, g, x = evaluate(c, gc, pos, quat, tors, HUNT_CAP)
     new_opt, took = _line_search(c, opt, step, pos, quat, tors, f, g * c.dim_mask)
     return s._replace(opt=new_opt, x=torch.where(took[:, None, None], x, s.x), tick=s.tick + 1)
 
