@@ -2,18 +2,22 @@
 
 - ``--compare codegen``: inductor's default C++ code generation against the engine's CPU options
   (``docking.engines.torch_engine.compiled.CPU_OPTIONS``);
-- ``--compare layout``: the general per-pose layout of the intramolecular term and subtree sums
-  against the search batch's chain-major one (engine 1.6), both with the engine's options.
+- ``--compare layout``: the general per-pose evaluation against the search batch's chain-major
+  one (``chainmajor.py``, engine 1.7), both with the engine's options;
+- ``--compare tree --old-tree DIR``: the tick of another checkout's engine (e.g. a git worktree
+  of an earlier version) against this one's, each with its own options.
 
     .venv/bin/python bench/bench_torch_engine.py prep           # prepared receptors + 20 drugs
     .venv/bin/python bench/bench_torch_codegen.py --n 20 --targets protease --compare layout
+    git worktree add ../engine-1.6 56acdfc
+    .venv/bin/python bench/bench_torch_codegen.py --compare tree --old-tree ../engine-1.6 --mode fast
 
-For each batch the engine's CPU plan makes of the ``n`` drugs (``balanced``, at most 8 ligands of
-neighbouring shape buckets), both variants of the tick are compiled (or loaded from the on-disk
+For each batch the engine's CPU plan makes of the ``n`` drugs (``--mode``, default ``balanced``;
+at most 8 ligands of neighbouring shape buckets), both variants of the tick are compiled (or loaded from the on-disk
 cache) and warmed, then timed in alternating rounds (process CPU time, 1 thread), so both see the
 same machine.  Also printed: how far the two variants' energies drift apart after a few ticks
 from one state (float rounding only: both compute the same search).  Results are appended to
-``<workdir>/search_bench.json`` under ``codegen|...`` or ``layout|...``.
+``<workdir>/search_bench.json`` under ``codegen|...``, ``layout|...`` or ``tree|...``.
 """
 
 from __future__ import annotations
@@ -30,9 +34,31 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 
-def _variants(compare: str = "codegen") -> dict[str, Callable[..., Any]]:
+def _old_engine(tree: Path) -> Any:
+    """The torch engine package of another checkout ``tree``, imported under a name of its own
+    (its modules import each other relatively), so both engines' ticks run in one process."""
+    import importlib.util
+
+    name = "_old_tree_torch_engine"
+    if name in sys.modules:
+        return sys.modules[name]
+    pkg = tree / "docking" / "engines" / "torch_engine"
+    spec = importlib.util.spec_from_file_location(name, pkg / "__init__.py", submodule_search_locations=[str(pkg)])
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"error: no torch engine package in {tree}")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _variants(
+    compare: str = "codegen", chains: int = 16, old_tree: Path | None = None
+) -> dict[str, Callable[..., Any]]:
     """Two compiled ticks, baseline first; two distinct functions, so each keeps its own Dynamo
     cache entry."""
+    import importlib
+
     import torch
 
     from docking.engines.torch_engine.compiled import compile_options
@@ -52,7 +78,21 @@ def _variants(compare: str = "codegen") -> dict[str, Callable[..., Any]]:
         return {
             "per-pose layout": torch.compile(tick_per_pose, fullgraph=True, dynamic=False, options=compile_options()),
             "chain-major (engine)": torch.compile(tick_engine, fullgraph=True, dynamic=False,
-                                                  options=compile_options()),
+                                                  options=compile_options(chains)),
+        }
+    if compare == "tree":
+        if old_tree is None:
+            raise SystemExit("error: --compare tree needs --old-tree (a checkout of the engine to compare with)")
+        old = _old_engine(old_tree)
+        old_tick = importlib.import_module(old.__name__ + ".search").mc_tick
+        old_options = importlib.import_module(old.__name__ + ".compiled").compile_options
+
+        def tick_old(*args: Any) -> Any:
+            return old_tick(*args)
+
+        return {
+            f"{old_tree.name} tree": torch.compile(tick_old, fullgraph=True, dynamic=False, options=old_options()),
+            "this tree": torch.compile(tick_engine, fullgraph=True, dynamic=False, options=compile_options(chains)),
         }
 
     return {
@@ -62,7 +102,7 @@ def _variants(compare: str = "codegen") -> dict[str, Callable[..., Any]]:
 
 
 def run(work: Path, target: str, mode: str, n: int, rounds: int, ticks: int,
-        compare: str = "codegen") -> dict[str, Any]:
+        compare: str = "codegen", old_tree: Path | None = None) -> dict[str, Any]:
     import torch
     from bench_torch_search import _record, compiled_cpu_docker
 
@@ -70,7 +110,7 @@ def run(work: Path, target: str, mode: str, n: int, rounds: int, ticks: int,
 
     torch._dynamo.config.cache_size_limit = max(torch._dynamo.config.cache_size_limit, 64)
     ligs, docker, tops = compiled_cpu_docker(work, target, mode, n)
-    params, fns = SearchParams(), _variants(compare)
+    params, fns = SearchParams(), _variants(compare, docker.budget.chains_per_ligand(), old_tree)
     rows = []
     for idx in docker._plan(tops, compiled=True):
         b = docker.setup_batch([ligs[i].name for i in idx], [tops[i] for i in idx], 42, True)
@@ -122,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--ticks", type=int, default=150)
-    ap.add_argument("--compare", choices=("codegen", "layout"), default="codegen")
+    ap.add_argument("--compare", choices=("codegen", "layout", "tree"), default="codegen")
+    ap.add_argument("--old-tree", default="", help="--compare tree: a checkout of the engine to time against this one")
     args = ap.parse_args(argv)
     work = Path(args.workdir)
     if not (work / "ligands.json").exists():
@@ -140,7 +181,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.n < 1 or args.rounds < 1 or args.ticks < 1:
         print("error: --n, --rounds and --ticks must be at least 1", file=sys.stderr)
         return 2
-    run(work, target, args.mode, args.n, args.rounds, args.ticks, args.compare)
+    if args.compare == "tree" and not (Path(args.old_tree) / "docking" / "engines" / "torch_engine").is_dir():
+        print(f"error: --compare tree needs --old-tree, a checkout with docking/engines/torch_engine "
+              f"(e.g. git worktree add ../engine-1.6 56acdfc); got {args.old_tree!r}", file=sys.stderr)
+        return 2
+    run(work, target, args.mode, args.n, args.rounds, args.ticks, args.compare,
+        Path(args.old_tree).resolve() if args.old_tree else None)
     return 0
 
 

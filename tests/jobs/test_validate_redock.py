@@ -115,10 +115,10 @@ def test_engine_options_follow_each_engine() -> None:
     assert (vina.params["exhaustiveness"], vina.params["n_poses"], vina.params["cpu"]) == (2, 4, 1)
     torch = engine_for_redock("torch", exhaustiveness=16, n_poses=4, cpu=1, device="cpu")
     assert (torch.params["exhaustiveness"], torch.params["n_poses"], torch.params["threads"]) == (16, 4, 1)
-    # exhaustiveness 16 doubles the balanced mode's 16 chains, as Vina's 16 runs double its 8
-    from docking.engines.torch_engine.modes import Budget
+    # exhaustiveness 16 doubles the balanced mode's chains, as Vina's 16 runs double its 8
+    from docking.engines.torch_engine.modes import MODES, Budget
 
-    assert Budget(mode="balanced", exhaustiveness=16).chains_per_ligand() == 32
+    assert Budget(mode="balanced", exhaustiveness=16).chains_per_ligand() == 2 * MODES["balanced"].chains
 
 
 def test_an_engine_spec_overrides_the_commands_search_settings() -> None:
