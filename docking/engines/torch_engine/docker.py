@@ -267,8 +267,8 @@ class TorchDocker:
         gc, slots = self.grid.consts(batch.types(), self.params.slope)
         chains = self.budget.chains_per_ligand()
         lig = torch.arange(n_lig, device=dev).repeat_interleave(chains)
-        # compiled: chain-major evaluation (chainmajor.py); eager runs count operations launched,
-        # and the per-pose layout launches fewer
+        # compiled: chain-major evaluation (chainmajor.py, measured for compiled ticks only); eager
+        # runs keep the per-pose functions of engine 1.5.1
         c = pose_consts(batch, lig, slots, self.grid.n_points, depth=depth, chains=chains if use_compile else 0)
         lig_seeds = [ligand_seed(seed, k) for k in keys] + [0] * (n_lig - len(keys))
         chain_keys = [(s ^ (j * 0x9E3779B1)) & 0x7FFF_FFFF_FFFF_FFFF for s in lig_seeds for j in range(chains)]

@@ -134,6 +134,7 @@ def pose_consts(
         n_heavy=typed.sum(-1).clamp(min=1.0),
         gyration=torch.zeros(p, dtype=dtype, device=dev), n_entities=2 + tors_mask.sum(-1),
         iter_cap=torch.zeros(p, dtype=dtype, device=dev), lig=lig,
+        # x0 and origin0 are placeholders of the right shapes: forward() at the zero pose fills them below
         x0=local, origin0=batch.body_offset[lig], bond_atoms=batch.bond_atoms[lig],
         bond_inv_len=batch.bond_inv_len[lig], has_glue=batch.has_glue,
         chains=chains if chains > 1 else 0,
