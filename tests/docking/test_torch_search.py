@@ -508,6 +508,8 @@ def test_compiled_tick_gets_the_cpu_code_generation_options() -> None:
 
     assert compile_options() == dict(CPU_OPTIONS)
     assert compile_options()["cpp.enable_loop_tail_vec"] is False
+    # the wrapper's per-call input checks are off (engine 1.7.1)
+    assert not any(compile_options()[k] for k in ("size_asserts", "alignment_asserts", "scalar_asserts"))
     # chain counts that 16 lanes do not divide compile for 8 lanes (engine 1.7: the chain is the
     # vector), the others for the machine's widest
     assert compile_options(8) == {**dict(CPU_OPTIONS), **dict(NARROW_SIMD)}
@@ -521,3 +523,60 @@ def test_the_docker_compiles_one_tick_per_vector_width() -> None:
     assert tick_function(True, 8) is tick_function(True, 24)
     assert tick_function(True, 16) is tick_function(True, 128)
     assert tick_function(True, 8) is not tick_function(True, 16)
+
+
+def test_auto_compiles_a_cpu_search_only_when_compiling_repays_itself(grid32, tops, tmp_path, monkeypatch) -> None:
+    """``compile=auto`` on a CPU: a one-ligand search compiles when it is long enough to repay a
+    first compile (``balanced`` and ``detail`` drugs), or a later load from the on-disk cache once
+    its shape has been compiled (``fast``); short searches stay eager."""
+    from docking.engines.torch_engine import docker as dk
+    from docking.engines.torch_engine.compiled import compiled_before, mark_compiled
+    from docking.engines.torch_engine.modes import Budget
+
+    if DEV.type != "cpu":
+        pytest.skip("a GPU always compiles")
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "inductor"))
+    one = [tops[0]]  # abacavir, drug-sized
+
+    def docker(mode: str, steps: int = 0, compile: str = "auto") -> dk.TorchDocker:
+        return dk.TorchDocker(grid32, budget=Budget(mode=mode, steps=steps), compile=compile)
+
+    long, middle, short = docker("balanced"), docker("fast"), docker("balanced", steps=20)
+    assert long.planned_ticks(tops[0]) >= dk.AUTO_COMPILE_TICKS
+    assert dk.AUTO_COMPILE_TICKS_CACHED <= middle.planned_ticks(tops[0]) < dk.AUTO_COMPILE_TICKS
+    assert short.planned_ticks(tops[0]) < dk.AUTO_COMPILE_TICKS_CACHED
+    assert long._use_compile(one) and not short._use_compile(one)
+    assert not docker("balanced", compile="off")._use_compile(one) and docker("fast", compile="on")._use_compile(one)
+    # fast: eager until its shape is in the cache, then compiled
+    key = middle.shape_key(one)
+    assert not compiled_before(key) and not middle._use_compile(one)
+    mark_compiled(key)
+    assert compiled_before(key) and middle._use_compile(one)
+    # a shape differs with anything the compiled graph bakes in: batch size, chains, bucket
+    assert key != middle.shape_key([tops[0], tops[0]]) and key != long.shape_key(one)
+    assert key != middle.shape_key([tops[3]]) and not middle._use_compile([tops[0], tops[3]])
+    assert not short._use_compile(one)  # a short search stays eager even from the cache
+    mark_compiled(short.shape_key(one))
+    assert not short._use_compile(one)
+
+
+@pytest.mark.slow
+def test_a_compiled_run_marks_its_shape_as_cached(grid32, tops, tmp_path, monkeypatch) -> None:
+    """What ``compile=auto`` reads back: a process that compiled a batch shape leaves its mark
+    in the inductor cache directory, and the same shape asked again is found there."""
+    from docking.engines.torch_engine import docker as dk
+    from docking.engines.torch_engine.compiled import compiled_before
+    from docking.engines.torch_engine.modes import Budget
+
+    if DEV.type != "cpu":
+        pytest.skip("CPU compile")
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "inductor"))
+    d = dk.TorchDocker(grid32, budget=Budget(chains=8, steps=4), compile="on",
+                       params=SearchParams(refine_candidates=2, n_poses=2))
+    caffeine = _prepared(CAFFEINE, "caffeine").variants[0].pdbqt
+    key = d.shape_key([tops[3]])
+    assert not compiled_before(key)
+    out = d.dock([("caffeine", caffeine)], seed=1)
+    assert d.compiled_batches == 1 and isinstance(out["caffeine"], list) and out["caffeine"]
+    assert compiled_before(key)
+    assert not compiled_before(d.shape_key([tops[2]]))  # ibuprofen: another bucket

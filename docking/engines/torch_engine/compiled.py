@@ -3,18 +3,24 @@
 Compiled graphs are kept on disk by PyTorch inductor's cache; its directory defaults to
 ``<DOCKDB_HOME>/torch_inductor`` (``TORCHINDUCTOR_CACHE_DIR`` wins when set), so a second
 process of the same bucket loads kernels instead of compiling them.
+
+A process that compiles a batch shape also leaves a marker for it (:func:`mark_compiled`), so
+that ``compile=auto`` can tell a shape a later process would load from the cache in seconds
+from one it would compile for a minute or more (:func:`compiled_before`).
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CPU_OPTIONS", "NARROW_SIMD", "compile_options", "compile_seconds", "narrow_simd", "tick_function",
-           "use_cache_dir"]
+__all__ = ["CPU_OPTIONS", "NARROW_SIMD", "compile_options", "compile_seconds", "compiled_before", "mark_compiled",
+           "narrow_simd", "shape_key", "tick_function", "use_cache_dir"]
 
 # inductor's C++ (CPU) code generation: no masked vector loops for the tails.  The tick's
 # tensors mostly end in dimensions of 3 (x, y, z) or 2 x 2 x 2 (grid cell corners), which the
@@ -22,7 +28,13 @@ __all__ = ["CPU_OPTIONS", "NARROW_SIMD", "compile_options", "compile_seconds", "
 # loops plainly and keep the long dimensions (pairs, atoms) vectorised.  Measured on the
 # compiled energy evaluation: 1.9x faster (docs/benchmarks.md, "Engine 1.5: scalar loop tails").
 # Triton (CUDA) code generation ignores these settings.
-CPU_OPTIONS: tuple[tuple[str, Any], ...] = (("cpp.enable_loop_tail_vec", False),)
+# The generated wrapper also checks every input's size, stride and alignment on every call: the
+# guards already pin the shapes, and on a one-ligand CPU run, where the wrapper's Python is most
+# of a tick, leaving the checks out took 8.5 % off the tick (docs/benchmarks.md, "Engine 1.7.1").
+CPU_OPTIONS: tuple[tuple[str, Any], ...] = (
+    ("cpp.enable_loop_tail_vec", False), ("size_asserts", False), ("alignment_asserts", False),
+    ("scalar_asserts", False),
+)
 
 # a search batch evaluates with the chain innermost (chainmajor.py), so a CPU loop is one
 # vector of chains per atom: with 8 chains per ligand (``fast``) a 16-lane AVX-512 vector would
@@ -44,16 +56,59 @@ def _cache_dir() -> Path:
     return Path(home) / "torch_inductor"
 
 
-def use_cache_dir() -> str:
-    """Point inductor's on-disk cache at ``<DOCKDB_HOME>/torch_inductor`` unless the user chose
-    a directory.  Importing ``torch._dynamo`` already sets ``TORCHINDUCTOR_CACHE_DIR`` to
-    PyTorch's default (a per-user directory under /tmp), so that value counts as not chosen."""
+def _chosen_cache_dir() -> str:
+    """The directory :func:`use_cache_dir` points inductor at, without setting it."""
     from torch._inductor.runtime.cache_dir_utils import default_cache_dir
 
     current = os.environ.get("TORCHINDUCTOR_CACHE_DIR")
     if current is None or os.path.abspath(current) == os.path.abspath(default_cache_dir()):
-        os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(_cache_dir())
+        return str(_cache_dir())
+    return current
+
+
+def use_cache_dir() -> str:
+    """Point inductor's on-disk cache at ``<DOCKDB_HOME>/torch_inductor`` unless the user chose
+    a directory.  Importing ``torch._dynamo`` already sets ``TORCHINDUCTOR_CACHE_DIR`` to
+    PyTorch's default (a per-user directory under /tmp), so that value counts as not chosen."""
+    os.environ["TORCHINDUCTOR_CACHE_DIR"] = _chosen_cache_dir()
     return os.environ["TORCHINDUCTOR_CACHE_DIR"]
+
+
+@functools.cache
+def _source_digest() -> str:
+    """Digest of this engine's source: a changed search compiles new graphs."""
+    h = hashlib.sha256()
+    for f in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def shape_key(*parts: object) -> str:
+    """Name of a compiled batch shape: ``parts`` (device, dtype, padded sizes, search
+    constants), the engine's source and the PyTorch version."""
+    import torch
+
+    text = repr((torch.__version__, _source_digest(), *parts))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _marker(key: str) -> Path:
+    return Path(_chosen_cache_dir()) / "dockdb_shapes" / key
+
+
+def compiled_before(key: str) -> bool:
+    """Whether a process compiled shape ``key`` into the on-disk cache (:func:`mark_compiled`)."""
+    return _marker(key).exists()
+
+
+def mark_compiled(key: str) -> None:
+    """Note that shape ``key`` is in the on-disk cache; a cache that cannot be written is
+    only a slower next start, so errors are ignored."""
+    try:
+        _marker(key).parent.mkdir(parents=True, exist_ok=True)
+        _marker(key).touch()
+    except OSError:
+        pass
 
 
 def narrow_simd(chains: int) -> bool:
@@ -70,8 +125,9 @@ def compile_options(chains: int = 16) -> dict[str, Any]:
 
     known: dict[str, Any] = {}
     for key, value in CPU_OPTIONS + (NARROW_SIMD if narrow_simd(chains) else ()):
-        section, _, name = key.partition(".")
-        if hasattr(getattr(inductor_config, section, None), name):
+        *section, name = key.split(".")
+        owner = getattr(inductor_config, section[0], None) if section else inductor_config
+        if hasattr(owner, name):
             known[key] = value
     return known
 

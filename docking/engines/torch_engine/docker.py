@@ -19,12 +19,12 @@ import torch
 from dockdb.errors import EngineError
 
 from .batch import LigandBatch
-from .compiled import tick_function
+from .compiled import compiled_before, mark_compiled, shape_key, tick_function
 from .energy import GridConsts
 from .finish import FinalPose, finish_batch
 from .grids import ReceptorGrid
 from .kinematics import PoseConsts, pose_consts
-from .modes import Budget, bucket
+from .modes import Budget, bfgs_iterations, bucket
 from .pdbqt import parse_ligand_pdbqt
 from .search import Search, SearchParams, ls_tick, new_search, ticks_for
 from .topology import LigandTopology, build_topology
@@ -41,6 +41,13 @@ PAD_STEP = 8  # compiled batches: ligand slots a multiple of this (see padded_si
 # to the largest of 20 drugs' buckets than to a small one, while 8 ligands per batch instead of 24
 # cost only ~9 % more per pose
 CPU_COMPILED_BATCH = 8
+# compile=auto on a CPU compiles a run whose longest search has at least AUTO_COMPILE_TICKS ticks,
+# or AUTO_COMPILE_TICKS_CACHED when every batch shape of the run was compiled before (its kernels
+# are in the on-disk cache).  Measured on one core (docs/benchmarks.md, "One ligand, compiled
+# when it pays"): an eager tick costs ~4 ms, a compiled one a tenth of that; compiling a shape
+# takes ~80 s the first time and ~7 s in a later process, so those are the break-even lengths
+AUTO_COMPILE_TICKS = 20_000
+AUTO_COMPILE_TICKS_CACHED = 2_000
 
 
 class SimulatedOOM(RuntimeError):
@@ -212,7 +219,7 @@ class TorchDocker:
         if not tops:
             return out
         self.grid.ensure(set().union(*({int(t) for t in top.xs if t >= 0} for top in tops)))
-        compiled = self._use_compile(len(tops))
+        compiled = self._use_compile(tops)
         for batch in self._plan(tops, compiled):
             before = set(out)
             self._run_split([keys[i] for i in batch], [tops[i] for i in batch], seed, compiled, out)
@@ -244,14 +251,32 @@ class TorchDocker:
             self._run_split(keys[:half], tops[:half], seed, compiled, out)
             self._run_split(keys[half:], tops[half:], seed, compiled, out)
 
-    def _use_compile(self, n_ligands: int) -> bool:
-        if self.compile == "on":
+    def _use_compile(self, tops: list[LigandTopology]) -> bool:
+        """``compile``, or for ``auto`` whether compiling repays itself: always on a GPU and for
+        32 ligands or more; on a CPU for searches long enough (:data:`AUTO_COMPILE_TICKS`)."""
+        if self.compile in ("on", "off"):
+            return self.compile == "on"
+        if self.device.type == "cuda" or len(tops) >= 32:
             return True
-        if self.compile == "off":
-            return False
-        # compiling costs tens of seconds once per bucket (kept on disk across processes); it
-        # repays itself on the GPU and on big CPU batches, not for a single quick docking
-        return self.device.type == "cuda" or n_ligands >= 32
+        ticks = max(self.planned_ticks(t) for t in tops)
+        if ticks >= AUTO_COMPILE_TICKS:
+            return True
+        return ticks >= AUTO_COMPILE_TICKS_CACHED and all(
+            compiled_before(self.shape_key([tops[i] for i in b])) for b in self._plan(tops, compiled=True)
+        )
+
+    def planned_ticks(self, top: LigandTopology) -> int:
+        """Ticks of ``top``'s search when compiled (Monte Carlo bookkeeping every tick)."""
+        return ticks_for(self.budget.steps_of(top), bfgs_iterations(top.n_atoms))
+
+    def shape_key(self, tops: list[LigandTopology]) -> str:
+        """Name of the compiled graph a batch of ``tops`` runs (:func:`.compiled.shape_key`):
+        what shapes and bakes constants into it."""
+        shape = bucket(max(x.n_atoms for x in tops), max(x.n_torsions for x in tops),
+                       max(len(x.pairs) for x in tops), max(max(x.pdbqt.depth()) for x in tops))
+        glue = any(bool(x.pair_glue.any()) for x in tops)
+        return shape_key(self.device.type, str(self.grid.dtype), padded_size(len(tops)), shape, glue,
+                         self.budget.chains_per_ligand(), self.grid.spacing, self.params)
 
     def setup_batch(self, keys: list[str], tops: list[LigandTopology], seed: int, use_compile: bool) -> BatchRun:
         """Everything a batch's search needs: padded batch, constants, initial state and each
@@ -295,6 +320,8 @@ class TorchDocker:
             self.compiled_batches += 1
         for i in range(max(run.ticks)):
             state = (tick if i % period == 0 else ls_tick)(c, gc, state, self.params)
+        if use_compile:
+            mark_compiled(self.shape_key(tops))
         n_lig = len(run.planned)
         self.steps_run.extend(state.ch.step.reshape(n_lig, run.chains)[: len(keys)].float().mean(1).tolist())
         self.steps_planned.extend(run.planned[: len(keys)])

@@ -24,6 +24,7 @@ from typing import NamedTuple
 import torch
 
 from .batch import LigandBatch, axis_angle_matrix, mat3_mul, quat_to_matrix
+from .modes import bfgs_iterations
 
 __all__ = ["PoseConsts", "backward", "forward", "pose_consts"]
 
@@ -143,7 +144,7 @@ def pose_consts(
                              torch.zeros_like(tors_mask))
     gyr = torch.sqrt(((x * x).sum(-1) * typed).sum(-1) / pre.n_heavy)
     movable = batch.atom_mask[lig].to(dtype).sum(-1)
-    iter_cap = torch.floor((25 + movable) / 3)  # Vina: (25 + movable atoms) / 3 BFGS steps
+    iter_cap = bfgs_iterations(movable)
     return pre._replace(gyration=gyr, iter_cap=iter_cap, x0=x, origin0=origin0)
 
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .topology import LigandTopology
 
-__all__ = ["MODES", "Budget", "Mode", "bucket", "steps_for", "vina_steps"]
+__all__ = ["MODES", "Budget", "Mode", "bfgs_iterations", "bucket", "steps_for", "vina_steps"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,12 @@ def vina_steps(n_movable: int, n_torsions: int) -> int:
     """Monte Carlo steps of one Vina 1.2 chain for a ligand (``vina.cpp``'s heuristic)."""
     h = n_movable + 10 * (6 + n_torsions)
     return int(70 * 3 * (50 + h) / 2)
+
+
+def bfgs_iterations(n_movable: Any) -> Any:
+    """Vina's BFGS iterations per local optimisation, (25 + movable atoms) / 3 rounded down
+    (an int, or a float tensor of them)."""
+    return (25 + n_movable) // 3
 
 
 def steps_for(mode: Mode, chains: int, n_movable: int, n_torsions: int) -> int:
