@@ -287,8 +287,12 @@ def _dock_in_tree(tree: str, work: Path, target: str, name: str, params: dict[st
     which also counts inductor's compile workers (what a user of ``dockdb dock`` waits)."""
     code = _OLD_DOCK.format(tree=tree, work=str(work), target=target, name=name, bench=str(ROOT / "bench"),
                             params=json.dumps(params))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={**os.environ, "OMP_NUM_THREADS": "1", "DOCKDB_BENCH_TREE": tree}, cwd=tree)
+    if out.returncode != 0:
+        last = (out.stderr.strip().splitlines() or ["no output"])[-1]
+        raise SystemExit(f"docking {name} with the torch engine of {tree} failed: {last}; "
+                         "check that the checkout runs (its own tests) with this venv")
     cpu, wall = (float(x) for x in out.stdout.strip().splitlines()[-1].split())
     return wall if clock == "wall" else cpu
 
@@ -299,6 +303,9 @@ def _tree_rev(tree: str) -> str:
     if out.returncode != 0:
         raise SystemExit(f"--other-tree {tree}: not a git checkout ({out.stderr.strip()}); "
                          "make one with git worktree add DIR COMMIT")
+    if not (Path(tree) / "docking" / "engines" / "torch_engine" / "engine.py").is_file():
+        raise SystemExit(f"--other-tree {tree}: this checkout has no torch engine "
+                         "(docking/engines/torch_engine/engine.py); pick a commit from engine 1.0 on")
     return out.stdout.strip()
 
 

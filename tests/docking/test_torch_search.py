@@ -18,6 +18,7 @@ from torch_inputs import prepared as _prepared  # noqa: E402
 from bench.torch_syncs import SyncCounter  # noqa: E402
 from docking.engines.torch_engine import search  # noqa: E402
 from docking.engines.torch_engine.batch import LigandBatch  # noqa: E402
+from docking.engines.torch_engine.docker import batch_bucket  # noqa: E402
 from docking.engines.torch_engine.energy import energy_grad, exact_energy_grad, near_pairs  # noqa: E402
 from docking.engines.torch_engine.grids import ReceptorGrid  # noqa: E402
 from docking.engines.torch_engine.kinematics import pose_consts  # noqa: E402
@@ -344,8 +345,7 @@ def test_compiled_gradient_is_the_eager_one(grid64, tops) -> None:
     from docking.engines.torch_engine import kinematics
 
     # the batch as the docker builds it: padded to its bucket, tree depth included
-    a, t, m, depth = bucket(max(x.n_atoms for x in tops), max(x.n_torsions for x in tops),
-                            max(len(x.pairs) for x in tops), max(max(x.pdbqt.depth()) for x in tops))
+    a, t, m, depth = batch_bucket(tops)
     batch = LigandBatch.build(tops, atoms=a, torsions=t, pairs=m, dtype=torch.float64, device=DEV)
     grid64.ensure(batch.types())
     _gc, slots = grid64.consts(batch.types(), 10.0)

@@ -29,8 +29,8 @@ from .pdbqt import parse_ligand_pdbqt
 from .search import Search, SearchParams, ls_tick, new_search, ticks_for
 from .topology import LigandTopology, build_topology
 
-__all__ = ["BatchRun", "FinalPose", "SimulatedOOM", "TorchDocker", "estimate_bytes", "ligand_seed", "padded_size",
-           "resolve_device"]
+__all__ = ["BatchRun", "FinalPose", "SimulatedOOM", "TorchDocker", "batch_bucket", "estimate_bytes", "ligand_seed",
+           "padded_size", "resolve_device"]
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,12 @@ def padded_size(n: int, step: int = PAD_STEP) -> int:
     if n <= step:
         return 1 << max(0, math.ceil(math.log2(max(n, 1))))
     return step * math.ceil(n / step)
+
+
+def batch_bucket(tops: list[LigandTopology]) -> tuple[int, int, int, int]:
+    """Padded (atoms, torsions, pairs, depth) of a batch: the bucket of its largest sizes."""
+    return bucket(max(x.n_atoms for x in tops), max(x.n_torsions for x in tops),
+                  max(len(x.pairs) for x in tops), max(max(x.pdbqt.depth()) for x in tops))
 
 
 def _is_oom(exc: BaseException) -> bool:
@@ -272,8 +278,7 @@ class TorchDocker:
     def shape_key(self, tops: list[LigandTopology]) -> str:
         """Name of the compiled graph a batch of ``tops`` runs (:func:`.compiled.shape_key`):
         what shapes and bakes constants into it."""
-        shape = bucket(max(x.n_atoms for x in tops), max(x.n_torsions for x in tops),
-                       max(len(x.pairs) for x in tops), max(max(x.pdbqt.depth()) for x in tops))
+        shape = batch_bucket(tops)
         glue = any(bool(x.pair_glue.any()) for x in tops)
         return shape_key(self.device.type, str(self.grid.dtype), padded_size(len(tops)), shape, glue,
                          self.budget.chains_per_ligand(), self.grid.spacing, self.params)
@@ -282,8 +287,7 @@ class TorchDocker:
         """Everything a batch's search needs: padded batch, constants, initial state and each
         ligand's ticks (``bench/bench_torch_search.py evalcost`` times its ticks)."""
         dev, dtype = self.device, self.grid.dtype
-        a, t, m, depth = bucket(max(x.n_atoms for x in tops), max(x.n_torsions for x in tops),
-                                max(len(x.pairs) for x in tops), max(max(x.pdbqt.depth()) for x in tops))
+        a, t, m, depth = batch_bucket(tops)
         n_lig = len(tops)
         if use_compile:  # pad the batch with copies, so shapes repeat across batches
             n_lig = padded_size(len(tops))
