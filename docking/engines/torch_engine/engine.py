@@ -96,7 +96,7 @@ class TorchEngine(DockingEngine):
             tv = metadata.version("torch")
         except metadata.PackageNotFoundError:
             tv = "missing"
-        return f"dockdb-torch-1.7.1+torch{tv}"
+        return f"dockdb-torch-1.7.2+torch{tv}"
 
     @property
     def preferred_batch(self) -> int:
