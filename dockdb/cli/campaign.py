@@ -55,11 +55,11 @@ def create_cmd(app: AppContext, name: str, targets: str, library: str, drugs: st
 
 
 def _run_options(app: AppContext, local_workers: int | None, scheduler: str | None, slurm: str | None,
-                 retry_failed: bool = False, quiet: bool = False) -> Any:
+                 retry_failed: bool = False, quiet: bool = False, batch_size: int | None = None) -> Any:
     from jobs.run import RunOptions
 
     return RunOptions(local_workers=local_workers, scheduler=scheduler, slurm=slurm, home=app.config.home,
-                      retry_failed=retry_failed, progress=not quiet)
+                      retry_failed=retry_failed, progress=not quiet, batch_size=batch_size)
 
 
 _cluster_options = [
@@ -67,11 +67,13 @@ _cluster_options = [
     click.option("--scheduler", default=None, metavar="ADDRESS", help="Join an existing Dask scheduler (tcp://host:8786)."),
     click.option("--slurm", default=None, metavar="PROFILE", help="Start workers on Slurm with this profile."),
     click.option("--quiet", is_flag=True, help="No progress bar."),
+    click.option("--batch-size", type=click.IntRange(1, 100_000), default=None,
+                 help="Ligands per docking task (default: the engine's batch, split so every worker gets work)."),
 ]
 
 
 def cluster_options(f: Any) -> Any:
-    """Add --local-workers, --scheduler, --slurm and --quiet (how to run the campaign) to a command."""
+    """Add --local-workers, --scheduler, --slurm, --quiet and --batch-size (how to run the campaign) to a command."""
     for opt in reversed(_cluster_options):
         f = opt(f)
     return f
@@ -126,9 +128,10 @@ def consensus_cmd(app: AppContext, campaign_ids: tuple[str, ...]) -> int:
 @click.option("--retry-failed", is_flag=True, help="Also dock again the pairs recorded as failed.")
 @pass_app
 def run_cmd(app: AppContext, campaign_id: str, local_workers: int | None, scheduler: str | None,
-            slurm: str | None, quiet: bool, retry_failed: bool) -> int:
+            slurm: str | None, quiet: bool, batch_size: int | None, retry_failed: bool) -> int:
     """Run (or resume) a campaign: docks only what is not stored yet."""
-    return _run(app, campaign_id, _run_options(app, local_workers, scheduler, slurm, retry_failed, quiet))
+    return _run(app, campaign_id, _run_options(app, local_workers, scheduler, slurm, retry_failed, quiet,
+                                               batch_size))
 
 
 @campaign.command("status")
@@ -213,7 +216,7 @@ def manifest_cmd(app: AppContext, campaign_id: str) -> None:
 @cluster_options
 @pass_app
 def rerun_cmd(app: AppContext, campaign_id: str, name: str | None, no_run: bool, local_workers: int | None,
-              scheduler: str | None, slurm: str | None, quiet: bool) -> int:
+              scheduler: str | None, slurm: str | None, quiet: bool, batch_size: int | None) -> int:
     """A new campaign from the stored manifest, then run it; warns where software versions differ."""
     from jobs.campaign import rerun_campaign
 
@@ -224,16 +227,16 @@ def rerun_cmd(app: AppContext, campaign_id: str, name: str | None, no_run: bool,
     click.echo(new_id)
     if no_run:
         return 0
-    return _run(app, new_id, _run_options(app, local_workers, scheduler, slurm, quiet=quiet))
+    return _run(app, new_id, _run_options(app, local_workers, scheduler, slurm, quiet=quiet, batch_size=batch_size))
 
 
 @campaign.command("demo")
 @cluster_options
 @pass_app
 def demo_cmd(app: AppContext, local_workers: int | None, scheduler: str | None, slurm: str | None,
-             quiet: bool) -> int:
+             quiet: bool, batch_size: int | None) -> int:
     """Create (once) and run the README demo campaign; running it again resumes it."""
     from jobs.demo import ensure_demo
 
     cid = ensure_demo(app.db, echo=_err)
-    return _run(app, cid, _run_options(app, local_workers, scheduler, slurm, quiet=quiet))
+    return _run(app, cid, _run_options(app, local_workers, scheduler, slurm, quiet=quiet, batch_size=batch_size))

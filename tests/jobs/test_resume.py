@@ -90,7 +90,10 @@ def test_client_sigkill_then_resume(campaign_db: Database, cli_env: dict[str, st
     cid = _create(db, "kill-client")
     dockdb = Path(sys.executable).parent / "dockdb"
     env = {**os.environ, **cli_env}
-    proc = subprocess.Popen([str(dockdb), "campaign", "run", str(cid), "--local-workers", "2", "--quiet"],
+    # one ligand per task: results arrive one docking at a time, so the kill lands mid-run (with the
+    # default batches of 3, both workers' batches could arrive together and store all 6 at once)
+    proc = subprocess.Popen([str(dockdb), "campaign", "run", str(cid), "--local-workers", "2", "--quiet",
+                             "--batch-size", "1"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     reap.append(proc.pid)
     deadline = time.monotonic() + 240
