@@ -44,13 +44,26 @@ def test_torch_engine_parameter_errors_in_one_line() -> None:
     from docking.engines.torch_engine.engine import TorchEngine
 
     with pytest.raises(EngineError) as err:
-        TorchEngine(mode="bogus", compile="maybe", chains=-1, store=0, memory_limit_mb=0)
+        TorchEngine(mode="bogus", compile="maybe", chains=-1, starts=-1, store=0, memory_limit_mb=0)
     assert str(err.value) == (
         "bad torch engine parameters: mode must be one of fast, balanced, detail, not 'bogus'; "
         "compile must be one of auto, on, off, not 'maybe'; chains must be >= 0, not -1; "
-        "store must be >= 1, not 0; memory_limit_mb must be > 0, not 0"
+        "starts must be >= 0, not -1; store must be >= 1, not 0; memory_limit_mb must be > 0, not 0"
     )
     assert TorchEngine(exhaustiveness=None, memory_limit_mb=None).params["exhaustiveness"] is None
+
+
+def test_torch_random_starts_default_to_the_mode_and_leave_short_chains_moves() -> None:
+    from docking.engines.torch_engine.engine import TorchEngine
+    from docking.engines.torch_engine.modes import MODES
+
+    for mode in MODES:
+        assert TorchEngine(mode=mode).params["starts"] == MODES[mode].starts
+        assert TorchEngine(mode=mode)._starts() == MODES[mode].starts
+    assert TorchEngine(starts=32)._starts() == 32
+    # an explicit budget of 40 steps per chain: at most 10 of them draw random poses
+    assert TorchEngine(starts=32, steps=40)._starts() == 10
+    assert TorchEngine(starts=3, steps=40)._starts() == 3
 
 
 def test_dock_gives_negative_scores(aspirin_docked) -> None:

@@ -225,8 +225,9 @@ def _search(grid, tops, chains: int, ticks: int, dtype=torch.float32, chain_majo
 @pytest.mark.parametrize("chain_major", [False, True], ids=["per-pose", "chain-major"])
 def test_search_ticks_have_no_sync_and_no_host_copy(grid32, tops, chain_major) -> None:
     c, gc, state = _search(grid32, tops, 4, 10**6, chain_major=chain_major)  # 4 different ligands
-    # short local optimisations (several steps per chain); the temperature schedule's path too
-    params = SearchParams(micro_per_iter=0.25, final_temperature=0.6)
+    # short local optimisations (several steps per chain); the temperature schedule's and the
+    # random starts' paths too
+    params = SearchParams(micro_per_iter=0.25, final_temperature=0.6, starts=3)
     with SyncCounter() as counter:
         for i in range(30):  # full ticks and bookkeeping-free ones, as an eager run alternates them
             state = (mc_tick if i % 2 == 0 else search.ls_tick)(c, gc, state, params)
@@ -482,6 +483,39 @@ def test_hopeless_local_optimisations_are_abandoned_and_rejected(grid32, tops) -
     assert bool((kept.e != ch.e).any())
     rej, rej_st = search.mc_accept(c, ch, state.st, state.opt, state.x, ended, 1.2, 1.0, abandoned=ended)
     assert torch.equal(rej.e, ch.e) and torch.equal(rej.pos, ch.pos) and torch.equal(rej_st.e, state.st.e)
+
+
+def test_first_steps_draw_new_random_poses_and_keep_only_lower_minima(grid32, tops) -> None:
+    c, gc, state = _search(grid32, tops, 4, 10**6)
+    for _ in range(3):
+        state = mc_tick(c, gc, state, SearchParams())
+    p = c.lig.shape[0]
+    ch = state.ch._replace(step=torch.tensor([0, 1, 3, 4], device=DEV).repeat(p // 4))
+    phase = (ch.step >= 1) & (ch.step < 4)
+    # steps 1..starts-1: a new random pose anywhere on the grid (not a move of the current one),
+    # another one at each step; step 0 keeps the random start; later steps mutate as Vina does
+    pos, quat, tors = search.mutate(c, ch, 2.0, gc, starts=4)
+    span = gc.upper / gc.inv_spacing
+    r_pos, r_quat, r_tors = search.random_start(c, gc.origin + 0.5 * span, span, ch.seed, ch.step + (1 << 28))
+    assert torch.allclose(pos[phase], r_pos[phase]) and torch.allclose(tors[phase], r_tors[phase])
+    assert torch.allclose(quat[phase], r_quat[phase])
+    assert bool(((pos >= gc.origin - 1e-4) & (pos <= gc.origin + span + 1e-4)).all())
+    assert bool(((pos[phase] - ch.pos[phase]).norm(dim=-1) > 2.0).any())  # beyond a mutation's reach
+    vina_like = search.mutate(c, ch, 2.0)
+    assert torch.equal(pos[~phase], vina_like[0][~phase]) and torch.equal(tors[~phase], vina_like[2][~phase])
+    assert not torch.equal(pos[phase], vina_like[0][phase])
+    later = search.mutate(c, ch._replace(step=ch.step + 1), 2.0, gc, starts=4)[0]
+    assert bool((later[1::4] != pos[1::4]).any(-1).all())  # step 2 draws another pose than step 1
+    # acceptance: a minimum slightly above the chain's energy, which Metropolis nearly always
+    # accepts, is kept during the start phase only if it is lower
+    ch = ch._replace(e=state.opt.f - 0.05)
+    ended = torch.isfinite(state.opt.f)
+    assert bool((ended & phase).any())
+    metropolis, _st = search.mc_accept(c, ch, state.st, state.opt, state.x, ended, 1.2, 1.0)
+    greedy, _st = search.mc_accept(c, ch, state.st, state.opt, state.x, ended, 1.2, 1.0, starts=4)
+    assert bool((metropolis.e != ch.e)[phase & ended].any())
+    assert torch.equal(greedy.e[phase], ch.e[phase])
+    assert torch.equal(greedy.e[~phase], metropolis.e[~phase])
 
 
 def test_compiled_kernels_are_kept_in_dockdb_home(tmp_path, monkeypatch) -> None:

@@ -35,8 +35,9 @@ class TorchEngine(DockingEngine):
     """PyTorch engine (Vina 1.2 scoring, batched Monte Carlo search).  Params: device
     (auto|cpu|cuda), mode (fast|balanced|detail), chains and steps (override the mode's
     budget), exhaustiveness (scales the mode's chains by N/8), n_poses, energy_range,
-    min_rmsd, refine (distinct minima refined with exact pair sums), store (minima kept per
-    chain), spacing, max_batch, compile (auto|on|off), memory_limit_mb (simulated device
+    min_rmsd, refine (distinct minima refined with exact pair sums), starts (random poses each
+    chain minimises before its Monte Carlo moves, keeping the lowest; default the mode's),
+    store (minima kept per chain), spacing, max_batch, compile (auto|on|off), memory_limit_mb (simulated device
     memory limit, for testing the out-of-memory split path), threads (CPU threads)."""
 
     name = "torch"
@@ -53,6 +54,7 @@ class TorchEngine(DockingEngine):
         energy_range: float = 3.0,
         min_rmsd: float = 1.0,
         refine: int = 0,
+        starts: int | None = None,
         store: int = 8,
         spacing: float = 0.375,
         max_batch: int = 64,
@@ -70,9 +72,9 @@ class TorchEngine(DockingEngine):
             self.name,
             {"mode": mode, "compile": compile, "chains": chains, "steps": steps, "exhaustiveness": exhaustiveness,
              "n_poses": n_poses, "energy_range": energy_range, "min_rmsd": min_rmsd, "refine": refine,
-             "store": store, "spacing": spacing, "max_batch": max_batch, "memory_limit_mb": memory_limit_mb,
-             "threads": threads},
-            at_least={"chains": 0, "steps": 0, "refine": 0, "store": 1, "max_batch": 1, "threads": 0},
+             "starts": starts, "store": store, "spacing": spacing, "max_batch": max_batch,
+             "memory_limit_mb": memory_limit_mb, "threads": threads},
+            at_least={"chains": 0, "steps": 0, "refine": 0, "starts": 0, "store": 1, "max_batch": 1, "threads": 0},
             above={"memory_limit_mb": 0},
             choices={"mode": tuple(MODES), "compile": ("auto", "on", "off")},
         )  # fmt: skip
@@ -82,7 +84,8 @@ class TorchEngine(DockingEngine):
             device=str(device), mode=mode, chains=int(chains), steps=int(steps),
             exhaustiveness=None if exhaustiveness is None else int(exhaustiveness), n_poses=int(n_poses),
             energy_range=float(energy_range), min_rmsd=float(min_rmsd),
-            refine=int(refine) or MODES[mode].refine, store=int(store), spacing=float(spacing),
+            refine=int(refine) or MODES[mode].refine,
+            starts=MODES[mode].starts if starts is None else int(starts), store=int(store), spacing=float(spacing),
             max_batch=int(max_batch), compile=compile,
             memory_limit_mb=None if memory_limit_mb is None else float(memory_limit_mb), threads=int(threads),
         )  # fmt: skip
@@ -151,10 +154,16 @@ class TorchEngine(DockingEngine):
             budget=Budget(mode=p["mode"], chains=p["chains"], steps=p["steps"],
                           exhaustiveness=p["exhaustiveness"] or 0),
             params=SearchParams(n_poses=p["n_poses"], min_rmsd=p["min_rmsd"], energy_range=p["energy_range"],
-                                store=p["store"], refine_candidates=p["refine"]),
+                                store=p["store"], refine_candidates=p["refine"], starts=self._starts()),
             memory_limit_bytes=None if limit is None else int(limit * 2**20),
             max_batch=p["max_batch"], compile=p["compile"],
         )
+
+    def _starts(self) -> int:
+        """Random starts per chain: the parameter (default the mode's), at most a quarter of an
+        explicit ``steps`` budget, so that a short chain still has Monte Carlo moves."""
+        starts, steps = int(self.params["starts"]), int(self.params["steps"])
+        return min(starts, steps // 4) if steps else starts
 
     def _threads(self) -> None:
         import torch

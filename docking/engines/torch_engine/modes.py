@@ -23,12 +23,14 @@ __all__ = ["MODES", "Budget", "Mode", "bfgs_iterations", "bucket", "steps_for", 
 @dataclass(frozen=True)
 class Mode:
     """``chains`` per ligand; ``fraction`` of Vina exhaustiveness 8's total Monte Carlo steps;
-    ``refine`` distinct minima per ligand refined with exact pair sums."""
+    ``refine`` distinct minima per ligand refined with exact pair sums; ``starts`` minimised random
+    poses per chain before its Monte Carlo moves (0: one, as Vina)."""
 
     chains: int
     fraction: float
     refine: int
     min_steps: int = 8
+    starts: int = 0  # ``SearchParams.starts``: each chain sets out from the best of this many random poses
 
 
 # Chosen by measurement (docs/validation.md, "Torch engine"): at equal total steps a few long

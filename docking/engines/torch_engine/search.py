@@ -100,6 +100,11 @@ class SearchParams:
     # docs/validation.md ("Abandoning hopeless local optimisations")
     abort_margin: float = 2.0
     abort_after: int = 3
+    # the chain's first ``starts`` Monte Carlo steps (after its random start) each draw a new random
+    # pose instead of mutating, and keep its minimum only if it is lower than the chain's
+    # (greedy): each chain sets out from the best of ``starts`` minimised random poses (0 or 1:
+    # from one, as Vina)
+    starts: int = 0
 
 
 class LocalOpt(NamedTuple):
@@ -190,14 +195,23 @@ def apply_change(
     return pos + d[:, :3], q / q.norm(dim=-1, keepdim=True), tors + d[:, 6:]
 
 
+# hash step of the random poses drawn by the first ``SearchParams.starts`` steps: apart from the
+# mutations' steps (step numbers stay far below it)
+_START_STREAM = 1 << 28
+
+
 def random_start(
-    c: PoseConsts, center: torch.Tensor, size: torch.Tensor, seed: torch.Tensor
+    c: PoseConsts, center: torch.Tensor, size: torch.Tensor, seed: torch.Tensor,
+    step: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Vina's start: a uniform position in the box, a random orientation and random torsions,
     except that torsions inside a broken macrocycle ring start as prepared (ring closed): from a
-    random opening the hunt-capped glue pulls too weakly to close it within a short chain."""
+    random opening the hunt-capped glue pulls too weakly to close it within a short chain.
+    ``step`` (P,) draws other poses for the same chains (default: the chain's first)."""
     t_n = c.tors_mask.shape[1]
-    u = hash_uniform(seed, torch.full((), -1, dtype=torch.long, device=seed.device), 7 + t_n).to(center.dtype)
+    if step is None:
+        step = torch.full((), -1, dtype=torch.long, device=seed.device)
+    u = hash_uniform(seed, step, 7 + t_n).to(center.dtype)
     pos = center + (u[:, :3] - 0.5) * size
     q = _normals(u[:, 3:7])
     q = q / q.norm(dim=-1, keepdim=True).clamp(min=1e-12)
@@ -205,11 +219,17 @@ def random_start(
     return pos, q, tors
 
 
+def _in_start_phase(ch: Chains, starts: int) -> torch.Tensor:
+    """(P,) bool: the chain's current step draws a new random pose (``SearchParams.starts``)."""
+    return (ch.step >= 1) & (ch.step < starts)
+
+
 def mutate(
-    c: PoseConsts, ch: Chains, amplitude: float
+    c: PoseConsts, ch: Chains, amplitude: float, gc: GridConsts | None = None, starts: int = 0
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Vina's mutation: one of position, orientation or one torsion, chosen uniformly; none
-    at step 0 (the random start is minimised as it is)."""
+    at step 0 (the random start is minimised as it is).  Steps 1 to ``starts`` - 1 draw a new
+    random pose on the grid ``gc`` instead."""
     dtype = ch.pos.dtype
     u = hash_uniform(ch.seed, ch.step, 12).to(dtype)
     which = torch.minimum((u[:, 0] * c.n_entities).floor(), c.n_entities - 1)
@@ -223,6 +243,12 @@ def mutate(
     t_idx = torch.arange(ch.tors.shape[1], device=ch.pos.device, dtype=dtype)
     hit = (which[:, None] - 2) == t_idx[None, :]
     tors = torch.where(hit, angle[:, None].expand_as(ch.tors), ch.tors)
+    if starts > 1 and gc is not None:
+        lo = gc.origin.to(dtype)
+        span = (gc.upper / gc.inv_spacing).to(dtype)
+        r_pos, r_quat, r_tors = random_start(c, lo + 0.5 * span, span, ch.seed, ch.step + _START_STREAM)
+        new = _in_start_phase(ch, starts)[:, None]
+        pos, q, tors = torch.where(new, r_pos, pos), torch.where(new, r_quat, q), torch.where(new, r_tors, tors)
     return pos, q, tors
 
 
@@ -369,14 +395,19 @@ def _rmsd_to_store(c: PoseConsts, store_x: torch.Tensor, x: torch.Tensor) -> tor
 def mc_accept(
     c: PoseConsts, ch: Chains, st: Store, opt: LocalOpt, x: torch.Tensor, ended: torch.Tensor,
     temperature: float | torch.Tensor, min_rmsd: float, abandoned: torch.Tensor | None = None,
+    starts: int = 0,
 ) -> tuple[Chains, Store]:
     """Metropolis acceptance of the local optimisations that ``ended`` (minimum ``opt``,
     coordinates ``x``), chain bookkeeping and the chain's store of distinct minima.  An
-    ``abandoned`` optimisation ends its step rejected."""
+    ``abandoned`` optimisation ends its step rejected; one of the first ``starts`` steps (a new
+    random pose) is accepted only if it is lower."""
     e = torch.nan_to_num(opt.f, nan=float("inf"))
     u = hash_uniform(ch.seed, ch.step, 13)[:, 12].to(e.dtype)
     prob = torch.exp(((ch.e - e) / temperature).clamp(max=0.0))
-    accept = ended & torch.isfinite(e) & ((e < ch.e) | (u < prob) | (ch.step == 0))
+    uphill = u < prob
+    if starts > 1:
+        uphill = uphill & ~_in_start_phase(ch, starts)
+    accept = ended & torch.isfinite(e) & ((e < ch.e) | uphill | (ch.step == 0))
     if abandoned is not None:
         accept = accept & ~abandoned
     acc = accept[:, None]
@@ -444,9 +475,9 @@ def mc_tick(c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams) -> S
         ended = ended | abandoned
     temperature = chain_temperature(params, s.tick, ch.tick_cap)
     ch, st = mc_accept(c, ch, s.st, opt, s.x, ended & s.live & running, temperature, params.min_rmsd,
-                       abandoned)
+                       abandoned, params.starts)
     restart = ended & running
-    m_pos, m_quat, m_tors = mutate(c, ch, params.amplitude)
+    m_pos, m_quat, m_tors = mutate(c, ch, params.amplitude, gc, params.starts)
     step, t_pos, t_quat, t_tors = _trial(opt)
     r1 = restart[:, None]
     pos, quat, tors = torch.where(r1, m_pos, t_pos), torch.where(r1, m_quat, t_quat), torch.where(r1, m_tors, t_tors)
