@@ -85,13 +85,16 @@ class RunSummary:
 
     @property
     def exit_code(self) -> int:
-        """0 everything done, 3 nothing done, 4 partly done (some failed, missing or cancelled)."""
+        """0 everything done, 3 nothing done, 4 partly done (some failed, missing or cancelled).
+        The campaign's stored results count, not only this run's: a resume that docks the rest
+        of a campaign whose earlier run stored failures ends partial, as its status says."""
+        failed = max(self.failed, self.stored.get("failed", 0))
         if self.todo == 0:
-            return 0 if self.stored.get("failed", 0) == 0 else 4
+            return 0 if failed == 0 else 4
         if self.done == 0:
             return 3
         missing = self.total - sum(self.stored.values())
-        return 0 if self.failed == 0 and missing == 0 and not self.cancelled else 4
+        return 0 if failed == 0 and missing == 0 and not self.cancelled else 4
 
     def line(self) -> str:
         """The run as one summary line (or 'nothing to do' with the stored counts)."""

@@ -160,12 +160,17 @@ def campaign_problems(db: Database, campaign_id: int, expected: dict[str, int] =
     return problems
 
 
-def start_run(campaign_id: int, env: dict[str, str], workers: int = 2) -> subprocess.Popen[bytes]:
-    """`dockdb campaign run ID` in its own process group (so its Dask workers can be reaped)."""
+def start_run(campaign_id: int, env: dict[str, str], workers: int = 2,
+              batch_size: int | None = None) -> subprocess.Popen[bytes]:
+    """`dockdb campaign run ID` in its own process group (so its Dask workers can be reaped).
+    ``batch_size`` 1 stores dockings one at a time, so that a drill interrupting the run after its
+    first result finds it mid-run (with the default batches, both workers' batches can finish
+    together and store everything in one write)."""
     from bench.drills._common import dockdb_exe
 
+    extra = ["--batch-size", str(batch_size)] if batch_size else []
     return subprocess.Popen([dockdb_exe(), "campaign", "run", str(campaign_id), "--local-workers", str(workers),
-                             "--quiet"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             "--quiet", *extra], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
 
 

@@ -42,7 +42,7 @@ def drill(db_url: str, workdir: Path, receptors: dict[str, dict[str, Any]] | Non
     total = sum(EXPECTED.values())
     db, cid, env = open_campaign(db_url, workdir, "drill-kill-client", receptors)
     try:
-        proc = start_run(cid, env)
+        proc = start_run(cid, env, batch_size=1)
         try:
             if not wait_for_results(db, cid, proc):
                 v.problems.append(f"the client ended (exit {proc.poll()}) or stalled before storing a result")

@@ -73,7 +73,7 @@ def drill(db_url: str, workdir: Path, receptors: dict[str, dict[str, Any]] | Non
             parts = urlsplit(db_url)
             proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
             run_env["DOCKDB_DATABASE_URL"] = proxy.url_for(db_url)
-        proc = start_run(cid, run_env)
+        proc = start_run(cid, run_env, batch_size=1)
         try:
             if not wait_for_results(db, cid, proc):
                 v.problems.append(f"the client ended (exit {proc.poll()}) or stalled before storing a result")

@@ -15,7 +15,7 @@ from dockdb.errors import CampaignError, InputError, NotFoundError
 from dockdb.models import Campaign, DockingResult, Pose, PreparedLigand
 from jobs.campaign import CampaignSpec, campaign_status, create_campaign, rerun_campaign
 from jobs.export import export_campaign, manifest_json
-from jobs.run import RunOptions, run_campaign
+from jobs.run import RunOptions, RunSummary, run_campaign
 from tests.conftest import run_cli
 from tests.jobs.conftest import FAST, TEST_DRUGS, TEST_LIBRARY
 
@@ -209,3 +209,11 @@ def test_cli_create_status_list_cancel(campaign_db: Database, cli_env: dict[str,
     r = run_cli(["campaign", "create", "--name", "bad", "--targets", "tmprss2", "--library", TEST_LIBRARY,
                  "--pocket", "inside"], env=cli_env)
     assert r.exit_code == 2 and "inside" in r.stderr
+
+
+def test_exit_code_counts_the_failures_an_earlier_run_stored() -> None:
+    # a resume docks the last 4 pairs; the run before it stored the 2 that cannot be docked
+    assert RunSummary(1, "c", total=6, todo=4, done=4, stored={"done": 4, "failed": 2}).exit_code == 4
+    assert RunSummary(1, "c", total=6, todo=4, done=4, stored={"done": 6}).exit_code == 0
+    assert RunSummary(1, "c", total=6, todo=4, done=0, failed=4, stored={"failed": 6}).exit_code == 3
+    assert RunSummary(1, "c", total=6, todo=0, stored={"done": 4, "failed": 2}).exit_code == 4
