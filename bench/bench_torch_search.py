@@ -275,10 +275,13 @@ def convergence(work: Path, modes: list[str], n: int, targets: list[str], device
                    if r["steps_planned"] else None}
             row["compile"], row["version"], row["cpu_s_per_ligand"] = compile_ or "default", r["version"], \
                 r["cpu_s"] / len(ligs)
+            row["compile_s"] = r["compile_s"]  # cumulative over this process: the first mode's compile
             _record(work, f"convergence|{device}|{target}|{mode}" + (f"|compile {compile_}" if compile_ else ""), row)
-            print(f"{target:11s} {mode:9s} n={row['n']} rho={row['spearman']:.3f} mean {row['mean_diff']:+.3f} "
-                  f"worst {row['worst']:+.2f} >0.5: {row['over_0_5']} poses {row['mean_poses']:.1f} "
-                  f"{row['s_per_ligand']:.1f} s/lig", flush=True)
+            nan = float("nan")  # no Vina reference, or too few drugs for a rank correlation
+            rho, mean, worst = (nan if row[k] is None else row[k] for k in ("spearman", "mean_diff", "worst"))
+            print(f"{target:11s} {mode:9s} n={row['n']} rho={rho:.3f} mean {mean:+.3f} "
+                  f"worst {worst:+.2f} >0.5: {row['over_0_5']} poses {row['mean_poses']:.1f} "
+                  f"{row['s_per_ligand']:.1f} s/lig (compiling so far {row['compile_s']:.0f} s)", flush=True)
 
 
 def _dock_in_tree(tree: str, work: Path, target: str, name: str, params: dict[str, Any], clock: str = "cpu") -> float:
@@ -496,19 +499,33 @@ def variants(work: Path, target: str, mode: str, n: int, spec: dict[str, dict[st
         print(f"{name}: {json.dumps(row)}", flush=True)
 
 
-def throughput(work: Path, device: str, batches: list[int], mode: str) -> None:
+def throughput(work: Path, device: str, batches: list[int], mode: str, cudagraphs: bool = False) -> None:
+    """Ligands per second at each batch size (the 20 drugs repeated), with and without the
+    compile of the batch's new shape.  ``cudagraphs``: inductor replays each compiled tick as a
+    CUDA graph (one launch per tick instead of one per kernel), set for the whole process."""
+    if cudagraphs:
+        import torch._inductor.config as inductor_config
+
+        inductor_config.triton.cudagraphs = True
     base = _ligands(work, 20)
+    done = 0.0
     for size in batches:
         ligs = [base[i % len(base)] for i in range(size)]
         ligs = [type(x)(**{**x.__dict__, "name": f"{x.name}#{i}", "input_hash": f"{x.name}#{i}"})
                 for i, x in enumerate(ligs)]
         r = dock_torch(work, "protease", ligs, {"mode": mode, "device": device, "compile": "auto",
                                                 "max_batch": size})
-        rate = size / r["seconds"]
-        _record(work, f"throughput|{device}|{mode}|{size}", {"ligands_per_s": rate, "seconds": r["seconds"],
-                                                               "compile_s": r["compile_s"]})
-        print(f"batch {size}: {rate:.2f} ligands/s ({r['seconds']:.1f} s, compile {r['compile_s']:.1f} s)",
-              flush=True)
+        # compile_s: wall time of the calls that compiled this batch's new shape (cumulative over
+        # the process, so the share of this call is the increase since the last batch)
+        compiled = r["compile_s"] - done
+        done = r["compile_s"]
+        rate, warm = size / r["seconds"], size / max(r["seconds"] - compiled, 1e-9)
+        _record(work, f"throughput|{device}|{mode}|{size}" + ("|cudagraphs" if cudagraphs else ""), {
+            "ligands_per_s": rate, "ligands_per_s_without_compile": warm, "seconds": r["seconds"],
+            "compile_s": compiled, "mean_poses": float(np.mean(list(r["poses"].values())))})
+        label = f"batch {size}" + (" (CUDA graphs)" if cudagraphs else "")
+        print(f"{label}: {rate:.2f} ligands/s ({r['seconds']:.1f} s); without the {compiled:.1f} s compile "
+              f"{warm:.2f} ligands/s", flush=True)
 
 
 def compiled_cpu_docker(work: Path, target: str, mode: str, n: int) -> tuple[list[Any], Any, list[Any]]:
@@ -607,6 +624,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batches", default="64,512,2048")
     ap.add_argument("--variants", default='{"1.1": {"abort_margin": Infinity}, "1.2": {}}',
                     help="variants: JSON name -> SearchParams overrides")
+    ap.add_argument("--cudagraphs", action="store_true", help="throughput: replay compiled ticks as CUDA graphs")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--compile", default="", choices=["", "on", "off", "auto"],
                     help="convergence: the engine's compile setting (default: off on CPU, auto on CUDA)")
@@ -639,7 +657,8 @@ def main(argv: list[str] | None = None) -> int:
              vina=not args.no_vina, batches=not args.singles_only, singles=not args.batches_only,
              modes=tuple(m for m in args.modes.split(",") if m), eager=not args.compiled_only, auto=args.auto)
     else:
-        throughput(work, args.device, [int(b) for b in args.batches.split(",")], args.modes.split(",")[0])
+        throughput(work, args.device, [int(b) for b in args.batches.split(",")], args.modes.split(",")[0],
+                   args.cudagraphs)
     return 0
 
 
