@@ -60,12 +60,13 @@ def grid32(protease_receptor):
     return _grid(protease_receptor, torch.float32)
 
 
-def _setup(grid, tops, per_ligand: int, dtype, chain_major: bool = False):
+def _setup(grid, tops, per_ligand: int, dtype, chain_major: bool = False, gather_pairs: bool | None = None):
     batch = LigandBatch.build(tops, dtype=dtype, device=DEV)
     grid.ensure(batch.types())
     gc, slots = grid.consts(batch.types(), 10.0)
     lig = torch.arange(len(tops), device=DEV).repeat_interleave(per_ligand)
-    return batch, gc, slots, pose_consts(batch, lig, slots, grid.n_points, chains=per_ligand if chain_major else 0)
+    return batch, gc, slots, pose_consts(batch, lig, slots, grid.n_points, chains=per_ligand if chain_major else 0,
+                                         gather_pairs=gather_pairs)
 
 
 def _random_poses(c, n_tors: int, dtype, seed: int = 0, spread: float = 10.0):
@@ -106,18 +107,19 @@ def test_analytic_gradient_matches_autograd_on_the_grid(grid64, tops, cap, chain
     assert float(ref.abs().max()) > 1.0  # not a vacuous comparison
 
 
-def test_chain_major_evaluation_is_the_per_pose_one(grid64, tops) -> None:
+@pytest.mark.parametrize("gather", [False, True], ids=["scatter", "gather"])
+def test_chain_major_evaluation_is_the_per_pose_one(grid64, tops, gather) -> None:
     """The search batch's evaluation with the chain innermost (coordinates by turning atoms about
     input-frame bonds, grid, intramolecular term, one subtree product per ligand) against the
     general per-pose one, on ligands with deep trees, a three-membered ring and a glued
-    macrocycle ring."""
+    macrocycle ring; pair forces summed per atom by scattering (CPU) or gathering (CUDA)."""
     from docking.engines.torch_engine.chainmajor import energy_grad_chains, forward_chains, intra_chains
     from docking.engines.torch_engine.energy import energy_grad_x, intra_grad
     from docking.engines.torch_engine.kinematics import forward
 
     group = [*tops[:3], *_tops([OXAZEPAM])]
-    batch, gc, _slots, c = _setup(grid64, group, 5, torch.float64, chain_major=True)
-    assert c.has_glue and c.chains == 5
+    batch, gc, _slots, c = _setup(grid64, group, 5, torch.float64, chain_major=True, gather_pairs=gather)
+    assert c.has_glue and c.chains == 5 and (c.pair_gather.numel() > 0) == gather
     pos, q, tors = _random_poses(c, batch.n_torsions_max, torch.float64, seed=3, spread=6.0)
     pos[::4] += 14.0  # some poses partly off the grid: clamped axes and the out-of-grid slope
     x, _r, _o = forward(c, pos, q, tors)
@@ -137,6 +139,24 @@ def test_chain_major_evaluation_is_the_per_pose_one(grid64, tops) -> None:
         assert float(g0[:, 6:].abs().max()) > 0.1
         assert torch.allclose(xs, x0, rtol=0, atol=1e-9)
         assert torch.allclose(e, e0, rtol=0, atol=1e-9) and torch.allclose(g, g0, rtol=0, atol=1e-9)
+
+
+def test_pair_gather_table_lists_each_pair_once_per_atom_with_its_sign(tops) -> None:
+    from docking.engines.torch_engine.kinematics import pair_gather
+
+    batch = LigandBatch.build([*tops[:2], *_tops([OXAZEPAM])], dtype=torch.float64)
+    n_lig, m = batch.pair_mask.shape
+    a = batch.xs.shape[1]
+    index, sign = pair_gather(batch.pairs, batch.pair_mask, a)
+    assert index.shape == sign.shape == (n_lig, a, a)
+    for li in range(n_lig):
+        want = sorted([(int(i), k, 1.0) for k, (i, _j) in enumerate(batch.pairs[li].tolist()) if batch.pair_mask[li, k]]
+                      + [(int(j), k, -1.0) for k, (_i, j) in enumerate(batch.pairs[li].tolist())
+                         if batch.pair_mask[li, k]])
+        got = sorted((at, int(index[li, at, r]), float(sign[li, at, r]))
+                     for at in range(a) for r in range(a) if int(index[li, at, r]) != m)
+        assert got == want and len(want) > 20
+        assert bool((sign[li][index[li] == m] == 0).all())
 
 
 def test_analytic_gradient_matches_autograd_exact_pairs(grid64, tops) -> None:
@@ -213,8 +233,9 @@ def test_hunt_cap_is_vinas() -> None:
     assert search.HUNT_CAP == 10.0 and search.AUTHENTIC_CAP == 1000.0
 
 
-def _search(grid, tops, chains: int, ticks: int, dtype=torch.float32, chain_major: bool = False):
-    _batch, gc, _slots, c = _setup(grid, tops, chains, dtype, chain_major)
+def _search(grid, tops, chains: int, ticks: int, dtype=torch.float32, chain_major: bool = False,
+            gather_pairs: bool | None = None):
+    _batch, gc, _slots, c = _setup(grid, tops, chains, dtype, chain_major, gather_pairs)
     p = c.lig.shape[0]
     seeds = torch.arange(1, p + 1, dtype=torch.long, device=DEV) * 7919
     state = new_search(c, torch.tensor(CENTER, dtype=dtype, device=DEV), torch.tensor(SIZE, dtype=dtype, device=DEV),
@@ -222,9 +243,10 @@ def _search(grid, tops, chains: int, ticks: int, dtype=torch.float32, chain_majo
     return c, gc, state
 
 
-@pytest.mark.parametrize("chain_major", [False, True], ids=["per-pose", "chain-major"])
+@pytest.mark.parametrize("chain_major", [False, True, "gather"], ids=["per-pose", "chain-major", "gathered-pairs"])
 def test_search_ticks_have_no_sync_and_no_host_copy(grid32, tops, chain_major) -> None:
-    c, gc, state = _search(grid32, tops, 4, 10**6, chain_major=chain_major)  # 4 different ligands
+    c, gc, state = _search(grid32, tops, 4, 10**6, chain_major=bool(chain_major),  # 4 different ligands
+                           gather_pairs=chain_major == "gather")
     # short local optimisations (several steps per chain); the temperature schedule's and the
     # random starts' paths too
     params = SearchParams(micro_per_iter=0.25, final_temperature=0.6, starts=3)
@@ -271,6 +293,47 @@ def test_stale_counts_the_steps_since_a_chain_last_improved_its_best(grid32, top
         kept_seen |= bool((kept & (steps > 0)).any())
     assert improved_seen and kept_seen
     assert bool((state.ch.stale <= state.ch.step).all())
+
+
+def test_ticks_agree_tells_a_wrong_gradient_from_rounding(grid32, tops) -> None:
+    """The check of a compiled shape's first tick (``TorchDocker.verify``): the same tick in
+    float32 and float64 agrees; a tick whose gradient misses the intramolecular forces while
+    its energy keeps them (what inductor's CUDA code computed, docs/benchmarks.md "GPU") does not."""
+    from docking.engines.torch_engine.compiled import ticks_agree
+    from docking.engines.torch_engine.docker import TorchDocker
+
+    c, gc, state = _search(grid32, tops, 4, 10**6, chain_major=True)
+    params = SearchParams()
+    ref = mc_tick(c, gc, state, params)
+    to64 = lambda v: v.double() if v.is_floating_point() else v  # noqa: E731
+    c64 = c._replace(**{k: to64(v) for k, v in c._asdict().items() if isinstance(v, torch.Tensor)})
+    gc64 = gc._replace(**{k: to64(v) for k, v in gc._asdict().items() if isinstance(v, torch.Tensor)})
+    s64 = search.Search(*(type(x)(*map(to64, x)) if isinstance(x, tuple) else to64(x) for x in state))
+    assert ticks_agree(ref, mc_tick(c64, gc64, s64, params))
+    # the intramolecular forces left out of the gradient only
+    no_intra = mc_tick(c._replace(pair_mask=torch.zeros_like(c.pair_mask)), gc, state, params)
+    wrong = ref._replace(opt=ref.opt._replace(g=no_intra.opt.g))
+    assert not ticks_agree(wrong, ref)
+    with pytest.raises(Exception, match="verify must be auto, on or off"):
+        TorchDocker(grid32, verify="sometimes")._verifies()
+
+
+def test_graph_buffers_advance_as_plain_ticks(grid32, tops) -> None:
+    """What a CUDA graph replays (graphs.py): k ticks written back into fixed buffers equal k
+    plain ticks, and the replay check tells a differing state; too short a search runs plainly."""
+    from docking.engines.torch_engine import graphs
+
+    c, gc, state = _search(grid32, tops, 4, 10**6, chain_major=True)
+    params = SearchParams(micro_per_iter=0.25)
+    plain = state
+    for _ in range(6):
+        plain = mc_tick(c, gc, plain, params)
+    buf = graphs._clone(state)
+    graphs._advance(mc_tick, c, gc, buf, params, 6)
+    assert graphs._same(buf, plain) and not graphs._same(buf, state)
+    assert int(buf.ch.step.max()) >= 1 and buf.opt.f.data_ptr() != plain.opt.f.data_ptr()
+    out, graphed = graphs.run_ticks(mc_tick, c, gc, state, params, 6, k=4)  # < 2 k ticks: no graph
+    assert not graphed and graphs._same(out, plain)
 
 
 def test_temperature_is_vinas_constant_unless_a_schedule_is_asked_for() -> None:
@@ -367,7 +430,8 @@ def test_compiled_gradient_is_the_eager_one(grid64, tops) -> None:
 
 
 @pytest.mark.slow
-def test_compiled_tick_computes_what_the_eager_tick_computes(grid64, tops) -> None:
+@pytest.mark.parametrize("gather", [False, True], ids=["scattered-pairs", "gathered-pairs"])
+def test_compiled_tick_computes_what_the_eager_tick_computes(grid64, tops, gather) -> None:
     """The inductor-compiled tick (the engine's GPU and big-batch path) against the eager one, in
     float64 from the same state: a defect of the compiled code shows at once, while rounding alone
     stays far below the tolerance for the first ticks (measured from 1e-13 at tick 1: it grows about
@@ -376,7 +440,8 @@ def test_compiled_tick_computes_what_the_eager_tick_computes(grid64, tops) -> No
 
     from docking.engines.torch_engine.compiled import compile_options
 
-    c, gc, state = _search(grid64, tops[2:], 4, 10**6, torch.float64, chain_major=True)  # as the engine compiles it
+    c, gc, state = _search(grid64, tops[2:], 4, 10**6, torch.float64, chain_major=True,  # as the engine compiles it
+                           gather_pairs=gather)  # the pair-force sum of CUDA batches (gathered), or of CPU ones
     params = SearchParams(micro_per_iter=0.25)  # short local optimisations: acceptance and store run too
     torch._dynamo.reset()
     # with the engine's code generation options (docking/engines/torch_engine/compiled.py)
@@ -607,11 +672,13 @@ def test_a_compiled_run_marks_its_shape_as_cached(grid32, tops, tmp_path, monkey
         pytest.skip("CPU compile")
     monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "inductor"))
     d = dk.TorchDocker(grid32, budget=Budget(chains=8, steps=4), compile="on",
-                       params=SearchParams(refine_candidates=2, n_poses=2))
+                       params=SearchParams(refine_candidates=2, n_poses=2), verify="on")
     caffeine = _prepared(CAFFEINE, "caffeine").variants[0].pdbqt
     key = d.shape_key([tops[3]])
     assert not compiled_before(key)
     out = d.dock([("caffeine", caffeine)], seed=1)
     assert d.compiled_batches == 1 and isinstance(out["caffeine"], list) and out["caffeine"]
     assert compiled_before(key)
+    # the compiled first tick was checked against the eager one (as on CUDA) and agreed
+    assert d.verified_shapes == {key} and not d.mismatched_shapes
     assert not compiled_before(d.shape_key([tops[2]]))  # ibuprofen: another bucket

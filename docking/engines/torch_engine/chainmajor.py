@@ -136,6 +136,12 @@ def intra_chains(c: PoseConsts, xc: torch.Tensor, cap: float) -> tuple[torch.Ten
 
     e, f = _pair_terms(c, r, pl(c.pair_radius), pl(c.pair_hyd), pl(c.pair_hb), pl(c.pair_glue), pl(c.pair_mask), cap)
     fvec = (f[:, :, None, :] * dv).reshape(lig, m * 3, n)
+    if c.pair_gather.numel():  # each atom gathers its pairs' forces (kinematics.pair_gather)
+        k = c.pair_gather.shape[2]
+        rows = torch.cat([fvec.reshape(lig, m, 3 * n), fvec.new_zeros((lig, 1, 3 * n))], 1)  # row M: none
+        idx = c.pair_gather.reshape(lig, a * k, 1).expand(lig, a * k, 3 * n)
+        g = (torch.gather(rows, 1, idx).reshape(lig, a, k, 3 * n) * c.pair_sign[..., None]).sum(2)
+        return e.sum(1), g.reshape(lig, a, 3, n)
     g = torch.zeros_like(xt).scatter_add(1, rows_i, fvec).scatter_add(1, rows_j, -fvec)
     return e.sum(1), g.reshape(lig, a, 3, n)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["CPU_OPTIONS", "NARROW_SIMD", "compile_options", "compile_seconds", "compiled_before", "mark_compiled",
-           "narrow_simd", "shape_key", "tick_function", "use_cache_dir"]
+           "narrow_simd", "shape_key", "tick_function", "ticks_agree", "use_cache_dir"]
 
 # inductor's C++ (CPU) code generation: no masked vector loops for the tails.  The tick's
 # tensors mostly end in dimensions of 3 (x, y, z) or 2 x 2 x 2 (grid cell corners), which the
@@ -174,3 +174,24 @@ def _timed(fn: Callable[..., Any]) -> Callable[..., Any]:
 def compile_seconds() -> float:
     """Seconds this process spent in calls that compiled a graph."""
     return float(sum(_COMPILE_SECONDS))
+
+
+def ticks_agree(compiled: Any, eager: Any, rel: float = 1e-3, share: float = 0.01) -> bool:
+    """Whether one compiled tick and one eager tick from the same search state computed the
+    same energies and gradients (``opt.f``, ``opt.g``): each pose within ``rel`` x (1 + |value|),
+    except at most ``share`` of the poses (rounding can tip a coordinate across a grid cell or the
+    box edge).  One host synchronisation, once per compiled shape, before the search loop.
+
+    Inductor's code is checked against the eager tick because it has computed wrong results
+    where the eager code was right: on CUDA the pair-force scatter gave a wrong gradient with the
+    right energy (docs/benchmarks.md, "GPU"), and on CPU an earlier tree scatter did (kinematics)."""
+    import torch
+
+    bad = torch.zeros_like(eager.opt.f, dtype=torch.bool)
+    for a, b in ((compiled.opt.f, eager.opt.f), (compiled.opt.g, eager.opt.g)):
+        a2, b2 = a.reshape(a.shape[0], -1), b.reshape(b.shape[0], -1)
+        fin = torch.isfinite(a2) & torch.isfinite(b2)
+        off = ~fin & (torch.isfinite(a2) | torch.isfinite(b2))  # finite in one only
+        far = fin & ((a2 - b2).abs() > rel * (1.0 + b2.abs()))
+        bad |= (off | far).any(1)
+    return int(bad.sum()) <= share * bad.numel() + 1

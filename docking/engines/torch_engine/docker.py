@@ -19,14 +19,15 @@ import torch
 from dockdb.errors import EngineError
 
 from .batch import LigandBatch
-from .compiled import compiled_before, mark_compiled, shape_key, tick_function
+from .compiled import compiled_before, mark_compiled, shape_key, tick_function, ticks_agree
 from .energy import GridConsts
 from .finish import FinalPose, finish_batch
+from .graphs import run_ticks
 from .grids import ReceptorGrid
 from .kinematics import PoseConsts, pose_consts
 from .modes import Budget, bfgs_iterations, bucket
 from .pdbqt import parse_ligand_pdbqt
-from .search import Search, SearchParams, ls_tick, new_search, ticks_for
+from .search import Search, SearchParams, ls_tick, mc_tick, new_search, ticks_for
 from .topology import LigandTopology, build_topology
 
 __all__ = ["BatchRun", "FinalPose", "SimulatedOOM", "TorchDocker", "batch_bucket", "estimate_bytes", "ligand_seed",
@@ -133,6 +134,11 @@ class TorchDocker:
     memory_limit_bytes: int | None = None
     max_batch: int = 64
     compile: str = "auto"  # auto | on | off
+    # check each compiled shape's first tick against the eager tick (compiled.ticks_agree) and
+    # search eagerly where they disagree: auto (on CUDA), on, off
+    verify: str = "auto"
+    cuda_graphs: bool = True  # CUDA: replay compiled ticks as CUDA graphs (graphs.py)
+    graphed_batches: int = 0  # batches whose ticks ran as CUDA graph replays
     eager_period: int = EAGER_PERIOD  # eager runs: Monte Carlo bookkeeping every this many ticks
     batches_run: list[int] = field(default_factory=list)  # sizes of the batches that ran
     compiled_batches: int = 0
@@ -141,6 +147,8 @@ class TorchDocker:
     # per ligand, the mean over its chains of the share of a chain's steps run after its best last
     # improved: how much of the budget went on after the chains stopped finding better minima
     stale_tail: list[float] = field(default_factory=list)
+    verified_shapes: set[str] = field(default_factory=set)  # compiled shapes whose first tick agreed
+    mismatched_shapes: set[str] = field(default_factory=set)  # ... and those that did not: run eagerly
 
     @property
     def device(self) -> torch.device:
@@ -257,6 +265,31 @@ class TorchDocker:
             self._run_split(keys[:half], tops[:half], seed, compiled, out)
             self._run_split(keys[half:], tops[half:], seed, compiled, out)
 
+    def _verifies(self) -> bool:
+        if self.verify not in ("auto", "on", "off"):
+            raise EngineError(f"verify must be auto, on or off, not {self.verify!r}")
+        return self.verify == "on" or (self.verify == "auto" and self.device.type == "cuda")
+
+    def _checked_first_tick(
+        self, tick: Callable[..., Search], run: BatchRun, key: str
+    ) -> tuple[Search, Callable[..., Search]]:
+        """The batch's first tick, compiled, and the tick function for the rest: the compiled
+        one, or the eager one where the compiled tick disagreed with it (once per shape and
+        process; the verdict is kept in :attr:`mismatched_shapes`)."""
+        if key in self.mismatched_shapes:
+            return mc_tick(run.c, run.gc, run.state, self.params), mc_tick
+        out = tick(run.c, run.gc, run.state, self.params)
+        if key in self.verified_shapes:
+            return out, tick
+        eager = mc_tick(run.c, run.gc, run.state, self.params)
+        if ticks_agree(out, eager):
+            self.verified_shapes.add(key)
+            return out, tick
+        self.mismatched_shapes.add(key)
+        log.warning("the compiled search tick disagrees with the eager one on %s (a PyTorch %s compiler defect); "
+                    "this batch shape runs eagerly (correct, slower)", self.device.type, torch.__version__)
+        return eager, mc_tick
+
     def _use_compile(self, tops: list[LigandTopology]) -> bool:
         """``compile``, or for ``auto`` whether compiling repays itself: always on a GPU and for
         32 ligands or more; on a CPU for searches long enough (:data:`AUTO_COMPILE_TICKS`)."""
@@ -320,10 +353,18 @@ class TorchDocker:
         run = self.setup_batch(keys, tops, seed, use_compile)
         c, gc, state, period = run.c, run.gc, run.state, run.period
         tick = tick_function(use_compile, run.chains)
+        first = 0
         if use_compile:
             self.compiled_batches += 1
-        for i in range(max(run.ticks)):
-            state = (tick if i % period == 0 else ls_tick)(c, gc, state, self.params)
+            if self._verifies():
+                state, tick = self._checked_first_tick(tick, run, self.shape_key(tops))
+                first = 1
+        if use_compile and tick is not mc_tick and self.device.type == "cuda" and self.cuda_graphs:
+            state, graphed = run_ticks(tick, c, gc, state, self.params, max(run.ticks) - first)
+            self.graphed_batches += int(graphed)
+        else:
+            for i in range(first, max(run.ticks)):
+                state = (tick if i % period == 0 else ls_tick)(c, gc, state, self.params)
         if use_compile:
             mark_compiled(self.shape_key(tops))
         n_lig = len(run.planned)

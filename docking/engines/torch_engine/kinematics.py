@@ -64,6 +64,11 @@ class PoseConsts(NamedTuple):
     origin0: torch.Tensor  # (P, B, 3) body origins (on the body's rotatable bond), same frame
     bond_atoms: torch.Tensor  # (P, B, 2) long: the rotatable bond's atoms (parent side, body side)
     bond_inv_len: torch.Tensor  # (P, B) 1 / bond length (0 for the root and padding bodies)
+    # chain-major search batches that sum pair forces per atom by gathering (:func:`pair_gather`):
+    # per *ligand* (L, A, K) the pairs of each atom (index M: none) and the force's sign; (0,)
+    # when pair forces are scattered
+    pair_gather: torch.Tensor
+    pair_sign: torch.Tensor
     # a Python constant per batch, so batches without macrocycles evaluate no glue at all (a
     # compiled graph is specialised on it)
     has_glue: bool = False
@@ -80,10 +85,13 @@ def pose_consts(
     *,
     depth: int | None = None,
     chains: int = 0,
+    gather_pairs: bool | None = None,
 ) -> PoseConsts:
     """Constants of poses of ligands ``lig`` (P,); ``n_points`` is the size of one map and
     ``depth`` pads the tree depth (a bucket's depth, so compiled graphs are shared).  ``chains``
-    > 1 says that ``lig`` is ``arange(L).repeat_interleave(chains)`` (a search batch's layout)."""
+    > 1 says that ``lig`` is ``arange(L).repeat_interleave(chains)`` (a search batch's layout);
+    such a batch then sums pair forces per atom by gathering instead of scattering where
+    ``gather_pairs`` says so (default: on CUDA, see :func:`pair_gather`)."""
     dev = batch.local.device
     dtype = batch.local.dtype
     lut = torch.zeros(64, dtype=torch.long, device=dev)
@@ -137,7 +145,8 @@ def pose_consts(
         iter_cap=torch.zeros(p, dtype=dtype, device=dev), lig=lig,
         # x0 and origin0 are placeholders of the right shapes: forward() at the zero pose fills them below
         x0=local, origin0=batch.body_offset[lig], bond_atoms=batch.bond_atoms[lig],
-        bond_inv_len=batch.bond_inv_len[lig], has_glue=batch.has_glue,
+        bond_inv_len=batch.bond_inv_len[lig], pair_gather=torch.zeros(0, dtype=torch.long, device=dev),
+        pair_sign=torch.zeros(0, dtype=dtype, device=dev), has_glue=batch.has_glue,
         chains=chains if chains > 1 else 0,
     )  # fmt: skip
     x, _r, origin0 = forward(pre, torch.zeros((p, 3), dtype=dtype, device=dev), _identity_quat(p, dtype, dev),
@@ -145,7 +154,43 @@ def pose_consts(
     gyr = torch.sqrt(((x * x).sum(-1) * typed).sum(-1) / pre.n_heavy)
     movable = batch.atom_mask[lig].to(dtype).sum(-1)
     iter_cap = bfgs_iterations(movable)
-    return pre._replace(gyration=gyr, iter_cap=iter_cap, x0=x, origin0=origin0)
+    out = pre._replace(gyration=gyr, iter_cap=iter_cap, x0=x, origin0=origin0)
+    if pre.chains and (dev.type == "cuda" if gather_pairs is None else gather_pairs):
+        index, sign = pair_gather(batch.pairs, batch.pair_mask, a)
+        out = out._replace(pair_gather=index, pair_sign=sign.to(dtype))
+    return out
+
+
+def pair_gather(pairs: torch.Tensor, mask: torch.Tensor, atoms: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per ligand, each atom's pairs as a table (L, A, K = A): pair index (M where the slot is
+    empty) and +1 where the atom is the pair's first, -1 where its second, 0 for an empty slot.
+
+    A search batch then sums pair forces per atom as a gather and a sum along K, with no
+    ``scatter_add``: on CUDA, inductor's Triton code for the scatter (atomic adds) gave the
+    compiled tick a wrong gradient while its energy was right (measured on an H200 against
+    the eager tick, docs/benchmarks.md "GPU"), and atomic float sums are not reproducible.
+    An atom has at most A - 1 pairs, so K = A (the bucket's atoms) fits every ligand and
+    keeps the compiled shape a function of the bucket."""
+    n_lig, m = mask.shape
+    dev = pairs.device
+    atom = torch.cat([pairs[..., 0], pairs[..., 1]], 1)  # (L, 2M)
+    valid = torch.cat([mask, mask], 1).bool()
+    atom = torch.where(valid, atom, torch.full_like(atom, atoms))  # empty entries sort last
+    which = torch.arange(m, device=dev).repeat(2).expand(n_lig, 2 * m)
+    sign = torch.cat([torch.ones(m, device=dev), -torch.ones(m, device=dev)]).expand(n_lig, 2 * m)
+    order = torch.argsort(atom, dim=1, stable=True)
+    atom_s = torch.gather(atom, 1, order)
+    counts = torch.zeros((n_lig, atoms + 1), dtype=torch.long, device=dev).scatter_add(
+        1, atom_s, torch.ones_like(atom_s))
+    first = torch.cumsum(counts, 1) - counts  # (L, A + 1): first sorted entry of each atom
+    rank = torch.arange(2 * m, device=dev).expand(n_lig, 2 * m) - torch.gather(first, 1, atom_s)
+    keep = atom_s < atoms
+    rows = torch.arange(n_lig, device=dev)[:, None].expand(n_lig, 2 * m)
+    index = torch.full((n_lig, atoms, atoms), m, dtype=torch.long, device=dev)
+    signs = torch.zeros((n_lig, atoms, atoms), device=dev)
+    index[rows[keep], atom_s[keep], rank[keep]] = torch.gather(which, 1, order)[keep]
+    signs[rows[keep], atom_s[keep], rank[keep]] = torch.gather(sign, 1, order)[keep]
+    return index, signs
 
 
 def _identity_quat(p: int, dtype: torch.dtype, dev: torch.device) -> torch.Tensor:

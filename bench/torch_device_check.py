@@ -1,0 +1,207 @@
+"""Does the compiled search tick compute on a device what the eager tick computes on the CPU?
+
+    python bench/torch_device_check.py --device cuda --workdir .dockdb/bench_torch
+
+One batch (``--batch`` ligand slots: the 20 prepared drugs repeated, 3CLpro focused box, the
+mode's chains per ligand) is set up on ``--device`` and on the CPU from the same seeds.  From the
+same start it runs the compiled tick and the eager tick on the device, and the eager tick on the
+CPU, and prints at checkpoints the largest difference of every state field (tick 1 isolates the
+energy and gradient, later ticks the line search, acceptance and store), then the chains' mean
+best energy and Monte Carlo steps after ``--ticks`` ticks.  On CUDA it then replays the compiled
+tick as a CUDA graph of ``--graph-ticks`` ticks and times a tick both ways.  Lines are flushed as
+they come, so a run cut short still tells how far it got.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def _fields(state: Any, prefix: str = "") -> dict[str, Any]:
+    """Flat name -> tensor of a nested NamedTuple of tensors."""
+    out: dict[str, Any] = {}
+    for name, value in zip(state._fields, state, strict=True):
+        if hasattr(value, "_fields"):
+            out.update(_fields(value, f"{prefix}{name}."))
+        else:
+            out[f"{prefix}{name}"] = value
+    return out
+
+
+def _map(state: Any, fn: Any) -> Any:
+    return type(state)(*(_map(v, fn) if hasattr(v, "_fields") else fn(v) for v in state))
+
+
+def _diff(a: Any, b: Any) -> str:
+    """Largest absolute difference per field (inf/nan positions compared apart)."""
+    import torch
+
+    fa, fb = _fields(a), _fields(b)
+    parts = []
+    for k in fa:
+        x, y = fa[k].cpu(), fb[k].cpu()
+        if x.dtype == torch.bool or not x.is_floating_point():
+            n = int((x != y).sum())
+            if n:
+                parts.append(f"{k}: {n} differ")
+            continue
+        x, y = x.double(), y.double()
+        fin = torch.isfinite(x) & torch.isfinite(y)
+        odd = int((torch.isfinite(x) != torch.isfinite(y)).sum())
+        d = float((x[fin] - y[fin]).abs().max()) if bool(fin.any()) else 0.0
+        if d > 1e-4 or odd:
+            parts.append(f"{k}: {d:.2g}" + (f" ({odd} finite in one only)" if odd else ""))
+    return "; ".join(parts) or "all fields within 1e-4"
+
+
+def _summary(state: Any, n_lig: int) -> str:
+    import torch
+
+    best = state.ch.best.double().cpu()
+    fin = torch.isfinite(best)
+    per_lig = best.reshape(n_lig, -1).min(1).values
+    return (f"mean chain best {float(best[fin].mean()):.3f}, mean ligand best {float(per_lig.mean()):.3f}, "
+            f"mean steps {float(state.ch.step.double().mean()):.1f}, finite {int(fin.sum())}/{len(best)}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--workdir", default=str(ROOT / ".dockdb" / "bench_torch"))
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--mode", default="balanced")
+    ap.add_argument("--ticks", type=int, default=1500)
+    ap.add_argument("--cpu-ticks", type=int, default=40)
+    ap.add_argument("--graph-ticks", type=int, default=8, help="ticks per CUDA graph replay (0: no graph part)")
+    ap.add_argument("--short-opts", action="store_true", help="micro_per_iter 0.25 (acceptance from tick ~3)")
+    ap.add_argument("--dtype", default="float32", choices=["float32", "float64"],
+                    help="float64: rounding stays far below the printed differences for the first ticks")
+    args = ap.parse_args()
+
+    import bench_torch_search as b
+    import torch
+
+    from docking.engines.torch_engine.compiled import tick_function
+    from docking.engines.torch_engine.engine import TorchEngine
+    from docking.engines.torch_engine.grids import ReceptorGrid
+    from docking.engines.torch_engine.pdbqt import parse_ligand_pdbqt, parse_receptor_pdbqt
+    from docking.engines.torch_engine.search import mc_tick
+    from docking.engines.torch_engine.topology import build_topology
+    from docking.pocket import Box
+
+    work = Path(args.workdir)
+    base = b._ligands(work, 20)
+    ligs = [base[i % len(base)] for i in range(args.batch)]
+    rec = (work / "receptors" / "protease.pdbqt").read_text()
+    box = Box(*b._boxes()["protease"])
+    tops = [build_topology(parse_ligand_pdbqt(x.variants[0].pdbqt)) for x in ligs]
+    keys = [f"{x.name}#{i}" for i, x in enumerate(ligs)]
+
+    def setup(device: str) -> Any:
+        eng = TorchEngine(device=device, mode=args.mode, compile="on", max_batch=args.batch)
+        grid = ReceptorGrid(parse_receptor_pdbqt(rec), box.center, box.size, device=device,
+                            dtype=getattr(torch, args.dtype))
+        docker = eng._docker(grid)
+        docker.grid.ensure(set().union(*({int(t) for t in top.xs if t >= 0} for top in tops)))
+        return docker, docker.setup_batch(keys, tops, 42, True)
+
+    t0 = time.perf_counter()
+    docker, run = setup(args.device)
+    params = docker.params
+    if args.short_opts:  # local optimisations end within a few ticks: acceptance and store run early
+        import dataclasses
+
+        params = dataclasses.replace(params, micro_per_iter=0.25)
+    n_lig = len(run.planned)
+    sync = torch.cuda.synchronize if args.device.startswith("cuda") else (lambda: None)
+    print(f"{args.device}: {n_lig} ligand slots x {run.chains} chains = {run.state.ch.e.shape[0]} poses; "
+          f"ticks planned (largest ligand) {max(run.ticks)}; set up in {time.perf_counter() - t0:.1f} s", flush=True)
+    tick = tick_function(True, run.chains)
+    t0 = time.perf_counter()
+    compiled = tick(run.c, run.gc, run.state, params)
+    sync()
+    print(f"compiled tick: first call (compile) {time.perf_counter() - t0:.1f} s", flush=True)
+    eager = mc_tick(run.c, run.gc, run.state, params)
+    print(f"tick 1, compiled vs eager on {args.device}: {_diff(compiled, eager)}", flush=True)
+
+    if args.cpu_ticks:
+        _, cpu_run = setup("cpu")
+        cpu = mc_tick(cpu_run.c, cpu_run.gc, cpu_run.state, params)
+        print(f"start, {args.device} vs cpu: {_diff(run.state, cpu_run.state)}", flush=True)
+        print(f"tick 1, eager {args.device} vs eager cpu: {_diff(eager, cpu)}", flush=True)
+    checkpoints = {2, 3, 5, 10, 20, 40, 100, 300, 1000, args.ticks}
+    t_eager = t_comp = 0.0
+    for i in range(2, args.ticks + 1):
+        t0 = time.perf_counter()
+        compiled = tick(run.c, run.gc, compiled, params)
+        sync()
+        t1 = time.perf_counter()
+        eager = mc_tick(run.c, run.gc, eager, params)
+        sync()
+        t_comp, t_eager = t_comp + t1 - t0, t_eager + time.perf_counter() - t1
+        if i <= args.cpu_ticks:
+            cpu = mc_tick(cpu_run.c, cpu_run.gc, cpu, params)
+        if i in checkpoints:
+            line = f"tick {i}: compiled vs eager {_diff(compiled, eager)}"
+            if i <= args.cpu_ticks:
+                line += f" | eager {args.device} vs eager cpu: {_diff(eager, cpu)}"
+            print(line, flush=True)
+    print(f"after {args.ticks} ticks: compiled {_summary(compiled, n_lig)}", flush=True)
+    print(f"after {args.ticks} ticks: eager    {_summary(eager, n_lig)}", flush=True)
+    print(f"ms per tick: compiled {t_comp / (args.ticks - 1) * 1e3:.3f}, eager {t_eager / (args.ticks - 1) * 1e3:.3f}",
+          flush=True)
+    if not args.device.startswith("cuda") or args.graph_ticks < 1:
+        return 0
+
+    # CUDA graph: one replay runs --graph-ticks compiled ticks; its state lives in fixed buffers
+    k = args.graph_ticks
+    static = _map(compiled, lambda t: t.clone())
+    plain = _map(compiled, lambda t: t.clone())
+
+    def advance() -> None:
+        s = static
+        for _ in range(k):
+            s = tick(run.c, run.gc, s, params)
+        for dst, src in zip(_fields(static).values(), _fields(s).values(), strict=True):
+            dst.copy_(src)
+
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        keep = _map(static, lambda t: t.clone())
+        advance()  # warm-up outside the capture (allocations, autotuning)
+        for dst, src in zip(_fields(static).values(), _fields(keep).values(), strict=True):
+            dst.copy_(src)
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        advance()
+    # the capture did not run the ticks: static still holds the start
+    n_rep = max(1, 400 // k)
+    sync()
+    t0 = time.perf_counter()
+    for _ in range(n_rep):
+        graph.replay()
+    sync()
+    t_graph = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for _ in range(n_rep * k):
+        plain = tick(run.c, run.gc, plain, params)
+    sync()
+    t_plain = time.perf_counter() - t0
+    print(f"CUDA graph of {k} ticks, {n_rep * k} ticks: graph vs plain compiled {_diff(static, plain)}", flush=True)
+    n = n_rep * k
+    print(f"ms per tick: CUDA graph {t_graph / n * 1e3:.3f}, plain compiled {t_plain / n * 1e3:.3f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
