@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Everything the torch engine needs measured on a CUDA GPU, in one run of at most ~8 minutes:
+#   0. the compiled search tick against the eager one in float64 from the same state (tick 1
+#      must print "all fields within 1e-4"; engine 1.7.2's CUDA gradient was wrong there),
 #   1. score and local-optimisation parity on CUDA against Vina's cached parity poses,
 #   2. the 20-drug agreement set in the focused 3CLpro pocket (balanced mode vs Vina
 #      exhaustiveness 8 from the cached Vina run), with compile time reported apart,
@@ -53,10 +55,12 @@ import platform, torch
 p = torch.cuda.get_device_properties(0)
 print(f'{p.name}, {p.total_memory / 2**30:.0f} GiB, {p.multi_processor_count} SMs; torch {torch.__version__}, '
       f'CUDA {torch.version.cuda}; python {platform.python_version()}')"
-stage parity 50 "$py" bench/bench_torch_engine.py torch --parts parity --device cuda --workdir "$work"
+stage tick-check 90 "$py" bench/torch_device_check.py --device cuda --workdir "$work" --batch 4 --ticks 24 \
+    --cpu-ticks 24 --dtype float64 --short-opts --graph-ticks 0
+stage parity 40 "$py" bench/bench_torch_engine.py torch --parts parity --device cuda --workdir "$work"
 stage agreement 150 "$py" bench/bench_torch_search.py convergence --workdir "$work" --modes balanced \
     --device cuda --targets protease
-stage throughput 250 "$py" bench/bench_torch_search.py throughput --workdir "$work" --device cuda \
+stage throughput 200 "$py" bench/bench_torch_search.py throughput --workdir "$work" --device cuda \
     --modes balanced --batches 64,512,2048
 stage report 30 bash -c "'$py' bench/bench_torch_engine.py report --workdir '$work' > '$out/gpu_check.md'; \
     '$py' bench/bench_torch_search.py report --workdir '$work' >> '$out/gpu_check.md'; cat '$out/gpu_check.md'"

@@ -99,7 +99,7 @@ class TorchEngine(DockingEngine):
             tv = metadata.version("torch")
         except metadata.PackageNotFoundError:
             tv = "missing"
-        return f"dockdb-torch-1.7.2+torch{tv}"
+        return f"dockdb-torch-1.7.3+torch{tv}"
 
     @property
     def preferred_batch(self) -> int:
