@@ -499,14 +499,11 @@ def variants(work: Path, target: str, mode: str, n: int, spec: dict[str, dict[st
         print(f"{name}: {json.dumps(row)}", flush=True)
 
 
-def throughput(work: Path, device: str, batches: list[int], mode: str, cudagraphs: bool = False) -> None:
+def throughput(work: Path, device: str, batches: list[int], mode: str) -> None:
     """Ligands per second at each batch size (the 20 drugs repeated), with and without the
-    compile of the batch's new shape.  ``cudagraphs``: inductor replays each compiled tick as a
-    CUDA graph (one launch per tick instead of one per kernel), set for the whole process."""
-    if cudagraphs:
-        import torch._inductor.config as inductor_config
-
-        inductor_config.triton.cudagraphs = True
+    compile of the batch's new shape.  (Inductor's own CUDA graphs, ``triton.cudagraphs``, failed
+    on the search loop, whose every tick reads the last tick's outputs: "accessing tensor output of
+    CUDAGraphs that has been overwritten"; the engine captures its ticks itself, graphs.py.)"""
     base = _ligands(work, 20)
     done = 0.0
     for size in batches:
@@ -520,11 +517,10 @@ def throughput(work: Path, device: str, batches: list[int], mode: str, cudagraph
         compiled = r["compile_s"] - done
         done = r["compile_s"]
         rate, warm = size / r["seconds"], size / max(r["seconds"] - compiled, 1e-9)
-        _record(work, f"throughput|{device}|{mode}|{size}" + ("|cudagraphs" if cudagraphs else ""), {
+        _record(work, f"throughput|{device}|{mode}|{size}", {
             "ligands_per_s": rate, "ligands_per_s_without_compile": warm, "seconds": r["seconds"],
             "compile_s": compiled, "mean_poses": float(np.mean(list(r["poses"].values())))})
-        label = f"batch {size}" + (" (CUDA graphs)" if cudagraphs else "")
-        print(f"{label}: {rate:.2f} ligands/s ({r['seconds']:.1f} s); without the {compiled:.1f} s compile "
+        print(f"batch {size}: {rate:.2f} ligands/s ({r['seconds']:.1f} s); without the {compiled:.1f} s compile "
               f"{warm:.2f} ligands/s", flush=True)
 
 
@@ -624,7 +620,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batches", default="64,512,2048")
     ap.add_argument("--variants", default='{"1.1": {"abort_margin": Infinity}, "1.2": {}}',
                     help="variants: JSON name -> SearchParams overrides")
-    ap.add_argument("--cudagraphs", action="store_true", help="throughput: replay compiled ticks as CUDA graphs")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--compile", default="", choices=["", "on", "off", "auto"],
                     help="convergence: the engine's compile setting (default: off on CPU, auto on CUDA)")
@@ -657,8 +652,7 @@ def main(argv: list[str] | None = None) -> int:
              vina=not args.no_vina, batches=not args.singles_only, singles=not args.batches_only,
              modes=tuple(m for m in args.modes.split(",") if m), eager=not args.compiled_only, auto=args.auto)
     else:
-        throughput(work, args.device, [int(b) for b in args.batches.split(",")], args.modes.split(",")[0],
-                   args.cudagraphs)
+        throughput(work, args.device, [int(b) for b in args.batches.split(",")], args.modes.split(",")[0])
     return 0
 
 
