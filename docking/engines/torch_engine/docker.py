@@ -274,8 +274,8 @@ class TorchDocker:
         self, tick: Callable[..., Search], run: BatchRun, key: str
     ) -> tuple[Search, Callable[..., Search]]:
         """The batch's first tick, compiled, and the tick function for the rest: the compiled
-        one, or the eager one where the compiled tick disagreed with it (once per shape and
-        process; the verdict is kept in :attr:`mismatched_shapes`)."""
+        one, or the eager one where the compiled tick disagreed with it (checked once per shape
+        and docker; the verdicts are kept in :attr:`verified_shapes` and :attr:`mismatched_shapes`)."""
         if key in self.mismatched_shapes:
             return mc_tick(run.c, run.gc, run.state, self.params), mc_tick
         out = tick(run.c, run.gc, run.state, self.params)
