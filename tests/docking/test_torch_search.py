@@ -107,6 +107,34 @@ def test_analytic_gradient_matches_autograd_on_the_grid(grid64, tops, cap, chain
     assert float(ref.abs().max()) > 1.0  # not a vacuous comparison
 
 
+def test_hydrogens_off_the_grid_cost_nothing_as_in_vina(grid64, tops) -> None:
+    """Vina's grid evaluation and its in-grid check skip hydrogens, so a polar hydrogen may lie
+    off the grid at no cost; heavy atoms off it pay the slope (both layouts)."""
+    from docking.engines.torch_engine.chainmajor import forward_chains, grid_chains
+    from docking.engines.torch_engine.energy import grid_inter_grad
+    from docking.engines.torch_engine.kinematics import forward
+
+    batch, gc, _slots, c = _setup(grid64, tops[:2], 6, torch.float64, chain_major=True)
+    pos, q, tors = _random_poses(c, batch.n_torsions_max, torch.float64, seed=5, spread=6.0)
+    pos[::3] += 12.0  # partly off the grid
+    x, _r, _o = forward(c, pos, q, tors)
+    off = ((x - gc.origin) < 0).any(-1) | ((x - gc.origin) * gc.inv_spacing > gc.upper).any(-1)
+    hyd = (c.real > 0) & (c.typed == 0)
+    assert int((off & hyd).sum()) > 0 and int((off & (c.typed > 0)).sum()) > 0
+    e, g = grid_inter_grad(c, gc, x, search.HUNT_CAP)
+    assert bool((e[hyd] == 0).all()) and bool((g[hyd] == 0).all())
+    # heavy atoms off the grid pay the slope per Å off (L1), on top of the clamped grid value
+    e0, _ = grid_inter_grad(c, gc._replace(slope=0.0), x, search.HUNT_CAP)
+    heavy_off = off & (c.typed > 0)
+    lo, hi = gc.origin, gc.origin + gc.upper / gc.inv_spacing
+    miss = ((lo - x).clamp(min=0) + (x - hi).clamp(min=0)).sum(-1)
+    assert torch.allclose((e - e0)[heavy_off], gc.slope * miss[heavy_off], rtol=1e-9, atol=1e-9)
+    assert float(miss[heavy_off].min()) > 0 and float(gc.slope) > 0
+    ec, gcs = grid_chains(c, gc, forward_chains(c, pos, q, tors), search.HUNT_CAP)
+    assert torch.allclose(ec.permute(0, 2, 1).reshape(e.shape), e, rtol=1e-12, atol=1e-6)
+    assert torch.allclose(gcs.permute(0, 3, 1, 2).reshape(g.shape), g, rtol=1e-12, atol=1e-6)
+
+
 @pytest.mark.parametrize("gather", [False, True], ids=["scatter", "gather"])
 def test_chain_major_evaluation_is_the_per_pose_one(grid64, tops, gather) -> None:
     """The search batch's evaluation with the chain innermost (coordinates by turning atoms about

@@ -111,12 +111,12 @@ def grid_chains(c: PoseConsts, gc: GridConsts, xc: torch.Tensor, cap: float) -> 
     e = vyz[0] + fx * (vyz[1] - vyz[0])
     g = [vyz[1] - vyz[0], dy[0] + fx * (dy[1] - dy[0]), dzy[0] + fx * (dzy[1] - dzy[0])]
     e, kc = _curl(e, cap)
-    typed, real = _per_lig(c, c.typed)[..., None], _per_lig(c, c.real)[..., None]
+    typed = _per_lig(c, c.typed)[..., None]  # the out-of-grid slope too: heavy atoms only, as Vina
     scale = kc * gc.inv_spacing * typed
     grads = [
-        g[k] * scale * (region[k] == 0).to(xc.dtype) + gc.slope * region[k] * real for k in range(3)
+        g[k] * scale * (region[k] == 0).to(xc.dtype) + gc.slope * region[k] * typed for k in range(3)
     ]
-    return e * typed + gc.slope * miss * real, torch.stack(grads, 2)
+    return e * typed + gc.slope * miss * typed, torch.stack(grads, 2)
 
 
 def intra_chains(c: PoseConsts, xc: torch.Tensor, cap: float) -> tuple[torch.Tensor, torch.Tensor]:

@@ -81,10 +81,11 @@ def grid_inter_grad(
     gz = dzy[..., 0] + fx[..., 0] * (dzy[..., 1] - dzy[..., 0])
     e, k = _curl(e, cap)
     grad = torch.stack([gx, gy, gz], -1) * (k[..., None] * gc.inv_spacing) * inside
-    # the out-of-grid slope applies to every atom, hydrogens too: a pose must lie in the grid
-    # for Vina to score it at all
-    e = e * c.typed + gc.slope * miss * c.real
-    return e, grad * c.typed[..., None] + gc.slope * region * c.real[..., None]
+    # the out-of-grid slope applies to typed (heavy) atoms only: Vina's grid evaluation skips
+    # hydrogens, and its in-grid check (cache::is_in_grid) too, so a polar hydrogen may leave the
+    # grid at no cost (engine 1.7.3; before, such poses scored ~10^5 too high)
+    e = e * c.typed + gc.slope * miss * c.typed
+    return e, grad * c.typed[..., None] + gc.slope * region * c.typed[..., None]
 
 
 def pair_energy_deriv(
@@ -234,8 +235,8 @@ def exact_inter_grad(
     g_at = ((de * m / r)[..., None] * dv).sum(-2)
     e_at, k = _curl(e_at, cap)
     _sc, region, miss = _grid_cell(gc, x)
-    e_at = e_at * c.typed + slope * miss * c.real  # out-of-grid slope on every atom (see grid_inter_grad)
-    g_at = g_at * k[..., None] * c.typed[..., None] + slope * region * c.real[..., None]
+    e_at = e_at * c.typed + slope * miss * c.typed  # out-of-grid slope on heavy atoms (see grid_inter_grad)
+    g_at = g_at * k[..., None] * c.typed[..., None] + slope * region * c.typed[..., None]
     return e_at, g_at
 
 
