@@ -353,11 +353,12 @@ class TorchDocker:
         run = self.setup_batch(keys, tops, seed, use_compile)
         c, gc, state, period = run.c, run.gc, run.state, run.period
         tick = tick_function(use_compile, run.chains)
+        key = self.shape_key(tops) if use_compile else ""
         first = 0
         if use_compile:
             self.compiled_batches += 1
             if self._verifies():
-                state, tick = self._checked_first_tick(tick, run, self.shape_key(tops))
+                state, tick = self._checked_first_tick(tick, run, key)
                 first = 1
         if use_compile and tick is not mc_tick and self.device.type == "cuda" and self.cuda_graphs:
             state, graphed = run_ticks(tick, c, gc, state, self.params, max(run.ticks) - first)
@@ -366,7 +367,7 @@ class TorchDocker:
             for i in range(first, max(run.ticks)):
                 state = (tick if i % period == 0 else ls_tick)(c, gc, state, self.params)
         if use_compile:
-            mark_compiled(self.shape_key(tops))
+            mark_compiled(key)
         n_lig = len(run.planned)
         self.steps_run.extend(state.ch.step.reshape(n_lig, run.chains)[: len(keys)].float().mean(1).tolist())
         self.steps_planned.extend(run.planned[: len(keys)])
