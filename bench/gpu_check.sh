@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Everything the torch engine needs measured on a CUDA GPU, in one run of at most ~8 minutes:
 #   0. the compiled search tick against the eager one in float64 from the same state (tick 1
-#      must print "all fields within 1e-4"; engine 1.7.2's CUDA gradient was wrong there),
+#      must print "all fields within 1e-4"; engine 1.7.2's CUDA gradient was wrong there); where
+#      it disagrees, each part of the evaluation compiled alone against eager names the culprit,
 #   1. score and local-optimisation parity on CUDA against Vina's cached parity poses,
 #   2. the 20-drug agreement set in the focused 3CLpro pocket (balanced mode vs Vina
 #      exhaustiveness 8 from the cached Vina run), with compile time reported apart,
-#   3. throughput at batches of 64 / 512 / 2,048 ligands (balanced mode; rates with and without
-#      the compile of each new batch shape).
-# Each stage has its own time slot and a failed or overrun stage does not stop the next one.
+#   3. throughput at batches of 512 / 2,048 / 64 ligands, in that order (balanced mode; rates with
+#      and without the compile of each new batch shape),
+#   4. the tick at 2,048 ligands timed plainly and as CUDA graphs, compiled and eager (its graph
+#      comes from the on-disk cache of stage 3, so a search of 2,048 cut short by stage 3's slot
+#      still gives a per-tick rate).
+# Each stage has its own time slot and a failed or overrun stage does not stop the next one; the
+# slots add up to more than 8 minutes, what the stages take when the tick check agrees to less.
 # Writes gpu_check.json, gpu_check.log and gpu_check.md (the rows for docs/benchmarks.md) to
 # $OUT (or ./gpu_check/).
 #
@@ -55,13 +60,15 @@ import platform, torch
 p = torch.cuda.get_device_properties(0)
 print(f'{p.name}, {p.total_memory / 2**30:.0f} GiB, {p.multi_processor_count} SMs; torch {torch.__version__}, '
       f'CUDA {torch.version.cuda}; python {platform.python_version()}')"
-stage tick-check 90 "$py" bench/torch_device_check.py --device cuda --workdir "$work" --batch 4 --ticks 24 \
+stage tick-check 150 "$py" bench/torch_device_check.py --device cuda --workdir "$work" --batch 4 --ticks 24 \
     --cpu-ticks 24 --dtype float64 --short-opts --graph-ticks 0
 stage parity 40 "$py" bench/bench_torch_engine.py torch --parts parity --device cuda --workdir "$work"
-stage agreement 150 "$py" bench/bench_torch_search.py convergence --workdir "$work" --modes balanced \
+stage agreement 120 "$py" bench/bench_torch_search.py convergence --workdir "$work" --modes balanced \
     --device cuda --targets protease
-stage throughput 200 "$py" bench/bench_torch_search.py throughput --workdir "$work" --device cuda \
-    --modes balanced --batches 64,512,2048
+stage throughput 220 "$py" bench/bench_torch_search.py throughput --workdir "$work" --device cuda \
+    --modes balanced --batches 512,2048,64
+stage tick-2048 80 "$py" bench/torch_device_check.py --device cuda --workdir "$work" --batch 2048 --ticks 20 \
+    --cpu-ticks 0 --graph-ticks 16 --graph-n 160 --pieces off
 stage report 30 bash -c "'$py' bench/bench_torch_engine.py report --workdir '$work' > '$out/gpu_check.md'; \
     '$py' bench/bench_torch_search.py report --workdir '$work' >> '$out/gpu_check.md'; cat '$out/gpu_check.md'"
 "$py" -c "

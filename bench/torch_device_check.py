@@ -9,8 +9,12 @@ CPU, and prints at checkpoints the largest difference of every state field (tick
 energy and gradient, later ticks the line search, acceptance and store), then the chains' mean
 best energy and Monte Carlo steps after ``--ticks`` ticks.  On CUDA it then replays the compiled
 ticks through the engine's CUDA graph path (``graphs.run_ticks``, graphs of ``--graph-ticks``
-ticks) and times a tick both ways.  Lines are flushed as
-they come, so a run cut short still tells how far it got.
+ticks) and times a tick both ways, then the same for the eager tick (the docker's path for a
+shape whose compiled tick disagrees).  Where the compiled tick 1 disagrees with the eager one
+(or with ``--pieces on``), each part of the tick's evaluation is then compiled alone and
+compared with its eager result from the same poses (:func:`_pieces`), which names the part the
+compiler gets wrong.  Lines are flushed as they come, so a run cut short still tells how far it
+got.
 """
 
 from __future__ import annotations
@@ -69,6 +73,68 @@ def _summary(state: Any, n_lig: int) -> str:
             f"mean steps {float(state.ch.step.double().mean()):.1f}, finite {int(fin.sum())}/{len(best)}")
 
 
+def _max_diff(a: Any, b: Any) -> str:
+    """Largest absolute and relative difference over a tensor or tuple of tensors."""
+    import torch
+
+    xs = a if isinstance(a, tuple) else (a,)
+    ys = b if isinstance(b, tuple) else (b,)
+    worst_abs = worst_rel = 0.0
+    for x, y in zip(xs, ys, strict=True):
+        x, y = x.detach().double().cpu(), y.detach().double().cpu()
+        fin = torch.isfinite(x) & torch.isfinite(y)
+        if bool((torch.isfinite(x) != torch.isfinite(y)).any()):
+            return "finite in one only"
+        d = (x[fin] - y[fin]).abs()
+        if d.numel():
+            worst_abs = max(worst_abs, float(d.max()))
+            worst_rel = max(worst_rel, float((d / (1.0 + y[fin].abs())).max()))
+    return f"max abs {worst_abs:.3g}, max rel {worst_rel:.3g}"
+
+
+def _pieces(run: Any, state: Any) -> None:
+    """Each part of a search batch's evaluation (``chainmajor``) compiled alone against its eager
+    result, from the poses of ``state``'s local optimisations: the forward kinematics, the grid
+    term, the pair term (with the batch's pair sum, and with the other of gather and scatter),
+    the pose gradient, and the whole evaluation."""
+    import torch
+
+    from docking.engines.torch_engine import chainmajor as cm
+    from docking.engines.torch_engine.search import HUNT_CAP
+
+    c, gc, o = run.c, run.gc, state.opt
+    empty = torch.zeros(0, dtype=torch.long, device=c.lig.device)
+    if c.pair_gather.numel():
+        other = c._replace(pair_gather=empty, pair_sign=torch.zeros(0, dtype=c.local.dtype, device=c.lig.device))
+        other_name = "scatter"
+    else:
+        from docking.engines.torch_engine.kinematics import pair_gather
+
+        index, sign = pair_gather(run.batch.pairs, run.batch.pair_mask, run.batch.local.shape[1])
+        other, other_name = c._replace(pair_gather=index, pair_sign=sign.to(c.local.dtype)), "gather"
+    xc = cm.forward_chains(c, o.pos, o.quat, o.tors)
+    _, g_at = cm.grid_chains(c, gc, xc, HUNT_CAP)
+    _, g_in = cm.intra_chains(c, xc, HUNT_CAP)
+    own = "gather" if c.pair_gather.numel() else "scatter"
+    parts: dict[str, tuple[Any, tuple[Any, ...]]] = {
+        "forward_chains": (cm.forward_chains, (c, o.pos, o.quat, o.tors)),
+        "grid_chains": (cm.grid_chains, (c, gc, xc, HUNT_CAP)),
+        f"intra_chains ({own})": (cm.intra_chains, (c, xc, HUNT_CAP)),
+        f"intra_chains ({other_name})": (cm.intra_chains, (other, xc, HUNT_CAP)),
+        "backward_chains": (cm.backward_chains, (c, xc, o.pos, g_at + g_in)),
+        "energy_grad_chains": (cm.energy_grad_chains, (c, gc, o.pos, o.quat, o.tors, HUNT_CAP, HUNT_CAP)),
+    }
+    for name, (fn, args) in parts.items():
+        t0 = time.perf_counter()
+        try:
+            got = torch.compile(lambda *a, fn=fn: fn(*a), fullgraph=True, dynamic=False)(*args)
+        except Exception as exc:  # a part that does not compile alone is reported, the rest go on
+            print(f"piece {name}: does not compile alone ({type(exc).__name__}: {str(exc)[:200]})", flush=True)
+            continue
+        print(f"piece {name}, compiled vs eager: {_max_diff(got, fn(*args))} "
+              f"({time.perf_counter() - t0:.1f} s)", flush=True)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--device", default="cuda")
@@ -78,6 +144,10 @@ def main() -> int:
     ap.add_argument("--ticks", type=int, default=1500)
     ap.add_argument("--cpu-ticks", type=int, default=40)
     ap.add_argument("--graph-ticks", type=int, default=8, help="ticks per CUDA graph replay (0: no graph part)")
+    ap.add_argument("--graph-n", type=int, default=0,
+                    help="ticks timed in the graph part, each way (default: max(400, 50 x --graph-ticks))")
+    ap.add_argument("--pieces", default="auto", choices=["auto", "on", "off"],
+                    help="compile each part of the evaluation alone and compare (auto: when tick 1 disagrees)")
     ap.add_argument("--short-opts", action="store_true", help="micro_per_iter 0.25 (acceptance from tick ~3)")
     ap.add_argument("--dtype", default="float32", choices=["float32", "float64"],
                     help="float64: rounding stays far below the printed differences for the first ticks")
@@ -128,7 +198,10 @@ def main() -> int:
     sync()
     print(f"compiled tick: first call (compile) {time.perf_counter() - t0:.1f} s", flush=True)
     eager = mc_tick(run.c, run.gc, run.state, params)
-    print(f"tick 1, compiled vs eager on {args.device}: {_diff(compiled, eager)}", flush=True)
+    verdict = _diff(compiled, eager)
+    print(f"tick 1, compiled vs eager on {args.device}: {verdict}", flush=True)
+    if args.pieces == "on" or (args.pieces == "auto" and verdict != "all fields within 1e-4"):
+        _pieces(run, eager)
 
     if args.cpu_ticks:
         _, cpu_run = setup("cpu")
@@ -162,7 +235,7 @@ def main() -> int:
     # the engine's CUDA graph path (graphs.run_ticks: capture, check of the first replay against
     # plain calls, replays), timed whole against the same ticks called plainly
     k = args.graph_ticks
-    n = max(400, 50 * k)
+    n = args.graph_n or max(400, 50 * k)
     sync()
     t0 = time.perf_counter()
     graphed, used = run_ticks(tick, run.c, run.gc, compiled, params, n, k)
@@ -178,6 +251,21 @@ def main() -> int:
           f"graph path vs plain compiled {_diff(graphed, plain)}", flush=True)
     print(f"ms per tick (capture and check included): CUDA graph path {t_graph / n * 1e3:.3f}, "
           f"plain compiled {t_plain / n * 1e3:.3f}", flush=True)
+    # the docker's path for a shape whose compiled tick disagreed: eager ticks as CUDA graphs
+    sync()
+    t0 = time.perf_counter()
+    graphed, used = run_ticks(mc_tick, run.c, run.gc, eager, params, n, k)
+    sync()
+    t_graph = time.perf_counter() - t0
+    plain = eager
+    t0 = time.perf_counter()
+    for _ in range(n):
+        plain = mc_tick(run.c, run.gc, plain, params)
+    sync()
+    t_plain = time.perf_counter() - t0
+    print(f"{n} eager ticks, graphs of {k} ticks {'replayed' if used else 'NOT used (see the warning above)'}: "
+          f"graph path vs plain eager {_diff(graphed, plain)}; ms per tick: graph path {t_graph / n * 1e3:.3f}, "
+          f"plain eager {t_plain / n * 1e3:.3f}", flush=True)
     return 0
 
 

@@ -28,7 +28,7 @@ from docking.engines.torch_engine.search import SearchParams, apply_change, mc_t
 from docking.engines.torch_engine.topology import build_topology  # noqa: E402
 
 CENTER, SIZE = (-10.7, 12.4, 68.8), (16.0, 16.0, 16.0)
-# bench/gpu_check.sh runs these tests on the GPU too
+# DOCKDB_TORCH_DEVICE=cuda runs these tests on a GPU
 DEV = torch.device(os.environ.get("DOCKDB_TORCH_DEVICE", "cpu"))
 ABACAVIR = "Nc1nc(NC2CC2)c2ncn([C@@H]3C=C[C@H](CO)C3)c2n1"  # three-membered ring
 AMLODIPINE = "CCOC(=O)C1=C(COCCN)NC(C)=C(C1c1ccccc1Cl)C(=O)OC"  # 10+ torsions

@@ -137,7 +137,7 @@ class TorchDocker:
     # check each compiled shape's first tick against the eager tick (compiled.ticks_agree) and
     # search eagerly where they disagree: auto (on CUDA), on, off
     verify: str = "auto"
-    cuda_graphs: bool = True  # CUDA: replay compiled ticks as CUDA graphs (graphs.py)
+    cuda_graphs: bool = True  # CUDA: replay a compiled batch's ticks as CUDA graphs (graphs.py)
     graphed_batches: int = 0  # batches whose ticks ran as CUDA graph replays
     eager_period: int = EAGER_PERIOD  # eager runs: Monte Carlo bookkeeping every this many ticks
     batches_run: list[int] = field(default_factory=list)  # sizes of the batches that ran
@@ -287,7 +287,8 @@ class TorchDocker:
             return out, tick
         self.mismatched_shapes.add(key)
         log.warning("the compiled search tick disagrees with the eager one on %s (a PyTorch %s compiler defect); "
-                    "this batch shape runs eagerly (correct, slower)", self.device.type, torch.__version__)
+                    "this batch shape runs eagerly (correct, slower; on CUDA as graphs of eager ticks)",
+                    self.device.type, torch.__version__)
         return eager, mc_tick
 
     def _use_compile(self, tops: list[LigandTopology]) -> bool:
@@ -360,7 +361,9 @@ class TorchDocker:
             if self._verifies():
                 state, tick = self._checked_first_tick(tick, run, key)
                 first = 1
-        if use_compile and tick is not mc_tick and self.device.type == "cuda" and self.cuda_graphs:
+        # CUDA: the compiled tick, or the eager one where it disagreed (launch-bound either way:
+        # an eager tick launches ~10x the kernels), replayed as CUDA graphs
+        if use_compile and self.device.type == "cuda" and self.cuda_graphs:
             state, graphed = run_ticks(tick, c, gc, state, self.params, max(run.ticks) - first)
             self.graphed_batches += int(graphed)
         else:

@@ -1,4 +1,4 @@
-"""The compiled search tick replayed as a CUDA graph.
+"""The search tick replayed as a CUDA graph.
 
 A compiled tick is one Python call that launches every kernel of its graph; on a GPU at search
 batch sizes that launching, not the kernels, is most of a tick (measured on an H200 at 64
@@ -8,7 +8,9 @@ per batch, state held in fixed buffers, and replays them.  The tick is already w
 (fixed shapes, no host synchronisation, no host-to-device copy, random numbers hashed on the
 device).  The first replay is compared with the same ticks called plainly; where capture fails
 or the two differ, the batch goes on with plain calls, so a graph can only make a search
-faster, never different.
+faster, never different.  The eager tick is replayed the same way where a shape's compiled tick
+disagreed with it (``TorchDocker.verify``): it launches ~10x the kernels of the compiled one,
+so on a GPU it gains more from a graph.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ def _same(a: Any, b: Any) -> bool:
 def run_ticks(
     tick: Callable[..., Any], c: Any, gc: Any, state: Any, params: Any, n: int, k: int = GRAPH_TICKS
 ) -> tuple[Any, bool]:
-    """``n`` ticks of the compiled ``tick`` from ``state`` on CUDA: replays of a captured graph
+    """``n`` ticks of ``tick`` (compiled or eager) from ``state`` on CUDA: replays of a captured graph
     of ``k`` ticks (plain calls for the remainder), or plain calls throughout where capture
     fails or the first replay differs from plain calls.  Returns the state and whether graphs ran."""
     if n < 2 * k:
