@@ -233,39 +233,25 @@ def main() -> int:
         return 0
 
     # the engine's CUDA graph path (graphs.run_ticks: capture, check of the first replay against
-    # plain calls, replays), timed whole against the same ticks called plainly
+    # plain calls, replays), timed whole against the same ticks called plainly: for the compiled
+    # tick, then for the eager one (the docker's path for a shape whose compiled tick disagreed)
     k = args.graph_ticks
     n = args.graph_n or max(400, 50 * k)
-    sync()
-    t0 = time.perf_counter()
-    graphed, used = run_ticks(tick, run.c, run.gc, compiled, params, n, k)
-    sync()
-    t_graph = time.perf_counter() - t0
-    plain = compiled
-    t0 = time.perf_counter()
-    for _ in range(n):
-        plain = tick(run.c, run.gc, plain, params)
-    sync()
-    t_plain = time.perf_counter() - t0
-    print(f"{n} ticks, graphs of {k} ticks {'replayed' if used else 'NOT used (see the warning above)'}: "
-          f"graph path vs plain compiled {_diff(graphed, plain)}", flush=True)
-    print(f"ms per tick (capture and check included): CUDA graph path {t_graph / n * 1e3:.3f}, "
-          f"plain compiled {t_plain / n * 1e3:.3f}", flush=True)
-    # the docker's path for a shape whose compiled tick disagreed: eager ticks as CUDA graphs
-    sync()
-    t0 = time.perf_counter()
-    graphed, used = run_ticks(mc_tick, run.c, run.gc, eager, params, n, k)
-    sync()
-    t_graph = time.perf_counter() - t0
-    plain = eager
-    t0 = time.perf_counter()
-    for _ in range(n):
-        plain = mc_tick(run.c, run.gc, plain, params)
-    sync()
-    t_plain = time.perf_counter() - t0
-    print(f"{n} eager ticks, graphs of {k} ticks {'replayed' if used else 'NOT used (see the warning above)'}: "
-          f"graph path vs plain eager {_diff(graphed, plain)}; ms per tick: graph path {t_graph / n * 1e3:.3f}, "
-          f"plain eager {t_plain / n * 1e3:.3f}", flush=True)
+    for name, fn, state in (("compiled", tick, compiled), ("eager", mc_tick, eager)):
+        sync()
+        t0 = time.perf_counter()
+        graphed, used = run_ticks(fn, run.c, run.gc, state, params, n, k)
+        sync()
+        t_graph = time.perf_counter() - t0
+        plain = state
+        t0 = time.perf_counter()
+        for _ in range(n):
+            plain = fn(run.c, run.gc, plain, params)
+        sync()
+        t_plain = time.perf_counter() - t0
+        print(f"{n} {name} ticks, graphs of {k} ticks {'replayed' if used else 'NOT used (see the warning above)'}: "
+              f"graph path vs plain {_diff(graphed, plain)}; ms per tick (capture and check included): "
+              f"CUDA graph path {t_graph / n * 1e3:.3f}, plain {t_plain / n * 1e3:.3f}", flush=True)
     return 0
 
 
