@@ -200,7 +200,7 @@ def phase_vina(work: Path, quick: bool, cpu: int, parts: list[str]) -> None:
                 par[key] = rows
                 _save(res_path, res)
                 print(f"parity {key}: {len(rows)} poses", flush=True)
-    if "screen" in parts:  # exhaustiveness 8, best score and time per ligand
+    if "screen" in parts:  # exhaustiveness 8, seed 42 (as `bench_torch_search.py cost`), best score and time
         res_path = work / "vina_screen.json"
         res = _load(res_path)
         scr = res.setdefault("screen", {})
@@ -209,7 +209,7 @@ def phase_vina(work: Path, quick: bool, cpu: int, parts: list[str]) -> None:
             c, s = boxes[target]
             rec = work / "receptors" / f"{target}.pdbqt"
             t0 = time.perf_counter()
-            v = _vina(rec, c, s, cpu=cpu)
+            v = _vina(rec, c, s, seed=42, cpu=cpu)
             maps.setdefault(target, time.perf_counter() - t0)
             for name in names[: (3 if quick else SCREEN_DRUGS)]:
                 key = f"{target}|{name}"
