@@ -17,8 +17,10 @@ def test_engines_declare_their_batch_and_gpu_use() -> None:
     pytest.importorskip("torch")
     # hundreds of ligands per task on CUDA (known from the device name, no GPU needed to ask),
     # one device pass on CPU
-    assert get_engine("torch", device="cuda").preferred_batch == 256
-    assert get_engine("torch", device="cuda", max_batch=512).preferred_batch == 512
+    assert get_engine("torch", device="cuda").preferred_batch == 1024  # two device passes of 512
+    assert get_engine("torch", device="cuda").max_batch == 512
+    assert get_engine("torch", device="cuda", max_batch=2048).preferred_batch == 2048
+    assert get_engine("torch", device="cpu").max_batch == 64
     cpu = get_engine("torch", device="cpu", max_batch=32)
     assert (cpu.preferred_batch, cpu.uses_gpu) == (32, False)
 

@@ -27,7 +27,13 @@ _DOCK_TERMS = ("total", "inter", "intra", "torsions", "intra_best_pose")
 
 
 _LEGACY = {"local_steps", "refine_top"}  # engine 0.2 parameters: accepted, no longer used
-GPU_TASK_BATCH = 256  # ligands per campaign task on CUDA
+# ligands per device pass when ``max_batch`` is 0 (the default).  A GPU wants width: at 64
+# drug-sized ligands x 48 chains (3,072 poses) an H200 was launch-bound (docs/benchmarks.md, "GPU"),
+# so CUDA passes hold 512 (provisional: bench/gpu_check.sh measures 64, 512 and 2,048); a CPU
+# pass 64 (compiled CPU batches are cut to 8 ligands anyway, docker.CPU_COMPILED_BATCH)
+CPU_MAX_BATCH = 64
+CUDA_MAX_BATCH = 512
+GPU_TASK_BATCH = 1024  # ligands per campaign task on CUDA: two default device passes
 
 
 @register_engine("torch")
@@ -37,7 +43,8 @@ class TorchEngine(DockingEngine):
     budget), exhaustiveness (scales the mode's chains by N/8), n_poses, energy_range,
     min_rmsd, refine (distinct minima refined with exact pair sums), starts (random poses each
     chain minimises before its Monte Carlo moves, keeping the lowest; default the mode's),
-    store (minima kept per chain), spacing, max_batch, compile (auto|on|off), memory_limit_mb (simulated device
+    store (minima kept per chain), spacing, max_batch (ligands per device pass; 0: 512 on CUDA, 64 on CPU),
+    compile (auto|on|off), memory_limit_mb (simulated device
     memory limit, for testing the out-of-memory split path), threads (CPU threads)."""
 
     name = "torch"
@@ -57,7 +64,7 @@ class TorchEngine(DockingEngine):
         starts: int | None = None,
         store: int = 8,
         spacing: float = 0.375,
-        max_batch: int = 64,
+        max_batch: int = 0,
         compile: str = "auto",
         memory_limit_mb: float | None = None,
         threads: int = 0,
@@ -74,7 +81,7 @@ class TorchEngine(DockingEngine):
              "n_poses": n_poses, "energy_range": energy_range, "min_rmsd": min_rmsd, "refine": refine,
              "starts": starts, "store": store, "spacing": spacing, "max_batch": max_batch,
              "memory_limit_mb": memory_limit_mb, "threads": threads},
-            at_least={"chains": 0, "steps": 0, "refine": 0, "starts": 0, "store": 1, "max_batch": 1, "threads": 0},
+            at_least={"chains": 0, "steps": 0, "refine": 0, "starts": 0, "store": 1, "max_batch": 0, "threads": 0},
             above={"memory_limit_mb": 0},
             choices={"mode": tuple(MODES), "compile": ("auto", "on", "off")},
         )  # fmt: skip
@@ -105,9 +112,18 @@ class TorchEngine(DockingEngine):
     def preferred_batch(self) -> int:
         """Ligands per campaign task: :data:`GPU_TASK_BATCH` on CUDA (several device passes of
         ``max_batch`` per task, so the GPU is not idle between tasks), one device pass on CPU."""
+        return max(GPU_TASK_BATCH, self.max_batch) if self._on_cuda() else self.max_batch
+
+    @property
+    def max_batch(self) -> int:
+        """Ligands per device pass: the ``max_batch`` parameter, or for 0 :data:`CUDA_MAX_BATCH`
+        on CUDA and :data:`CPU_MAX_BATCH` on CPU."""
+        n = int(self.params["max_batch"])
+        return n or (CUDA_MAX_BATCH if self._on_cuda() else CPU_MAX_BATCH)
+
+    def _on_cuda(self) -> bool:
         device = str(self.params["device"])
-        cuda = device.startswith("cuda") or (device == "auto" and self._device().type == "cuda")
-        return max(GPU_TASK_BATCH, int(self.params["max_batch"])) if cuda else int(self.params["max_batch"])
+        return device.startswith("cuda") or (device == "auto" and self._device().type == "cuda")
 
     @property
     def uses_gpu(self) -> bool:
@@ -156,7 +172,7 @@ class TorchEngine(DockingEngine):
             params=SearchParams(n_poses=p["n_poses"], min_rmsd=p["min_rmsd"], energy_range=p["energy_range"],
                                 store=p["store"], refine_candidates=p["refine"], starts=self._starts()),
             memory_limit_bytes=None if limit is None else int(limit * 2**20),
-            max_batch=p["max_batch"], compile=p["compile"],
+            max_batch=self.max_batch, compile=p["compile"],
         )
 
     def _starts(self) -> int:
