@@ -41,6 +41,9 @@ def _fields(state: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
+AGREE = "all fields within 1e-4"  # what _diff prints when every field agrees
+
+
 def _diff(a: Any, b: Any) -> str:
     """Largest absolute difference per field (inf/nan positions compared apart)."""
     import torch
@@ -60,7 +63,7 @@ def _diff(a: Any, b: Any) -> str:
         d = float((x[fin] - y[fin]).abs().max()) if bool(fin.any()) else 0.0
         if d > 1e-4 or odd:
             parts.append(f"{k}: {d:.2g}" + (f" ({odd} finite in one only)" if odd else ""))
-    return "; ".join(parts) or "all fields within 1e-4"
+    return "; ".join(parts) or AGREE
 
 
 def _summary(state: Any, n_lig: int) -> str:
@@ -100,22 +103,20 @@ def _pieces(run: Any, state: Any) -> None:
     import torch
 
     from docking.engines.torch_engine import chainmajor as cm
+    from docking.engines.torch_engine.kinematics import pair_gather
     from docking.engines.torch_engine.search import HUNT_CAP
 
     c, gc, o = run.c, run.gc, state.opt
-    empty = torch.zeros(0, dtype=torch.long, device=c.lig.device)
-    if c.pair_gather.numel():
-        other = c._replace(pair_gather=empty, pair_sign=torch.zeros(0, dtype=c.local.dtype, device=c.lig.device))
-        other_name = "scatter"
+    if c.pair_gather.numel():  # the batch gathers: the other variant scatters (empty tables)
+        own, other_name = "gather", "scatter"
+        index, sign = c.pair_gather[:0], c.pair_sign[:0]
     else:
-        from docking.engines.torch_engine.kinematics import pair_gather
-
+        own, other_name = "scatter", "gather"
         index, sign = pair_gather(run.batch.pairs, run.batch.pair_mask, run.batch.local.shape[1])
-        other, other_name = c._replace(pair_gather=index, pair_sign=sign.to(c.local.dtype)), "gather"
+    other = c._replace(pair_gather=index, pair_sign=sign.to(c.local.dtype))
     xc = cm.forward_chains(c, o.pos, o.quat, o.tors)
     _, g_at = cm.grid_chains(c, gc, xc, HUNT_CAP)
     _, g_in = cm.intra_chains(c, xc, HUNT_CAP)
-    own = "gather" if c.pair_gather.numel() else "scatter"
     parts: dict[str, tuple[Any, tuple[Any, ...]]] = {
         "forward_chains": (cm.forward_chains, (c, o.pos, o.quat, o.tors)),
         "grid_chains": (cm.grid_chains, (c, gc, xc, HUNT_CAP)),
@@ -200,7 +201,7 @@ def main() -> int:
     eager = mc_tick(run.c, run.gc, run.state, params)
     verdict = _diff(compiled, eager)
     print(f"tick 1, compiled vs eager on {args.device}: {verdict}", flush=True)
-    if args.pieces == "on" or (args.pieces == "auto" and verdict != "all fields within 1e-4"):
+    if args.pieces == "on" or (args.pieces == "auto" and verdict != AGREE):
         _pieces(run, eager)
 
     if args.cpu_ticks:

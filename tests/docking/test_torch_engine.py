@@ -60,6 +60,8 @@ def test_mixed_batch_outputs_like_vina(docked, ligands, protease_receptor, box) 
 
     engine, results = docked
     assert [r.name for r in results] == ["caffeine", "ibuprofen", "amlodipine"]
+    # max_batch 0 (the default) is one CPU pass of 64 ligands: the three dock in one batch
+    assert (engine.last_docker.max_batch, engine.last_docker.batches_run) == (64, [3])
     for lig, r in zip(ligands, results, strict=True):
         assert r.ok, r.error
         assert r.engine == "torch" and 1 <= len(r.poses) <= 3
