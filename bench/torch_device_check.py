@@ -153,6 +153,8 @@ def main() -> int:
     ap.add_argument("--dtype", default="float32", choices=["float32", "float64"],
                     help="float64: rounding stays far below the printed differences for the first ticks")
     args = ap.parse_args()
+    if args.batch < 1 or args.ticks < 2 or min(args.cpu_ticks, args.graph_ticks, args.graph_n) < 0:
+        ap.error("--batch takes 1 or more, --ticks 2 or more; --cpu-ticks, --graph-ticks and --graph-n 0 or more")
 
     import bench_torch_search as b
     import torch
