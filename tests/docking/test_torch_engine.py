@@ -92,6 +92,22 @@ def test_deterministic_with_seed(docked, protease_receptor, box, ligands) -> Non
         assert a.poses[0].pdbqt == b.poses[0].pdbqt
 
 
+def test_result_does_not_depend_on_position_in_the_call(docked, protease_receptor, box, ligands) -> None:
+    # a ligand's random stream is keyed by its prepared input (engine 1.7.4), not by its position
+    # in the call: the three-ligand call in reverse order gives every ligand the same poses
+    _engine, first = docked
+    by_name = {r.name: r for r in first}
+    reverse = TorchEngine(**FAST).dock(protease_receptor.pdbqt, box, ligands[::-1], seed=3)
+    for r in reverse:
+        assert [p.pdbqt for p in r.poses] == [p.pdbqt for p in by_name[r.name].poses]
+    # and ibuprofen alone (a campaign task cut differently) gets the poses it got second, after
+    # caffeine. Both calls pad to ibuprofen's bucket: a larger padded shape (amlodipine's, in the
+    # first call) rounds differently in float32, and a long chain can then diverge
+    pair = TorchEngine(**FAST).dock(protease_receptor.pdbqt, box, [ligands[0], ligands[1]], seed=3)
+    alone = TorchEngine(**FAST).dock(protease_receptor.pdbqt, box, [ligands[1]], seed=3)
+    assert [p.pdbqt for p in alone[0].poses] == [p.pdbqt for p in pair[1].poses]
+
+
 def test_out_of_memory_split_and_retry(protease_receptor, box, ligands) -> None:
     # a simulated device limit that fits the largest ligand's chains but no pair of ligands
     # (padded to the largest): the 3-ligand batch fails, is split, and retried until it fits

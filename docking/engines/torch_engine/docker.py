@@ -30,7 +30,7 @@ from .pdbqt import parse_ligand_pdbqt
 from .search import Search, SearchParams, ls_tick, mc_tick, new_search, ticks_for
 from .topology import LigandTopology, build_topology
 
-__all__ = ["BatchRun", "FinalPose", "SimulatedOOM", "TorchDocker", "batch_bucket", "estimate_bytes", "ligand_seed",
+__all__ = ["BatchRun", "FinalPose", "SimulatedOOM", "TorchDocker", "batch_bucket", "estimate_bytes", "ligand_seed", "stream_key",
            "padded_size", "resolve_device"]
 
 log = logging.getLogger(__name__)
@@ -104,9 +104,17 @@ def _is_oom(exc: BaseException) -> bool:
 
 
 def ligand_seed(seed: int, key: str) -> int:
-    """A ligand's 63-bit search seed from the run seed and the ligand's key."""
+    """A ligand's 63-bit search seed from the run seed and the ligand's stream key."""
     digest = hashlib.sha256(f"{seed}:{key}".encode()).digest()
     return int.from_bytes(digest[:8], "little") & 0x7FFF_FFFF_FFFF_FFFF
+
+
+def stream_key(pdbqt: str) -> str:
+    """A ligand's random-stream key: the digest of its prepared PDBQT (engine 1.7.4). Its chains
+    draw the same numbers whatever else is docked in the call and at whichever position, so a
+    drug's result does not depend on how a campaign cut its library into tasks (1.7.3 and
+    earlier keyed the stream by the position in the call)."""
+    return hashlib.sha256(pdbqt.encode()).hexdigest()
 
 
 class BatchRun(NamedTuple):
@@ -149,6 +157,7 @@ class TorchDocker:
     stale_tail: list[float] = field(default_factory=list)
     verified_shapes: set[str] = field(default_factory=set)  # compiled shapes whose first tick agreed
     mismatched_shapes: set[str] = field(default_factory=set)  # ... and those that did not: run eagerly
+    streams: dict[str, str] = field(default_factory=dict)  # item key -> random-stream key (stream_key)
 
     @property
     def device(self) -> torch.device:
@@ -226,6 +235,7 @@ class TorchDocker:
             try:
                 tops.append(build_topology(parse_ligand_pdbqt(text)))
                 keys.append(key)
+                self.streams[key] = stream_key(text)
             except Exception as exc:
                 out[key] = exc
         if on_batch is not None and out:
@@ -333,7 +343,7 @@ class TorchDocker:
         # compiled: chain-major evaluation (chainmajor.py, measured for compiled ticks only); eager
         # runs keep the per-pose functions of engine 1.5.1
         c = pose_consts(batch, lig, slots, self.grid.n_points, depth=depth, chains=chains if use_compile else 0)
-        lig_seeds = [ligand_seed(seed, k) for k in keys] + [0] * (n_lig - len(keys))
+        lig_seeds = [ligand_seed(seed, self.streams.get(k, k)) for k in keys] + [0] * (n_lig - len(keys))
         chain_keys = [(s ^ (j * 0x9E3779B1)) & 0x7FFF_FFFF_FFFF_FFFF for s in lig_seeds for j in range(chains)]
         iter_caps = c.iter_cap.reshape(n_lig, chains)[:, 0].tolist()  # once per batch, before the search
         planned = [self.budget.steps_of(x) for x in padded]

@@ -106,7 +106,7 @@ class TorchEngine(DockingEngine):
             tv = metadata.version("torch")
         except metadata.PackageNotFoundError:
             tv = "missing"
-        return f"dockdb-torch-1.7.3+torch{tv}"
+        return f"dockdb-torch-1.7.4+torch{tv}"
 
     @property
     def preferred_batch(self) -> int:
