@@ -11,8 +11,11 @@
 #   4. the tick at 2,048 ligands timed plainly and as CUDA graphs, compiled and eager (its graph
 #      comes from the on-disk cache of stage 3, so a search of 2,048 cut short by stage 3's slot
 #      still gives a per-tick rate).
-# Each stage has its own time slot and a failed or overrun stage does not stop the next one; the
-# slots add up to more than 8 minutes, what the stages take when the tick check agrees to less.
+# Each stage has its own time slot and a failed or overrun stage does not stop the next one. The
+# slots add up to more than 8 minutes, so the whole run also has a budget, GPU_CHECK_BUDGET seconds
+# (default 480): a stage's slot is cut to what the budget has left (less 30 s kept for the report),
+# and a stage with under 10 s left is skipped and says so. The run therefore ends within the budget
+# plus the final JSON write; what a cut stage had measured is still in its log.
 # Writes gpu_check.json, gpu_check.log and gpu_check.md (the rows for docs/benchmarks.md) to
 # $OUT (or ./gpu_check/).
 #
@@ -36,9 +39,19 @@ export DOCKDB_HOME="${DOCKDB_HOME:-$PWD/.dockdb}"
 export TORCHINDUCTOR_CACHE_DIR="${TORCHINDUCTOR_CACHE_DIR:-$DOCKDB_HOME/torch_inductor}"
 log="$out/gpu_check.log"
 start=$(date +%s)
+budget="${GPU_CHECK_BUDGET:-480}"
 stage() {  # stage NAME SECONDS COMMAND...: run with a time limit, log it, never stop the script
     local name=$1 limit=$2
     shift 2
+    local now reserve=30 left
+    now=$(date +%s)
+    [ "$name" = report ] && reserve=0
+    left=$(( budget - (now - start) - reserve ))
+    (( limit > left )) && limit=$left
+    if (( limit < 10 )); then
+        echo "== $name: skipped, the ${budget} s budget is spent (at $(( $(date +%s) - start )) s)" | tee -a "$log"
+        return 124
+    fi
     echo "== $name (limit ${limit} s, at $(( $(date +%s) - start )) s)" | tee -a "$log"
     timeout "$limit" "$@" 2>&1 | tee -a "$log"
     local rc=${PIPESTATUS[0]}
