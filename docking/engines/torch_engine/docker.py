@@ -30,8 +30,8 @@ from .pdbqt import parse_ligand_pdbqt
 from .search import Search, SearchParams, ls_tick, mc_tick, new_search, ticks_for
 from .topology import LigandTopology, build_topology
 
-__all__ = ["BatchRun", "FinalPose", "SimulatedOOM", "TorchDocker", "batch_bucket", "estimate_bytes", "ligand_seed", "stream_key",
-           "padded_size", "resolve_device"]
+__all__ = ["BatchRun", "FinalPose", "SimulatedOOM", "TorchDocker", "batch_bucket", "estimate_bytes", "ligand_seed",
+           "padded_size", "resolve_device", "stream_key"]
 
 log = logging.getLogger(__name__)
 
