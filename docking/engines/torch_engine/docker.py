@@ -111,9 +111,9 @@ def ligand_seed(seed: int, key: str) -> int:
 
 def stream_key(pdbqt: str) -> str:
     """A ligand's random-stream key: the digest of its prepared PDBQT (engine 1.7.4). Its chains
-    draw the same numbers whatever else is docked in the call and at whichever position, so a
-    drug's result does not depend on how a campaign cut its library into tasks (1.7.3 and
-    earlier keyed the stream by the position in the call)."""
+    draw the same numbers whatever else is docked in the call and at whichever position (1.7.3
+    and earlier keyed the stream by the position in the call). Its result can still change with
+    the batch's padded shape, which changes float32 rounding (docs/validation.md, 1.7.4)."""
     return hashlib.sha256(pdbqt.encode()).hexdigest()
 
 
