@@ -40,6 +40,7 @@ export TORCHINDUCTOR_CACHE_DIR="${TORCHINDUCTOR_CACHE_DIR:-$DOCKDB_HOME/torch_in
 log="$out/gpu_check.log"
 start=$(date +%s)
 budget="${GPU_CHECK_BUDGET:-480}"
+[[ "$budget" =~ ^[0-9]+$ ]] || { echo "error: GPU_CHECK_BUDGET=$budget is not a whole number of seconds; set e.g. 480" >&2; exit 2; }
 stage() {  # stage NAME SECONDS COMMAND...: run with a time limit, log it, never stop the script
     local name=$1 limit=$2
     shift 2
