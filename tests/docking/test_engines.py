@@ -44,11 +44,12 @@ def test_torch_engine_parameter_errors_in_one_line() -> None:
     from docking.engines.torch_engine.engine import TorchEngine
 
     with pytest.raises(EngineError) as err:
-        TorchEngine(mode="bogus", compile="maybe", chains=-1, starts=-1, store=0, memory_limit_mb=0)
+        TorchEngine(mode="bogus", compile="maybe", chains=-1, starts=-1, polish=-2, store=0, memory_limit_mb=0)
     assert str(err.value) == (
         "bad torch engine parameters: mode must be one of fast, balanced, detail, not 'bogus'; "
         "compile must be one of auto, on, off, not 'maybe'; chains must be >= 0, not -1; "
-        "starts must be >= 0, not -1; store must be >= 1, not 0; memory_limit_mb must be > 0, not 0"
+        "starts must be >= 0, not -1; polish must be >= 0, not -2; store must be >= 1, not 0; "
+        "memory_limit_mb must be > 0, not 0"
     )
     assert TorchEngine(exhaustiveness=None, memory_limit_mb=None).params["exhaustiveness"] is None
 
@@ -64,6 +65,19 @@ def test_torch_random_starts_default_to_the_mode_and_leave_short_chains_moves() 
     # an explicit budget of 40 steps per chain: at most 10 of them draw random poses
     assert TorchEngine(starts=32, steps=40)._starts() == 10
     assert TorchEngine(starts=3, steps=40)._starts() == 3
+
+
+def test_torch_polish_defaults_to_the_mode_and_reaches_the_search_params() -> None:
+    from docking.engines.torch_engine.engine import TorchEngine
+    from docking.engines.torch_engine.modes import MODES
+
+    assert MODES["balanced"].polish > 0 and MODES["fast"].polish == 0
+    for mode in MODES:
+        assert TorchEngine(mode=mode).params["polish"] == MODES[mode].polish
+    eng = TorchEngine(polish=0)
+    assert eng._docker(None).params.polish_rounds == 0
+    eng = TorchEngine(mode="balanced")
+    assert eng._docker(None).params.polish_rounds == MODES["balanced"].polish
 
 
 def test_dock_gives_negative_scores(aspirin_docked) -> None:

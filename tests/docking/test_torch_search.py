@@ -256,6 +256,36 @@ def test_line_search_never_raises_the_energy(grid32, tops) -> None:
     assert int(opt.iters.max()) > 5
 
 
+def test_polish_never_raises_the_energy_and_finds_lower_minima(grid32, tops) -> None:
+    from docking.engines.torch_engine.finish import polish, refine
+
+    batch, gc, _slots, c = _setup(grid32, tops, 8, torch.float32)
+    pos, q, tors = _random_poses(c, batch.n_torsions_max, torch.float32, seed=3, spread=6.0)
+    efn = search.grid_energy(c, gc, search.AUTHENTIC_CAP)
+    # minimised well past Vina's iteration cap, with BFGS restarted until a restart gains nothing,
+    # so what is left below is other minima, not slope
+    o = refine(c, efn, pos, q, tors, evals=300)
+    for _ in range(4):
+        o = refine(c, efn, o.pos, o.quat, o.tors, evals=300)
+    start = (o.pos, o.quat, o.tors, o.f)
+    keys = torch.arange(1, c.lig.shape[0] + 1, dtype=torch.long, device=DEV) * 104729
+    out = polish(c, efn, start, keys, rounds=6, evals=60)
+    finite = torch.isfinite(o.f)
+    assert bool(finite.all())
+    assert bool((out[3] <= o.f).all())  # never uphill
+    e_now, _ = efn(*out[:3])
+    assert torch.allclose(e_now, out[3], rtol=1e-5, atol=1e-4)  # the energy of the returned pose
+    lower = o.f - out[3] > 1e-3
+    assert int(lower.sum()) >= c.lig.shape[0] // 4  # a converged minimum is often not its basin's lowest
+    # the same keys give the same result; other keys other jiggles
+    again = polish(c, efn, start, keys, rounds=6, evals=60)
+    assert all(torch.equal(a, b) for a, b in zip(out, again, strict=True))
+    other = polish(c, efn, start, keys + 1, rounds=6, evals=60)
+    assert not torch.equal(other[0], out[0])
+    # no rounds: the poses as they were
+    assert all(torch.equal(a, b) for a, b in zip(polish(c, efn, start, keys, rounds=0, evals=60), start, strict=True))
+
+
 def test_hunt_cap_is_vinas() -> None:
     # Vina 1.2's vina.cpp sets mc.hunt_cap = vec(10, 10, 10) for the Monte Carlo search
     assert search.HUNT_CAP == 10.0 and search.AUTHENTIC_CAP == 1000.0

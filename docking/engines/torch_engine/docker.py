@@ -386,5 +386,6 @@ class TorchDocker:
         self.steps_planned.extend(run.planned[: len(keys)])
         tail = (state.ch.stale.float() / state.ch.step.clamp(min=1).float()).reshape(n_lig, run.chains)
         self.stale_tail.extend(tail[: len(keys)].mean(1).tolist())
-        res = finish_batch(self.grid, run.batch, run.slots, run.depth, state.st, run.chains, self.params)
+        seeds = state.ch.seed.reshape(n_lig, run.chains)[:, 0]
+        res = finish_batch(self.grid, run.batch, run.slots, run.depth, state.st, run.chains, self.params, seeds)
         return {k: res[i] for i, k in enumerate(keys)}

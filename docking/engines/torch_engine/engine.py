@@ -43,9 +43,11 @@ class TorchEngine(DockingEngine):
     budget), exhaustiveness (scales the mode's chains by N/8), n_poses, energy_range,
     min_rmsd, refine (distinct minima refined with exact pair sums), starts (random poses each
     chain minimises before its Monte Carlo moves, keeping the lowest; default the mode's),
-    store (minima kept per chain), spacing, max_batch (ligands per device pass; 0: 512 on CUDA, 64 on CPU),
-    compile (auto|on|off), memory_limit_mb (simulated device
-    memory limit, for testing the out-of-memory split path), threads (CPU threads)."""
+    polish (rounds in which each ligand's best final poses are jiggled and re-minimised, kept
+    where lower; default the mode's, 0: none), store (minima kept per chain), spacing, max_batch
+    (ligands per device pass; 0: 512 on CUDA, 64 on CPU), compile (auto|on|off), memory_limit_mb
+    (simulated device memory limit, for testing the out-of-memory split path), threads (CPU
+    threads)."""
 
     name = "torch"
 
@@ -62,6 +64,7 @@ class TorchEngine(DockingEngine):
         min_rmsd: float = 1.0,
         refine: int = 0,
         starts: int | None = None,
+        polish: int | None = None,
         store: int = 8,
         spacing: float = 0.375,
         max_batch: int = 0,
@@ -79,9 +82,10 @@ class TorchEngine(DockingEngine):
             self.name,
             {"mode": mode, "compile": compile, "chains": chains, "steps": steps, "exhaustiveness": exhaustiveness,
              "n_poses": n_poses, "energy_range": energy_range, "min_rmsd": min_rmsd, "refine": refine,
-             "starts": starts, "store": store, "spacing": spacing, "max_batch": max_batch,
+             "starts": starts, "polish": polish, "store": store, "spacing": spacing, "max_batch": max_batch,
              "memory_limit_mb": memory_limit_mb, "threads": threads},
-            at_least={"chains": 0, "steps": 0, "refine": 0, "starts": 0, "store": 1, "max_batch": 0, "threads": 0},
+            at_least={"chains": 0, "steps": 0, "refine": 0, "starts": 0, "polish": 0, "store": 1, "max_batch": 0,
+                      "threads": 0},
             above={"memory_limit_mb": 0},
             choices={"mode": tuple(MODES), "compile": ("auto", "on", "off")},
         )  # fmt: skip
@@ -92,7 +96,8 @@ class TorchEngine(DockingEngine):
             exhaustiveness=None if exhaustiveness is None else int(exhaustiveness), n_poses=int(n_poses),
             energy_range=float(energy_range), min_rmsd=float(min_rmsd),
             refine=int(refine) or MODES[mode].refine,
-            starts=MODES[mode].starts if starts is None else int(starts), store=int(store), spacing=float(spacing),
+            starts=MODES[mode].starts if starts is None else int(starts),
+            polish=MODES[mode].polish if polish is None else int(polish), store=int(store), spacing=float(spacing),
             max_batch=int(max_batch), compile=compile,
             memory_limit_mb=None if memory_limit_mb is None else float(memory_limit_mb), threads=int(threads),
         )  # fmt: skip
@@ -106,7 +111,7 @@ class TorchEngine(DockingEngine):
             tv = metadata.version("torch")
         except metadata.PackageNotFoundError:
             tv = "missing"
-        return f"dockdb-torch-1.7.4+torch{tv}"
+        return f"dockdb-torch-1.8+torch{tv}"
 
     @property
     def preferred_batch(self) -> int:
@@ -170,7 +175,8 @@ class TorchEngine(DockingEngine):
             budget=Budget(mode=p["mode"], chains=p["chains"], steps=p["steps"],
                           exhaustiveness=p["exhaustiveness"] or 0),
             params=SearchParams(n_poses=p["n_poses"], min_rmsd=p["min_rmsd"], energy_range=p["energy_range"],
-                                store=p["store"], refine_candidates=p["refine"], starts=self._starts()),
+                                store=p["store"], refine_candidates=p["refine"], starts=self._starts(),
+                                polish_rounds=p["polish"]),
             memory_limit_bytes=None if limit is None else int(limit * 2**20),
             max_batch=self.max_batch, compile=p["compile"],
         )

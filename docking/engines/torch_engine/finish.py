@@ -6,6 +6,8 @@
 2. They are clustered at ``min_rmsd`` (best first), and the best ``refine_candidates``
    distinct ones are refined with exact receptor pair sums (Vina's grid-free final
    refinement), with per-pose receptor neighbour lists built on the device.
+   Then (engine 1.8) each ligand's ``polish_poses`` best distinct ones are polished
+   (:func:`polish`: jiggled and re-minimised, kept where lower).
 3. Exact energies, a second clustering, and up to ``n_poses`` poses within
    ``energy_range`` of the best; the score is Vina's: (inter + intra - intra of the best
    pose) / (1 + 0.05846 N_rot).
@@ -34,7 +36,10 @@ from .search import (
     LocalOpt,
     SearchParams,
     Store,
+    apply_change,
     grid_energy,
+    hash_uniform,
+    in_ball,
     lbfgs_init,
     lbfgs_micro_with,
 )
@@ -65,6 +70,42 @@ def refine(
     for _ in range(evals):
         opt = lbfgs_micro_with(c, efn, opt)
     return opt
+
+
+# hash steps of the polish's perturbations: apart from the search's mutation steps and random starts
+_POLISH_STREAM = 1 << 29
+# per polish round, in turn: translation (Å) and rotation (Å at the radius of gyration) within a ball
+# of this radius, every torsion turned by up to half this many radians
+POLISH_AMPLITUDES = (0.4, 0.2, 0.1)
+
+Pose = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # pos, quat, tors, energy
+
+
+def polish(c: PoseConsts, efn: EnergyFn, pose: Pose, keys: torch.Tensor, rounds: int, evals: int) -> Pose:
+    """Basin hopping at the bottom of each pose's basin: ``rounds`` times, every pose is jiggled a
+    little (translation, orientation and all torsions at once, amplitudes
+    :data:`POLISH_AMPLITUDES` in turn), minimised for ``evals`` evaluations, and the result kept
+    where it is lower.  Refinement alone stops in the first local minimum it meets, and the energy
+    surface near a basin's bottom has shallow minima a few hundredths of a kcal/mol apart (the
+    grid's interpolation and the pair terms' cutoff make it rough); a long Vina chain revisits its
+    best basin often enough to settle in the lowest, a short chain does not. The energy never
+    rises. ``keys`` (P,): each pose's random-stream key."""
+    pos, quat, tors, f = pose
+    n_t = tors.shape[1]
+    for k in range(rounds):
+        a = POLISH_AMPLITUDES[k % len(POLISH_AMPLITUDES)]
+        step = torch.full((), _POLISH_STREAM + k, dtype=torch.long, device=keys.device)
+        u = hash_uniform(keys, step, 10 + n_t).to(pos.dtype)
+        shift = a * in_ball(u[:, :5])
+        rotv = (a / c.gyration.clamp(min=0.5))[:, None] * in_ball(u[:, 5:10])
+        turn = (u[:, 10:] * 2 - 1) * (0.5 * a) * c.tors_mask * (1.0 - c.ring_tors)
+        p, q, t = apply_change(pos, quat, tors, torch.cat([shift, rotv, turn], -1))
+        o = refine(c, efn, p, q, t, evals)
+        better = torch.isfinite(o.f) & (o.f < f)
+        b = better[:, None]
+        pos, quat, tors = torch.where(b, o.pos, pos), torch.where(b, o.quat, quat), torch.where(b, o.tors, tors)
+        f = torch.where(better, o.f, f)
+    return pos, quat, tors, f
 
 
 def _take(t: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
@@ -99,9 +140,11 @@ def finish_batch(
     st: Store,
     chains: int,
     params: SearchParams,
+    seeds: torch.Tensor | None = None,
 ) -> list[list[FinalPose]]:
     """Final poses of every ligand of ``batch`` from the chains' stores ``st`` (eager: this
-    runs once per batch, not once per step)."""
+    runs once per batch, not once per step); ``seeds`` (L,): each ligand's random-stream key, for
+    the polish (:func:`polish`; none without them)."""
     n_lig = len(batch.tops)
     dev = batch.local.device
     n = chains * st.e.shape[1]
@@ -130,11 +173,28 @@ def finish_batch(
     valid2 = torch.gather(keep, 1, first)
     lig2 = torch.arange(n_lig, device=dev).repeat_interleave(r2)
     sel = [_take(v.reshape(n_lig, r1, -1), i2).flatten(0, 1) for v in (o1.pos, o1.quat, o1.tors)]
-    x2, inter, intra = exact_refine(grid, batch, slots, depth, lig2, sel, params, evals)
+    x2, inter, intra, poses2 = _exact(grid, batch, slots, depth, lig2, sel, params, evals)
     e2 = torch.where(valid2.reshape(-1) & torch.isfinite(inter + intra), inter + intra,
                      torch.full_like(inter, float("inf")))
     order2, keep2 = greedy_cluster(x2.reshape(n_lig, r2, *x2.shape[1:]), e2.reshape(n_lig, r2), heavy,
                                    params.min_rmsd)
+    if params.polish_rounds and params.polish_poses and seeds is not None:
+        # 2b. the polish of each ligand's best distinct exact minima, kept where lower
+        r3 = min(r2, params.polish_poses)
+        rank2 = torch.arange(r2, device=dev).expand(n_lig, r2)
+        _, first3 = torch.topk(torch.where(keep2, rank2, rank2 + r2), r3, dim=1, largest=False)
+        flat = (torch.gather(order2, 1, first3) + torch.arange(n_lig, device=dev)[:, None] * r2).reshape(-1)
+        lig3 = torch.arange(n_lig, device=dev).repeat_interleave(r3)
+        keys = (seeds[lig3] ^ (torch.arange(r3, device=dev).repeat(n_lig) * 0x2545F491)) & 0x7FFF_FFFF_FFFF_FFFF
+        x3, inter3, intra3, _p = _exact(grid, batch, slots, depth, lig3, [v[flat] for v in poses2], params, evals,
+                                        keys=keys)
+        lower = torch.isfinite(e2[flat]) & (inter3 + intra3 < e2[flat])
+        x2 = x2.index_copy(0, flat, torch.where(lower[:, None, None], x3, x2[flat]))
+        inter = inter.index_copy(0, flat, torch.where(lower, inter3, inter[flat]))
+        intra = intra.index_copy(0, flat, torch.where(lower, intra3, intra[flat]))
+        e2 = e2.index_copy(0, flat, torch.where(lower, inter3 + intra3, e2[flat]))
+        order2, keep2 = greedy_cluster(x2.reshape(n_lig, r2, *x2.shape[1:]), e2.reshape(n_lig, r2), heavy,
+                                       params.min_rmsd)
     # 3. one transfer to the host, then Vina's scores and RMSD bounds per ligand
     hx, hinter, hintra, he, horder, hkeep = (
         v.detach().cpu().numpy() for v in (x2.reshape(n_lig, r2, *x2.shape[1:]), inter.reshape(n_lig, r2),
@@ -157,6 +217,23 @@ def exact_refine(
     """Exact-pair BFGS of poses ``start`` (pos, quat, tors) of ligands ``lig``, in chunks of
     at most ``max_pairs`` atom pairs (per-atom receptor lists, :meth:`ReceptorGrid.near_atoms`);
     final coordinates, inter- and intramolecular energies."""
+    return _exact(grid, batch, slots, depth, lig, start, params, evals, max_pairs)[:3]
+
+
+def _exact(
+    grid: ReceptorGrid,
+    batch: LigandBatch,
+    slots: dict[int, int],
+    depth: int,
+    lig: torch.Tensor,
+    start: list[torch.Tensor],
+    params: SearchParams,
+    evals: int,
+    max_pairs: int = 3_000_000,
+    keys: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+    """:func:`exact_refine`, or with ``keys`` (one per pose) :func:`polish` instead of the plain
+    refinement (``params.polish_rounds`` rounds); also the final poses (pos, quat, tors)."""
     gc, _ = grid.consts(batch.types(), params.slope)
     rec = grid.receptor()
     c_all = pose_consts(batch, lig, slots, grid.n_points, depth=depth)
@@ -164,7 +241,7 @@ def exact_refine(
     # chunks sized by the longest list; each chunk's lists are built for it alone (all of a big
     # GPU batch's lists at once would be (poses, atoms, partners) indices of several GB)
     chunk = max(1, max_pairs // (x0.shape[1] * grid.near_count(x0)))
-    xs_out, inter_out, intra_out = [], [], []
+    xs_out, inter_out, intra_out, poses_out = [], [], [], []
     for s in range(0, lig.shape[0], chunk):
         part = slice(s, s + chunk)
         c = pose_consts(batch, lig[part], slots, grid.n_points, depth=depth)
@@ -174,15 +251,22 @@ def exact_refine(
         def exact(p: torch.Tensor, q: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
             return exact_energy_grad(c, gc, pairs, p, q, t, AUTHENTIC_CAP, params.slope)  # noqa: B023
 
-        o = refine(c, exact, start[0][part], start[1][part], start[2][part], evals=evals)
-        x, _r, _o = forward(c, o.pos, o.quat, o.tors)
+        p0, q0, t0 = (v[part] for v in start)
+        if keys is None:
+            o = refine(c, exact, p0, q0, t0, evals=evals)
+            pose = (o.pos, o.quat, o.tors)
+        else:
+            pose = polish(c, exact, (p0, q0, t0, exact(p0, q0, t0)[0]), keys[part], params.polish_rounds, evals)[:3]
+        x, _r, _o = forward(c, *pose)
         xs_out.append(x)
+        poses_out.append(pose)
         # the reported energy from lists of the final coordinates: every pair within the cutoff,
         # however far an atom moved from where the refinement's lists were built
         final = near_pairs(rec, lt, *grid.near_atoms(x, margin=0.0))
         inter_out.append(exact_inter_grad(c, final, gc, x, AUTHENTIC_CAP, params.slope)[0].sum(-1))
         intra_out.append(intra_grad(c, x, AUTHENTIC_CAP)[0])
-    return torch.cat(xs_out), torch.cat(inter_out), torch.cat(intra_out)
+    poses = [torch.cat([p[i] for p in poses_out]) for i in range(3)]
+    return torch.cat(xs_out), torch.cat(inter_out), torch.cat(intra_out), poses
 
 
 def _poses(

@@ -31,6 +31,7 @@ class Mode:
     refine: int
     min_steps: int = 8
     starts: int = 0  # ``SearchParams.starts``: each chain sets out from the best of this many random poses
+    polish: int = 0  # ``SearchParams.polish_rounds``: jiggle-and-minimise rounds of the best final poses
 
 
 # Chosen by measurement (docs/validation.md, "Torch engine"): at equal total steps a few long
@@ -43,11 +44,15 @@ class Mode:
 # cheaper step that meets the mean-difference goal on all three pockets of the 20-drug set at about
 # a third of Vina's CPU time; 64 chains agreed no better (docs/validation.md, "Engine 1.7").  ``fast``
 # (engine 1.7.2) spends 4 % of the steps (was 2 %): 3CLpro's mean difference +0.39/+0.50 at 2 %, +0.21/+0.31
-# at 4 % (seeds 7/42) for 0.08-0.10x Vina's CPU (docs/validation.md, "Engine 1.7.2").
+# at 4 % (seeds 7/42) for 0.08-0.10x Vina's CPU (docs/validation.md, "Engine 1.7.2").  ``balanced`` and
+# ``detail`` polish each ligand's 4 best final poses in 6 rounds (engine 1.8; finish.polish): on the same
+# searches, the mean difference from Vina fell by 0.04 kcal/mol on 3CLpro and 1s3v's crystal pose came
+# first, for ~6 % of ``balanced``'s CPU; ``fast`` is left without, where it would cost ~40 %
+# (docs/validation.md, "Engine 1.8").
 MODES: dict[str, Mode] = {
     "fast": Mode(chains=8, fraction=0.04, refine=12),
-    "balanced": Mode(chains=48, fraction=0.24, refine=24),
-    "detail": Mode(chains=128, fraction=1.0, refine=32),
+    "balanced": Mode(chains=48, fraction=0.24, refine=24, polish=6),
+    "detail": Mode(chains=128, fraction=1.0, refine=32, polish=6),
 }
 
 

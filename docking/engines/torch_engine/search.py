@@ -55,6 +55,7 @@ __all__ = [
     "chain_temperature",
     "evaluate",
     "hash_uniform",
+    "in_ball",
     "lbfgs_init",
     "lbfgs_micro",
     "ls_tick",
@@ -105,6 +106,10 @@ class SearchParams:
     # (greedy): each chain sets out from the best of ``starts`` minimised random poses (0 or 1:
     # from one, as Vina)
     starts: int = 0
+    # after the exact refinement, each ligand's ``polish_poses`` best distinct final candidates are
+    # jiggled and re-minimised ``polish_rounds`` times each, kept where lower (``finish.polish``)
+    polish_rounds: int = 0
+    polish_poses: int = 4
 
 
 class LocalOpt(NamedTuple):
@@ -179,7 +184,7 @@ def _normals(u: torch.Tensor) -> torch.Tensor:
     return torch.cat([r * torch.cos(t), r * torch.sin(t)], -1)
 
 
-def _in_ball(u: torch.Tensor) -> torch.Tensor:
+def in_ball(u: torch.Tensor) -> torch.Tensor:
     """(P, 5) uniforms -> a point uniformly inside the unit ball (P, 3)."""
     n = _normals(u[:, :4])[:, :3]
     n = n / n.norm(dim=-1, keepdim=True).clamp(min=1e-12)
@@ -234,8 +239,8 @@ def mutate(
     u = hash_uniform(ch.seed, ch.step, 12).to(dtype)
     which = torch.minimum((u[:, 0] * c.n_entities).floor(), c.n_entities - 1)
     which = torch.where(ch.step == 0, torch.full_like(which, -1.0), which)
-    shift = amplitude * _in_ball(u[:, 1:6])
-    rotv = (amplitude / c.gyration.clamp(min=0.5))[:, None] * _in_ball(u[:, 6:11])
+    shift = amplitude * in_ball(u[:, 1:6])
+    rotv = (amplitude / c.gyration.clamp(min=0.5))[:, None] * in_ball(u[:, 6:11])
     angle = (u[:, 11] * 2 - 1) * math.pi
     pos = torch.where((which == 0)[:, None], ch.pos + shift, ch.pos)
     q = quat_mul(rotvec_to_quat(rotv), ch.quat)
