@@ -38,7 +38,7 @@ def measure(work: Path, target: str, mode: str, n: int) -> dict[str, Any]:
     ligs, docker, tops = b.compiled_cpu_docker(work, target, mode, n)
     tick = tick_function(True, docker.budget.chains_per_ligand())
     parts = {"grid": 0.0, "exact": 0.0, "polish": 0.0}
-    real_refine, real_exact = fin.refine, getattr(fin, "_exact", fin.exact_refine)
+    real_refine, real_exact = fin.refine, fin.exact_refine
     inside_exact = [False]
 
     def refine(*a: Any, **k: Any) -> Any:  # the grid re-optimisation (exact_refine calls it too)
@@ -48,7 +48,7 @@ def measure(work: Path, target: str, mode: str, n: int) -> dict[str, Any]:
             parts["grid"] += time.process_time() - c0
         return out
 
-    def exact_refine(*a: Any, **k: Any) -> Any:  # (1.8: _exact, which also polishes when given keys)
+    def exact_refine(*a: Any, **k: Any) -> Any:  # (1.8 and later: also the polish, given keys)
         inside_exact[0] = True
         c0 = time.process_time()
         try:
@@ -57,9 +57,7 @@ def measure(work: Path, target: str, mode: str, n: int) -> dict[str, Any]:
             parts["polish" if k.get("keys") is not None else "exact"] += time.process_time() - c0
             inside_exact[0] = False
 
-    name = "_exact" if hasattr(fin, "_exact") else "exact_refine"
-    fin.refine = refine
-    setattr(fin, name, exact_refine)
+    fin.refine, fin.exact_refine = refine, exact_refine
     try:
         for _ in range(2):
             parts.update(grid=0.0, exact=0.0, polish=0.0)
@@ -82,8 +80,7 @@ def measure(work: Path, target: str, mode: str, n: int) -> dict[str, Any]:
                 for k, i in enumerate(idx):
                     best[ligs[i].name] = round(res[k][0].total, 3) if res[k] else float("nan")
     finally:
-        fin.refine = real_refine
-        setattr(fin, name, real_exact)
+        fin.refine, fin.exact_refine = real_refine, real_exact
     m = len(tops)  # the drugs prepared, if fewer than asked for
     return {"search_s": search_s / m, "finish_s": finish_s / m, "grid_refine_s": parts["grid"] / m,
             "exact_refine_s": parts["exact"] / m, "polish_s": parts["polish"] / m, "best": best}

@@ -173,7 +173,7 @@ def finish_batch(
     valid2 = torch.gather(keep, 1, first)
     lig2 = torch.arange(n_lig, device=dev).repeat_interleave(r2)
     sel = [_take(v.reshape(n_lig, r1, -1), i2).flatten(0, 1) for v in (o1.pos, o1.quat, o1.tors)]
-    x2, inter, intra, poses2 = _exact(grid, batch, slots, depth, lig2, sel, params, evals)
+    x2, inter, intra, poses2 = exact_refine(grid, batch, slots, depth, lig2, sel, params, evals)
     e2 = torch.where(valid2.reshape(-1) & torch.isfinite(inter + intra), inter + intra,
                      torch.full_like(inter, float("inf")))
     order2, keep2 = greedy_cluster(x2.reshape(n_lig, r2, *x2.shape[1:]), e2.reshape(n_lig, r2), heavy,
@@ -186,8 +186,8 @@ def finish_batch(
         flat = (torch.gather(order2, 1, first3) + torch.arange(n_lig, device=dev)[:, None] * r2).reshape(-1)
         lig3 = torch.arange(n_lig, device=dev).repeat_interleave(r3)
         keys = (seeds[lig3] ^ (torch.arange(r3, device=dev).repeat(n_lig) * 0x2545F491)) & 0x7FFF_FFFF_FFFF_FFFF
-        x3, inter3, intra3, _p = _exact(grid, batch, slots, depth, lig3, [v[flat] for v in poses2], params, evals,
-                                        keys=keys)
+        x3, inter3, intra3, _p = exact_refine(grid, batch, slots, depth, lig3, [v[flat] for v in poses2], params,
+                                              evals, keys=keys)
         lower = torch.isfinite(e2[flat]) & (inter3 + intra3 < e2[flat])
         x2 = x2.index_copy(0, flat, torch.where(lower[:, None, None], x3, x2[flat]))
         inter = inter.index_copy(0, flat, torch.where(lower, inter3, inter[flat]))
@@ -213,27 +213,12 @@ def exact_refine(
     params: SearchParams,
     evals: int,
     max_pairs: int = 3_000_000,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Exact-pair BFGS of poses ``start`` (pos, quat, tors) of ligands ``lig``, in chunks of
-    at most ``max_pairs`` atom pairs (per-atom receptor lists, :meth:`ReceptorGrid.near_atoms`);
-    final coordinates, inter- and intramolecular energies."""
-    return _exact(grid, batch, slots, depth, lig, start, params, evals, max_pairs)[:3]
-
-
-def _exact(
-    grid: ReceptorGrid,
-    batch: LigandBatch,
-    slots: dict[int, int],
-    depth: int,
-    lig: torch.Tensor,
-    start: list[torch.Tensor],
-    params: SearchParams,
-    evals: int,
-    max_pairs: int = 3_000_000,
     keys: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[torch.Tensor]]:
-    """:func:`exact_refine`, or with ``keys`` (one per pose) :func:`polish` instead of the plain
-    refinement (``params.polish_rounds`` rounds); also the final poses (pos, quat, tors)."""
+    """Exact-pair BFGS of poses ``start`` (pos, quat, tors) of ligands ``lig``, in chunks of
+    at most ``max_pairs`` atom pairs (per-atom receptor lists, :meth:`ReceptorGrid.near_atoms`), or
+    with ``keys`` (one random-stream key per pose) :func:`polish` in ``params.polish_rounds`` rounds
+    instead; final coordinates, inter- and intramolecular energies, and final poses (pos, quat, tors)."""
     gc, _ = grid.consts(batch.types(), params.slope)
     rec = grid.receptor()
     c_all = pose_consts(batch, lig, slots, grid.n_points, depth=depth)
