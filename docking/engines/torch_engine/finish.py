@@ -114,6 +114,15 @@ def _take(t: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     return torch.gather(t, 1, idx.reshape(idx.shape + (1,) * (t.dim() - 2)).expand(shape))
 
 
+def _distinct_first(order: torch.Tensor, keep: torch.Tensor, r: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Candidate indices (L, r) of each ligand's first ``r`` in a clustering's ``order`` (best
+    first), the distinct ones (``keep``) before the rest, and whether each is distinct."""
+    n = order.shape[1]
+    rank = torch.arange(n, device=order.device).expand_as(order)
+    _, first = torch.topk(torch.where(keep, rank, rank + n), r, dim=1, largest=False)
+    return torch.gather(order, 1, first), torch.gather(keep, 1, first)
+
+
 def _distinct_best(
     x: torch.Tensor, e: torch.Tensor, heavy: torch.Tensor, r: int, min_rmsd: float
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -125,10 +134,7 @@ def _distinct_best(
     n = e.shape[1]
     r0 = min(n, 4 * r)
     e0, i0 = torch.topk(e, r0, dim=1, largest=False)
-    order, keep = greedy_cluster(_take(x, i0), e0, heavy, min_rmsd)
-    rank = torch.arange(r0, device=e.device).expand_as(order)
-    _, first = torch.topk(torch.where(keep, rank, rank + r0), r, dim=1, largest=False)
-    pick = torch.gather(order, 1, first)
+    pick, _ = _distinct_first(*greedy_cluster(_take(x, i0), e0, heavy, min_rmsd), r)
     return torch.gather(e0, 1, pick), torch.gather(i0, 1, pick)
 
 
@@ -166,11 +172,7 @@ def finish_batch(
                                  params.min_rmsd)
     # 2. exact refinement of the best distinct ones
     r2 = min(r1, params.refine_candidates)
-    pos_rank = torch.arange(r1, device=dev).expand(n_lig, r1)
-    rank_key = torch.where(keep, pos_rank, pos_rank + r1)
-    _, first = torch.topk(rank_key, r2, dim=1, largest=False)
-    i2 = torch.gather(order, 1, first)
-    valid2 = torch.gather(keep, 1, first)
+    i2, valid2 = _distinct_first(order, keep, r2)
     lig2 = torch.arange(n_lig, device=dev).repeat_interleave(r2)
     sel = [_take(v.reshape(n_lig, r1, -1), i2).flatten(0, 1) for v in (o1.pos, o1.quat, o1.tors)]
     x2, inter, intra, poses2 = exact_refine(grid, batch, slots, depth, lig2, sel, params, evals)
@@ -181,9 +183,8 @@ def finish_batch(
     if params.polish_rounds and params.polish_poses and seeds is not None:
         # 2b. the polish of each ligand's best distinct exact minima, kept where lower
         r3 = min(r2, params.polish_poses)
-        rank2 = torch.arange(r2, device=dev).expand(n_lig, r2)
-        _, first3 = torch.topk(torch.where(keep2, rank2, rank2 + r2), r3, dim=1, largest=False)
-        flat = (torch.gather(order2, 1, first3) + torch.arange(n_lig, device=dev)[:, None] * r2).reshape(-1)
+        i3, _ = _distinct_first(order2, keep2, r3)
+        flat = (i3 + torch.arange(n_lig, device=dev)[:, None] * r2).reshape(-1)
         lig3 = torch.arange(n_lig, device=dev).repeat_interleave(r3)
         keys = (seeds[lig3] ^ (torch.arange(r3, device=dev).repeat(n_lig) * 0x2545F491)) & 0x7FFF_FFFF_FFFF_FFFF
         x3, inter3, intra3, _p = exact_refine(grid, batch, slots, depth, lig3, [v[flat] for v in poses2], params,
