@@ -44,12 +44,13 @@ def test_torch_engine_parameter_errors_in_one_line() -> None:
     from docking.engines.torch_engine.engine import TorchEngine
 
     with pytest.raises(EngineError) as err:
-        TorchEngine(mode="bogus", compile="maybe", chains=-1, starts=-1, polish=-2, store=0, memory_limit_mb=0)
+        TorchEngine(mode="bogus", compile="maybe", chains=-1, starts=-1, polish=-2, store=0, memory_limit_mb=0,
+                    temperature=0)
     assert str(err.value) == (
         "bad torch engine parameters: mode must be one of fast, balanced, detail, not 'bogus'; "
         "compile must be one of auto, on, off, not 'maybe'; chains must be >= 0, not -1; "
         "starts must be >= 0, not -1; polish must be >= 0, not -2; store must be >= 1, not 0; "
-        "memory_limit_mb must be > 0, not 0"
+        "memory_limit_mb must be > 0, not 0; temperature must be > 0, not 0"
     )
     assert TorchEngine(exhaustiveness=None, memory_limit_mb=None).params["exhaustiveness"] is None
 
@@ -78,6 +79,18 @@ def test_torch_polish_defaults_to_the_mode_and_reaches_the_search_params() -> No
     assert eng._docker(None).params.polish_rounds == 0
     eng = TorchEngine(mode="balanced")
     assert eng._docker(None).params.polish_rounds == MODES["balanced"].polish
+
+
+def test_torch_temperature_is_vinas_unless_asked_and_reaches_the_search_params() -> None:
+    from docking.engines.torch_engine.engine import TorchEngine
+    from docking.engines.torch_engine.modes import MODES
+
+    for mode in MODES:
+        params = TorchEngine(mode=mode)._docker(None).params
+        assert params.temperature == params.final_temperature == 1.2  # Vina's constant temperature
+    # chains start at 2.4 and cool to Vina's 1.2 by their end
+    params = TorchEngine(temperature=2.4)._docker(None).params
+    assert (params.temperature, params.final_temperature) == (2.4, 1.2)
 
 
 def test_dock_gives_negative_scores(aspirin_docked) -> None:

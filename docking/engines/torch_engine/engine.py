@@ -32,6 +32,7 @@ _LEGACY = {"local_steps", "refine_top"}  # engine 0.2 parameters: accepted, no l
 # so CUDA passes hold 512 (provisional: bench/gpu_check.sh measures 64, 512 and 2,048); a CPU
 # pass 64 (compiled CPU batches are cut to 8 ligands anyway, docker.CPU_COMPILED_BATCH)
 CPU_MAX_BATCH = 64
+VINA_TEMPERATURE = 1.2  # Vina's Metropolis temperature, the default of search.SearchParams.temperature
 CUDA_MAX_BATCH = 512
 GPU_TASK_BATCH = 1024  # ligands per campaign task on CUDA: two default device passes
 
@@ -44,10 +45,11 @@ class TorchEngine(DockingEngine):
     min_rmsd, refine (distinct minima refined with exact pair sums), starts (random poses each
     chain minimises before its Monte Carlo moves, keeping the lowest; default the mode's),
     polish (rounds in which each ligand's best final poses are jiggled and re-minimised, kept
-    where lower; default the mode's, 0: none), store (minima kept per chain), spacing, max_batch
-    (ligands per device pass; 0: 512 on CUDA, 64 on CPU), compile (auto|on|off), memory_limit_mb
-    (simulated device memory limit, for testing the out-of-memory split path), threads (CPU
-    threads)."""
+    where lower; default the mode's, 0: none), temperature (Metropolis temperature at the start of
+    each chain, moving to Vina's 1.2 by its end; default 1.2: Vina's constant), store
+    (minima kept per chain), spacing, max_batch (ligands per device pass; 0: 512 on CUDA, 64 on
+    CPU), compile (auto|on|off), memory_limit_mb (simulated device memory limit, for testing the
+    out-of-memory split path), threads (CPU threads)."""
 
     name = "torch"
 
@@ -65,6 +67,7 @@ class TorchEngine(DockingEngine):
         refine: int = 0,
         starts: int | None = None,
         polish: int | None = None,
+        temperature: float = VINA_TEMPERATURE,
         store: int = 8,
         spacing: float = 0.375,
         max_batch: int = 0,
@@ -82,11 +85,11 @@ class TorchEngine(DockingEngine):
             self.name,
             {"mode": mode, "compile": compile, "chains": chains, "steps": steps, "exhaustiveness": exhaustiveness,
              "n_poses": n_poses, "energy_range": energy_range, "min_rmsd": min_rmsd, "refine": refine,
-             "starts": starts, "polish": polish, "store": store, "spacing": spacing, "max_batch": max_batch,
-             "memory_limit_mb": memory_limit_mb, "threads": threads},
+             "starts": starts, "polish": polish, "temperature": temperature, "store": store, "spacing": spacing,
+             "max_batch": max_batch, "memory_limit_mb": memory_limit_mb, "threads": threads},
             at_least={"chains": 0, "steps": 0, "refine": 0, "starts": 0, "polish": 0, "store": 1, "max_batch": 0,
                       "threads": 0},
-            above={"memory_limit_mb": 0},
+            above={"memory_limit_mb": 0, "temperature": 0},
             choices={"mode": tuple(MODES), "compile": ("auto", "on", "off")},
         )  # fmt: skip
         if device not in ("auto", "cpu") and not str(device).startswith("cuda"):
@@ -97,7 +100,9 @@ class TorchEngine(DockingEngine):
             energy_range=float(energy_range), min_rmsd=float(min_rmsd),
             refine=int(refine) or MODES[mode].refine,
             starts=MODES[mode].starts if starts is None else int(starts),
-            polish=MODES[mode].polish if polish is None else int(polish), store=int(store), spacing=float(spacing),
+            polish=MODES[mode].polish if polish is None else int(polish),
+            temperature=float(temperature),
+            store=int(store), spacing=float(spacing),
             max_batch=int(max_batch), compile=compile,
             memory_limit_mb=None if memory_limit_mb is None else float(memory_limit_mb), threads=int(threads),
         )  # fmt: skip
@@ -111,7 +116,7 @@ class TorchEngine(DockingEngine):
             tv = metadata.version("torch")
         except metadata.PackageNotFoundError:
             tv = "missing"
-        return f"dockdb-torch-1.8+torch{tv}"
+        return f"dockdb-torch-1.9+torch{tv}"
 
     @property
     def preferred_batch(self) -> int:
@@ -176,7 +181,7 @@ class TorchEngine(DockingEngine):
                           exhaustiveness=p["exhaustiveness"] or 0),
             params=SearchParams(n_poses=p["n_poses"], min_rmsd=p["min_rmsd"], energy_range=p["energy_range"],
                                 store=p["store"], refine_candidates=p["refine"], starts=self._starts(),
-                                polish_rounds=p["polish"]),
+                                polish_rounds=p["polish"], temperature=p["temperature"]),
             memory_limit_bytes=None if limit is None else int(limit * 2**20),
             max_batch=self.max_batch, compile=p["compile"],
         )

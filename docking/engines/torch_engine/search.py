@@ -6,7 +6,8 @@ step mutates one entity (position by up to 2 Å, orientation by up to 2 Å / rad
 gyration, or one torsion set to a random angle), minimises locally with BFGS under the
 "hunt cap" (``vina.cpp`` sets ``hunt_cap = (10, 10, 10)``: per-atom intermolecular and
 per-pair intramolecular energies are softened above 10 kcal/mol), and accepts by the
-Metropolis rule at T = 1.2.  An accepted pose that beats the chain's best (or while the
+Metropolis rule at T = 1.2 (or, asked for, a temperature that starts hotter and cools to
+1.2 by the chain's end: :func:`chain_temperature`).  An accepted pose that beats the chain's best (or while the
 chain's store of minima is not full) is kept in that store, which holds distinct minima
 (heavy-atom RMSD >= ``min_rmsd``) as Vina's output container does.
 
@@ -89,9 +90,11 @@ class SearchParams:
     n_poses: int = 9
     min_rmsd: float = 1.0
     energy_range: float = 3.0
+    # Metropolis temperature at the start of a chain's budget (the engine's ``temperature``) ...
     temperature: float = 1.2
-    # Metropolis temperature at the end of a chain's budget: the temperature falls geometrically
-    # from ``temperature`` to this over the chain's ticks (equal to ``temperature``: constant, as Vina)
+    # ... and at its end: the temperature moves geometrically from ``temperature`` to this over the
+    # chain's ticks (equal to ``temperature``: constant, as Vina, the default).  Cooling below 1.2
+    # and cooling from 2.4 to 1.2 were both measured not to pay as defaults (docs/validation.md)
     final_temperature: float = 1.2
     amplitude: float = 2.0
     slope: float = 10.0
@@ -454,8 +457,9 @@ def _merge(mask: torch.Tensor, a: LocalOpt, b: LocalOpt) -> LocalOpt:
 
 def chain_temperature(params: SearchParams, tick: torch.Tensor, tick_cap: torch.Tensor) -> float | torch.Tensor:
     """Metropolis temperature of every chain at ``tick``: ``params.temperature`` throughout, as
-    Vina, or falling geometrically from it to ``params.final_temperature`` at the chain's tick
-    cap (a schedule measured not to pay: docs/validation.md, "Vina at a smaller budget")."""
+    Vina, or moving geometrically from it to ``params.final_temperature`` at the chain's tick cap
+    (docs/validation.md: cooling from Vina's 1.2 to 0.3, "Vina at a smaller budget"; from 2.4 to
+    1.2, "Chains that start hot")."""
     if params.final_temperature == params.temperature:
         return params.temperature
     done = (tick.to(torch.float32) / tick_cap.to(torch.float32)).clamp(max=1.0)  # no float64 on a GPU
