@@ -21,6 +21,8 @@ from docking.engines.params import check_params
 from docking.ligand import PreparedLigand
 from docking.pocket import Box
 
+from .modes import VINA_TEMPERATURE
+
 __all__ = ["TorchEngine"]
 
 _DOCK_TERMS = ("total", "inter", "intra", "torsions", "intra_best_pose")
@@ -32,7 +34,6 @@ _LEGACY = {"local_steps", "refine_top"}  # engine 0.2 parameters: accepted, no l
 # so CUDA passes hold 512 (provisional: bench/gpu_check.sh measures 64, 512 and 2,048); a CPU
 # pass 64 (compiled CPU batches are cut to 8 ligands anyway, docker.CPU_COMPILED_BATCH)
 CPU_MAX_BATCH = 64
-VINA_TEMPERATURE = 1.2  # Vina's Metropolis temperature, the default of search.SearchParams.temperature
 CUDA_MAX_BATCH = 512
 GPU_TASK_BATCH = 1024  # ligands per campaign task on CUDA: two default device passes
 
@@ -116,7 +117,7 @@ class TorchEngine(DockingEngine):
             tv = metadata.version("torch")
         except metadata.PackageNotFoundError:
             tv = "missing"
-        return f"dockdb-torch-1.9+torch{tv}"
+        return f"dockdb-torch-1.8+torch{tv}"
 
     @property
     def preferred_batch(self) -> int:

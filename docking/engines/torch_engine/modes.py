@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .topology import LigandTopology
 
-__all__ = ["MODES", "Budget", "Mode", "bfgs_iterations", "bucket", "steps_for", "vina_steps"]
+__all__ = ["MODES", "VINA_TEMPERATURE", "Budget", "Mode", "bfgs_iterations", "bucket", "steps_for", "vina_steps"]
+
+VINA_TEMPERATURE = 1.2  # Vina's Metropolis temperature (monte_carlo.h), the search's default
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ gyration, or one torsion set to a random angle), minimises locally with BFGS und
 "hunt cap" (``vina.cpp`` sets ``hunt_cap = (10, 10, 10)``: per-atom intermolecular and
 per-pair intramolecular energies are softened above 10 kcal/mol), and accepts by the
 Metropolis rule at T = 1.2 (or, asked for, a temperature that starts hotter and cools to
-1.2 by the chain's end: :func:`chain_temperature`).  An accepted pose that beats the chain's best (or while the
-chain's store of minima is not full) is kept in that store, which holds distinct minima
-(heavy-atom RMSD >= ``min_rmsd``) as Vina's output container does.
+1.2 by the chain's end: :func:`chain_temperature`).  An accepted pose that beats the chain's
+best (or while the chain's store of minima is not full) is kept in that store, which holds
+distinct minima (heavy-atom RMSD >= ``min_rmsd``) as Vina's output container does.
 
 GPU shape: all chains of all ligands of a batch advance one energy-and-gradient evaluation
 per *tick* (:func:`mc_tick`), with no host round trip.  The local optimiser is a per-pose state
@@ -40,6 +40,7 @@ from .batch import quat_mul, rotvec_to_quat
 from .chainmajor import energy_grad_chains
 from .energy import GridConsts, energy_grad_x
 from .kinematics import PoseConsts
+from .modes import VINA_TEMPERATURE
 
 __all__ = [
     "EVALS_PER_ITER",
@@ -91,11 +92,11 @@ class SearchParams:
     min_rmsd: float = 1.0
     energy_range: float = 3.0
     # Metropolis temperature at the start of a chain's budget (the engine's ``temperature``) ...
-    temperature: float = 1.2
+    temperature: float = VINA_TEMPERATURE
     # ... and at its end: the temperature moves geometrically from ``temperature`` to this over the
     # chain's ticks (equal to ``temperature``: constant, as Vina, the default).  Cooling below 1.2
     # and cooling from 2.4 to 1.2 were both measured not to pay as defaults (docs/validation.md)
-    final_temperature: float = 1.2
+    final_temperature: float = VINA_TEMPERATURE
     amplitude: float = 2.0
     slope: float = 10.0
     refine_candidates: int = 24
