@@ -305,9 +305,9 @@ def _search(grid, tops, chains: int, ticks: int, dtype=torch.float32, chain_majo
 def test_search_ticks_have_no_sync_and_no_host_copy(grid32, tops, chain_major) -> None:
     c, gc, state = _search(grid32, tops, 4, 10**6, chain_major=bool(chain_major),  # 4 different ligands
                            gather_pairs=chain_major == "gather")
-    # short local optimisations (several steps per chain); the temperature schedule's and the
-    # random starts' paths too
-    params = SearchParams(micro_per_iter=0.25, final_temperature=0.6, starts=3)
+    # short local optimisations (several steps per chain); the temperature schedule's, the
+    # random starts' and the tempering swaps' paths too
+    params = SearchParams(micro_per_iter=0.25, final_temperature=0.6, starts=3, ladder=2, swap_every=2)
     with SyncCounter() as counter:
         for i in range(30):  # full ticks and bookkeeping-free ones, as an eager run alternates them
             state = (mc_tick if i % 2 == 0 else search.ls_tick)(c, gc, state, params)
@@ -406,6 +406,36 @@ def test_temperature_is_vinas_constant_unless_a_schedule_is_asked_for() -> None:
     assert torch.allclose(end, torch.tensor([0.3, 0.3], dtype=t0.dtype))
 
 
+def test_tempering_swaps_whole_configurations_between_a_ligands_chains(grid32, tops) -> None:
+    """A swap moves a chain's current pose and energy with its local optimisation in flight
+    and its coordinates; stores, best energies and random streams stay with the chain."""
+    c, gc, state = _search(grid32, tops, 4, 10**6)
+    for _ in range(40):  # every chain through a few Monte Carlo steps: finite current energies
+        state = mc_tick(c, gc, state, SearchParams(micro_per_iter=0.25))
+    params = SearchParams(ladder=4, ladder_top=4.8)
+    swapped = 0
+    for tick in range(40, 72):
+        state = state._replace(tick=torch.tensor(tick, device=DEV))
+        new, temps = search._tempering(state, params, 1.2)
+        assert torch.allclose(temps, 1.2 * 4.0 ** (torch.arange(16, device=DEV) % 4 / 3))
+        # each chain's source, told by its current energy (distinct across chains)
+        e_old, e_new = state.ch.e.tolist(), new.ch.e.tolist()
+        src = torch.tensor([i if v == e_old[i] else e_old.index(v) for i, v in enumerate(e_new)], device=DEV)
+        if tick % params.swap_every:
+            assert torch.equal(src, torch.arange(16, device=DEV))
+        assert all(i // 4 == j // 4 for i, j in enumerate(src.tolist()))  # inside its ladder
+        swapped += int((src != torch.arange(16, device=DEV)).sum())
+        for a, b in ((new.ch.pos, state.ch.pos), (new.ch.tors, state.ch.tors), (new.opt.h, state.opt.h),
+                     (new.opt.f, state.opt.f), (new.x, state.x), (new.live, state.live),
+                     (new.opt.evals, state.opt.evals)):
+            assert torch.equal(a, b[src])
+        for a, b in ((new.ch.best, state.ch.best), (new.ch.seed, state.ch.seed), (new.st.e, state.st.e),
+                     (new.ch.step, state.ch.step)):
+            assert torch.equal(a, b)
+        state = new
+    assert swapped > 0
+
+
 def test_a_chain_stops_at_its_tick_cap(grid32, tops) -> None:
     c, gc, state = _search(grid32, tops[:2], 2, 10**6)
     state = state._replace(ch=state.ch._replace(tick_cap=torch.tensor([10**6, 10**6, 40, 40], device=DEV)))
@@ -426,7 +456,8 @@ def test_tick_traces_as_one_graph_and_does_not_recompile(grid32, tops) -> None:
 
     c, gc, state = _search(grid32, tops[2:], 4, 10**6, chain_major=True)  # the compiled search's layout
     assert c.chains == 4
-    for params in (SearchParams(temperature=2.4), SearchParams()):  # chains that cool, and Vina's constant
+    # chains that cool, tempering ladders, and Vina's constant
+    for params in (SearchParams(temperature=2.4), SearchParams(ladder=2), SearchParams()):
         explain = torch._dynamo.explain(mc_tick)(c, gc, state, params)
         assert explain.graph_break_count == 0, explain.break_reasons
         assert explain.graph_count == 1

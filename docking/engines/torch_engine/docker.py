@@ -339,6 +339,9 @@ class TorchDocker:
         batch = LigandBatch.build(padded, device=dev, dtype=dtype, atoms=a, torsions=t, pairs=m)
         gc, slots = self.grid.consts(batch.types(), self.params.slope)
         chains = self.budget.chains_per_ligand()
+        if chains % self.params.ladder:
+            raise EngineError(f"tempering ladders of {self.params.ladder} chains do not divide {chains} chains per "
+                              "ligand; choose a ladder that divides the chain count")
         lig = torch.arange(n_lig, device=dev).repeat_interleave(chains)
         # compiled: chain-major evaluation (chainmajor.py, measured for compiled ticks only); eager
         # runs keep the per-pose functions of engine 1.5.1

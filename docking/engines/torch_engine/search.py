@@ -41,6 +41,7 @@ from .chainmajor import energy_grad_chains
 from .energy import GridConsts, energy_grad_x
 from .kinematics import PoseConsts
 from .modes import VINA_TEMPERATURE
+from .tempering import exchange_partner, ladder_factor, ladder_level
 
 __all__ = [
     "EVALS_PER_ITER",
@@ -97,6 +98,12 @@ class SearchParams:
     # chain's ticks (equal to ``temperature``: constant, as Vina, the default).  Cooling below 1.2
     # and cooling from 2.4 to 1.2 were both measured not to pay as defaults (docs/validation.md)
     final_temperature: float = VINA_TEMPERATURE
+    # parallel tempering (:mod:`.tempering`): ladders of ``ladder`` chains (1: none, as Vina) from the
+    # temperature above to ``ladder_top`` times hotter, neighbours trying to swap every ``swap_every``
+    # ticks (a multiple of an eager run's bookkeeping period)
+    ladder: int = 1
+    ladder_top: float = 2.0
+    swap_every: int = 8
     amplitude: float = 2.0
     slope: float = 10.0
     refine_candidates: int = 24
@@ -207,6 +214,8 @@ def apply_change(
 # hash step of the random poses drawn by the first ``SearchParams.starts`` steps: apart from the
 # mutations' steps (step numbers stay far below it)
 _START_STREAM = 1 << 28
+# hash step of the tempering swaps' numbers (keyed by the tick)
+_SWAP_STREAM = 1 << 29
 
 
 def random_start(
@@ -467,6 +476,24 @@ def chain_temperature(params: SearchParams, tick: torch.Tensor, tick_cap: torch.
     return params.temperature * (params.final_temperature / params.temperature) ** done
 
 
+def _tempering(s: Search, params: SearchParams, temperature: float | torch.Tensor) -> tuple[Search, torch.Tensor]:
+    """Each chain's ladder temperature, and the search after this tick's configuration swaps
+    (:mod:`.tempering`): chains exchange current pose and energy, local optimisation in flight
+    and its coordinates; stores, best energies and random streams stay with the chain."""
+    ch = s.ch
+    level = ladder_level(ch.e.shape[0], params.ladder, ch.e.device)
+    temps = temperature * ladder_factor(level, params.ladder, params.ladder_top / params.temperature, ch.e.dtype)
+    u = hash_uniform(ch.seed, s.tick + _SWAP_STREAM, 1)[:, 0].to(ch.e.dtype)
+    perm = exchange_partner(level, params.ladder, s.tick, params.swap_every, ch.e, temps, u)
+
+    def take(t: torch.Tensor) -> torch.Tensor:
+        return t.index_select(0, perm)
+
+    ch = ch._replace(pos=take(ch.pos), quat=take(ch.quat), tors=take(ch.tors), e=take(ch.e))
+    opt = LocalOpt(*(take(t) for t in s.opt))
+    return s._replace(ch=ch, opt=opt, x=take(s.x), live=take(s.live)), temps
+
+
 def mc_tick(c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams) -> Search:
     """One energy evaluation of every chain.
 
@@ -476,6 +503,9 @@ def mc_tick(c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams) -> S
     optimisation; every other chain evaluates its line search's trial step.  So no evaluation
     waits for the slowest pose of the batch, and one tick has one shape.  A chain stops at its
     tick cap (its ligand's budget)."""
+    temperature = chain_temperature(params, s.tick, s.ch.tick_cap)
+    if params.ladder > 1:
+        s, temperature = _tempering(s, params, temperature)
     ch, opt = s.ch, s.opt
     running = s.tick < ch.tick_cap
     ended = ~opt.active | (opt.evals >= torch.ceil(params.micro_per_iter * c.iter_cap))
@@ -483,7 +513,6 @@ def mc_tick(c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams) -> S
     if math.isfinite(params.abort_margin):
         abandoned = opt.active & (opt.iters >= params.abort_after) & (opt.f > ch.e + params.abort_margin)
         ended = ended | abandoned
-    temperature = chain_temperature(params, s.tick, ch.tick_cap)
     ch, st = mc_accept(c, ch, s.st, opt, s.x, ended & s.live & running, temperature, params.min_rmsd,
                        abandoned, params.starts)
     restart = ended & running
