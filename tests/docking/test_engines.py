@@ -45,13 +45,17 @@ def test_torch_engine_parameter_errors_in_one_line() -> None:
 
     with pytest.raises(EngineError) as err:
         TorchEngine(mode="bogus", compile="maybe", chains=-1, starts=-1, polish=-2, store=0, memory_limit_mb=0,
-                    temperature=0)
+                    temperature=0, ladder=0, ladder_top=-1)
     assert str(err.value) == (
         "bad torch engine parameters: mode must be one of fast, balanced, detail, not 'bogus'; "
         "compile must be one of auto, on, off, not 'maybe'; chains must be >= 0, not -1; "
         "starts must be >= 0, not -1; polish must be >= 0, not -2; store must be >= 1, not 0; "
-        "memory_limit_mb must be > 0, not 0; temperature must be > 0, not 0"
+        "ladder must be >= 1, not 0; memory_limit_mb must be > 0, not 0; temperature must be > 0, not 0; "
+        "ladder_top must be > 0, not -1"
     )
+    with pytest.raises(EngineError, match=r"^bad torch engine parameters: ladder 5 does not divide the 48 chains"):
+        TorchEngine(mode="balanced", ladder=5)
+    assert TorchEngine(mode="fast", ladder=4).params["ladder"] == 4
     assert TorchEngine(exhaustiveness=None, memory_limit_mb=None).params["exhaustiveness"] is None
 
 
@@ -91,6 +95,10 @@ def test_torch_temperature_is_vinas_unless_asked_and_reaches_the_search_params()
     # chains start at 2.4 and cool to Vina's 1.2 by their end
     params = TorchEngine(temperature=2.4)._docker(None).params
     assert (params.temperature, params.final_temperature) == (2.4, 1.2)
+    # no tempering unless asked; asked, its ladder reaches the search
+    assert TorchEngine()._docker(None).params.ladder == 1
+    params = TorchEngine(ladder=4, ladder_top=3.0)._docker(None).params
+    assert (params.ladder, params.ladder_top) == (4, 3.0)
 
 
 def test_dock_gives_negative_scores(aspirin_docked) -> None:

@@ -47,7 +47,9 @@ class TorchEngine(DockingEngine):
     chain minimises before its Monte Carlo moves, keeping the lowest; default the mode's),
     polish (rounds in which each ligand's best final poses are jiggled and re-minimised, kept
     where lower; default the mode's, 0: none), temperature (Metropolis temperature at the start of
-    each chain, moving to Vina's 1.2 by its end; default 1.2: Vina's constant), store
+    each chain, moving to Vina's 1.2 by its end; default 1.2: Vina's constant), ladder (parallel
+    tempering: a ligand's chains form ladders of this many, from the temperature up to ladder_top,
+    that swap configurations; must divide the chains per ligand; default 1: none, as Vina), store
     (minima kept per chain), spacing, max_batch (ligands per device pass; 0: 512 on CUDA, 64 on
     CPU), compile (auto|on|off), memory_limit_mb (simulated device memory limit, for testing the
     out-of-memory split path), threads (CPU threads)."""
@@ -69,6 +71,8 @@ class TorchEngine(DockingEngine):
         starts: int | None = None,
         polish: int | None = None,
         temperature: float = VINA_TEMPERATURE,
+        ladder: int = 1,
+        ladder_top: float = 2.4,
         store: int = 8,
         spacing: float = 0.375,
         max_batch: int = 0,
@@ -86,11 +90,12 @@ class TorchEngine(DockingEngine):
             self.name,
             {"mode": mode, "compile": compile, "chains": chains, "steps": steps, "exhaustiveness": exhaustiveness,
              "n_poses": n_poses, "energy_range": energy_range, "min_rmsd": min_rmsd, "refine": refine,
-             "starts": starts, "polish": polish, "temperature": temperature, "store": store, "spacing": spacing,
-             "max_batch": max_batch, "memory_limit_mb": memory_limit_mb, "threads": threads},
+             "starts": starts, "polish": polish, "temperature": temperature, "ladder": ladder,
+             "ladder_top": ladder_top, "store": store, "spacing": spacing, "max_batch": max_batch,
+             "memory_limit_mb": memory_limit_mb, "threads": threads},
             at_least={"chains": 0, "steps": 0, "refine": 0, "starts": 0, "polish": 0, "store": 1, "max_batch": 0,
-                      "threads": 0},
-            above={"memory_limit_mb": 0, "temperature": 0},
+                      "threads": 0, "ladder": 1},
+            above={"memory_limit_mb": 0, "temperature": 0, "ladder_top": 0},
             choices={"mode": tuple(MODES), "compile": ("auto", "on", "off")},
         )  # fmt: skip
         if device not in ("auto", "cpu") and not str(device).startswith("cuda"):
@@ -102,11 +107,15 @@ class TorchEngine(DockingEngine):
             refine=int(refine) or MODES[mode].refine,
             starts=MODES[mode].starts if starts is None else int(starts),
             polish=MODES[mode].polish if polish is None else int(polish),
-            temperature=float(temperature),
+            temperature=float(temperature), ladder=int(ladder), ladder_top=float(ladder_top),
             store=int(store), spacing=float(spacing),
             max_batch=int(max_batch), compile=compile,
             memory_limit_mb=None if memory_limit_mb is None else float(memory_limit_mb), threads=int(threads),
         )  # fmt: skip
+        per_ligand = self._budget().chains_per_ligand()
+        if per_ligand % int(ladder):
+            raise EngineError(f"bad torch engine parameters: ladder {ladder} does not divide the {per_ligand} chains "
+                              "per ligand; choose a ladder that divides them, or set chains")
         self._grids: dict[str, Any] = {}
         self.last_docker: Any = None
 
@@ -171,21 +180,26 @@ class TorchEngine(DockingEngine):
 
     def _docker(self, grid: Any) -> Any:
         from .docker import TorchDocker
-        from .modes import Budget
         from .search import SearchParams
 
         p = self.params
         limit = p["memory_limit_mb"]
         return TorchDocker(
             grid,
-            budget=Budget(mode=p["mode"], chains=p["chains"], steps=p["steps"],
-                          exhaustiveness=p["exhaustiveness"] or 0),
+            budget=self._budget(),
             params=SearchParams(n_poses=p["n_poses"], min_rmsd=p["min_rmsd"], energy_range=p["energy_range"],
                                 store=p["store"], refine_candidates=p["refine"], starts=self._starts(),
-                                polish_rounds=p["polish"], temperature=p["temperature"]),
+                                polish_rounds=p["polish"], temperature=p["temperature"], ladder=p["ladder"],
+                                ladder_top=p["ladder_top"]),
             memory_limit_bytes=None if limit is None else int(limit * 2**20),
             max_batch=self.max_batch, compile=p["compile"],
         )
+
+    def _budget(self) -> Any:
+        from .modes import Budget
+
+        p = self.params
+        return Budget(mode=p["mode"], chains=p["chains"], steps=p["steps"], exhaustiveness=p["exhaustiveness"] or 0)
 
     def _starts(self) -> int:
         """Random starts per chain: the parameter (default the mode's), at most a quarter of an
