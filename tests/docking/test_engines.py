@@ -53,9 +53,12 @@ def test_torch_engine_parameter_errors_in_one_line() -> None:
         "ladder must be >= 1, not 0; memory_limit_mb must be > 0, not 0; temperature must be > 0, not 0; "
         "ladder_top must be > 0, not -1"
     )
-    with pytest.raises(EngineError, match=r"^bad torch engine parameters: ladder 5 does not divide the 48 chains"):
-        TorchEngine(mode="balanced", ladder=5)
+    with pytest.raises(EngineError, match=r"^bad torch engine parameters: tempering ladder 2 does not divide the 9 "):
+        TorchEngine(mode="balanced", chains=9, ladder=2)
     assert TorchEngine(mode="fast", ladder=4).params["ladder"] == 4
+    # a mode's chains (scaled by an exhaustiveness) are rounded up to whole ladders
+    assert TorchEngine(mode="fast", ladder=4, exhaustiveness=10)._budget().chains_per_ligand() == 12
+    assert TorchEngine(mode="balanced", ladder=5)._budget().chains_per_ligand() == 50
     assert TorchEngine(exhaustiveness=None, memory_limit_mb=None).params["exhaustiveness"] is None
 
 
@@ -95,8 +98,9 @@ def test_torch_temperature_is_vinas_unless_asked_and_reaches_the_search_params()
     # chains start at 2.4 and cool to Vina's 1.2 by their end
     params = TorchEngine(temperature=2.4)._docker(None).params
     assert (params.temperature, params.final_temperature) == (2.4, 1.2)
-    # no tempering unless asked; asked, its ladder reaches the search
-    assert TorchEngine()._docker(None).params.ladder == 1
+    # each mode's tempering ladder unless asked; asked, its ladder reaches the search
+    for mode in MODES:
+        assert TorchEngine(mode=mode)._docker(None).params.ladder == MODES[mode].ladder
     params = TorchEngine(ladder=4, ladder_top=3.0)._docker(None).params
     assert (params.ladder, params.ladder_top) == (4, 3.0)
 

@@ -49,7 +49,8 @@ class TorchEngine(DockingEngine):
     where lower; default the mode's, 0: none), temperature (Metropolis temperature at the start of
     each chain, moving to Vina's 1.2 by its end; default 1.2: Vina's constant), ladder (parallel
     tempering: a ligand's chains form ladders of this many, from the temperature up to ladder_top,
-    that swap configurations; must divide the chains per ligand; default 1: none, as Vina), store
+    that swap configurations; must divide the chains per ligand; default the mode's, 1: none, as
+    Vina), ladder_top (the hottest chain's temperature; default 2.4), store
     (minima kept per chain), spacing, max_batch (ligands per device pass; 0: 512 on CUDA, 64 on
     CPU), compile (auto|on|off), memory_limit_mb (simulated device memory limit, for testing the
     out-of-memory split path), threads (CPU threads)."""
@@ -71,7 +72,7 @@ class TorchEngine(DockingEngine):
         starts: int | None = None,
         polish: int | None = None,
         temperature: float = VINA_TEMPERATURE,
-        ladder: int = 1,
+        ladder: int | None = None,
         ladder_top: float = 2.4,
         store: int = 8,
         spacing: float = 0.375,
@@ -107,15 +108,16 @@ class TorchEngine(DockingEngine):
             refine=int(refine) or MODES[mode].refine,
             starts=MODES[mode].starts if starts is None else int(starts),
             polish=MODES[mode].polish if polish is None else int(polish),
-            temperature=float(temperature), ladder=int(ladder), ladder_top=float(ladder_top),
+            temperature=float(temperature), ladder=MODES[mode].ladder if ladder is None else int(ladder),
+            ladder_top=float(ladder_top),
             store=int(store), spacing=float(spacing),
             max_batch=int(max_batch), compile=compile,
             memory_limit_mb=None if memory_limit_mb is None else float(memory_limit_mb), threads=int(threads),
         )  # fmt: skip
         per_ligand = self._budget().chains_per_ligand()
-        if per_ligand % int(ladder):
-            raise EngineError(f"bad torch engine parameters: ladder {ladder} does not divide the {per_ligand} chains "
-                              "per ligand; choose a ladder that divides them, or set chains")
+        if per_ligand % self.params["ladder"]:
+            raise EngineError(f"bad torch engine parameters: tempering ladder {self.params['ladder']} does not divide "
+                              f"the {per_ligand} chains per ligand; set chains to a multiple of it, or ladder=1")
         self._grids: dict[str, Any] = {}
         self.last_docker: Any = None
 
@@ -199,7 +201,8 @@ class TorchEngine(DockingEngine):
         from .modes import Budget
 
         p = self.params
-        return Budget(mode=p["mode"], chains=p["chains"], steps=p["steps"], exhaustiveness=p["exhaustiveness"] or 0)
+        return Budget(mode=p["mode"], chains=p["chains"], steps=p["steps"], exhaustiveness=p["exhaustiveness"] or 0,
+                      ladder=p["ladder"])
 
     def _starts(self) -> int:
         """Random starts per chain: the parameter (default the mode's), at most a quarter of an

@@ -34,6 +34,7 @@ class Mode:
     min_steps: int = 8
     starts: int = 0  # ``SearchParams.starts``: each chain sets out from the best of this many random poses
     polish: int = 0  # ``SearchParams.polish_rounds``: jiggle-and-minimise rounds of the best final poses
+    ladder: int = 1  # ``SearchParams.ladder``: chains per parallel-tempering ladder (1: none, as Vina)
 
 
 # Chosen by measurement (docs/validation.md, "Torch engine"): at equal total steps a few long
@@ -104,14 +105,16 @@ class Budget:
     chains: int = 0
     steps: int = 0
     exhaustiveness: int = 0
+    ladder: int = 1  # tempering ladder: the chain count a mode and an exhaustiveness give is a multiple of it
 
     def chains_per_ligand(self) -> int:
         """Monte Carlo chains per ligand: explicit ``chains``, else the mode's, scaled by
-        exhaustiveness / 8 (at least 8)."""
+        exhaustiveness / 8 (at least 8) and rounded up to a whole number of tempering ladders."""
         if self.chains:
             return self.chains
         base = MODES[self.mode].chains
-        return max(8, round(base * self.exhaustiveness / 8)) if self.exhaustiveness else base
+        n = max(8, round(base * self.exhaustiveness / 8)) if self.exhaustiveness else base
+        return -(-n // self.ladder) * self.ladder
 
     def steps_of(self, top: LigandTopology) -> int:
         """Monte Carlo steps per chain for ligand ``top``: explicit ``steps``, else the mode's
