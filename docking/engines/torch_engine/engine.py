@@ -128,7 +128,7 @@ class TorchEngine(DockingEngine):
             tv = metadata.version("torch")
         except metadata.PackageNotFoundError:
             tv = "missing"
-        return f"dockdb-torch-1.8+torch{tv}"
+        return f"dockdb-torch-1.9+torch{tv}"
 
     @property
     def preferred_batch(self) -> int:

@@ -51,10 +51,13 @@ class Mode:
 # ``detail`` polish each ligand's 4 best final poses in 6 rounds (engine 1.8; finish.polish): on the same
 # searches, the mean difference from Vina fell by 0.04 kcal/mol on 3CLpro and 1s3v's crystal pose came
 # first, for ~6 % of ``balanced``'s CPU; ``fast`` is left without, where it would cost ~40 %
-# (docs/validation.md, "Engine 1.8").
+# (docs/validation.md, "Engine 1.8").  ``balanced`` runs its chains as 24 tempering ladders of two, Vina's
+# 1.2 and 2.4, that swap configurations (engine 1.9; tempering.py): over 3 pockets x 2 seeds the drugs
+# worse than Vina by > 0.5 fell from 5 to 2 and redocking held; ``fast`` and ``detail`` are not measured
+# with it and keep Vina's single temperature (docs/validation.md, "Engine 1.9").
 MODES: dict[str, Mode] = {
     "fast": Mode(chains=8, fraction=0.04, refine=12),
-    "balanced": Mode(chains=48, fraction=0.24, refine=24, polish=6),
+    "balanced": Mode(chains=48, fraction=0.24, refine=24, polish=6, ladder=2),
     "detail": Mode(chains=128, fraction=1.0, refine=32, polish=6),
 }
 

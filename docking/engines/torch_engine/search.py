@@ -102,7 +102,7 @@ class SearchParams:
     # temperature above to ``ladder_top`` times hotter, neighbours trying to swap every ``swap_every``
     # ticks (a multiple of an eager run's bookkeeping period)
     ladder: int = 1
-    ladder_top: float = 2.0
+    ladder_top: float = 2.4
     swap_every: int = 8
     amplitude: float = 2.0
     slope: float = 10.0
