@@ -21,6 +21,9 @@ tick, so chains run at their own pace and no evaluation is spent waiting for the
 pose.  Random numbers come from a counter-based hash of (ligand seed, chain, step, stream)
 on the device, so a ligand's search does not depend on the other ligands of its batch.
 
+Since engine 1.9 ``balanced`` runs each ligand's chains as parallel-tempering ladders, one chain of
+each pair at Vina's temperature and one hotter, which swap configurations (:mod:`.tempering`).
+
 One departure from Vina, measured to pay (engine 1.2): a local optimisation that is still
 ``abort_margin`` kcal/mol above its chain's current energy after ``abort_after`` BFGS
 iterations is abandoned and its step rejected; the evaluations saved go to further Monte
@@ -98,9 +101,10 @@ class SearchParams:
     # chain's ticks (equal to ``temperature``: constant, as Vina, the default).  Cooling below 1.2
     # and cooling from 2.4 to 1.2 were both measured not to pay as defaults (docs/validation.md)
     final_temperature: float = VINA_TEMPERATURE
-    # parallel tempering (:mod:`.tempering`): ladders of ``ladder`` chains (1: none, as Vina) from the
-    # temperature above to ``ladder_top`` times hotter, neighbours trying to swap every ``swap_every``
-    # ticks (a multiple of an eager run's bookkeeping period)
+    # parallel tempering (:mod:`.tempering`): ladders of ``ladder`` chains (1: none, as Vina) whose
+    # temperatures run geometrically from the temperature above up to ``ladder_top``, neighbours trying
+    # to swap every ``swap_every`` ticks (a multiple of an eager run's bookkeeping period).  The engine
+    # passes the mode's ladder: 2 for ``balanced`` since engine 1.9
     ladder: int = 1
     ladder_top: float = 2.4
     swap_every: int = 8
