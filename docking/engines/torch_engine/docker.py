@@ -25,7 +25,7 @@ from .finish import FinalPose, finish_batch
 from .graphs import run_ticks
 from .grids import ReceptorGrid
 from .kinematics import PoseConsts, pose_consts
-from .modes import Budget, bfgs_iterations, bucket
+from .modes import Budget, bfgs_iterations, bucket, ladder_mismatch
 from .pdbqt import parse_ligand_pdbqt
 from .search import Search, SearchParams, ls_tick, mc_tick, new_search, ticks_for
 from .topology import LigandTopology, build_topology
@@ -339,9 +339,9 @@ class TorchDocker:
         batch = LigandBatch.build(padded, device=dev, dtype=dtype, atoms=a, torsions=t, pairs=m)
         gc, slots = self.grid.consts(batch.types(), self.params.slope)
         chains = self.budget.chains_per_ligand()
-        if chains % self.params.ladder:
-            raise EngineError(f"tempering ladders of {self.params.ladder} chains do not divide {chains} chains per "
-                              "ligand; choose a ladder that divides the chain count")
+        problem = ladder_mismatch(chains, self.params.ladder)
+        if problem:
+            raise EngineError(problem)
         lig = torch.arange(n_lig, device=dev).repeat_interleave(chains)
         # compiled: chain-major evaluation (chainmajor.py, measured for compiled ticks only); eager
         # runs keep the per-pose functions of engine 1.5.1

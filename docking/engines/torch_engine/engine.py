@@ -82,7 +82,7 @@ class TorchEngine(DockingEngine):
         threads: int = 0,
         **legacy: object,
     ) -> None:
-        from .modes import MODES
+        from .modes import MODES, ladder_mismatch
 
         unknown = sorted(set(legacy) - _LEGACY)
         if unknown:
@@ -114,10 +114,9 @@ class TorchEngine(DockingEngine):
             max_batch=int(max_batch), compile=compile,
             memory_limit_mb=None if memory_limit_mb is None else float(memory_limit_mb), threads=int(threads),
         )  # fmt: skip
-        per_ligand = self._budget().chains_per_ligand()
-        if per_ligand % self.params["ladder"]:
-            raise EngineError(f"bad torch engine parameters: tempering ladder {self.params['ladder']} does not divide "
-                              f"the {per_ligand} chains per ligand; set chains to a multiple of it, or ladder=1")
+        problem = ladder_mismatch(self._budget().chains_per_ligand(), self.params["ladder"])
+        if problem:
+            raise EngineError(f"bad torch engine parameters: {problem}")
         self._grids: dict[str, Any] = {}
         self.last_docker: Any = None
 

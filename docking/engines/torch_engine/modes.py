@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .topology import LigandTopology
 
-__all__ = ["MODES", "VINA_TEMPERATURE", "Budget", "Mode", "bfgs_iterations", "bucket", "steps_for", "vina_steps"]
+__all__ = ["MODES", "VINA_TEMPERATURE", "Budget", "Mode", "bfgs_iterations", "bucket", "ladder_mismatch", "steps_for",
+           "vina_steps"]
 
 VINA_TEMPERATURE = 1.2  # Vina's Metropolis temperature (monte_carlo.h), the search's default
 
@@ -60,6 +61,15 @@ MODES: dict[str, Mode] = {
     "balanced": Mode(chains=48, fraction=0.24, refine=24, polish=6, ladder=2),
     "detail": Mode(chains=128, fraction=1.0, refine=32, polish=6),
 }
+
+
+def ladder_mismatch(chains: int, ladder: int) -> str | None:
+    """The problem, in one line, when tempering ladders of ``ladder`` chains do not divide a
+    ligand's ``chains`` (no ladder may span two ligands), else None."""
+    if chains % ladder:
+        return (f"tempering ladder {ladder} does not divide the {chains} chains per ligand; set chains to a "
+                "multiple of it, or ladder=1")
+    return None
 
 
 def vina_steps(n_movable: int, n_torsions: int) -> int:

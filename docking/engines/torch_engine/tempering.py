@@ -47,8 +47,7 @@ def exchange_partner(
     valid = (other >= 0) & (other < levels)
     partner = torch.where(valid, (idx + other - level).clamp(0, p_n - 1), idx)
     e_p, t_p = e[partner], temperature[partner]
-    arg = (1.0 / temperature - 1.0 / t_p) * (e - e_p)
-    arg = torch.where(torch.isfinite(arg), arg, torch.full_like(arg, -float("inf")))
+    arg = (1.0 / temperature - 1.0 / t_p) * (e - e_p)  # not finite only where an energy is not: no swap
     swap = valid & torch.isfinite(e) & torch.isfinite(e_p) & (tick % swap_every == 0)
     swap = swap & (u[torch.minimum(idx, partner)] < torch.exp(arg.clamp(max=0.0)))
     return torch.where(swap, partner, idx)
