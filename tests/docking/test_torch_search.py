@@ -309,10 +309,13 @@ def test_search_ticks_have_no_sync_and_no_host_copy(grid32, tops, chain_major) -
     # random starts' and the tempering swaps' paths too
     params = SearchParams(micro_per_iter=0.25, final_temperature=0.6, starts=3, ladder=2, swap_every=2)
     with SyncCounter() as counter:
-        for i in range(30):  # full ticks and bookkeeping-free ones, as an eager run alternates them
-            state = (mc_tick if i % 2 == 0 else search.ls_tick)(c, gc, state, params)
+        # the run loop: full ticks and bookkeeping-free ones, as an eager run alternates them, with
+        # the ladders' swaps called on swap ticks; then ticks that run their swaps themselves
+        state = search.advance(mc_tick, c, gc, state, params, 0, 30, period=2)
+        for _ in range(4):
+            state = mc_tick(c, gc, state, params)
     assert counter.calls == []
-    assert int(state.tick) == 30
+    assert int(state.tick) == 34
     assert int(state.ch.step.min()) >= 3 and bool(torch.isfinite(state.st.e).any())
     # the counter does catch a synchronisation
     with SyncCounter() as counter:
@@ -394,6 +397,34 @@ def test_graph_buffers_advance_as_plain_ticks(grid32, tops) -> None:
     assert not graphed and graphs._same(out, plain)
 
 
+def test_swaps_run_on_swap_ticks_only_and_give_the_same_search(grid32, tops) -> None:
+    """Run loops (search.advance, and so the docker and the CUDA graph path) call the ladders'
+    swaps only on swap ticks, outside the tick: the same search as ticks that gather through the
+    identity every tick, swaps, local optimisations and stores alike."""
+    from docking.engines.torch_engine import graphs
+
+    c, gc, state = _search(grid32, tops, 4, 10**6, chain_major=True)
+    params = SearchParams(micro_per_iter=0.25, ladder=2, swap_every=2)
+    calls: list[int] = []
+
+    def counted(s: search.Search, p: SearchParams) -> search.Search:
+        calls.append(int(s.tick))
+        return search.exchange(s, p)
+
+    plain = state
+    for _ in range(40):
+        plain = mc_tick(c, gc, plain, params)
+    split = search.advance(mc_tick, c, gc, state, params, 0, 40, swap=counted)
+    assert calls == list(range(0, 40, 2))
+    assert graphs._same(split, plain)
+    no_swaps = search.advance(mc_tick, c, gc, state, params, 0, 40, swap=lambda s, p: s)
+    assert not graphs._same(no_swaps, plain)  # the swaps happened, and mattered
+    # the CUDA graph path's plain calls, from a later tick: the swap ticks follow the tick numbers
+    half = search.advance(mc_tick, c, gc, state, params, 0, 17)
+    out, graphed = graphs.run_ticks(mc_tick, c, gc, half, params, 23, k=16, start=17)
+    assert not graphed and graphs._same(out, plain)
+
+
 def test_temperature_is_vinas_constant_unless_a_schedule_is_asked_for() -> None:
     cap = torch.tensor([100, 200])
     assert search.chain_temperature(SearchParams(), torch.tensor(50), cap) == 1.2
@@ -416,7 +447,8 @@ def test_tempering_swaps_whole_configurations_between_a_ligands_chains(grid32, t
     swapped = 0
     for tick in range(40, 72):
         state = state._replace(tick=torch.tensor(tick, device=DEV))
-        new, temps = search._tempering(state, params, 1.2)
+        new = search.exchange(state, params)
+        temps = search.ladder_temperatures(state, params, 1.2)
         assert torch.allclose(temps, 1.2 * 4.0 ** (torch.arange(16, device=DEV) % 4 / 3))
         # each chain's source, told by its current energy (distinct across chains)
         e_old, e_new = state.ch.e.tolist(), new.ch.e.tolist()
@@ -462,6 +494,9 @@ def test_tick_traces_as_one_graph_and_does_not_recompile(grid32, tops) -> None:
         assert explain.graph_break_count == 0, explain.break_reasons
         assert explain.graph_count == 1
         torch._dynamo.reset()
+    explain = torch._dynamo.explain(search.exchange)(state, SearchParams(ladder=2))  # the swaps' own graph
+    assert explain.graph_break_count == 0 and explain.graph_count == 1, explain.break_reasons
+    torch._dynamo.reset()
     counter = CompileCounter()
     tick = torch.compile(mc_tick, backend=counter, fullgraph=True, dynamic=False)
     for _ in range(2):

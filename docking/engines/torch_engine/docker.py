@@ -19,7 +19,7 @@ import torch
 from dockdb.errors import EngineError
 
 from .batch import LigandBatch
-from .compiled import compiled_before, mark_compiled, shape_key, tick_function, ticks_agree
+from .compiled import compiled_before, exchange_function, mark_compiled, shape_key, tick_function, ticks_agree
 from .energy import GridConsts
 from .finish import FinalPose, finish_batch
 from .graphs import run_ticks
@@ -27,7 +27,7 @@ from .grids import ReceptorGrid
 from .kinematics import PoseConsts, pose_consts
 from .modes import Budget, bfgs_iterations, bucket, ladder_mismatch
 from .pdbqt import parse_ligand_pdbqt
-from .search import Search, SearchParams, ls_tick, mc_tick, new_search, ticks_for
+from .search import Search, SearchParams, advance, exchange, mc_tick, new_search, swap_due, ticks_for
 from .topology import LigandTopology, build_topology
 
 __all__ = ["BatchRun", "FinalPose", "SimulatedOOM", "TorchDocker", "batch_bucket", "estimate_bytes", "ligand_seed",
@@ -281,17 +281,17 @@ class TorchDocker:
         return self.verify == "on" or (self.verify == "auto" and self.device.type == "cuda")
 
     def _checked_first_tick(
-        self, tick: Callable[..., Search], run: BatchRun, key: str
+        self, tick: Callable[..., Search], run: BatchRun, state: Search, key: str
     ) -> tuple[Search, Callable[..., Search]]:
-        """The batch's first tick, compiled, and the tick function for the rest: the compiled
-        one, or the eager one where the compiled tick disagreed with it (checked once per shape
-        and docker; the verdicts are kept in :attr:`verified_shapes` and :attr:`mismatched_shapes`)."""
+        """The batch's first tick from ``state``, compiled, and the tick function for the rest: the
+        compiled one, or the eager one where the compiled tick disagreed with it (checked once per
+        shape and docker; the verdicts are kept in :attr:`verified_shapes` and :attr:`mismatched_shapes`)."""
         if key in self.mismatched_shapes:
-            return mc_tick(run.c, run.gc, run.state, self.params), mc_tick
-        out = tick(run.c, run.gc, run.state, self.params)
+            return mc_tick(run.c, run.gc, state, self.params, swaps=False), mc_tick
+        out = tick(run.c, run.gc, state, self.params, swaps=False)
         if key in self.verified_shapes:
             return out, tick
-        eager = mc_tick(run.c, run.gc, run.state, self.params)
+        eager = mc_tick(run.c, run.gc, state, self.params, swaps=False)
         if ticks_agree(out, eager):
             self.verified_shapes.add(key)
             return out, tick
@@ -367,21 +367,26 @@ class TorchDocker:
         run = self.setup_batch(keys, tops, seed, use_compile)
         c, gc, state, period = run.c, run.gc, run.state, run.period
         tick = tick_function(use_compile, run.chains)
+        swap = exchange_function(use_compile)  # the ladders' swaps, on swap ticks only (search.advance)
         key = self.shape_key(tops) if use_compile else ""
         first = 0
         if use_compile:
             self.compiled_batches += 1
             if self._verifies():
-                state, tick = self._checked_first_tick(tick, run, key)
+                if swap_due(self.params, 0):
+                    state = swap(state, self.params)
+                state, tick = self._checked_first_tick(tick, run, state, key)
+                if tick is mc_tick:  # the shape runs eagerly: its swaps too
+                    swap = exchange
                 first = 1
         # CUDA: the compiled tick, or the eager one where it disagreed (launch-bound either way:
         # an eager tick launches ~10x the kernels), replayed as CUDA graphs
         if use_compile and self.device.type == "cuda" and self.cuda_graphs:
-            state, graphed = run_ticks(tick, c, gc, state, self.params, max(run.ticks) - first)
+            state, graphed = run_ticks(tick, c, gc, state, self.params, max(run.ticks) - first, start=first,
+                                       swap=swap)
             self.graphed_batches += int(graphed)
         else:
-            for i in range(first, max(run.ticks)):
-                state = (tick if i % period == 0 else ls_tick)(c, gc, state, self.params)
+            state = advance(tick, c, gc, state, self.params, first, max(run.ticks), period, swap)
         if use_compile:
             mark_compiled(key)
         n_lig = len(run.planned)

@@ -21,6 +21,8 @@ from typing import Any
 
 import torch
 
+from .search import advance, exchange
+
 __all__ = ["GRAPH_TICKS", "run_ticks"]
 
 log = logging.getLogger(__name__)
@@ -39,11 +41,10 @@ def _clone(state: Any) -> Any:
     return type(state)(*(_clone(v) if isinstance(v, tuple) else v.clone() for v in state))
 
 
-def _advance(tick: Callable[..., Any], c: Any, gc: Any, buf: Any, params: Any, k: int) -> None:
-    """``k`` ticks from the state in ``buf``, written back into ``buf``."""
-    s = buf
-    for _ in range(k):
-        s = tick(c, gc, s, params)
+def _advance(tick: Callable[..., Any], c: Any, gc: Any, buf: Any, params: Any, k: int, start: int = 0,
+             swap: Callable[..., Any] = exchange) -> None:
+    """``k`` ticks (numbers ``start`` on) from the state in ``buf``, written back into ``buf``."""
+    s = advance(tick, c, gc, buf, params, start, start + k, swap=swap)
     for dst, src in zip(_leaves(buf), _leaves(s), strict=True):
         dst.copy_(src)
 
@@ -59,28 +60,32 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def run_ticks(
-    tick: Callable[..., Any], c: Any, gc: Any, state: Any, params: Any, n: int, k: int = GRAPH_TICKS
+    tick: Callable[..., Any], c: Any, gc: Any, state: Any, params: Any, n: int, k: int = GRAPH_TICKS,
+    start: int = 0, swap: Callable[..., Any] = exchange,
 ) -> tuple[Any, bool]:
-    """``n`` ticks of ``tick`` (compiled or eager) from ``state`` on CUDA: replays of a captured graph
-    of ``k`` ticks (plain calls for the remainder), or plain calls throughout where capture
-    fails or the first replay differs from plain calls.  Returns the state and whether graphs ran."""
-    if n < 2 * k:
-        for _ in range(n):
-            state = tick(c, gc, state, params)
-        return state, False
-    ref = state
-    for _ in range(k):  # the first k ticks called plainly: what the first replay must give
-        ref = tick(c, gc, ref, params)
+    """``n`` ticks of ``tick`` (compiled or eager) from ``state`` (tick number ``start``) on CUDA, with
+    the tempering ladders' swaps (``swap``) where due (:func:`.search.advance`): replays of a captured
+    graph of ``k`` ticks (plain calls for the remainder), or plain calls throughout where capture
+    fails, the first replay differs from plain calls, or swaps are due at ticks that differ from
+    one replay to the next (``k`` not a multiple of ``swap_every``).  Returns the state and whether
+    graphs ran."""
+
+    def plain(s: Any, first: int, count: int) -> Any:
+        return advance(tick, c, gc, s, params, first, first + count, swap=swap)
+
+    if n < 2 * k or (params.ladder > 1 and k % params.swap_every):
+        return plain(state, start, n), False
+    ref = plain(state, start, k)  # the first k ticks called plainly: what the first replay must give
     try:
         static = _clone(state)
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):  # warm-up outside the capture, on a scratch copy
-            _advance(tick, c, gc, _clone(state), params, k)
+            _advance(tick, c, gc, _clone(state), params, k, start, swap)
         torch.cuda.current_stream().wait_stream(side)
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph):
-            _advance(tick, c, gc, static, params, k)
+            _advance(tick, c, gc, static, params, k, start, swap)
         graph.replay()
         agree = _same(static, ref)
     except RuntimeError as e:
@@ -88,14 +93,8 @@ def run_ticks(
         agree = False
     if not agree:
         log.warning("the search tick replayed as a CUDA graph differs from plain calls; plain calls instead")
-        state = ref
-        for _ in range(n - k):
-            state = tick(c, gc, state, params)
-        return state, False
+        return plain(ref, start + k, n - k), False
     rounds, rest = divmod(n - k, k)
     for _ in range(rounds):
         graph.replay()
-    state = static
-    for _ in range(rest):
-        state = tick(c, gc, state, params)
-    return state, True
+    return plain(static, start + k * (rounds + 1), rest), True

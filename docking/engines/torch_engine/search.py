@@ -52,16 +52,20 @@ __all__ = [
     "MICRO_PER_ITER",
     "Chains",
     "EnergyFn",
+    "ExchangeFn",
     "LocalOpt",
     "Search",
     "SearchParams",
     "Store",
     "TickFn",
+    "advance",
     "apply_change",
     "chain_temperature",
     "evaluate",
+    "exchange",
     "hash_uniform",
     "in_ball",
+    "ladder_temperatures",
     "lbfgs_init",
     "lbfgs_micro",
     "ls_tick",
@@ -69,6 +73,7 @@ __all__ = [
     "mc_tick",
     "new_search",
     "random_start",
+    "swap_due",
     "ticks_for",
 ]
 
@@ -480,13 +485,25 @@ def chain_temperature(params: SearchParams, tick: torch.Tensor, tick_cap: torch.
     return params.temperature * (params.final_temperature / params.temperature) ** done
 
 
-def _tempering(s: Search, params: SearchParams, temperature: float | torch.Tensor) -> tuple[Search, torch.Tensor]:
-    """Each chain's ladder temperature, and the search after this tick's configuration swaps
-    (:mod:`.tempering`): chains exchange current pose and energy, local optimisation in flight
-    and its coordinates; stores, best energies and random streams stay with the chain."""
+def ladder_temperatures(s: Search, params: SearchParams, temperature: float | torch.Tensor) -> torch.Tensor:
+    """(P,) each chain's Metropolis temperature on its tempering ladder (:mod:`.tempering`)."""
+    level = ladder_level(s.ch.e.shape[0], params.ladder, s.ch.e.device)
+    return temperature * ladder_factor(level, params.ladder, params.ladder_top / params.temperature, s.ch.e.dtype)
+
+
+def swap_due(params: SearchParams, tick: int) -> bool:
+    """Whether neighbouring ladder levels try to swap at ``tick`` (a host-side tick number)."""
+    return params.ladder > 1 and tick % params.swap_every == 0
+
+
+def exchange(s: Search, params: SearchParams) -> Search:
+    """The search after this tick's configuration swaps (:mod:`.tempering`): chains exchange
+    current pose and energy, local optimisation in flight and its coordinates; stores, best
+    energies and random streams stay with the chain.  The identity except on ticks where
+    :func:`swap_due`; run loops call it on those ticks only, before the tick (:func:`advance`)."""
     ch = s.ch
     level = ladder_level(ch.e.shape[0], params.ladder, ch.e.device)
-    temps = temperature * ladder_factor(level, params.ladder, params.ladder_top / params.temperature, ch.e.dtype)
+    temps = ladder_temperatures(s, params, chain_temperature(params, s.tick, ch.tick_cap))
     u = hash_uniform(ch.seed, s.tick + _SWAP_STREAM, 1)[:, 0].to(ch.e.dtype)
     perm = exchange_partner(level, params.ladder, s.tick, params.swap_every, ch.e, temps, u)
 
@@ -495,10 +512,10 @@ def _tempering(s: Search, params: SearchParams, temperature: float | torch.Tenso
 
     ch = ch._replace(pos=take(ch.pos), quat=take(ch.quat), tors=take(ch.tors), e=take(ch.e))
     opt = LocalOpt(*(take(t) for t in s.opt))
-    return s._replace(ch=ch, opt=opt, x=take(s.x), live=take(s.live)), temps
+    return s._replace(ch=ch, opt=opt, x=take(s.x), live=take(s.live))
 
 
-def mc_tick(c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams) -> Search:
+def mc_tick(c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams, swaps: bool = True) -> Search:
     """One energy evaluation of every chain.
 
     A chain whose local optimisation has ended (Vina's stopping rules, or ``micro_per_iter``
@@ -506,10 +523,17 @@ def mc_tick(c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams) -> S
     store), mutates its current pose and evaluates the mutant, which starts its next local
     optimisation; every other chain evaluates its line search's trial step.  So no evaluation
     waits for the slowest pose of the batch, and one tick has one shape.  A chain stops at its
-    tick cap (its ligand's budget)."""
+    tick cap (its ligand's budget).
+
+    With tempering ladders, ``swaps`` runs the tick's configuration swaps (:func:`exchange`) first,
+    as a gather that is the identity on all but every ``swap_every``-th tick; run loops pass False
+    and call :func:`exchange` themselves where :func:`swap_due` (:func:`advance`): the same search,
+    without gathering every chain's state on every tick (engine 1.9.1)."""
     temperature = chain_temperature(params, s.tick, s.ch.tick_cap)
     if params.ladder > 1:
-        s, temperature = _tempering(s, params, temperature)
+        if swaps:
+            s = exchange(s, params)
+        temperature = ladder_temperatures(s, params, temperature)
     ch, opt = s.ch, s.opt
     running = s.tick < ch.tick_cap
     ended = ~opt.active | (opt.evals >= torch.ceil(params.micro_per_iter * c.iter_cap))
@@ -532,11 +556,12 @@ def mc_tick(c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams) -> S
     return Search(ch, st, new_opt, new_x, s.live | restart, s.tick + 1)
 
 
-def ls_tick(c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams) -> Search:
+def ls_tick(c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams, swaps: bool = True) -> Search:
     """A tick without Monte Carlo bookkeeping: every pose evaluates its line search's trial step
     (ended optimisations stay put) and nothing else.  Eager runs (one ligand, no compiler),
     whose cost is the number of operations launched, call :func:`mc_tick` only every few ticks
-    and this one in between."""
+    and this one in between.  ``swaps`` is there for the tick functions' common signature: swaps
+    happen on Monte Carlo ticks only."""
     opt = s.opt
     step, pos, quat, tors = _trial(opt)
     f, g, x = evaluate(c, gc, pos, quat, tors, HUNT_CAP)
@@ -570,7 +595,24 @@ def new_search(
                   torch.zeros((), dtype=torch.long, device=dev))
 
 
-TickFn = Callable[[PoseConsts, GridConsts, Search, SearchParams], Search]  # eager or compiled
+TickFn = Callable[..., Search]  # mc_tick or ls_tick, eager or compiled: (c, gc, s, params, swaps=True)
+ExchangeFn = Callable[[Search, SearchParams], Search]  # exchange, eager or compiled
+
+
+def advance(
+    tick: TickFn, c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams, start: int, stop: int,
+    period: int = 1, swap: ExchangeFn = exchange,
+) -> Search:
+    """Ticks ``start`` to ``stop`` - 1 of a search at ``s`` (tick ``start``): ``tick`` (without its own
+    swaps) every ``period``-th tick, :func:`ls_tick` in between, and the ladders' configuration swaps
+    (``swap``, :func:`exchange` eager or compiled) before each tick where :func:`swap_due`.  The
+    same search as :func:`mc_tick` with its own swaps on every tick, where ``period`` divides
+    ``swap_every`` (the swaps' gather then runs on every ``swap_every``-th tick only)."""
+    for i in range(start, stop):
+        if swap_due(params, i):
+            s = swap(s, params)
+        s = (tick if i % period == 0 else ls_tick)(c, gc, s, params, swaps=False)
+    return s
 
 
 def ticks_for(steps: int, iter_cap: float, period: int = 1) -> int:
