@@ -164,7 +164,7 @@ def main() -> int:
     from docking.engines.torch_engine.graphs import run_ticks
     from docking.engines.torch_engine.grids import ReceptorGrid
     from docking.engines.torch_engine.pdbqt import parse_ligand_pdbqt, parse_receptor_pdbqt
-    from docking.engines.torch_engine.search import mc_tick
+    from docking.engines.torch_engine.search import advance, mc_tick
     from docking.engines.torch_engine.topology import build_topology
     from docking.pocket import Box
 
@@ -197,10 +197,10 @@ def main() -> int:
           f"ticks planned (largest ligand) {max(run.ticks)}; set up in {time.perf_counter() - t0:.1f} s", flush=True)
     tick = tick_function(True, run.chains)
     t0 = time.perf_counter()
-    compiled = tick(run.c, run.gc, run.state, params)
+    compiled = tick(run.c, run.gc, run.state, params, swaps=False)
     sync()
     print(f"compiled tick: first call (compile) {time.perf_counter() - t0:.1f} s", flush=True)
-    eager = mc_tick(run.c, run.gc, run.state, params)
+    eager = mc_tick(run.c, run.gc, run.state, params, swaps=False)
     verdict = _diff(compiled, eager)
     print(f"tick 1, compiled vs eager on {args.device}: {verdict}", flush=True)
     if args.pieces == "on" or (args.pieces == "auto" and verdict != AGREE):
@@ -208,21 +208,21 @@ def main() -> int:
 
     if args.cpu_ticks:
         _, cpu_run = setup("cpu")
-        cpu = mc_tick(cpu_run.c, cpu_run.gc, cpu_run.state, params)
+        cpu = mc_tick(cpu_run.c, cpu_run.gc, cpu_run.state, params, swaps=False)
         print(f"start, {args.device} vs cpu: {_diff(run.state, cpu_run.state)}", flush=True)
         print(f"tick 1, eager {args.device} vs eager cpu: {_diff(eager, cpu)}", flush=True)
     checkpoints = {2, 3, 5, 10, 20, 40, 100, 300, 1000, args.ticks}
     t_eager = t_comp = 0.0
     for i in range(2, args.ticks + 1):
         t0 = time.perf_counter()
-        compiled = tick(run.c, run.gc, compiled, params)
+        compiled = tick(run.c, run.gc, compiled, params, swaps=False)
         sync()
         t1 = time.perf_counter()
-        eager = mc_tick(run.c, run.gc, eager, params)
+        eager = mc_tick(run.c, run.gc, eager, params, swaps=False)
         sync()
         t_comp, t_eager = t_comp + t1 - t0, t_eager + time.perf_counter() - t1
         if i <= args.cpu_ticks:
-            cpu = mc_tick(cpu_run.c, cpu_run.gc, cpu, params)
+            cpu = mc_tick(cpu_run.c, cpu_run.gc, cpu, params, swaps=False)
         if i in checkpoints:
             line = f"tick {i}: compiled vs eager {_diff(compiled, eager)}"
             if i <= args.cpu_ticks:
@@ -243,13 +243,11 @@ def main() -> int:
     for name, fn, state in (("compiled", tick, compiled), ("eager", mc_tick, eager)):
         sync()
         t0 = time.perf_counter()
-        graphed, used = run_ticks(fn, run.c, run.gc, state, params, n, k)
+        graphed, used = run_ticks(fn, run.c, run.gc, state, params, n, k, start=args.ticks)
         sync()
         t_graph = time.perf_counter() - t0
-        plain = state
         t0 = time.perf_counter()
-        for _ in range(n):
-            plain = fn(run.c, run.gc, plain, params)
+        plain = advance(fn, run.c, run.gc, state, params, args.ticks, args.ticks + n)  # swaps where due
         sync()
         t_plain = time.perf_counter() - t0
         print(f"{n} {name} ticks, graphs of {k} ticks {'replayed' if used else 'NOT used (see the warning above)'}: "

@@ -22,7 +22,8 @@ pose.  Random numbers come from a counter-based hash of (ligand seed, chain, ste
 on the device, so a ligand's search does not depend on the other ligands of its batch.
 
 Since engine 1.9 ``balanced`` runs each ligand's chains as parallel-tempering ladders, one chain of
-each pair at Vina's temperature and one hotter, which swap configurations (:mod:`.tempering`).
+each pair at Vina's temperature and one hotter, which swap configurations (:mod:`.tempering`;
+:func:`exchange`, which the run loop :func:`advance` calls on swap ticks only).
 
 One departure from Vina, measured to pay (engine 1.2): a local optimisation that is still
 ``abort_margin`` kcal/mol above its chain's current energy after ``abort_after`` BFGS

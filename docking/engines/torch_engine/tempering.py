@@ -11,7 +11,9 @@ pairs (0, 1), (2, 3), ... and (1, 2), (3, 4), ...; a pair swaps with probability
 minimum a hot chain finds moves down to the cold chains while the cold ones keep digging.
 Each chain keeps its own store of minima, best energy and random stream.
 
-All of it is index arithmetic and gathers on fixed shapes: no host synchronisation, one graph.
+All of it is index arithmetic and gathers on fixed shapes: no host synchronisation.  The run loop
+(:func:`.search.advance`) applies the swaps (:func:`.search.exchange`, a small compiled graph of
+its own) before every ``swap_every``-th tick only, so the other ticks gather nothing.
 """
 
 from __future__ import annotations
