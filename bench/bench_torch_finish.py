@@ -32,9 +32,12 @@ def measure(work: Path, target: str, mode: str, n: int) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT / "bench"))
     import bench_torch_search as b  # puts DOCKDB_BENCH_TREE (the tree measured) first on the path
 
+    import docking.engines.torch_engine.compiled as co
     import docking.engines.torch_engine.finish as fin
     import docking.engines.torch_engine.search as se
     from docking.engines.torch_engine.compiled import tick_function
+
+    exchange_function = getattr(co, "exchange_function", None)
 
     ligs, docker, tops = b.compiled_cpu_docker(work, target, mode, n)
     tick = tick_function(True, docker.budget.chains_per_ligand())
@@ -69,7 +72,8 @@ def measure(work: Path, target: str, mode: str, n: int) -> dict[str, Any]:
                 state = run.state
                 c0 = time.process_time()
                 if hasattr(se, "advance"):  # 1.9.1 and later: the ladders' swaps on swap ticks only
-                    state = se.advance(tick, run.c, run.gc, state, docker.params, 0, max(run.ticks))
+                    state = se.advance(tick, run.c, run.gc, state, docker.params, 0, max(run.ticks),
+                                       swap=exchange_function(True))
                 else:
                     for _ in range(max(run.ticks)):
                         state = tick(run.c, run.gc, state, docker.params)

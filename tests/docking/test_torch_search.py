@@ -494,7 +494,7 @@ def test_tick_traces_as_one_graph_and_does_not_recompile(grid32, tops) -> None:
         assert explain.graph_break_count == 0, explain.break_reasons
         assert explain.graph_count == 1
         torch._dynamo.reset()
-    explain = torch._dynamo.explain(search.exchange)(state, SearchParams(ladder=2))  # compilable, if ever wanted
+    explain = torch._dynamo.explain(search.exchange)(state, SearchParams(ladder=2))  # the swaps' own graph
     assert explain.graph_break_count == 0 and explain.graph_count == 1, explain.break_reasons
     torch._dynamo.reset()
     counter = CompileCounter()

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CPU_OPTIONS", "NARROW_SIMD", "compile_options", "compile_seconds", "compiled_before", "mark_compiled",
-           "narrow_simd", "shape_key", "tick_function", "ticks_agree", "use_cache_dir"]
+__all__ = ["CPU_OPTIONS", "NARROW_SIMD", "compile_options", "compile_seconds", "compiled_before", "exchange_function",
+           "mark_compiled", "narrow_simd", "shape_key", "tick_function", "ticks_agree", "use_cache_dir"]
 
 # inductor's C++ (CPU) code generation: no masked vector loops for the tails.  The tick's
 # tensors mostly end in dimensions of 3 (x, y, z) or 2 x 2 x 2 (grid cell corners), which the
@@ -43,6 +43,7 @@ CPU_OPTIONS: tuple[tuple[str, Any], ...] = (
 NARROW_SIMD: tuple[tuple[str, Any], ...] = (("cpp.simdlen", 256),)
 
 _COMPILED: dict[bool, Callable[..., Any]] = {}
+_COMPILED_EXCHANGE: dict[str, Callable[..., Any]] = {}
 _COMPILE_SECONDS: list[float] = []
 
 
@@ -154,6 +155,25 @@ def tick_function(compiled: bool, chains: int = 16) -> Callable[..., Any]:
         options = compile_options(chains)
         _COMPILED[narrow] = _timed(torch.compile(tick, fullgraph=True, dynamic=False, options=options))
     return _COMPILED[narrow]
+
+
+def exchange_function(compiled: bool) -> Callable[..., Any]:
+    """:func:`.search.exchange` (the tempering ladders' configuration swaps), eager or compiled: a
+    small graph of its own, called on swap ticks only (:func:`.search.advance`)."""
+    from .search import exchange
+
+    if not compiled:
+        return exchange
+    if "exchange" not in _COMPILED_EXCHANGE:
+        use_cache_dir()
+        import torch
+
+        def swap(*args: Any) -> Any:
+            return exchange(*args)
+
+        _COMPILED_EXCHANGE["exchange"] = _timed(torch.compile(swap, fullgraph=True, dynamic=False,
+                                                              options=compile_options()))
+    return _COMPILED_EXCHANGE["exchange"]
 
 
 def _timed(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -19,7 +19,7 @@ import torch
 from dockdb.errors import EngineError
 
 from .batch import LigandBatch
-from .compiled import compiled_before, mark_compiled, shape_key, tick_function, ticks_agree
+from .compiled import compiled_before, exchange_function, mark_compiled, shape_key, tick_function, ticks_agree
 from .energy import GridConsts
 from .finish import FinalPose, finish_batch
 from .graphs import run_ticks
@@ -367,22 +367,26 @@ class TorchDocker:
         run = self.setup_batch(keys, tops, seed, use_compile)
         c, gc, state, period = run.c, run.gc, run.state, run.period
         tick = tick_function(use_compile, run.chains)
+        swap = exchange_function(use_compile)  # the ladders' swaps, on swap ticks only (search.advance)
         key = self.shape_key(tops) if use_compile else ""
         first = 0
         if use_compile:
             self.compiled_batches += 1
             if self._verifies():
                 if swap_due(self.params, 0):
-                    state = exchange(state, self.params)
+                    state = swap(state, self.params)
                 state, tick = self._checked_first_tick(tick, run, state, key)
+                if tick is mc_tick:  # the shape runs eagerly: its swaps too
+                    swap = exchange
                 first = 1
         # CUDA: the compiled tick, or the eager one where it disagreed (launch-bound either way:
         # an eager tick launches ~10x the kernels), replayed as CUDA graphs
         if use_compile and self.device.type == "cuda" and self.cuda_graphs:
-            state, graphed = run_ticks(tick, c, gc, state, self.params, max(run.ticks) - first, start=first)
+            state, graphed = run_ticks(tick, c, gc, state, self.params, max(run.ticks) - first, start=first,
+                                       swap=swap)
             self.graphed_batches += int(graphed)
         else:
-            state = advance(tick, c, gc, state, self.params, first, max(run.ticks), period)
+            state = advance(tick, c, gc, state, self.params, first, max(run.ticks), period, swap)
         if use_compile:
             mark_compiled(key)
         n_lig = len(run.planned)

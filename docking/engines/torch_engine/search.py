@@ -597,7 +597,7 @@ def new_search(
 
 
 TickFn = Callable[..., Search]  # mc_tick or ls_tick, eager or compiled: (c, gc, s, params, swaps=True)
-ExchangeFn = Callable[[Search, SearchParams], Search]  # exchange, or a stand-in for it in tests
+ExchangeFn = Callable[[Search, SearchParams], Search]  # exchange, eager or compiled
 
 
 def advance(
@@ -606,12 +606,9 @@ def advance(
 ) -> Search:
     """Ticks ``start`` to ``stop`` - 1 of a search at ``s`` (tick ``start``): ``tick`` (without its own
     swaps) every ``period``-th tick, :func:`ls_tick` in between, and the ladders' configuration swaps
-    (``swap``, :func:`exchange`) before each tick where :func:`swap_due`.  The
+    (``swap``, :func:`exchange` eager or compiled) before each tick where :func:`swap_due`.  The
     same search as :func:`mc_tick` with its own swaps on every tick, where ``period`` divides
-    ``swap_every`` (the swaps' gather then runs on every ``swap_every``-th tick only).  The swaps run
-    eagerly: compiled, they took 0.06 against 0.27 ms a call (one ligand; 0.16 against 0.39 at eight),
-    under 1 % of a batch's search at eight ligands, for ~11 s of compiling per batch shape
-    (docs/benchmarks.md, "Engine 1.9: swaps on swap ticks only")."""
+    ``swap_every`` (the swaps' gather then runs on every ``swap_every``-th tick only)."""
     for i in range(start, stop):
         if swap_due(params, i):
             s = swap(s, params)

@@ -12,9 +12,8 @@ minimum a hot chain finds moves down to the cold chains while the cold ones keep
 Each chain keeps its own store of minima, best energy and random stream.
 
 All of it is index arithmetic and gathers on fixed shapes: no host synchronisation.  The run loop
-(:func:`.search.advance`) applies the swaps (:func:`.search.exchange`, run eagerly: a few dozen
-gathers, without a compile of their own) before every ``swap_every``-th tick only, so the other
-ticks gather nothing.
+(:func:`.search.advance`) applies the swaps (:func:`.search.exchange`, a small compiled graph of
+its own) before every ``swap_every``-th tick only, so the other ticks gather nothing.
 """
 
 from __future__ import annotations
