@@ -71,7 +71,7 @@ def measure(work: Path, target: str, mode: str, n: int) -> dict[str, Any]:
                 run = docker.setup_batch([ligs[i].name for i in idx], [tops[i] for i in idx], 42, True)
                 state = run.state
                 c0 = time.process_time()
-                if hasattr(se, "advance"):  # 1.9.1 and later: the ladders' swaps on swap ticks only
+                if exchange_function is not None:  # trees with search.advance: swaps on swap ticks only
                     state = se.advance(tick, run.c, run.gc, state, docker.params, 0, max(run.ticks),
                                        swap=exchange_function(True))
                 else:

@@ -43,7 +43,6 @@ CPU_OPTIONS: tuple[tuple[str, Any], ...] = (
 NARROW_SIMD: tuple[tuple[str, Any], ...] = (("cpp.simdlen", 256),)
 
 _COMPILED: dict[bool, Callable[..., Any]] = {}
-_COMPILED_EXCHANGE: dict[str, Callable[..., Any]] = {}
 _COMPILE_SECONDS: list[float] = []
 
 
@@ -162,18 +161,21 @@ def exchange_function(compiled: bool) -> Callable[..., Any]:
     small graph of its own, called on swap ticks only (:func:`.search.advance`)."""
     from .search import exchange
 
-    if not compiled:
-        return exchange
-    if "exchange" not in _COMPILED_EXCHANGE:
-        use_cache_dir()
-        import torch
+    return _compiled_exchange() if compiled else exchange
 
-        def swap(*args: Any) -> Any:
-            return exchange(*args)
 
-        _COMPILED_EXCHANGE["exchange"] = _timed(torch.compile(swap, fullgraph=True, dynamic=False,
-                                                              options=compile_options()))
-    return _COMPILED_EXCHANGE["exchange"]
+@functools.cache
+def _compiled_exchange() -> Callable[..., Any]:
+    """The compiled :func:`.search.exchange`, made once per process (each shape compiles on its first call)."""
+    use_cache_dir()
+    import torch
+
+    from .search import exchange
+
+    def swap(*args: Any) -> Any:
+        return exchange(*args)
+
+    return _timed(torch.compile(swap, fullgraph=True, dynamic=False, options=compile_options()))
 
 
 def _timed(fn: Callable[..., Any]) -> Callable[..., Any]:
