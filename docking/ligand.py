@@ -35,7 +35,7 @@ from docking._util import sha256_of, tool_versions
 if TYPE_CHECKING:
     from rdkit.Chem import Mol
 
-__all__ = ["PROTOCOL_VERSION", "VINA_ELEMENTS", "LigandVariant", "PreparedLigand", "prepare_ligand"]
+__all__ = ["PROTOCOL_VERSION", "VINA_ELEMENTS", "LigandVariant", "PreparedLigand", "prepare_ligand", "search_work"]
 
 PROTOCOL_VERSION = "ligand-v3"
 VINA_ELEMENTS = frozenset({"H", "C", "N", "O", "S", "P", "F", "Cl", "Br", "I"})
@@ -262,3 +262,30 @@ def prepare_ligand(
         protocol_version=PROTOCOL_VERSION,
         tool_versions=tool_versions("rdkit", "meeko", "dimorphite-dl"),
     )
+
+
+def search_work(smiles: str) -> float:
+    """Estimated search work of docking ``smiles``, for ordering a campaign's ligands (no 3D; ~1 ms).
+
+    Vina 1.2 gives each Monte Carlo chain ``70 * 3 * (50 + h) / 2`` steps, ``h`` = movable atoms
+    + 10 x (6 + torsions), and each step's local optimisation up to ``(25 + movable atoms) / 3``
+    BFGS iterations; the product is what a search evaluates per chain, for Vina and the torch
+    engine alike.  Counted on the SMILES' largest fragment: heavy atoms plus hydrogens on N and O
+    (the atoms a PDBQT keeps) and RDKit's rotatable bonds (Meeko's torsions differ by a few).
+    0.0 for a SMILES RDKit cannot parse (its preparation reports the error)."""
+    from rdkit import Chem, RDLogger
+    from rdkit.Chem import rdMolDescriptors
+
+    RDLogger.DisableLog("rdApp.*")
+    try:
+        mol = Chem.MolFromSmiles(smiles)
+    finally:
+        RDLogger.EnableLog("rdApp.*")
+    if mol is None or mol.GetNumAtoms() == 0:
+        return 0.0
+    mol = max(Chem.GetMolFrags(mol, asMols=True), key=lambda m: m.GetNumHeavyAtoms())
+    polar_h = sum(a.GetTotalNumHs() for a in mol.GetAtoms() if a.GetSymbol() in ("N", "O"))
+    movable = mol.GetNumHeavyAtoms() + polar_h
+    torsions = rdMolDescriptors.CalcNumRotatableBonds(mol)
+    steps = 70 * 3 * (50 + movable + 10 * (6 + torsions)) / 2
+    return float(steps * (1 + (25 + movable) // 3))

@@ -164,11 +164,25 @@ def _engine_traits(engine: str, params: dict[str, Any]) -> tuple[int, bool]:
     return max(1, int(eng.preferred_batch)), bool(eng.uses_gpu)
 
 
-def _batches(plan: _Plan, engine_batch: int, n_workers: int) -> list[tuple[int, list[int]]]:
-    """(receptor_id, [drug_id...]) batches: at most *engine_batch* ligands, enough to feed every worker."""
+def _work(plan: _Plan) -> dict[int, float]:
+    """Each drug's estimated search work (:func:`docking.ligand.search_work`, from its SMILES)."""
+    from docking.ligand import search_work
+
+    return {d: search_work(plan.drugs[d]) for d in {d for _, d in plan.todo} if d in plan.drugs}
+
+
+def _batches(plan: _Plan, engine_batch: int, n_workers: int,
+             work: dict[int, float] | None = None) -> list[tuple[int, list[int]]]:
+    """(receptor_id, [drug_id...]) batches: at most *engine_batch* ligands, enough to feed every worker.
+    With ``work`` (:func:`_work`) each receptor's drugs are taken largest search first, so a batch
+    holds ligands of similar size: a batched engine pays for a batch's longest search in every
+    slot (docs/benchmarks.md, "Campaign batches by search size"), and the longest tasks start first."""
     per_receptor: dict[int, list[int]] = {}
     for r, d in plan.todo:
         per_receptor.setdefault(r, []).append(d)
+    if work is not None:
+        for drugs in per_receptor.values():
+            drugs.sort(key=lambda d: -work.get(d, 0.0))  # stable: equal estimates keep the plan's order
     size = max(1, min(engine_batch, math.ceil(len(plan.todo) / max(1, n_workers))))
     out: list[tuple[int, list[int]]] = []
     for r, drugs in per_receptor.items():
@@ -293,7 +307,8 @@ def _run_on(db: Database, handle: ClusterHandle, plan: _Plan, opts: RunOptions, 
         rec_f = {r: client.submit(_identity, plan.receptors[r], key=f"receptor-{plan.campaign_id}-{r}-{token}")
                  for r in needed_r}
         # 2. ligands: cached ones travel with the batches, missing ones are prepared once each
-        needed_d = sorted({d for _, d in plan.todo})
+        work = _work(plan)
+        needed_d = sorted({d for _, d in plan.todo}, key=lambda d: (-work.get(d, 0.0), d))  # as the batches
         protocol = ligand_protocol()
         with db.session() as s:
             cached = cached_ligands(s, ((d, plan.drugs[d]) for d in needed_d), plan.seed, protocol)
@@ -308,7 +323,7 @@ def _run_on(db: Database, handle: ClusterHandle, plan: _Plan, opts: RunOptions, 
         # 3. docking batches
         batch_of: dict[Any, tuple[int, list[int]]] = {}
         resources = {"GPU": 1} if gpu else None
-        for i, (r, drugs) in enumerate(_batches(plan, engine_batch, n_workers)):
+        for i, (r, drugs) in enumerate(_batches(plan, engine_batch, n_workers, work)):
             f = client.submit(
                 dock_batch, plan.engine, plan.params, rec_f[r], [lig[d] for d in drugs], plan.seed,
                 opts.max_attempts, opts.with_interactions, opts.interaction_poses,

@@ -99,3 +99,16 @@ def test_bridgehead_amine_with_written_configuration_embeds() -> None:
     assert lig.protocol_version == "ligand-v3"
     v = lig.variants[0]
     assert v.formal_charge == 1 and v.n_heavy == 24 and v.pdbqt.count("ATOM") + v.pdbqt.count("HETATM") >= 24
+
+
+def test_search_work_follows_vinas_budget() -> None:
+    from docking.ligand import search_work
+
+    caffeine, ibuprofen = search_work("CN1C=NC2=C1C(=O)N(C(=O)N2C)C"), search_work("CC(C)Cc1ccc(cc1)C(C)C(=O)O")
+    amlodipine = search_work("CCOC(=O)C1=C(COCCN)NC(C)=C(C1c1ccccc1Cl)C(=O)OC")
+    assert 0 < caffeine < ibuprofen < amlodipine  # torsions weigh 10 atoms each, as in Vina's heuristic
+    # ibuprofen: 15 heavy atoms + its acid's H, 4 rotatable bonds: Vina's steps x BFGS iterations
+    assert ibuprofen == 70 * 3 * (50 + 16 + 10 * (6 + 4)) / 2 * (1 + (25 + 16) // 3)
+    # a salt is counted by its largest fragment (what preparation docks); unparsable SMILES: 0
+    assert search_work("CC(C)Cc1ccc(cc1)C(C)C(=O)O.[Na+].[Cl-]") == ibuprofen
+    assert search_work("C1CC(") == 0.0 and search_work("") == 0.0

@@ -34,6 +34,7 @@ ABACAVIR = "Nc1nc(NC2CC2)c2ncn([C@@H]3C=C[C@H](CO)C3)c2n1"  # three-membered rin
 AMLODIPINE = "CCOC(=O)C1=C(COCCN)NC(C)=C(C1c1ccccc1Cl)C(=O)OC"  # 10+ torsions
 IBUPROFEN = "CC(C)Cc1ccc(cc1)C(C)C(=O)O"
 CAFFEINE = "CN1C=NC2=C1C(=O)N(C(=O)N2C)C"
+TRIPHENYLENE = "c1ccc2c(c1)c1ccccc1c1ccccc21"  # rigid
 OXAZEPAM = "OC1N=C(c2ccccc2)c2cc(Cl)ccc2NC1=O"  # Meeko breaks its 7-ring: glue pairs
 
 
@@ -625,29 +626,32 @@ def test_search_is_deterministic_and_batch_independent(grid32, tops) -> None:
     assert not torch.equal(a.st.e[4:], c.st.e[4:])
 
 
-def test_compiled_plan_fills_batches_in_bucket_order(grid32) -> None:
+def test_compiled_plan_fills_batches_in_order_of_planned_ticks(grid32) -> None:
     from docking.engines.torch_engine.docker import TorchDocker
 
-    tops = _tops([CAFFEINE, AMLODIPINE, IBUPROFEN, ABACAVIR])
+    tops = _tops([CAFFEINE, AMLODIPINE, IBUPROFEN, ABACAVIR, TRIPHENYLENE])
     keys = [bucket(t.n_atoms, t.n_torsions, len(t.pairs), max(t.pdbqt.depth())) for t in tops]
     assert len(set(keys)) >= 3  # several buckets ...
     docker = TorchDocker(grid32, max_batch=64)
+    ticks = [docker.planned_ticks(t) for t in tops]
+    # rigid triphenylene has more atoms than ibuprofen (a larger bucket) but fewer ticks to run
+    assert keys[4] > keys[2] and ticks[4] < ticks[2]
     # ... but fewer ligands than a batch: one batch, so one graph to compile, not one per bucket
     (only,) = docker._plan(tops, compiled=True)
-    assert sorted(only) == [0, 1, 2, 3]
-    # compiled on CPU, 20 ligands: batches of at most 8 neighbouring buckets, largest first (each
-    # padded only to its own largest bucket), where a GPU would take them as one wide batch
-    plan = docker._plan(tops * 5, compiled=True)
+    assert sorted(only) == [0, 1, 2, 3, 4]
+    # compiled on CPU, 20 ligands: batches of at most 8, longest search first (a batch runs until its
+    # longest search ends), where a GPU would take them as one wide batch
+    plan = docker._plan(tops * 4, compiled=True)
     assert [len(b) for b in plan] == [8, 8, 4]
-    order = [keys[i % 4] for b in plan for i in b]
+    order = [ticks[i % 5] for b in plan for i in b]
     assert order == sorted(order, reverse=True)
-    assert len({keys[i % 4] for i in plan[0]}) <= 2 and len({keys[i % 4] for i in plan[-1]}) == 1
-    # a big run: batches of max_batch in bucket order, largest first (each batch's shape repeats)
+    assert [{i % 5 for i in b} for b in plan] == [{1, 3}, {2, 4}, {0}]
+    # a big run: batches of max_batch, longest first; the same order eager
     docker.max_batch = 2
-    plan = docker._plan(tops, compiled=True)
-    assert [len(b) for b in plan] == [2, 2]
-    order = [keys[i] for b in plan for i in b]
-    assert order == sorted(order, reverse=True)
+    for compiled in (True, False):
+        plan = docker._plan(tops, compiled=compiled)
+        assert [len(b) for b in plan] == [2, 2, 1]
+        assert [i for b in plan for i in b] == sorted(range(5), key=lambda i: -ticks[i])
 
 
 def test_hopeless_local_optimisations_are_abandoned_and_rejected(grid32, tops) -> None:

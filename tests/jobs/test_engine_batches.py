@@ -7,7 +7,7 @@ import pytest
 
 from docking.engines import get_engine
 from jobs.cluster import open_cluster
-from jobs.run import _batches, _engine_traits, _Plan
+from jobs.run import _batches, _engine_traits, _Plan, _work
 
 
 def test_engines_declare_their_batch_and_gpu_use() -> None:
@@ -42,6 +42,24 @@ def test_campaign_batches_follow_the_engine() -> None:
     # each batch is one receptor's drugs, every pair exactly once
     pairs = [(r, d) for r, drugs in gpu for d in drugs]
     assert sorted(pairs) == sorted(_plan(2, 300).todo)
+
+
+
+def test_campaign_batches_group_drugs_by_search_size() -> None:
+    # a library in id order mixes sizes; each task would run as long as its largest search
+    sizes = {"C" * 3: 3, "CCCCCCCCCCCCCCCCCCCC": 20, "CCCCCC": 6, "CCCCCCCCCCCCCCCCC": 17, "CCCC": 4,
+             "CCCCCCCCCCCCCCCCCC": 18, "CCCCC": 5, "CCCCCCCCCCCCCCCCCCC": 19}
+    drugs = dict(enumerate(sizes))
+    todo = [(r, d) for d in drugs for r in (0, 1)]
+    plan = _Plan(1, "p", "torch", {}, 1, {}, drugs, todo, len(todo))
+    work = _work(plan)
+    assert [work[d] for d in sorted(work, key=lambda d: sizes[drugs[d]])] == sorted(work.values())
+    batches = _batches(plan, 4, 1, work)
+    # per receptor, largest searches first: the four long chains share a task, the four short ones another
+    assert [sorted(sizes[drugs[d]] for d in b) for _, b in batches] == [[17, 18, 19, 20], [3, 4, 5, 6]] * 2
+    assert sorted((r, d) for r, b in batches for d in b) == sorted(todo)
+    # without estimates the plan's (library) order stands
+    assert [sizes[drugs[d]] for d in _batches(plan, 4, 1)[0][1]] == [3, 20, 6, 17]
 
 
 def _gpu_batch(timeout_s: float) -> tuple[bool, dict[str, float]]:

@@ -31,7 +31,7 @@ from .search import Search, SearchParams, advance, exchange, mc_tick, new_search
 from .topology import LigandTopology, build_topology
 
 __all__ = ["BatchRun", "FinalPose", "SimulatedOOM", "TorchDocker", "batch_bucket", "estimate_bytes", "ligand_seed",
-           "padded_size", "resolve_device", "stream_key"]
+           "padded_size", "plan_batches", "resolve_device", "stream_key"]
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,35 @@ def batch_bucket(tops: list[LigandTopology]) -> tuple[int, int, int, int]:
     """Padded (atoms, torsions, pairs, depth) of a batch: the bucket of its largest sizes."""
     return bucket(max(x.n_atoms for x in tops), max(x.n_torsions for x in tops),
                   max(len(x.pairs) for x in tops), max(max(x.pdbqt.depth()) for x in tops))
+
+
+def plan_batches(tops: list[LigandTopology], ticks: list[int], cap: int, compiled: bool,
+                 need: list[int] | None = None, limit: int | None = None) -> list[list[int]]:
+    """Batches of indices into ``tops``, at most ``cap`` ligands and ``limit`` bytes (``need`` per
+    ligand) each, longest search first.  Ligands are ordered by ``ticks`` (each one's planned
+    ticks), then (compiled) shape bucket: a batch runs until its longest search ends, every slot
+    evaluated on every tick, so neighbours in ticks waste the fewest evaluations
+    (docs/benchmarks.md, "Campaign batches by search size"); ticks grow with atoms and torsions,
+    so neighbours mostly share a bucket and its compiled graphs too."""
+
+    def key(i: int) -> tuple[int, ...]:
+        t = tops[i]
+        shape = bucket(t.n_atoms, t.n_torsions, len(t.pairs), max(t.pdbqt.depth())) if compiled else ()
+        return (ticks[i], *shape, t.n_atoms, t.n_torsions)
+
+    batches: list[list[int]] = []
+    cur: list[int] = []
+    used = 0
+    for i in sorted(range(len(tops)), key=key, reverse=True):
+        n = need[i] if need is not None else 0
+        if cur and (len(cur) >= cap or (limit is not None and used + n > limit)):
+            batches.append(cur)
+            cur, used = [], 0
+        cur.append(i)
+        used += n
+    if cur:
+        batches.append(cur)
+    return batches
 
 
 def _is_oom(exc: BaseException) -> bool:
@@ -178,35 +207,15 @@ class TorchDocker:
                               self.params.store)
 
     def _plan(self, tops: list[LigandTopology], compiled: bool) -> list[list[int]]:
-        """Batches of ligand indices, sized by count and memory, largest first.  When compiling,
-        ligands are ordered by shape bucket, so a big run's batches each hold one bucket and
-        reuse its compiled graphs.  On a GPU a run of fewer ligands than ``max_batch`` is one
-        batch padded to its largest bucket (width is what a GPU needs); on CPU compiled batches
+        """Batches of ligand indices for this docker (:func:`plan_batches`): on CPU compiled batches
         hold at most :data:`CPU_COMPILED_BATCH` ligands, so each is padded only to its own
-        neighbourhood of buckets (one graph per batch shape, kept on disk)."""
-        limit = self._budget_bytes()
+        neighbourhood of buckets (one graph per batch shape, kept on disk); on a GPU a run of fewer
+        ligands than ``max_batch`` is one batch padded to its largest bucket (width is what a GPU needs)."""
         cap = self.max_batch
         if compiled and self.device.type == "cpu":
             cap = min(cap, CPU_COMPILED_BATCH)
-
-        def key(i: int) -> tuple[int, ...]:
-            t = tops[i]
-            size = (t.n_atoms, t.n_torsions)
-            return bucket(t.n_atoms, t.n_torsions, len(t.pairs), max(t.pdbqt.depth())) + size if compiled else size
-
-        batches: list[list[int]] = []
-        cur: list[int] = []
-        used = 0
-        for i in sorted(range(len(tops)), key=key, reverse=True):
-            need = self._need(tops[i])
-            if cur and (len(cur) >= cap or (limit is not None and used + need > limit)):
-                batches.append(cur)
-                cur, used = [], 0
-            cur.append(i)
-            used += need
-        if cur:
-            batches.append(cur)
-        return batches
+        return plan_batches(tops, [self.planned_ticks(t) for t in tops], cap, compiled,
+                            [self._need(t) for t in tops], self._budget_bytes())
 
     def _check_memory(self, tops: list[LigandTopology]) -> None:
         if self.memory_limit_bytes is None:

@@ -1,0 +1,189 @@
+"""Campaign batches by search size: what a batched torch engine spends, ligands in library order
+against ligands ordered by estimated search work, side by side in one run.
+
+    .venv/bin/python bench/bench_batch_plan.py count --stride 6     # every 6th fda-approved drug
+    .venv/bin/python bench/bench_batch_plan.py time --n 24 --mode fast
+
+A batch of the torch engine runs until its longest search ends, and every ligand slot is
+evaluated on every tick, finished or not.  A campaign cuts each receptor's drugs into tasks of the
+engine's batch (64 ligands on CPU, 1,024 on CUDA), and the engine cuts a task into device batches
+(8 ligands when compiled on CPU, 512 on CUDA).  ``count`` prepares a sample of the ``fda-approved``
+library (every ``--stride``-th DrugCentral FDA structure, cached in ``--workdir``) and counts, for
+the CPU and the CUDA rule, the pose-ticks the batches evaluate against the ticks the ligands' own
+searches need, with the campaign's tasks in library (drug id) order and in order of
+:func:`docking.ligand.search_work` (what ``jobs.run`` does now).  Task and batch sizes are divided
+by the stride, so that a task covers the same share of the library's size range as in a whole-library
+campaign.  Counts, not timings: exact for the engine's plan, whatever the device.
+
+``time`` docks ``--n`` drugs of the sample (at most ``--max-heavy`` heavy atoms) into the 3CLpro
+pocket on one CPU thread, compiled, as tasks of ``--task`` drugs in each order, with
+``TorchEngine.dock`` as a campaign task calls it: one warm pass per order (compiling each batch
+shape or loading it from the on-disk cache), then two timed rounds, the orders alternating;
+process CPU seconds per ligand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import pickle
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def _mirror() -> Path:
+    return Path(os.environ.get("DOCKDB_MIRROR") or ROOT.parent / "shared" / "data")
+
+
+def library(work: Path, stride: int) -> dict[str, Any]:
+    """Every ``stride``-th fda-approved DrugCentral structure (by id): id -> (SMILES, PreparedLigand
+    or the preparation error), prepared once and cached."""
+    from docking.ligand import prepare_ligand
+
+    cache = work / f"library_{stride}.pkl"
+    out: dict[str, Any] = pickle.loads(cache.read_bytes()) if cache.exists() else {}
+    drugs = _mirror() / "drugs"
+    with open(drugs / "drugcentral_fda_approved.csv") as fh:
+        approved = {row[0].strip() for row in csv.reader(fh) if row}
+    with open(drugs / "drugcentral_structures.smiles.tsv") as fh:
+        rows = [r for r in csv.DictReader(fh, delimiter="\t") if r["ID"] in approved and r["SMILES"]]
+    rows.sort(key=lambda r: int(r["ID"]))
+    todo = [r for r in rows[::stride] if r["ID"] not in out]
+    t0 = time.time()
+    for k, r in enumerate(todo, 1):
+        try:
+            out[r["ID"]] = (r["SMILES"], prepare_ligand(r["SMILES"], name=r["ID"]))
+        except Exception as exc:  # a drug the protocol refuses: not docked by a campaign either
+            out[r["ID"]] = (r["SMILES"], str(exc))
+        if k % 25 == 0 or k == len(todo):
+            work.mkdir(parents=True, exist_ok=True)
+            cache.write_bytes(pickle.dumps(out))
+            print(f"prepared {k}/{len(todo)} ({time.time() - t0:.0f} s)", flush=True)
+    return out
+
+
+def _topologies(lib: dict[str, Any]) -> dict[str, Any]:
+    from docking.engines.torch_engine.pdbqt import parse_ligand_pdbqt
+    from docking.engines.torch_engine.topology import build_topology
+
+    return {k: build_topology(parse_ligand_pdbqt(p.variants[0].pdbqt)) for k, (_, p) in lib.items()
+            if not isinstance(p, str)}
+
+
+def _campaign_tasks(ids: list[str], smiles: dict[str, str], task: int, ordered: bool) -> list[list[str]]:
+    """One receptor's tasks of ``task`` drugs as ``jobs.run._batches`` cuts them (one worker)."""
+    from jobs.run import _batches, _Plan, _work
+
+    num = {k: i for i, k in enumerate(ids)}
+    plan = _Plan(1, "bench", "torch", {}, 42, {}, {num[k]: smiles[k] for k in ids}, [(0, num[k]) for k in ids],
+                 len(ids))
+    batches = _batches(plan, task, 1, _work(plan) if ordered else None)
+    return [[ids[d] for d in drugs] for _, drugs in batches]
+
+
+def count(work: Path, stride: int, mode: str) -> dict[str, Any]:
+    """Pose-ticks evaluated against needed, CPU and CUDA rules, library order against work order."""
+    from docking.engines.torch_engine.docker import padded_size, plan_batches
+    from docking.engines.torch_engine.modes import MODES, Budget, bfgs_iterations
+    from docking.engines.torch_engine.search import ticks_for
+
+    lib = library(work, stride)
+    tops = _topologies(lib)
+    ids = sorted(tops, key=int)
+    smiles = {k: lib[k][0] for k in ids}
+    budget = Budget(mode=mode, ladder=MODES[mode].ladder)
+    ticks = {k: ticks_for(budget.steps_of(t), bfgs_iterations(t.n_atoms)) for k, t in tops.items()}
+    print(f"{len(ids)} of {len(lib)} sampled drugs prepared; planned ticks ({mode}) min {min(ticks.values())}, "
+          f"median {sorted(ticks.values())[len(ids) // 2]}, max {max(ticks.values())}")
+    rows: dict[str, Any] = {}
+    for rule, task, cap in (("CPU", 64, 8), ("CUDA", 1024, 512)):
+        task_n, cap_n = max(1, round(task / stride)), max(1, round(cap / stride))
+        for ordered in (False, True):
+            spent = needed = 0
+            n_batches = 0
+            for t in _campaign_tasks(ids, smiles, task_n, ordered):
+                tt = [tops[k] for k in t]
+                for b in plan_batches(tt, [ticks[k] for k in t], cap_n, compiled=True):
+                    spent += padded_size(len(b)) * max(ticks[t[i]] for i in b)
+                    needed += sum(ticks[t[i]] for i in b)
+                    n_batches += 1
+            order = "by search work" if ordered else "library order"
+            label = f"{rule}, tasks of {task_n}, batches of <= {cap_n}, {order}"
+            rows[label] = {"spent": spent, "needed": needed, "useful": needed / spent, "batches": n_batches}
+            print(f"{label:70s} batches {n_batches:4d}  useful share {needed / spent:.3f}  pose-ticks spent "
+                  f"{spent:.3e}", flush=True)
+        a, b = (rows[k]["spent"] for k in list(rows)[-2:])
+        print(f"{rule}: ordered by search work spends {b / a:.3f}x the pose-ticks of library order")
+    return rows
+
+
+def timed(work: Path, stride: int, n: int, task: int, mode: str, max_heavy: int) -> dict[str, Any]:
+    """CPU seconds per ligand of campaign tasks docked in library order and by search work."""
+    import torch
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_torch_engine import _boxes
+
+    from docking.engines.torch_engine.engine import TorchEngine
+    from docking.pocket import Box
+
+    torch.set_num_threads(1)
+    lib = library(work, stride)
+    ids = [k for k in sorted(lib, key=int) if not isinstance(lib[k][1], str) and lib[k][1].n_heavy <= max_heavy][:n]
+    smiles = {k: lib[k][0] for k in ids}
+    rec = (ROOT / ".dockdb" / "bench_torch" / "receptors" / "protease.pdbqt").read_text()
+    box = Box(*_boxes()["protease"])
+    eng = TorchEngine(device="cpu", mode=mode, compile="on")
+    eng._grid(rec, box)
+    orders = {"library order": _campaign_tasks(ids, smiles, task, False),
+              "by search work": _campaign_tasks(ids, smiles, task, True)}
+    cpu: dict[str, list[float]] = {k: [] for k in orders}
+    best: dict[str, dict[str, float]] = {k: {} for k in orders}
+    for rnd in range(3):
+        for label in (list(orders) if rnd != 2 else list(orders)[::-1]):
+            c0 = time.process_time()
+            for t in orders[label]:
+                for k, r in zip(t, eng.dock(rec, box, [lib[k][1] for k in t], seed=42), strict=True):
+                    best[label][k] = r.best_score
+            dt = (time.process_time() - c0) / len(ids)
+            print(f"round {rnd} ({'warm: compiles or loads each shape' if rnd == 0 else 'timed'}): {label}: "
+                  f"{dt:.2f} CPU s per ligand", flush=True)
+            if rnd:
+                cpu[label].append(dt)
+    a, b = (sum(v) / len(v) for v in cpu.values())
+    diff = [abs(best["library order"][k] - best["by search work"][k]) for k in ids]
+    print(f"{len(ids)} drugs ({mode}, tasks of {task}): library order {a:.2f}, by search work {b:.2f} CPU s per "
+          f"ligand, {b / a:.3f}x; best scores differ by {max(diff):.2f} at most (mean {sum(diff) / len(diff):.3f})")
+    return {"cpu_s": cpu, "ratio": b / a, "max_score_diff": max(diff)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("part", choices=("count", "time"))
+    ap.add_argument("--workdir", default=str(ROOT / ".dockdb" / "bench_plan"))
+    ap.add_argument("--stride", type=int, default=6)
+    ap.add_argument("--mode", default=None, help="search mode (count: balanced, time: fast)")
+    ap.add_argument("--n", type=int, default=24)
+    ap.add_argument("--task", type=int, default=8)
+    ap.add_argument("--max-heavy", type=int, default=40)
+    args = ap.parse_args(argv)
+    work = Path(args.workdir)
+    if args.part == "count":
+        out = count(work, args.stride, args.mode or "balanced")
+    else:
+        out = timed(work, args.stride, args.n, args.task, args.mode or "fast", args.max_heavy)
+    work.mkdir(parents=True, exist_ok=True)
+    with open(work / "results.jsonl", "a") as fh:
+        fh.write(json.dumps({"part": args.part, "args": vars(args), "result": out}) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
