@@ -11,9 +11,9 @@ engine's batch (64 ligands on CPU, 1,024 on CUDA), and the engine cuts a task in
 library (every ``--stride``-th DrugCentral FDA structure, cached in ``--workdir``) and counts, for
 the CPU and the CUDA rule, the pose-ticks the batches evaluate against the ticks the ligands' own
 searches need, with the campaign's tasks in library (drug id) order and in order of
-:func:`docking.ligand.search_work` (what ``jobs.run`` does now).  Task and batch sizes are divided
-by the stride, so that a task covers the same share of the library's size range as in a whole-library
-campaign.  Counts, not timings: exact for the engine's plan, whatever the device.
+:func:`docking.ligand.search_work` (what ``jobs.run`` does now).  For CUDA, task and batch sizes are
+divided by the stride (see :func:`count` for why both comparisons are then conservative).  Counts,
+not timings: exact for the engine's plan, whatever the device.
 
 ``time`` docks ``--n`` drugs of the sample (at most ``--max-heavy`` heavy atoms) into the 3CLpro
 pocket on one CPU thread, compiled, as tasks of ``--task`` drugs in each order, with
@@ -104,7 +104,13 @@ def count(work: Path, stride: int, mode: str) -> dict[str, Any]:
           f"median {sorted(ticks.values())[len(ids) // 2]}, max {max(ticks.values())}")
     rows: dict[str, Any] = {}
     for rule, task, cap in (("CPU", 64, 8), ("CUDA", 1024, 512)):
-        task_n, cap_n = max(1, round(task / stride)), max(1, round(cap / stride))
+        # CUDA: tasks and batches scaled to the sample, so a batch ordered by search work covers the
+        # share of the library's size range that it covers in a whole-library campaign (a batch in
+        # library order then holds fewer random draws than 512, so its waste is underestimated);
+        # CPU: the engine's 8, and tasks of 64 (in library order exact; by search work a task then
+        # spans a wider share of the range than in a whole-library campaign: waste overestimated)
+        scale = stride if rule == "CUDA" else 1
+        task_n, cap_n = max(1, round(task / scale)), max(1, round(cap / scale))
         for ordered in (False, True):
             spent = needed = 0
             n_batches = 0
