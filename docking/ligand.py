@@ -273,14 +273,11 @@ def search_work(smiles: str) -> float:
     engine alike.  Counted on the SMILES' largest fragment: heavy atoms plus hydrogens on N and O
     (the atoms a PDBQT keeps) and RDKit's rotatable bonds (Meeko's torsions differ by a few).
     0.0 for a SMILES RDKit cannot parse (its preparation reports the error)."""
-    from rdkit import Chem, RDLogger
+    from rdkit import Chem, rdBase
     from rdkit.Chem import rdMolDescriptors
 
-    RDLogger.DisableLog("rdApp.*")
-    try:
+    with rdBase.BlockLogs():
         mol = Chem.MolFromSmiles(smiles)
-    finally:
-        RDLogger.EnableLog("rdApp.*")
     if mol is None or mol.GetNumAtoms() == 0:
         return 0.0
     mol = max(Chem.GetMolFrags(mol, asMols=True), key=lambda m: m.GetNumHeavyAtoms())
