@@ -88,18 +88,38 @@ def _campaign_tasks(ids: list[str], smiles: dict[str, str], task: int, ordered: 
     return [[ids[d] for d in drugs] for _, drugs in batches]
 
 
-def count(work: Path, stride: int, mode: str) -> dict[str, Any]:
-    """Pose-ticks evaluated against needed, CPU and CUDA rules, library order against work order."""
-    from docking.engines.torch_engine.docker import padded_size, plan_batches
+def _ticks(tops: dict[str, Any], mode: str) -> dict[str, int]:
+    """Each ligand's planned ticks in ``mode`` (``TorchDocker.planned_ticks``)."""
     from docking.engines.torch_engine.modes import MODES, Budget, bfgs_iterations
     from docking.engines.torch_engine.search import ticks_for
 
+    budget = Budget(mode=mode, ladder=MODES[mode].ladder)
+    return {k: ticks_for(budget.steps_of(t), bfgs_iterations(t.n_atoms)) for k, t in tops.items()}
+
+
+def _spent(tasks: list[list[str]], tops: dict[str, Any], ticks: dict[str, int], cap: int) -> tuple[int, int, int, int]:
+    """Pose-ticks the engine's compiled batches of ``tasks`` evaluate (per chain), the ticks the ligands
+    need, the ticks the batches run, and the number of batches."""
+    from docking.engines.torch_engine.docker import padded_size, plan_batches
+
+    spent = needed = run = n = 0
+    for t in tasks:
+        for b in plan_batches([tops[k] for k in t], [ticks[k] for k in t], cap, compiled=True):
+            longest = max(ticks[t[i]] for i in b)
+            spent += padded_size(len(b)) * longest
+            run += longest
+            needed += sum(ticks[t[i]] for i in b)
+            n += 1
+    return spent, needed, run, n
+
+
+def count(work: Path, stride: int, mode: str) -> dict[str, Any]:
+    """Pose-ticks evaluated against needed, CPU and CUDA rules, library order against work order."""
     lib = library(work, stride)
     tops = _topologies(lib)
     ids = sorted(tops, key=int)
     smiles = {k: lib[k][0] for k in ids}
-    budget = Budget(mode=mode, ladder=MODES[mode].ladder)
-    ticks = {k: ticks_for(budget.steps_of(t), bfgs_iterations(t.n_atoms)) for k, t in tops.items()}
+    ticks = _ticks(tops, mode)
     print(f"{len(ids)} of {len(lib)} sampled drugs prepared; planned ticks ({mode}) min {min(ticks.values())}, "
           f"median {sorted(ticks.values())[len(ids) // 2]}, max {max(ticks.values())}")
     rows: dict[str, Any] = {}
@@ -112,15 +132,7 @@ def count(work: Path, stride: int, mode: str) -> dict[str, Any]:
         scale = stride if rule == "CUDA" else 1
         task_n, cap_n = max(1, round(task / scale)), max(1, round(cap / scale))
         for ordered in (False, True):
-            spent = needed = run = 0
-            n_batches = 0
-            for t in _campaign_tasks(ids, smiles, task_n, ordered):
-                tt = [tops[k] for k in t]
-                for b in plan_batches(tt, [ticks[k] for k in t], cap_n, compiled=True):
-                    spent += padded_size(len(b)) * max(ticks[t[i]] for i in b)
-                    run += max(ticks[t[i]] for i in b)
-                    needed += sum(ticks[t[i]] for i in b)
-                    n_batches += 1
+            spent, needed, run, n_batches = _spent(_campaign_tasks(ids, smiles, task_n, ordered), tops, ticks, cap_n)
             order = "by search work" if ordered else "library order"
             label = f"{rule}, tasks of {task_n}, batches of <= {cap_n}, {order}"
             rows[label] = {"spent": spent, "needed": needed, "useful": needed / spent, "batches": n_batches,
@@ -154,6 +166,12 @@ def timed(work: Path, stride: int, n: int, task: int, mode: str, max_heavy: int)
     eng._grid(rec, box)
     orders = {"library order": _campaign_tasks(ids, smiles, task, False),
               "by search work": _campaign_tasks(ids, smiles, task, True)}
+    tops = _topologies({k: lib[k] for k in ids})
+    ticks = _ticks(tops, mode)
+    counted = {k: _spent(v, tops, ticks, 8) for k, v in orders.items()}
+    for k, (spent, needed, _, _) in counted.items():
+        print(f"{k}: pose-ticks {spent:.4e}, useful share {needed / spent:.3f}")
+    print(f"by search work, counted: {counted['by search work'][0] / counted['library order'][0]:.3f}x the pose-ticks")
     cpu: dict[str, list[float]] = {k: [] for k in orders}
     best: dict[str, dict[str, float]] = {k: {} for k in orders}
     for rnd in range(3):
@@ -171,7 +189,8 @@ def timed(work: Path, stride: int, n: int, task: int, mode: str, max_heavy: int)
     diff = [abs(best["library order"][k] - best["by search work"][k]) for k in ids]
     print(f"{len(ids)} drugs ({mode}, tasks of {task}): library order {a:.2f}, by search work {b:.2f} CPU s per "
           f"ligand, {b / a:.3f}x; best scores differ by {max(diff):.2f} at most (mean {sum(diff) / len(diff):.3f})")
-    return {"cpu_s": cpu, "ratio": b / a, "max_score_diff": max(diff)}
+    return {"cpu_s": cpu, "ratio": b / a, "max_score_diff": max(diff),
+            "pose_ticks": {k: v[0] for k, v in counted.items()}}
 
 
 def main(argv: list[str] | None = None) -> int:
