@@ -89,12 +89,12 @@ def _campaign_tasks(ids: list[str], smiles: dict[str, str], task: int, ordered: 
 
 
 def _ticks(tops: dict[str, Any], mode: str) -> dict[str, int]:
-    """Each ligand's planned ticks in ``mode`` (``TorchDocker.planned_ticks``)."""
-    from docking.engines.torch_engine.modes import MODES, Budget, bfgs_iterations
-    from docking.engines.torch_engine.search import ticks_for
+    """Each ligand's planned ticks in ``mode`` (as ``TorchDocker.planned_ticks``)."""
+    from docking.engines.torch_engine.docker import planned_ticks
+    from docking.engines.torch_engine.modes import MODES, Budget
 
     budget = Budget(mode=mode, ladder=MODES[mode].ladder)
-    return {k: ticks_for(budget.steps_of(t), bfgs_iterations(t.n_atoms)) for k, t in tops.items()}
+    return {k: planned_ticks(budget, t) for k, t in tops.items()}
 
 
 def _spent(tasks: list[list[str]], tops: dict[str, Any], ticks: dict[str, int], cap: int) -> tuple[int, int, int, int]:

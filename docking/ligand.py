@@ -276,6 +276,8 @@ def search_work(smiles: str) -> float:
     from rdkit import Chem, rdBase
     from rdkit.Chem import rdMolDescriptors
 
+    from docking.engines.torch_engine.modes import bfgs_iterations, vina_steps  # no torch import
+
     with rdBase.BlockLogs():
         mol = Chem.MolFromSmiles(smiles)
     if mol is None or mol.GetNumAtoms() == 0:
@@ -284,5 +286,4 @@ def search_work(smiles: str) -> float:
     polar_h = sum(a.GetTotalNumHs() for a in mol.GetAtoms() if a.GetSymbol() in ("N", "O"))
     movable = mol.GetNumHeavyAtoms() + polar_h
     torsions = rdMolDescriptors.CalcNumRotatableBonds(mol)
-    steps = 70 * 3 * (50 + movable + 10 * (6 + torsions)) / 2
-    return float(steps * (1 + (25 + movable) // 3))
+    return float(vina_steps(movable, torsions) * (1 + bfgs_iterations(movable)))

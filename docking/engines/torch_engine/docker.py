@@ -31,7 +31,7 @@ from .search import Search, SearchParams, advance, exchange, mc_tick, new_search
 from .topology import LigandTopology, build_topology
 
 __all__ = ["BatchRun", "FinalPose", "SimulatedOOM", "TorchDocker", "batch_bucket", "estimate_bytes", "ligand_seed",
-           "padded_size", "plan_batches", "resolve_device", "stream_key"]
+           "padded_size", "plan_batches", "planned_ticks", "resolve_device", "stream_key"]
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,11 @@ def batch_bucket(tops: list[LigandTopology]) -> tuple[int, int, int, int]:
     """Padded (atoms, torsions, pairs, depth) of a batch: the bucket of its largest sizes."""
     return bucket(max(x.n_atoms for x in tops), max(x.n_torsions for x in tops),
                   max(len(x.pairs) for x in tops), max(max(x.pdbqt.depth()) for x in tops))
+
+
+def planned_ticks(budget: Budget, top: LigandTopology) -> int:
+    """Ticks of ``top``'s search under ``budget`` when compiled (Monte Carlo bookkeeping every tick)."""
+    return ticks_for(budget.steps_of(top), bfgs_iterations(top.n_atoms))
 
 
 def plan_batches(tops: list[LigandTopology], ticks: list[int], cap: int, compiled: bool,
@@ -325,8 +330,8 @@ class TorchDocker:
         )
 
     def planned_ticks(self, top: LigandTopology) -> int:
-        """Ticks of ``top``'s search when compiled (Monte Carlo bookkeeping every tick)."""
-        return ticks_for(self.budget.steps_of(top), bfgs_iterations(top.n_atoms))
+        """Ticks of ``top``'s search when compiled (:func:`planned_ticks` of this docker's budget)."""
+        return planned_ticks(self.budget, top)
 
     def shape_key(self, tops: list[LigandTopology]) -> str:
         """Name of the compiled graph a batch of ``tops`` runs (:func:`.compiled.shape_key`):
