@@ -442,8 +442,8 @@ def variants(work: Path, target: str, mode: str, n: int, spec: dict[str, dict[st
              only: list[str] | None = None) -> None:
     """Search variants one after the other in this process, all ``n`` drugs in one call: each sets
     ``SearchParams`` fields (e.g. ``{"abort_margin": Infinity}``), the docker's ``compile``
-    ("off" unless given) and ``eager_period``, ``chains`` per ligand (same total steps), and/or
-    the mode's ``fraction`` of Vina exhaustiveness 8's steps;
+    ("off" unless given) and ``period`` (bookkeeping every this many ticks), ``chains`` per ligand
+    (same total steps), and/or the mode's ``fraction`` of Vina exhaustiveness 8's steps;
     CPU, steps run over planned, each drug's best score,
     and agreement with Vina's exhaustiveness-8 run of ``vina_screen.json``; ``only``: just those
     drugs of the first ``n``."""
@@ -461,7 +461,7 @@ def variants(work: Path, target: str, mode: str, n: int, spec: dict[str, dict[st
     box = Box(*_boxes()[target])
     vina = {k.split("|")[1]: v["best"] for k, v in _load(work / "vina_screen.json").get("screen", {}).items()
             if k.startswith(f"{target}|")}
-    docker_fields = ("compile", "eager_period")
+    docker_fields = ("compile", "period")
     for name, over in spec.items():
         eng = TorchEngine(device="cpu", mode=mode, compile="off")
         make = eng._docker

@@ -498,6 +498,10 @@ def test_tick_traces_as_one_graph_and_does_not_recompile(grid32, tops) -> None:
     explain = torch._dynamo.explain(search.exchange)(state, SearchParams(ladder=2))  # the swaps' own graph
     assert explain.graph_break_count == 0 and explain.graph_count == 1, explain.break_reasons
     torch._dynamo.reset()
+    # the line-search tick run between two bookkeeping ticks on a CPU (engine 1.10): a graph too
+    explain = torch._dynamo.explain(search.ls_tick)(c, gc, state, params)
+    assert explain.graph_break_count == 0 and explain.graph_count == 1, explain.break_reasons
+    torch._dynamo.reset()
     counter = CompileCounter()
     tick = torch.compile(mc_tick, backend=counter, fullgraph=True, dynamic=False)
     for _ in range(2):
@@ -583,6 +587,33 @@ def test_compiled_tick_computes_what_the_eager_tick_computes(grid64, tops, gathe
     assert torch.allclose(state.ch.e, eager.ch.e, rtol=0, atol=1e-6, equal_nan=True)
     assert torch.equal(torch.isinf(state.st.e), torch.isinf(eager.st.e))
     finite = torch.isfinite(eager.st.e)
+    assert torch.allclose(state.st.e[finite], eager.st.e[finite], rtol=0, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_compiled_run_loop_with_line_search_ticks_is_the_eager_one(grid64, tops) -> None:
+    """A compiled CPU batch's run loop (engine 1.10): the compiled Monte Carlo tick every 4th tick and
+    the compiled line-search tick between, against both eager, in float64 from the same state."""
+    import torch._dynamo
+
+    from docking.engines.torch_engine.compiled import compile_options
+
+    c, gc, state = _search(grid64, tops[2:], 4, 10**6, torch.float64, chain_major=True)
+    params = SearchParams(micro_per_iter=0.25)
+    torch._dynamo.reset()
+    options = compile_options()
+    mc = torch.compile(mc_tick, fullgraph=True, dynamic=False, options=options)
+    ls = torch.compile(search.ls_tick, fullgraph=True, dynamic=False, options=options)
+    eager = search.advance(mc_tick, c, gc, state, params, 0, 24, period=4)
+    state = search.advance(mc, c, gc, state, params, 0, 24, period=4, between=ls)
+    torch._dynamo.reset()
+    assert int(eager.ch.step.min()) >= 2 and int(eager.tick) == 24
+    assert torch.equal(state.ch.step, eager.ch.step) and torch.equal(state.opt.active, eager.opt.active)
+    for name in ("pos", "quat", "tors", "f", "g", "iters", "evals"):
+        assert torch.allclose(getattr(state.opt, name), getattr(eager.opt, name), rtol=0, atol=1e-6), name
+    assert torch.allclose(state.x, eager.x, rtol=0, atol=1e-6)
+    finite = torch.isfinite(eager.st.e)
+    assert torch.equal(torch.isinf(state.st.e), torch.isinf(eager.st.e))
     assert torch.allclose(state.st.e[finite], eager.st.e[finite], rtol=0, atol=1e-6)
 
 
@@ -745,11 +776,41 @@ def test_compiled_tick_gets_the_cpu_code_generation_options() -> None:
 
 
 def test_the_docker_compiles_one_tick_per_vector_width() -> None:
-    from docking.engines.torch_engine.compiled import tick_function
+    from docking.engines.torch_engine.compiled import between_function, tick_function
 
     assert tick_function(True, 8) is tick_function(True, 24)
     assert tick_function(True, 16) is tick_function(True, 128)
     assert tick_function(True, 8) is not tick_function(True, 16)
+    # the line-search tick between two bookkeeping ticks: a compiled function of its own per width
+    assert between_function(True, 8) is between_function(True, 24)
+    assert between_function(True, 8) is not between_function(True, 16)
+    assert between_function(True, 16) is not tick_function(True, 16)
+    assert between_function(False) is search.ls_tick and tick_function(False) is mc_tick
+
+
+def test_cpu_searches_keep_their_books_every_fourth_tick(grid32, tops) -> None:
+    """Engine 1.10: on a CPU, compiled or eager, a batch runs its Monte Carlo bookkeeping (acceptance,
+    store, mutation) every 4th tick and line-search ticks in between; a chain that ends its local
+    optimisation waits for the next bookkeeping tick, so its ligand's planned ticks include that wait.
+    ``period`` (engine parameter) sets it; 1 is engine 1.9's compiled search."""
+    from dockdb.errors import EngineError
+    from docking.engines.torch_engine import docker as dk
+    from docking.engines.torch_engine.engine import TorchEngine
+    from docking.engines.torch_engine.modes import Budget, bfgs_iterations
+
+    d = dk.TorchDocker(grid32, budget=Budget(mode="balanced"))
+    assert d.bookkeeping_period(True) == d.bookkeeping_period(False) == dk.CPU_PERIOD == 4
+    every = dk.TorchDocker(grid32, budget=Budget(mode="balanced"), period=1)
+    assert every.bookkeeping_period(True) == 1
+    steps, cap = d.budget.steps_of(tops[0]), bfgs_iterations(tops[0].n_atoms)
+    assert every.planned_ticks(tops[0]) == search.ticks_for(steps, cap)
+    # the wait: on average 1.5 ticks per Monte Carlo step
+    assert d.planned_ticks(tops[0]) == math.ceil(steps * (1 + search.EVALS_PER_ITER * cap + 1.5))
+    assert d.planned_ticks(tops[0]) > every.planned_ticks(tops[0]) + steps
+    eng = TorchEngine(device="cpu", period=1)
+    assert eng._docker(grid32).period == 1 and TorchEngine(device="cpu")._docker(grid32).period == 0
+    with pytest.raises(EngineError, match="period must be >= 0"):
+        TorchEngine(device="cpu", period=-1)
 
 
 def test_auto_compiles_a_cpu_search_only_when_compiling_repays_itself(grid32, tops, tmp_path, monkeypatch) -> None:

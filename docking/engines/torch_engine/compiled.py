@@ -19,8 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CPU_OPTIONS", "NARROW_SIMD", "compile_options", "compile_seconds", "compiled_before", "exchange_function",
-           "mark_compiled", "narrow_simd", "shape_key", "tick_function", "ticks_agree", "use_cache_dir"]
+__all__ = ["CPU_OPTIONS", "NARROW_SIMD", "between_function", "compile_options", "compile_seconds", "compiled_before",
+           "exchange_function", "mark_compiled", "narrow_simd", "shape_key", "tick_function", "ticks_agree",
+           "use_cache_dir"]
 
 # inductor's C++ (CPU) code generation: no masked vector loops for the tails.  The tick's
 # tensors mostly end in dimensions of 3 (x, y, z) or 2 x 2 x 2 (grid cell corners), which the
@@ -42,7 +43,7 @@ CPU_OPTIONS: tuple[tuple[str, Any], ...] = (
 # "Engine 1.7")
 NARROW_SIMD: tuple[tuple[str, Any], ...] = (("cpp.simdlen", 256),)
 
-_COMPILED: dict[bool, Callable[..., Any]] = {}
+_COMPILED: dict[tuple[str, bool], Callable[..., Any]] = {}
 _COMPILE_SECONDS: list[float] = []
 
 
@@ -138,22 +139,32 @@ def tick_function(compiled: bool, chains: int = 16) -> Callable[..., Any]:
     on its first call)."""
     from .search import mc_tick
 
-    if not compiled:
-        return mc_tick
+    return _compiled_tick("mc", mc_tick, chains) if compiled else mc_tick
+
+
+def between_function(compiled: bool, chains: int = 16) -> Callable[..., Any]:
+    """:func:`.search.ls_tick` (a tick of line searches alone, run between two Monte Carlo
+    bookkeeping ticks, :func:`.search.advance`), eager or compiled as :func:`tick_function`."""
+    from .search import ls_tick
+
+    return _compiled_tick("ls", ls_tick, chains) if compiled else ls_tick
+
+
+def _compiled_tick(kind: str, fn: Callable[..., Any], chains: int) -> Callable[..., Any]:
     narrow = narrow_simd(chains)
-    if narrow not in _COMPILED:
+    if (kind, narrow) not in _COMPILED:
         use_cache_dir()
         import torch
         import torch._dynamo
 
         torch._dynamo.config.cache_size_limit = max(torch._dynamo.config.cache_size_limit, 64)
 
-        def tick(*args: Any, **kwargs: Any) -> Any:  # a function of its own per width: its own Dynamo cache
-            return mc_tick(*args, **kwargs)
+        def tick(*args: Any, **kwargs: Any) -> Any:  # a function of its own per kind and width: its own Dynamo cache
+            return fn(*args, **kwargs)
 
         options = compile_options(chains)
-        _COMPILED[narrow] = _timed(torch.compile(tick, fullgraph=True, dynamic=False, options=options))
-    return _COMPILED[narrow]
+        _COMPILED[kind, narrow] = _timed(torch.compile(tick, fullgraph=True, dynamic=False, options=options))
+    return _COMPILED[kind, narrow]
 
 
 def exchange_function(compiled: bool) -> Callable[..., Any]:

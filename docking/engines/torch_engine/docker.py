@@ -19,7 +19,15 @@ import torch
 from dockdb.errors import EngineError
 
 from .batch import LigandBatch
-from .compiled import compiled_before, exchange_function, mark_compiled, shape_key, tick_function, ticks_agree
+from .compiled import (
+    between_function,
+    compiled_before,
+    exchange_function,
+    mark_compiled,
+    shape_key,
+    tick_function,
+    ticks_agree,
+)
 from .energy import GridConsts
 from .finish import FinalPose, finish_batch
 from .graphs import run_ticks
@@ -35,7 +43,13 @@ __all__ = ["BatchRun", "FinalPose", "SimulatedOOM", "TorchDocker", "batch_bucket
 
 log = logging.getLogger(__name__)
 
-EAGER_PERIOD = 4  # eager runs: Monte Carlo bookkeeping every 4th tick (see _run_batch)
+# Monte Carlo bookkeeping (acceptance, store, mutation: mc_tick) every CPU_PERIOD-th tick on a
+# CPU, eager or compiled, and line-search ticks (ls_tick) in between; compiled CUDA batches run it
+# on every tick (graphs.py replays one tick's graph).  An eager tick costs what it launches and
+# bookkeeping adds ~60 % to an evaluation's operations; a compiled CPU line-search tick costs
+# 0.72-0.78x a bookkeeping tick, so every 4th tick is ~14 % less search CPU for ~4 % more ticks
+# (engine 1.10; docs/benchmarks.md, "Engine 1.10: bookkeeping every 4th compiled tick")
+CPU_PERIOD = 4
 PAD_STEP = 8  # compiled batches: ligand slots a multiple of this (see padded_size)
 # compiled CPU batches hold at most this many ligands of neighbouring shape buckets: measured
 # (docs/benchmarks.md, "Compiled CPU batches by shape"), a pose evaluation costs 2.3x more padded
@@ -94,9 +108,10 @@ def batch_bucket(tops: list[LigandTopology]) -> tuple[int, int, int, int]:
                   max(len(x.pairs) for x in tops), max(max(x.pdbqt.depth()) for x in tops))
 
 
-def planned_ticks(budget: Budget, top: LigandTopology) -> int:
-    """Ticks of ``top``'s search under ``budget`` when compiled (Monte Carlo bookkeeping every tick)."""
-    return ticks_for(budget.steps_of(top), bfgs_iterations(top.n_atoms))
+def planned_ticks(budget: Budget, top: LigandTopology, period: int = CPU_PERIOD) -> int:
+    """Ticks of ``top``'s search under ``budget`` with Monte Carlo bookkeeping every ``period``-th
+    tick (a compiled CPU batch's, by default)."""
+    return ticks_for(budget.steps_of(top), bfgs_iterations(top.n_atoms), period)
 
 
 def plan_batches(tops: list[LigandTopology], ticks: list[int], cap: int, compiled: bool,
@@ -181,7 +196,9 @@ class TorchDocker:
     verify: str = "auto"
     cuda_graphs: bool = True  # CUDA: replay a compiled batch's ticks as CUDA graphs (graphs.py)
     graphed_batches: int = 0  # batches whose ticks ran as CUDA graph replays
-    eager_period: int = EAGER_PERIOD  # eager runs: Monte Carlo bookkeeping every this many ticks
+    # Monte Carlo bookkeeping every this many ticks (0: the engine's, CPU_PERIOD; compiled CUDA
+    # batches always every tick)
+    period: int = 0
     batches_run: list[int] = field(default_factory=list)  # sizes of the batches that ran
     compiled_batches: int = 0
     steps_run: list[float] = field(default_factory=list)  # mean Monte Carlo steps per chain, per ligand
@@ -330,8 +347,16 @@ class TorchDocker:
         )
 
     def planned_ticks(self, top: LigandTopology) -> int:
-        """Ticks of ``top``'s search when compiled (:func:`planned_ticks` of this docker's budget)."""
-        return planned_ticks(self.budget, top)
+        """Ticks of ``top``'s search when compiled (:func:`planned_ticks` of this docker's budget
+        and bookkeeping period)."""
+        return planned_ticks(self.budget, top, self.bookkeeping_period(True))
+
+    def bookkeeping_period(self, compiled: bool) -> int:
+        """Ticks from one Monte Carlo bookkeeping tick to the next: 1 for compiled CUDA batches
+        (their ticks replay as one CUDA graph), else ``period`` or :data:`CPU_PERIOD`."""
+        if compiled and self.device.type == "cuda":
+            return 1
+        return max(1, self.period or CPU_PERIOD)
 
     def shape_key(self, tops: list[LigandTopology]) -> str:
         """Name of the compiled graph a batch of ``tops`` runs (:func:`.compiled.shape_key`):
@@ -364,9 +389,7 @@ class TorchDocker:
         chain_keys = [(s ^ (j * 0x9E3779B1)) & 0x7FFF_FFFF_FFFF_FFFF for s in lig_seeds for j in range(chains)]
         iter_caps = c.iter_cap.reshape(n_lig, chains)[:, 0].tolist()  # once per batch, before the search
         planned = [self.budget.steps_of(x) for x in padded]
-        # compiled: one graph, bookkeeping every tick; eager: bookkeeping every EAGER_PERIOD ticks
-        # (an eager tick costs what it launches; bookkeeping adds ~60 % to an evaluation's ops)
-        period = 1 if use_compile else max(1, self.eager_period)
+        period = self.bookkeeping_period(use_compile)
         ticks = [ticks_for(n, cap, period) for n, cap in zip(planned, iter_caps, strict=True)]
         tick_cap = torch.tensor([k for k in ticks for _ in range(chains)], dtype=torch.long, device=dev)
         center = torch.tensor(self.grid.center, dtype=dtype, device=dev)
@@ -381,6 +404,7 @@ class TorchDocker:
         run = self.setup_batch(keys, tops, seed, use_compile)
         c, gc, state, period = run.c, run.gc, run.state, run.period
         tick = tick_function(use_compile, run.chains)
+        between = between_function(use_compile and period > 1, run.chains)
         swap = exchange_function(use_compile)  # the ladders' swaps, on swap ticks only (search.advance)
         key = self.shape_key(tops) if use_compile else ""
         first = 0
@@ -390,8 +414,8 @@ class TorchDocker:
                 if swap_due(self.params, 0):
                     state = swap(state, self.params)
                 state, tick = self._checked_first_tick(tick, run, state, key)
-                if tick is mc_tick:  # the shape runs eagerly: its swaps too
-                    swap = exchange
+                if tick is mc_tick:  # the shape runs eagerly: its swaps and line-search ticks too
+                    swap, between = exchange, between_function(False)
                 first = 1
         # CUDA: the compiled tick, or the eager one where it disagreed (launch-bound either way:
         # an eager tick launches ~10x the kernels), replayed as CUDA graphs
@@ -400,7 +424,7 @@ class TorchDocker:
                                        swap=swap)
             self.graphed_batches += int(graphed)
         else:
-            state = advance(tick, c, gc, state, self.params, first, max(run.ticks), period, swap)
+            state = advance(tick, c, gc, state, self.params, first, max(run.ticks), period, swap, between)
         if use_compile:
             mark_compiled(key)
         n_lig = len(run.planned)

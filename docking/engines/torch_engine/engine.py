@@ -53,7 +53,9 @@ class TorchEngine(DockingEngine):
     Vina), ladder_top (the hottest chain's temperature; default 2.4), store
     (minima kept per chain), spacing, max_batch (ligands per device pass; 0: 512 on CUDA, 64 on
     CPU), compile (auto|on|off), memory_limit_mb (simulated device memory limit, for testing the
-    out-of-memory split path), threads (CPU threads)."""
+    out-of-memory split path), threads (CPU threads), period (Monte Carlo bookkeeping every this many
+    ticks on a CPU, line searches alone in between; 0: the engine's, 4; 1 gives engine 1.9's compiled
+    search; compiled CUDA batches always every tick)."""
 
     name = "torch"
 
@@ -80,6 +82,7 @@ class TorchEngine(DockingEngine):
         compile: str = "auto",
         memory_limit_mb: float | None = None,
         threads: int = 0,
+        period: int = 0,
         **legacy: object,
     ) -> None:
         from .modes import MODES, ladder_mismatch
@@ -93,9 +96,9 @@ class TorchEngine(DockingEngine):
              "n_poses": n_poses, "energy_range": energy_range, "min_rmsd": min_rmsd, "refine": refine,
              "starts": starts, "polish": polish, "temperature": temperature, "ladder": ladder,
              "ladder_top": ladder_top, "store": store, "spacing": spacing, "max_batch": max_batch,
-             "memory_limit_mb": memory_limit_mb, "threads": threads},
+             "memory_limit_mb": memory_limit_mb, "threads": threads, "period": period},
             at_least={"chains": 0, "steps": 0, "refine": 0, "starts": 0, "polish": 0, "store": 1, "max_batch": 0,
-                      "threads": 0, "ladder": 1},
+                      "threads": 0, "ladder": 1, "period": 0},
             above={"memory_limit_mb": 0, "temperature": 0, "ladder_top": 0},
             choices={"mode": tuple(MODES), "compile": ("auto", "on", "off")},
         )  # fmt: skip
@@ -113,6 +116,7 @@ class TorchEngine(DockingEngine):
             store=int(store), spacing=float(spacing),
             max_batch=int(max_batch), compile=compile,
             memory_limit_mb=None if memory_limit_mb is None else float(memory_limit_mb), threads=int(threads),
+            period=int(period),
         )  # fmt: skip
         problem = ladder_mismatch(self._budget().chains_per_ligand(), self.params["ladder"])
         if problem:
@@ -127,7 +131,7 @@ class TorchEngine(DockingEngine):
             tv = metadata.version("torch")
         except metadata.PackageNotFoundError:
             tv = "missing"
-        return f"dockdb-torch-1.9+torch{tv}"
+        return f"dockdb-torch-1.10+torch{tv}"
 
     @property
     def preferred_batch(self) -> int:
@@ -193,7 +197,7 @@ class TorchEngine(DockingEngine):
                                 polish_rounds=p["polish"], temperature=p["temperature"], ladder=p["ladder"],
                                 ladder_top=p["ladder_top"]),
             memory_limit_bytes=None if limit is None else int(limit * 2**20),
-            max_batch=self.max_batch, compile=p["compile"],
+            max_batch=self.max_batch, compile=p["compile"], period=p["period"],
         )
 
     def _budget(self) -> Any:

@@ -602,17 +602,18 @@ ExchangeFn = Callable[[Search, SearchParams], Search]  # exchange, eager or comp
 
 def advance(
     tick: TickFn, c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams, start: int, stop: int,
-    period: int = 1, swap: ExchangeFn = exchange,
+    period: int = 1, swap: ExchangeFn = exchange, between: TickFn = ls_tick,
 ) -> Search:
     """Ticks ``start`` to ``stop`` - 1 of a search at ``s`` (tick ``start``): ``tick`` (without its own
-    swaps) every ``period``-th tick, :func:`ls_tick` in between, and the ladders' configuration swaps
-    (``swap``, :func:`exchange` eager or compiled) before each tick where :func:`swap_due`.  The
-    same search as :func:`mc_tick` with its own swaps on every tick, where ``period`` divides
-    ``swap_every`` (the swaps' gather then runs on every ``swap_every``-th tick only)."""
+    swaps) every ``period``-th tick, ``between`` (:func:`ls_tick`, eager or compiled) in between, and
+    the ladders' configuration swaps (``swap``, :func:`exchange` eager or compiled) before each tick
+    where :func:`swap_due`.  The same search as :func:`mc_tick` with its own swaps on every tick,
+    where ``period`` divides ``swap_every`` (the swaps' gather then runs on every ``swap_every``-th
+    tick only)."""
     for i in range(start, stop):
         if swap_due(params, i):
             s = swap(s, params)
-        s = (tick if i % period == 0 else ls_tick)(c, gc, s, params, swaps=False)
+        s = (tick if i % period == 0 else between)(c, gc, s, params, swaps=False)
     return s
 
 
