@@ -21,6 +21,8 @@
 #
 # Usage (from the repository root):
 #   bench/gpu_check.sh [WORKDIR]
+# On the `device` tool's machines, stage the inputs and wheels here first with bench/gpu_stage.sh,
+# which prints the whole device command (carry [".whl", ".gpu"]).
 # WORKDIR is bench_torch_engine.py's cache with prepared inputs and the Vina runs (made on any
 # machine by `bench_torch_engine.py prep` and `vina --parts parity,screen`); it is read only,
 # the GPU results go to a copy.  PYTHON picks the interpreter (default .venv/bin/python, else
