@@ -38,6 +38,7 @@ def measure(work: Path, target: str, mode: str, n: int) -> dict[str, Any]:
     from docking.engines.torch_engine.compiled import tick_function
 
     exchange_function = getattr(co, "exchange_function", None)
+    between_function = getattr(co, "between_function", None)  # 1.10 and later: line-search ticks between
 
     ligs, docker, tops = b.compiled_cpu_docker(work, target, mode, n)
     tick = tick_function(True, docker.budget.chains_per_ligand())
@@ -71,7 +72,10 @@ def measure(work: Path, target: str, mode: str, n: int) -> dict[str, Any]:
                 run = docker.setup_batch([ligs[i].name for i in idx], [tops[i] for i in idx], 42, True)
                 state = run.state
                 c0 = time.process_time()
-                if exchange_function is not None:  # trees with search.advance: swaps on swap ticks only
+                if between_function is not None:  # bookkeeping every run.period-th tick (engine 1.10)
+                    state = se.advance(tick, run.c, run.gc, state, docker.params, 0, max(run.ticks), run.period,
+                                       exchange_function(True), between_function(run.period > 1, run.chains))
+                elif exchange_function is not None:  # trees with search.advance: swaps on swap ticks only
                     state = se.advance(tick, run.c, run.gc, state, docker.params, 0, max(run.ticks),
                                        swap=exchange_function(True))
                 else:
