@@ -547,19 +547,21 @@ def compiled_cpu_docker(work: Path, target: str, mode: str, n: int) -> tuple[lis
 def evalcost(work: Path, target: str, mode: str, n: int, ticks: int = 40, chains: int = 0) -> None:
     """CPU per pose-evaluation of the compiled tick, side by side in one run: the ``n`` drugs as
     one batch padded to its largest bucket, then the batches the CPU plan makes (at most
-    ``CPU_COMPILED_BATCH`` ligands of neighbouring buckets).  Each batch's tick is compiled
-    (or loaded from the on-disk cache) and warmed first; ``ticks`` ticks are timed.  The search
+    ``CPU_COMPILED_BATCH`` ligands of neighbouring buckets).  Each batch's ticks, as the run loop
+    alternates them (a Monte Carlo tick every ``period``-th tick, line-search ticks between, engine
+    1.10), are compiled (or loaded from the on-disk cache) and warmed first; ``ticks`` ticks are timed.  The search
     estimate multiplies each batch's tick time by its ticks (its largest ligand's budget).
     ``chains``: chains per ligand instead of the mode's (same total steps), i.e. poses per tick."""
     import dataclasses
 
-    from docking.engines.torch_engine.compiled import tick_function
-    from docking.engines.torch_engine.search import SearchParams
+    from docking.engines.torch_engine.compiled import between_function, tick_function
+    from docking.engines.torch_engine.search import SearchParams, advance
 
     ligs, docker, tops = compiled_cpu_docker(work, target, mode, n)
     if chains:
         docker.budget = dataclasses.replace(docker.budget, chains=chains)
     tick, params = tick_function(True, docker.budget.chains_per_ligand()), SearchParams()
+    between = between_function(True, docker.budget.chains_per_ligand())
     plans = {"one batch, padded to its largest bucket": [list(range(len(tops)))],
              "CPU plan": docker._plan(tops, compiled=True)}
     out: dict[str, Any] = {}
@@ -567,12 +569,12 @@ def evalcost(work: Path, target: str, mode: str, n: int, ticks: int = 40, chains
         rows, search_s = [], 0.0
         for idx in plan:
             run = docker.setup_batch([ligs[i].name for i in idx], [tops[i] for i in idx], 42, True)
-            state = run.state
-            for _ in range(3):
-                state = tick(run.c, run.gc, state, params)
+            # the run loop's ticks (engine 1.10: a Monte Carlo tick every run.period-th, line-search ticks
+            # between), warmed over one period, then timed over ``ticks``
+            warm = max(4, run.period)
+            state = advance(tick, run.c, run.gc, run.state, params, 0, warm, run.period, between=between)
             c0 = time.process_time()
-            for _ in range(ticks):
-                state = tick(run.c, run.gc, state, params)
+            state = advance(tick, run.c, run.gc, state, params, warm, warm + ticks, run.period, between=between)
             per_tick = (time.process_time() - c0) / ticks
             poses = run.c.lig.shape[0]
             shape = (run.c.local.shape[1], run.c.tors_mask.shape[1], run.c.pair_mask.shape[1], run.depth)
