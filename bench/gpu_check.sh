@@ -10,7 +10,9 @@
 #      and without the compile of each new batch shape),
 #   4. the tick at 2,048 ligands timed plainly and as CUDA graphs, compiled and eager (its graph
 #      comes from the on-disk cache of stage 3, so a search of 2,048 cut short by stage 3's slot
-#      still gives a per-tick rate).
+#      still gives a per-tick rate), then, last, with engine 1.10's CPU schedule (bookkeeping every
+#      4th tick, compiled line-search ticks between; compiles that tick first): whether it pays on
+#      a GPU too (the engine's `--param period=4` on CUDA).
 # Each stage has its own time slot and a failed or overrun stage does not stop the next one. The
 # slots add up to more than 8 minutes, so the whole run also has a budget, GPU_CHECK_BUDGET seconds
 # (default 480): a stage's slot is cut to what the budget has left (less 30 s kept for the report),
@@ -83,8 +85,8 @@ stage agreement 120 "$py" bench/bench_torch_search.py convergence --workdir "$wo
     --device cuda --targets protease
 stage throughput 220 "$py" bench/bench_torch_search.py throughput --workdir "$work" --device cuda \
     --modes balanced --batches 512,2048,64
-stage tick-2048 80 "$py" bench/torch_device_check.py --device cuda --workdir "$work" --batch 2048 --ticks 20 \
-    --cpu-ticks 0 --graph-ticks 16 --graph-n 160 --pieces off
+stage tick-2048 120 "$py" bench/torch_device_check.py --device cuda --workdir "$work" --batch 2048 --ticks 20 \
+    --cpu-ticks 0 --graph-ticks 16 --graph-n 160 --pieces off --period 4
 stage report 30 bash -c "'$py' bench/bench_torch_engine.py report --workdir '$work' > '$out/gpu_check.md'; \
     '$py' bench/bench_torch_search.py report --workdir '$work' >> '$out/gpu_check.md'; cat '$out/gpu_check.md'"
 "$py" -c "

@@ -10,7 +10,10 @@ energy and gradient, later ticks the line search, acceptance and store), then th
 best energy and Monte Carlo steps after ``--ticks`` ticks.  On CUDA it then replays the compiled
 ticks through the engine's CUDA graph path (``graphs.run_ticks``, graphs of ``--graph-ticks``
 ticks) and times a tick both ways, then the same for the eager tick (the docker's path for a
-shape whose compiled tick disagrees).  Where the compiled tick 1 disagrees with the eager one
+shape whose compiled tick disagrees).  ``--period N`` adds a last row: the compiled ticks with Monte
+Carlo bookkeeping every N-th tick and the compiled line-search tick between (engine 1.10's CPU
+schedule), timed the same way; on a CPU it times that row and the compiled one plainly (no
+graphs).  Where the compiled tick 1 disagrees with the eager one
 (or with ``--pieces on``), each part of the tick's evaluation is then compiled alone and
 compared with its eager result from the same poses (:func:`_pieces`), which names the part the
 compiler gets wrong.  Lines are flushed as they come, so a run cut short still tells how far it
@@ -147,24 +150,31 @@ def main() -> int:
     ap.add_argument("--graph-ticks", type=int, default=8, help="ticks per CUDA graph replay (0: no graph part)")
     ap.add_argument("--graph-n", type=int, default=0,
                     help="ticks timed in the graph part, each way (default: max(400, 50 x --graph-ticks))")
+    ap.add_argument("--period", type=int, default=0,
+                    help="also time the compiled graph path with Monte Carlo bookkeeping every this many ticks "
+                         "and line-search ticks between (engine 1.10's CPU schedule; 0: not)")
     ap.add_argument("--pieces", default="auto", choices=["auto", "on", "off"],
                     help="compile each part of the evaluation alone and compare (auto: when tick 1 disagrees)")
     ap.add_argument("--short-opts", action="store_true", help="micro_per_iter 0.25 (acceptance from tick ~3)")
     ap.add_argument("--dtype", default="float32", choices=["float32", "float64"],
                     help="float64: rounding stays far below the printed differences for the first ticks")
     args = ap.parse_args()
-    if args.batch < 1 or args.ticks < 2 or min(args.cpu_ticks, args.graph_ticks, args.graph_n) < 0:
-        ap.error("--batch takes 1 or more, --ticks 2 or more; --cpu-ticks, --graph-ticks and --graph-n 0 or more")
+    if args.batch < 1 or args.ticks < 2 or min(args.cpu_ticks, args.graph_ticks, args.graph_n, args.period) < 0:
+        ap.error("--batch takes 1 or more, --ticks 2 or more; --cpu-ticks, --graph-ticks, --graph-n and --period "
+                 "0 or more")
+    if args.period > 1 and args.graph_ticks % args.period:
+        ap.error(f"--graph-ticks {args.graph_ticks} is not a multiple of --period {args.period}: each graph must hold "
+                 "whole periods; set --graph-ticks to a multiple of it")
 
     import bench_torch_search as b
     import torch
 
-    from docking.engines.torch_engine.compiled import tick_function
+    from docking.engines.torch_engine.compiled import between_function, tick_function
     from docking.engines.torch_engine.engine import TorchEngine
     from docking.engines.torch_engine.graphs import run_ticks
     from docking.engines.torch_engine.grids import ReceptorGrid
     from docking.engines.torch_engine.pdbqt import parse_ligand_pdbqt, parse_receptor_pdbqt
-    from docking.engines.torch_engine.search import advance, mc_tick
+    from docking.engines.torch_engine.search import advance, ls_tick, mc_tick
     from docking.engines.torch_engine.topology import build_topology
     from docking.pocket import Box
 
@@ -232,7 +242,8 @@ def main() -> int:
     print(f"after {args.ticks} ticks: eager    {_summary(eager, n_lig)}", flush=True)
     print(f"ms per tick: compiled {t_comp / (args.ticks - 1) * 1e3:.3f}, eager {t_eager / (args.ticks - 1) * 1e3:.3f}",
           flush=True)
-    if not args.device.startswith("cuda") or args.graph_ticks < 1:
+    cuda = args.device.startswith("cuda")
+    if args.graph_ticks < 1 or not (cuda or args.period > 1):
         return 0
 
     # the engine's CUDA graph path (graphs.run_ticks: capture, check of the first replay against
@@ -240,19 +251,36 @@ def main() -> int:
     # tick, then for the eager one (the docker's path for a shape whose compiled tick disagreed)
     k = args.graph_ticks
     n = args.graph_n or max(400, 50 * k)
-    for name, fn, state in (("compiled", tick, compiled), ("eager", mc_tick, eager)):
-        sync()
+    # last, so that a run cut short has the rows above: the compiled ticks with bookkeeping every
+    # --period-th tick and the compiled line-search tick between (its graph compiles here first)
+    runs: list[tuple[str, Any, Any, int, Any]] = [("compiled", tick, compiled, 1, ls_tick)]
+    if cuda:
+        runs.append(("eager", mc_tick, eager, 1, ls_tick))
+    if args.period > 1:
+        ls = between_function(True, run.chains)
         t0 = time.perf_counter()
-        graphed, used = run_ticks(fn, run.c, run.gc, state, params, n, k, start=args.ticks)
+        ls(run.c, run.gc, compiled, params, swaps=False)
         sync()
-        t_graph = time.perf_counter() - t0
+        print(f"compiled line-search tick: first call (compile) {time.perf_counter() - t0:.1f} s", flush=True)
+        runs.append((f"compiled, bookkeeping every {args.period}th,", tick, compiled, args.period, ls))
+    start = args.ticks - args.ticks % max(1, args.period)  # a bookkeeping tick first, as the docker's runs
+    for name, fn, state, period, between in runs:
         t0 = time.perf_counter()
-        plain = advance(fn, run.c, run.gc, state, params, args.ticks, args.ticks + n)  # swaps where due
+        plain = advance(fn, run.c, run.gc, state, params, start, start + n, period, between=between)  # swaps where due
         sync()
         t_plain = time.perf_counter() - t0
+        if not cuda:  # no graphs on a CPU: the schedules' plain ticks side by side
+            print(f"{n} {name} ticks: ms per tick {t_plain / n * 1e3:.3f}; {_summary(plain, n_lig)}", flush=True)
+            continue
+        t0 = time.perf_counter()
+        graphed, used = run_ticks(fn, run.c, run.gc, state, params, n, k, start=start, period=period,
+                                  between=between)
+        sync()
+        t_graph = time.perf_counter() - t0
         print(f"{n} {name} ticks, graphs of {k} ticks {'replayed' if used else 'NOT used (see the warning above)'}: "
               f"graph path vs plain {_diff(graphed, plain)}; ms per tick (capture and check included): "
-              f"CUDA graph path {t_graph / n * 1e3:.3f}, plain {t_plain / n * 1e3:.3f}", flush=True)
+              f"CUDA graph path {t_graph / n * 1e3:.3f}, plain {t_plain / n * 1e3:.3f}; {_summary(plain, n_lig)}",
+              flush=True)
     return 0
 
 

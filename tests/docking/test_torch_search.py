@@ -396,6 +396,16 @@ def test_graph_buffers_advance_as_plain_ticks(grid32, tops) -> None:
     assert int(buf.ch.step.max()) >= 1 and buf.opt.f.data_ptr() != plain.opt.f.data_ptr()
     out, graphed = graphs.run_ticks(mc_tick, c, gc, state, params, 6, k=4)  # < 2 k ticks: no graph
     assert not graphed and graphs._same(out, plain)
+    # bookkeeping every 4th tick, line searches between (engine 1.10's schedule), from tick 1 as the
+    # docker starts after its checked first tick: buffers and plain calls alike follow the tick numbers
+    one = mc_tick(c, gc, state, params)
+    every4 = search.advance(mc_tick, c, gc, one, params, 1, 13, period=4)
+    assert not graphs._same(every4, search.advance(mc_tick, c, gc, one, params, 1, 13))
+    buf = graphs._clone(one)
+    graphs._advance(mc_tick, c, gc, buf, params, 12, start=1, period=4)
+    assert graphs._same(buf, every4)
+    out, graphed = graphs.run_ticks(mc_tick, c, gc, one, params, 12, k=6, start=1, period=4)  # 6 % 4: plain
+    assert not graphed and graphs._same(out, every4)
 
 
 def test_swaps_run_on_swap_ticks_only_and_give_the_same_search(grid32, tops) -> None:
@@ -807,6 +817,9 @@ def test_cpu_searches_keep_their_books_every_fourth_tick(grid32, tops) -> None:
     # the wait: on average 1.5 ticks per Monte Carlo step
     assert d.planned_ticks(tops[0]) == math.ceil(steps * (1 + search.EVALS_PER_ITER * cap + 1.5))
     assert d.planned_ticks(tops[0]) > every.planned_ticks(tops[0]) + steps
+    # compiled CUDA batches: every tick unless a period is asked for (graphs.run_ticks replays either)
+    assert dk.bookkeeping_period(0, True, True) == 1 and dk.bookkeeping_period(4, True, True) == 4
+    assert dk.bookkeeping_period(0, False, True) == dk.bookkeeping_period(0, True, False) == 4
     eng = TorchEngine(device="cpu", period=1)
     assert eng._docker(grid32).period == 1 and TorchEngine(device="cpu")._docker(grid32).period == 0
     with pytest.raises(EngineError, match="period must be >= 0"):

@@ -38,15 +38,17 @@ from .pdbqt import parse_ligand_pdbqt
 from .search import Search, SearchParams, advance, exchange, mc_tick, new_search, swap_due, ticks_for
 from .topology import LigandTopology, build_topology
 
-__all__ = ["BatchRun", "FinalPose", "SimulatedOOM", "TorchDocker", "batch_bucket", "estimate_bytes", "ligand_seed",
-           "padded_size", "plan_batches", "planned_ticks", "resolve_device", "stream_key"]
+__all__ = ["BatchRun", "FinalPose", "SimulatedOOM", "TorchDocker", "batch_bucket", "bookkeeping_period",
+           "estimate_bytes", "ligand_seed", "padded_size", "plan_batches", "planned_ticks", "resolve_device",
+           "stream_key"]
 
 log = logging.getLogger(__name__)
 
 # Monte Carlo bookkeeping (acceptance, store, mutation: mc_tick) every CPU_PERIOD-th tick on a
 # CPU, eager or compiled, and line-search ticks (ls_tick) in between; compiled CUDA batches run it
-# on every tick (graphs.py replays one tick's graph).  An eager tick costs what it launches and
-# bookkeeping adds ~60 % to an evaluation's operations; a compiled CPU line-search tick costs
+# on every tick unless a period is asked for (graphs.py replays their ticks; not measured on a
+# GPU).  An eager tick costs what it launches and bookkeeping adds ~60 % to an evaluation's
+# operations; a compiled CPU line-search tick costs
 # 0.72-0.78x a bookkeeping tick, so every 4th tick is ~14 % less search CPU for ~4 % more ticks
 # (engine 1.10; docs/benchmarks.md, "Engine 1.10: bookkeeping every 4th compiled tick")
 CPU_PERIOD = 4
@@ -106,6 +108,16 @@ def batch_bucket(tops: list[LigandTopology]) -> tuple[int, int, int, int]:
     """Padded (atoms, torsions, pairs, depth) of a batch: the bucket of its largest sizes."""
     return bucket(max(x.n_atoms for x in tops), max(x.n_torsions for x in tops),
                   max(len(x.pairs) for x in tops), max(max(x.pdbqt.depth()) for x in tops))
+
+
+def bookkeeping_period(period: int, compiled: bool, cuda: bool) -> int:
+    """Ticks from one Monte Carlo bookkeeping tick to the next: ``period`` where one is asked for,
+    else 1 for compiled CUDA batches (their ticks replay as CUDA graphs and are launch-bound;
+    whether line-search ticks in between pay there is not measured yet) and :data:`CPU_PERIOD`
+    for the rest."""
+    if period:
+        return max(1, period)
+    return 1 if compiled and cuda else CPU_PERIOD
 
 
 def planned_ticks(budget: Budget, top: LigandTopology, period: int = CPU_PERIOD) -> int:
@@ -197,7 +209,7 @@ class TorchDocker:
     cuda_graphs: bool = True  # CUDA: replay a compiled batch's ticks as CUDA graphs (graphs.py)
     graphed_batches: int = 0  # batches whose ticks ran as CUDA graph replays
     # Monte Carlo bookkeeping every this many ticks (0: the engine's, CPU_PERIOD; compiled CUDA
-    # batches always every tick)
+    # batches every tick)
     period: int = 0
     batches_run: list[int] = field(default_factory=list)  # sizes of the batches that ran
     compiled_batches: int = 0
@@ -352,11 +364,8 @@ class TorchDocker:
         return planned_ticks(self.budget, top, self.bookkeeping_period(True))
 
     def bookkeeping_period(self, compiled: bool) -> int:
-        """Ticks from one Monte Carlo bookkeeping tick to the next: 1 for compiled CUDA batches
-        (their ticks replay as one CUDA graph), else ``period`` or :data:`CPU_PERIOD`."""
-        if compiled and self.device.type == "cuda":
-            return 1
-        return max(1, self.period or CPU_PERIOD)
+        """Ticks from one Monte Carlo bookkeeping tick to the next (:func:`bookkeeping_period`)."""
+        return bookkeeping_period(self.period, compiled, self.device.type == "cuda")
 
     def shape_key(self, tops: list[LigandTopology]) -> str:
         """Name of the compiled graph a batch of ``tops`` runs (:func:`.compiled.shape_key`):
@@ -421,7 +430,7 @@ class TorchDocker:
         # an eager tick launches ~10x the kernels), replayed as CUDA graphs
         if use_compile and self.device.type == "cuda" and self.cuda_graphs:
             state, graphed = run_ticks(tick, c, gc, state, self.params, max(run.ticks) - first, start=first,
-                                       swap=swap)
+                                       swap=swap, period=period, between=between)
             self.graphed_batches += int(graphed)
         else:
             state = advance(tick, c, gc, state, self.params, first, max(run.ticks), period, swap, between)

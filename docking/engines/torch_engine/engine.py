@@ -55,7 +55,7 @@ class TorchEngine(DockingEngine):
     CPU), compile (auto|on|off), memory_limit_mb (simulated device memory limit, for testing the
     out-of-memory split path), threads (CPU threads), period (Monte Carlo bookkeeping every this many
     ticks on a CPU, line searches alone in between; 0: the engine's, 4; 1 gives engine 1.9's compiled
-    search; compiled CUDA batches always every tick)."""
+    search; compiled CUDA batches every tick unless a period is given)."""
 
     name = "torch"
 

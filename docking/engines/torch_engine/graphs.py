@@ -11,6 +11,12 @@ or the two differ, the batch goes on with plain calls, so a graph can only make 
 faster, never different.  The eager tick is replayed the same way where a shape's compiled tick
 disagreed with it (``TorchDocker.verify``): it launches ~10x the kernels of the compiled one,
 so on a GPU it gains more from a graph.
+
+A graph may also hold a Monte Carlo bookkeeping tick every ``period``-th tick and line-search ticks
+in between (:func:`.search.advance`, engine 1.10's CPU schedule): with ``k`` a multiple of
+``period`` every replay starts at the same phase, so one captured graph serves them all.  Compiled
+CUDA batches use it only when asked (``--param period=N``), until a GPU measures whether it pays
+(``bench/torch_device_check.py --period``).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from typing import Any
 
 import torch
 
-from .search import advance, exchange
+from .search import advance, exchange, ls_tick
 
 __all__ = ["GRAPH_TICKS", "run_ticks"]
 
@@ -42,9 +48,9 @@ def _clone(state: Any) -> Any:
 
 
 def _advance(tick: Callable[..., Any], c: Any, gc: Any, buf: Any, params: Any, k: int, start: int = 0,
-             swap: Callable[..., Any] = exchange) -> None:
+             swap: Callable[..., Any] = exchange, period: int = 1, between: Callable[..., Any] = ls_tick) -> None:
     """``k`` ticks (numbers ``start`` on) from the state in ``buf``, written back into ``buf``."""
-    s = advance(tick, c, gc, buf, params, start, start + k, swap=swap)
+    s = advance(tick, c, gc, buf, params, start, start + k, period, swap, between)
     for dst, src in zip(_leaves(buf), _leaves(s), strict=True):
         dst.copy_(src)
 
@@ -61,19 +67,20 @@ def _same(a: Any, b: Any) -> bool:
 
 def run_ticks(
     tick: Callable[..., Any], c: Any, gc: Any, state: Any, params: Any, n: int, k: int = GRAPH_TICKS,
-    start: int = 0, swap: Callable[..., Any] = exchange,
+    start: int = 0, swap: Callable[..., Any] = exchange, period: int = 1, between: Callable[..., Any] = ls_tick,
 ) -> tuple[Any, bool]:
     """``n`` ticks of ``tick`` (compiled or eager) from ``state`` (tick number ``start``) on CUDA, with
-    the tempering ladders' swaps (``swap``) where due (:func:`.search.advance`): replays of a captured
+    the tempering ladders' swaps (``swap``) where due and ``between`` (:func:`.search.ls_tick`) on the
+    ticks between two of ``tick``'s every ``period``-th (:func:`.search.advance`): replays of a captured
     graph of ``k`` ticks (plain calls for the remainder), or plain calls throughout where capture
-    fails, the first replay differs from plain calls, or swaps are due at ticks that differ from
-    one replay to the next (``k`` not a multiple of ``swap_every``).  Returns the state and whether
-    graphs ran."""
+    fails, the first replay differs from plain calls, or swaps or bookkeeping ticks fall at places
+    that differ from one replay to the next (``k`` not a multiple of ``swap_every`` or of
+    ``period``).  Returns the state and whether graphs ran."""
 
     def plain(s: Any, first: int, count: int) -> Any:
-        return advance(tick, c, gc, s, params, first, first + count, swap=swap)
+        return advance(tick, c, gc, s, params, first, first + count, period, swap, between)
 
-    if n < 2 * k or (params.ladder > 1 and k % params.swap_every):
+    if n < 2 * k or (params.ladder > 1 and k % params.swap_every) or k % period:
         return plain(state, start, n), False
     ref = plain(state, start, k)  # the first k ticks called plainly: what the first replay must give
     try:
@@ -81,11 +88,11 @@ def run_ticks(
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):  # warm-up outside the capture, on a scratch copy
-            _advance(tick, c, gc, _clone(state), params, k, start, swap)
+            _advance(tick, c, gc, _clone(state), params, k, start, swap, period, between)
         torch.cuda.current_stream().wait_stream(side)
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph):
-            _advance(tick, c, gc, static, params, k, start, swap)
+            _advance(tick, c, gc, static, params, k, start, swap, period, between)
         graph.replay()
         agree = _same(static, ref)
     except RuntimeError as e:
