@@ -7,8 +7,9 @@
 #   .gpu/bench_torch/                bench_torch_engine.py's prepared inputs and Vina runs
 #   .gpu/mirror/targets/pockets.tsv  the focused pockets' boxes
 # Both folders are added to .git/info/exclude, so they travel only when carried. The script ends
-# by printing the `run` call to make (carry [".whl", ".gpu"]), and fails with one line where an
-# input is missing or the staged files exceed the tool's 64 MiB.
+# by printing the `run` call to make (carry [".whl", ".gpu"]) and a follow-up call for what the check's
+# budget may cut (the CUDA graph path with engine 1.10's CPU schedule), and fails with one line where
+# an input is missing or the staged files exceed the tool's 64 MiB.
 #
 # Usage (repository root; needs the .venv, pip's access to PyPI and a finished bench cache):
 #   .venv/bin/python bench/bench_torch_engine.py prep
@@ -46,4 +47,9 @@ ls .whl
 echo "staged: ${size} MiB beside a ${tree} MiB tree. On the device, with carry [\".whl\", \".gpu\"] and timeout_s 600:"
 cat <<'EOF'
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site || exit; DOCKDB_MIRROR=$PWD/.gpu/mirror DOCKDB_HOME=/tmp/dockdb PYTHON=python3 bench/gpu_check.sh .gpu/bench_torch
+EOF
+echo "Then, if device time is left (about 4 minutes) and the log shows gpu_check's tick-2048 stage cut or skipped,"
+echo "engine 1.10's CPU schedule on CUDA graphs at 2,048 ligands (same carry, timeout_s 360):"
+cat <<'EOF'
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site || exit; DOCKDB_MIRROR=$PWD/.gpu/mirror DOCKDB_HOME=/tmp/dockdb timeout 330 python3 bench/torch_device_check.py --device cuda --workdir .gpu/bench_torch --batch 2048 --ticks 20 --cpu-ticks 0 --graph-ticks 16 --graph-n 160 --pieces off --period 4
 EOF
