@@ -7,9 +7,10 @@ Prepares one complex of a redocking set once (``jobs.validation.redock.load_set`
 (``--mode``), and prints for every pose of each engine: its reported score, RMSD to the crystal
 ligand and to the other engine's top pose, and the torch function's terms for it. The sum
 inter + intra is what both engines rank a ligand's poses by, so two near-equal sums mean a near-tie,
-not a missed basin. ``--optimize`` also runs the torch engine's local optimisation from each torch
-pose at several iteration caps (does a longer refinement move it?). docs/validation.md, "Engine 1.7.4
-`balanced` side by side", records a run.
+not a missed basin. ``--search-seeds 1,2,3`` instead docks the one preparation under each search
+seed and prints a line per engine and seed. ``--optimize`` also runs the torch engine's local
+optimisation from each torch pose at several iteration caps (does a longer refinement move it?).
+docs/validation.md, "Engine 1.7.4 `balanced` side by side", records a run.
 """
 
 from __future__ import annotations
@@ -30,6 +31,25 @@ def _row(engine: Any, receptor: str, box: Any, pose: Any, crystal: Any, other_to
             f"inter {t['lig_inter']:8.3f}  intra {t['lig_intra']:7.3f}  sum {t['lig_inter'] + t['lig_intra']:8.3f}")
 
 
+def _seed_lines(cx: Any, pc: Any, engines: dict[str, Any], prep_seed: int, seeds: list[int]) -> int:
+    """Dock the prepared complex ``pc`` with every engine under each search seed: one line each."""
+    from docking.poses import sdf_to_mol
+    from docking.redock import heavy_atom_rmsd
+
+    failed = 0
+    for seed in seeds:
+        for name, eng in engines.items():
+            r = eng.dock(pc.receptor_pdbqt, pc.box, [pc.ligand], seed=seed)[0]
+            if not r.ok:
+                failed += 1
+                print(f"{cx.id} prepared with seed {prep_seed}, {name}, search seed {seed}: failed: {r.error}")
+                continue
+            rmsd = [heavy_atom_rmsd(sdf_to_mol(p.sdf), cx.ligand) for p in r.poses]
+            print(f"{cx.id} prepared with seed {prep_seed}, {name}, search seed {seed}: top {r.poses[0].score:.3f} "
+                  f"at {rmsd[0]:.2f} A, nearest of {len(rmsd)} {min(rmsd):.2f} A", flush=True)
+    return 4 if failed else 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--set", default="posebusters", choices=["posebusters", "xchem"])
@@ -37,7 +57,15 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--mode", default="balanced", choices=["fast", "balanced", "detail"])
     ap.add_argument("--optimize", action="store_true", help="refine each torch pose at 0/50/200/1000 BFGS iterations")
+    ap.add_argument("--search-seeds", default="",
+                    help="comma list: dock the complex prepared once with --seed under each of these search seeds "
+                         "and print one line per engine and seed (top score, its RMSD, nearest pose) instead of "
+                         "the pose table: tells the search's seed dependence from the preparation's")
     args = ap.parse_args()
+    try:
+        search_seeds = [int(x) for x in args.search_seeds.split(",") if x.strip()]
+    except ValueError:
+        ap.error(f"--search-seeds {args.search_seeds!r}: give whole numbers separated by commas, e.g. 1,2,3")
 
     from dockdb.config import Config
     from dockdb.errors import DockDBError
@@ -62,6 +90,8 @@ def main() -> int:
         return 2
     vina = get_engine("vina", exhaustiveness=8, n_poses=9, cpu=1)
     torch_eng = get_engine("torch", device="cpu", threads=1, mode=args.mode)
+    if search_seeds:
+        return _seed_lines(cx, pc, {"vina": vina, f"torch {args.mode}": torch_eng}, args.seed, search_seeds)
     results = {name: eng.dock(pc.receptor_pdbqt, pc.box, [pc.ligand], seed=args.seed)[0]
                for name, eng in (("vina", vina), (f"torch {args.mode}", torch_eng))}
     tops = {name: sdf_to_mol(r.poses[0].sdf) for name, r in results.items() if r.ok}
