@@ -104,6 +104,24 @@ def _wait(check: Callable[[], bool], what: str, logs: list[Path], timeout_s: flo
     raise SlurmUnavailable(f"{what} within {timeout_s:.0f} s; {'; '.join(tails) or 'no log'}")
 
 
+def _pid(path: Path) -> int | None:
+    """The process id in a daemon's pid file, or None while the file is missing or not yet written."""
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _started(pid_file: Path, what: str, logs: list[Path], timeout_s: float) -> int:
+    """The daemon's process id once its pid file holds one: a daemon creates the file before it
+    writes the number, so the file's existence alone is not enough (read too early, it is empty)."""
+    _wait(lambda: _pid(pid_file) is not None, what, logs, timeout_s)
+    pid = _pid(pid_file)
+    if pid is None:
+        raise SlurmUnavailable(f"{what}: {pid_file.name} became unreadable")
+    return pid
+
+
 @contextmanager
 def local_slurm(workdir: Path) -> Iterator[dict[str, str]]:
     """Start munged + slurmctld + slurmd under *workdir*; yield the environment to use them."""
@@ -124,14 +142,11 @@ def local_slurm(workdir: Path) -> Iterator[dict[str, str]]:
         subprocess.run([str(_find("munged")), "--force", f"--key-file={key}", f"--socket={run / 'munge.socket'}",
                         f"--pid-file={run / 'munged.pid'}", f"--log-file={log / 'munged.log'}",
                         f"--seed-file={run / 'munge.seed'}"], check=True, capture_output=True, env=env)
-        _wait(lambda: (run / "munged.pid").is_file(), "munged did not start", [log / "munged.log"], 20)
-        started.append(int((run / "munged.pid").read_text()))
+        started.append(_started(run / "munged.pid", "munged did not start", [log / "munged.log"], 20))
         subprocess.run([str(_find("slurmctld")), "-f", str(conf)], check=True, capture_output=True, env=env)
-        _wait(lambda: (run / "slurmctld.pid").is_file(), "slurmctld did not start", [log / "slurmctld.log"], 30)
-        started.append(int((run / "slurmctld.pid").read_text()))
+        started.append(_started(run / "slurmctld.pid", "slurmctld did not start", [log / "slurmctld.log"], 30))
         subprocess.run([str(_find("slurmd")), "-f", str(conf)], check=True, capture_output=True, env=env)
-        _wait(lambda: (run / "slurmd.pid").is_file(), "slurmd did not start", [log / "slurmd.log"], 30)
-        started.append(int((run / "slurmd.pid").read_text()))
+        started.append(_started(run / "slurmd.pid", "slurmd did not start", [log / "slurmd.log"], 30))
 
         def idle() -> bool:
             r = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, env=env)
