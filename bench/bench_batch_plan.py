@@ -88,13 +88,14 @@ def _campaign_tasks(ids: list[str], smiles: dict[str, str], task: int, ordered: 
     return [[ids[d] for d in drugs] for _, drugs in batches]
 
 
-def _ticks(tops: dict[str, Any], mode: str, period: int = 4) -> dict[str, int]:
-    """Each ligand's planned ticks in ``mode`` (as ``TorchDocker.planned_ticks``) with Monte Carlo
-    bookkeeping every ``period``-th tick: 4 in compiled CPU batches (engine 1.10), 1 on CUDA."""
-    from docking.engines.torch_engine.docker import planned_ticks
+def _ticks(tops: dict[str, Any], mode: str, cuda: bool = False) -> dict[str, int]:
+    """Each ligand's planned ticks in ``mode`` (as ``TorchDocker.planned_ticks``) in a compiled batch
+    on a CPU or on CUDA, with that device's Monte Carlo bookkeeping period (``docker.bookkeeping_period``)."""
+    from docking.engines.torch_engine.docker import bookkeeping_period, planned_ticks
     from docking.engines.torch_engine.modes import MODES, Budget
 
     budget = Budget(mode=mode, ladder=MODES[mode].ladder)
+    period = bookkeeping_period(0, compiled=True, cuda=cuda)
     return {k: planned_ticks(budget, t, period) for k, t in tops.items()}
 
 
@@ -125,7 +126,7 @@ def count(work: Path, stride: int, mode: str) -> dict[str, Any]:
           f"median {sorted(ticks.values())[len(ids) // 2]}, max {max(ticks.values())}")
     rows: dict[str, Any] = {}
     for rule, task, cap in (("CPU", 64, 8), ("CUDA", 1024, 512)):
-        ticks = _ticks(tops, mode, 4 if rule == "CPU" else 1)
+        ticks = _ticks(tops, mode, cuda=rule == "CUDA")
         # CUDA: tasks and batches scaled to the sample, so a batch ordered by search work covers the
         # share of the library's size range that it covers in a whole-library campaign (a batch in
         # library order then holds fewer random draws than 512, so its waste is underestimated);

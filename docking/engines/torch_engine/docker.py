@@ -48,9 +48,9 @@ log = logging.getLogger(__name__)
 # CPU, eager or compiled, and line-search ticks (ls_tick) in between; compiled CUDA batches run it
 # on every tick unless a period is asked for (graphs.py replays their ticks; not measured on a
 # GPU).  An eager tick costs what it launches and bookkeeping adds ~60 % to an evaluation's
-# operations; a compiled CPU line-search tick costs
-# 0.72-0.78x a bookkeeping tick, so every 4th tick is ~14 % less search CPU for ~4 % more ticks
-# (engine 1.10; docs/benchmarks.md, "Engine 1.10: bookkeeping every 4th compiled tick")
+# operations; a compiled CPU line-search tick costs 0.72-0.78x a bookkeeping tick, so every 4th tick
+# is ~14 % less search CPU for ~4 % more ticks (engine 1.10; docs/benchmarks.md, "Engine 1.10:
+# bookkeeping every 4th compiled tick")
 CPU_PERIOD = 4
 PAD_STEP = 8  # compiled batches: ligand slots a multiple of this (see padded_size)
 # compiled CPU batches hold at most this many ligands of neighbouring shape buckets: measured
