@@ -234,7 +234,7 @@ def _prepare(
         PDBFile.writeFile(fixer.topology, fixer.positions, out, keepIds=True)
     except Exception as exc:
         raise ReceptorError(f"pdbfixer/OpenMM failed on the receptor ({type(exc).__name__}: {exc})") from exc
-    prepared_pdb = out.getvalue()
+    prepared_pdb = _undated(out.getvalue())
 
     pdbqt, prepared_pdb, unmatched = _meeko_pdbqt(prepared_pdb)
     n_res = fixer.topology.getNumResidues()
@@ -255,6 +255,15 @@ def _prepare(
         removed=removed,
         added={"heavy_atoms": n_heavy, "hydrogens": h_after - h_before},
     )
+
+
+def _undated(pdb: str) -> str:
+    """OpenMM's writer opens with ``REMARK 1 CREATED WITH OPENMM <version>, <date>``; the date would make
+    the same preparation differ from one day to the next, so it is cut (the version stays)."""
+    first, sep, rest = pdb.partition("\n")
+    if first.startswith("REMARK   1 CREATED WITH OPENMM") and "," in first:
+        first = first.rsplit(",", 1)[0].rstrip()
+    return first + sep + rest
 
 
 def _relax_added_atoms(

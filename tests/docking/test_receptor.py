@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import pytest
@@ -105,6 +106,9 @@ def test_preparation_is_reproducible(protease_pdb: str, protease_receptor) -> No
     assert random.getstate() == state
     assert again.pdbqt == protease_receptor.pdbqt
     assert again.pdb == protease_receptor.pdb
+    # OpenMM stamps today's date in its header; kept, it made the two preparations differ across midnight
+    assert re.search(r"\d{4}-\d{2}-\d{2}", again.pdb.split("\n", 1)[0]) is None
+    assert again.pdb.startswith("REMARK   1 CREATED WITH OPENMM")
 
 
 def test_papainlike_keeps_zinc_drops_vir251(mirror) -> None:
