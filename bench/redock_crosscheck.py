@@ -61,12 +61,16 @@ def main() -> int:
                     help="comma list: dock the complex prepared once with --seed under each of these search seeds "
                          "and print one line per engine and seed (top score, its RMSD, nearest pose) instead of "
                          "the pose table: tells the search's seed dependence from the preparation's")
+    ap.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                    help="torch engine parameter, repeatable (as `dockdb dock --param`), e.g. rotamers=2")
+    ap.add_argument("--no-vina", action="store_true", help="--search-seeds: the torch engine alone")
     args = ap.parse_args()
     try:
         search_seeds = [int(x) for x in args.search_seeds.split(",") if x.strip()]
     except ValueError:
         ap.error(f"--search-seeds {args.search_seeds!r}: give whole numbers separated by commas, e.g. 1,2,3")
 
+    from dockdb.cli.engine_opts import extra_engine_params
     from dockdb.config import Config
     from dockdb.errors import DockDBError
     from docking.engines import get_engine
@@ -75,6 +79,7 @@ def main() -> int:
     from jobs.validation.redock import load_set
 
     try:
+        extra_engine_params(None, args.param)
         found = load_set(Config.load(), args.set, only=[args.complex])
     except DockDBError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -89,11 +94,14 @@ def main() -> int:
         print(f"error: {cx.id} could not be prepared: {pc.error}", file=sys.stderr)
         return 2
     vina = get_engine("vina", exhaustiveness=8, n_poses=9, cpu=1)
-    torch_eng = get_engine("torch", device="cpu", threads=1, mode=args.mode)
+    extra = extra_engine_params(None, args.param)
+    torch_eng = get_engine("torch", **{"device": "cpu", "threads": 1, "mode": args.mode, **extra})
+    label = f"torch {args.mode}" + "".join(f" {p}" for p in args.param)
     if search_seeds:
-        return _seed_lines(cx, pc, {"vina": vina, f"torch {args.mode}": torch_eng}, args.seed, search_seeds)
+        engines = {label: torch_eng} if args.no_vina else {"vina": vina, label: torch_eng}
+        return _seed_lines(cx, pc, engines, args.seed, search_seeds)
     results = {name: eng.dock(pc.receptor_pdbqt, pc.box, [pc.ligand], seed=args.seed)[0]
-               for name, eng in (("vina", vina), (f"torch {args.mode}", torch_eng))}
+               for name, eng in (("vina", vina), (label, torch_eng))}
     tops = {name: sdf_to_mol(r.poses[0].sdf) for name, r in results.items() if r.ok}
     if len(tops) < 2:
         print(f"error: a docking failed: {[r.error for r in results.values() if not r.ok]}", file=sys.stderr)
@@ -105,7 +113,7 @@ def main() -> int:
             print(_row(torch_eng, pc.receptor_pdbqt, pc.box, p, cx.ligand, other))
     if args.optimize:
         print("torch poses refined by the torch engine's optimize(), score alone at each BFGS cap:")
-        for p in results[f"torch {args.mode}"].poses:
+        for p in results[label].poses:
             caps = [torch_eng.optimize(pc.receptor_pdbqt, pc.box, p.pdbqt, max_steps=n)[0].score
                     for n in (0, 50, 200, 1000)]
             print(f"  pose {p.rank}: " + "  ".join(f"{s:8.3f}" for s in caps))

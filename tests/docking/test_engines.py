@@ -88,6 +88,18 @@ def test_torch_polish_defaults_to_the_mode_and_reaches_the_search_params() -> No
     assert eng._docker(None).params.polish_rounds == MODES["balanced"].polish
 
 
+def test_torch_rotamer_sweep_is_off_by_default_and_reaches_the_search_params() -> None:
+    from docking.engines.torch_engine.engine import TorchEngine
+    from docking.engines.torch_engine.modes import MODES
+
+    for mode in MODES:
+        assert TorchEngine(mode=mode).params["rotamers"] == MODES[mode].rotamers == 0
+    assert TorchEngine(rotamers=2)._docker(None).params.rotamer_poses == 2
+    assert TorchEngine()._docker(None).params.rotamer_poses == 0
+    with pytest.raises(EngineError, match=r"^bad torch engine parameters: rotamers must be >= 0, not -1$"):
+        TorchEngine(rotamers=-1)
+
+
 def test_torch_temperature_is_vinas_unless_asked_and_reaches_the_search_params() -> None:
     from docking.engines.torch_engine.engine import TorchEngine
     from docking.engines.torch_engine.modes import MODES

@@ -287,6 +287,62 @@ def test_polish_never_raises_the_energy_and_finds_lower_minima(grid32, tops) -> 
     assert all(torch.equal(a, b) for a, b in zip(polish(c, efn, start, keys, rounds=0, evals=60), start, strict=True))
 
 
+def test_rotamer_sweep_undoes_a_wrong_rotamer_that_minimising_keeps(grid32, tops) -> None:
+    """Each candidate of the sweep turns one free torsion by one of the fixed turns (padding gives
+    unchanged copies, marked invalid); a converged pose with one torsion turned a third of a turn
+    the wrong way comes back to its minimum's energy through the sweep, which plain minimisation from
+    it does not always reach."""
+    from docking.engines.torch_engine.finish import ROTAMER_TURNS, refine, rotamer_candidates, rotamer_sweep
+
+    batch, gc, slots, c = _setup(grid32, tops, 4, torch.float32)
+    free = c.tors_mask * (1.0 - c.ring_tors)
+    pos, q, tors = _random_poses(c, batch.n_torsions_max, torch.float32, seed=5, spread=4.0)
+    cand, valid = rotamer_candidates(c, tors)
+    k = len(ROTAMER_TURNS) * tors.shape[1]
+    assert cand.shape == (tors.shape[0] * k, tors.shape[1])
+    moved = (cand.reshape(-1, k, tors.shape[1]) - tors[:, None]).abs() > 1e-6
+    assert bool((moved.sum(-1) == valid.reshape(-1, k).long()).all())  # one torsion each, or none
+    assert int(valid.reshape(-1, k).sum(1)[0]) == len(ROTAMER_TURNS) * int(free[0].sum())
+    efn = search.grid_energy(c, gc, search.AUTHENTIC_CAP)
+    o = refine(c, efn, pos, q, tors, evals=300)
+    for _ in range(3):
+        o = refine(c, efn, o.pos, o.quat, o.tors, evals=300)
+    # the first free torsion of each pose turned by -120 degrees: a wrong rotamer
+    first = torch.zeros_like(free)
+    first.scatter_(1, free.argmax(1, keepdim=True), 1.0)
+    first = first * free
+    wrong = o.tors - ROTAMER_TURNS[0] * first
+    has = first.sum(1) > 0
+    assert int(has.sum()) >= c.lig.shape[0] // 2
+    stays = refine(c, efn, o.pos, o.quat, wrong, evals=300)
+
+    def make(lig: torch.Tensor):
+        return pose_consts(batch, lig, slots, grid32.n_points)
+
+    out = rotamer_sweep(c, gc, (o.pos, o.quat, wrong, stays.f), c.lig, make, evals=300)
+    assert bool(torch.isfinite(out[3][has]).all())
+    assert bool((out[3][has] <= o.f[has] + 2e-2).all())  # back in the right rotamer's basin
+    assert bool((stays.f[has] > o.f[has] + 0.1).any())  # which minimising alone missed for some
+    e_now, _ = efn(*out[:3])
+    assert torch.allclose(e_now[has], out[3][has], rtol=1e-5, atol=1e-4)  # the energy of the returned pose
+
+
+def test_rotamer_sweep_in_the_finish_only_ever_lowers_a_ligands_poses(grid32) -> None:
+    """The same search finished with and without the sweep of the 2 best poses: every ligand's best
+    pose (inter + intra) is as low or lower with it, and lower for some after a short search."""
+    from docking.engines.torch_engine.docker import TorchDocker
+    from docking.engines.torch_engine.modes import Budget
+
+    items = [(f"l{i}", _prepared(s, f"l{i}").variants[0].pdbqt) for i, s in enumerate([AMLODIPINE, IBUPROFEN])]
+    best = {}
+    for n in (0, 2):
+        d = TorchDocker(grid32, budget=Budget(chains=8, steps=6), params=SearchParams(rotamer_poses=n), compile="off")
+        out = d.dock(items, seed=3)
+        best[n] = [min(p.inter + p.intra for p in out[k]) for k, _ in items]  # type: ignore[union-attr]
+    assert all(b <= a + 1e-4 for a, b in zip(best[0], best[2], strict=True))
+    assert any(b < a - 1e-3 for a, b in zip(best[0], best[2], strict=True)), best
+
+
 def test_hunt_cap_is_vinas() -> None:
     # Vina 1.2's vina.cpp sets mc.hunt_cap = vec(10, 10, 10) for the Monte Carlo search
     assert search.HUNT_CAP == 10.0 and search.AUTHENTIC_CAP == 1000.0

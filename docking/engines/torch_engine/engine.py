@@ -46,7 +46,9 @@ class TorchEngine(DockingEngine):
     min_rmsd, refine (distinct minima refined with exact pair sums), starts (random poses each
     chain minimises before its Monte Carlo moves, keeping the lowest; default the mode's),
     polish (rounds in which each ligand's best final poses are jiggled and re-minimised, kept
-    where lower; default the mode's, 0: none), temperature (Metropolis temperature at the start of
+    where lower; default the mode's, 0: none), rotamers (each ligand's this many best final poses get
+    every free torsion turned alone to the other rotamers, re-minimised, kept where lower; default the
+    mode's, 0: none), temperature (Metropolis temperature at the start of
     each chain, moving to Vina's 1.2 by its end; default 1.2: Vina's constant), ladder (parallel
     tempering: a ligand's chains form ladders of this many, from the temperature up to ladder_top,
     that swap configurations; must divide the chains per ligand; default the mode's, 1: none, as
@@ -73,6 +75,7 @@ class TorchEngine(DockingEngine):
         refine: int = 0,
         starts: int | None = None,
         polish: int | None = None,
+        rotamers: int | None = None,
         temperature: float = VINA_TEMPERATURE,
         ladder: int | None = None,
         ladder_top: float = 2.4,
@@ -94,11 +97,11 @@ class TorchEngine(DockingEngine):
             self.name,
             {"mode": mode, "compile": compile, "chains": chains, "steps": steps, "exhaustiveness": exhaustiveness,
              "n_poses": n_poses, "energy_range": energy_range, "min_rmsd": min_rmsd, "refine": refine,
-             "starts": starts, "polish": polish, "temperature": temperature, "ladder": ladder,
+             "starts": starts, "polish": polish, "rotamers": rotamers, "temperature": temperature, "ladder": ladder,
              "ladder_top": ladder_top, "store": store, "spacing": spacing, "max_batch": max_batch,
              "memory_limit_mb": memory_limit_mb, "threads": threads, "period": period},
-            at_least={"chains": 0, "steps": 0, "refine": 0, "starts": 0, "polish": 0, "store": 1, "max_batch": 0,
-                      "threads": 0, "ladder": 1, "period": 0},
+            at_least={"chains": 0, "steps": 0, "refine": 0, "starts": 0, "polish": 0, "rotamers": 0, "store": 1,
+                      "max_batch": 0, "threads": 0, "ladder": 1, "period": 0},
             above={"memory_limit_mb": 0, "temperature": 0, "ladder_top": 0},
             choices={"mode": tuple(MODES), "compile": ("auto", "on", "off")},
         )  # fmt: skip
@@ -111,6 +114,7 @@ class TorchEngine(DockingEngine):
             refine=int(refine) or MODES[mode].refine,
             starts=MODES[mode].starts if starts is None else int(starts),
             polish=MODES[mode].polish if polish is None else int(polish),
+            rotamers=MODES[mode].rotamers if rotamers is None else int(rotamers),
             temperature=float(temperature), ladder=MODES[mode].ladder if ladder is None else int(ladder),
             ladder_top=float(ladder_top),
             store=int(store), spacing=float(spacing),
@@ -194,8 +198,8 @@ class TorchEngine(DockingEngine):
             budget=self._budget(),
             params=SearchParams(n_poses=p["n_poses"], min_rmsd=p["min_rmsd"], energy_range=p["energy_range"],
                                 store=p["store"], refine_candidates=p["refine"], starts=self._starts(),
-                                polish_rounds=p["polish"], temperature=p["temperature"], ladder=p["ladder"],
-                                ladder_top=p["ladder_top"]),
+                                polish_rounds=p["polish"], rotamer_poses=p["rotamers"], temperature=p["temperature"],
+                                ladder=p["ladder"], ladder_top=p["ladder_top"]),
             memory_limit_bytes=None if limit is None else int(limit * 2**20),
             max_batch=self.max_batch, compile=p["compile"], period=p["period"],
         )

@@ -18,14 +18,16 @@ Everything runs on fixed shapes on the device; the results cross to the host onc
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
 from .batch import LigandBatch
 from .cluster import greedy_cluster
-from .energy import exact_energy_grad, exact_inter_grad, intra_grad, near_pairs
+from .energy import GridConsts, exact_energy_grad, exact_inter_grad, intra_grad, near_pairs
 from .grids import ReceptorGrid
 from .kinematics import PoseConsts, forward, pose_consts
 from .scoring import W_ROT
@@ -44,7 +46,7 @@ from .search import (
     lbfgs_micro_with,
 )
 
-__all__ = ["FinalPose", "finish_batch", "refine"]
+__all__ = ["ROTAMER_TURNS", "FinalPose", "finish_batch", "refine", "rotamer_candidates"]
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,46 @@ def polish(c: PoseConsts, efn: EnergyFn, pose: Pose, keys: torch.Tensor, rounds:
         pos, quat, tors = torch.where(b, o.pos, pos), torch.where(b, o.quat, quat), torch.where(b, o.tors, tors)
         f = torch.where(better, o.f, f)
     return pos, quat, tors, f
+
+
+# turns (radians) tried on each free torsion alone by the rotamer sweep: a staggered or flipped rotamer
+ROTAMER_TURNS = (2 * math.pi / 3, math.pi, -2 * math.pi / 3)
+
+
+def rotamer_candidates(c: PoseConsts, tors: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Torsions (P * K, T) of every pose's ``K = len(ROTAMER_TURNS) * T`` one-torsion turns (pose-major:
+    pose i's candidates are rows ``i K .. (i + 1) K - 1``), and whether each turns a free torsion (padding
+    and ring-closure torsions give unchanged copies, marked False)."""
+    n_t = tors.shape[1]
+    turns = torch.tensor(ROTAMER_TURNS, dtype=tors.dtype, device=tors.device)
+    eye = torch.eye(n_t, dtype=tors.dtype, device=tors.device)
+    delta = (turns[:, None, None] * eye[None]).reshape(-1, n_t)  # (K, T): turn k on torsion j
+    free = c.tors_mask * (1.0 - c.ring_tors)  # (P, T)
+    moved = delta[None] * free[:, None, :]  # (P, K, T)
+    cand = (tors[:, None, :] + moved).reshape(-1, n_t)
+    valid = (moved != 0).any(-1).reshape(-1)
+    return cand, valid
+
+
+def rotamer_sweep(c: PoseConsts, gc: GridConsts, pose: Pose, lig: torch.Tensor,
+                  make: Callable[[torch.Tensor], PoseConsts], evals: int) -> Pose:
+    """The lowest one-torsion turn of each pose (``pose``: pos, quat, tors, energy of ``P`` poses of ligands
+    ``lig``, consts ``c``): every free torsion turned alone by each of :data:`ROTAMER_TURNS`, the copies
+    minimised for ``evals`` evaluations on the grid (maps ``gc``, uncapped; consts ``make(ligands of the
+    copies)``), each pose's lowest
+    copy returned (pos, quat, tors, energy; +inf where a pose has no free torsion).  A pose whose ligand
+    settled with one rotamer wrong (a flipped methoxy, an amide the wrong way round) sits in a minimum that
+    small jiggles (:func:`polish`) cannot leave: the right rotamer is a third of a turn away."""
+    pos, quat, tors, _f = pose
+    cand, valid = rotamer_candidates(c, tors)
+    k = cand.shape[0] // tors.shape[0]
+    cc = make(lig.repeat_interleave(k))
+    o = refine(cc, grid_energy(cc, gc, AUTHENTIC_CAP), pos.repeat_interleave(k, 0), quat.repeat_interleave(k, 0),
+               cand, evals)
+    f = torch.where(valid & torch.isfinite(o.f), o.f, torch.full_like(o.f, float("inf"))).reshape(-1, k)
+    fbest, j = f.min(1)
+    row = torch.arange(tors.shape[0], device=tors.device) * k + j
+    return o.pos[row], o.quat[row], o.tors[row], fbest
 
 
 def _take(t: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
@@ -180,28 +222,67 @@ def finish_batch(
                      torch.full_like(inter, float("inf")))
     order2, keep2 = greedy_cluster(x2.reshape(n_lig, r2, *x2.shape[1:]), e2.reshape(n_lig, r2), heavy,
                                    params.min_rmsd)
+    best = _Best(x2, inter, intra, e2, poses2)
     if params.polish_rounds and params.polish_poses and seeds is not None:
         # 2b. the polish of each ligand's best distinct exact minima, kept where lower
         r3 = min(r2, params.polish_poses)
-        i3, _ = _distinct_first(order2, keep2, r3)
-        flat = (i3 + torch.arange(n_lig, device=dev)[:, None] * r2).reshape(-1)
-        lig3 = torch.arange(n_lig, device=dev).repeat_interleave(r3)
+        flat, lig3 = _firsts(order2, keep2, r3, r2)
         keys = (seeds[lig3] ^ (torch.arange(r3, device=dev).repeat(n_lig) * 0x2545F491)) & 0x7FFF_FFFF_FFFF_FFFF
-        x3, inter3, intra3, _p = exact_refine(grid, batch, slots, depth, lig3, [v[flat] for v in poses2], params,
-                                              evals, keys=keys)
-        lower = torch.isfinite(e2[flat]) & (inter3 + intra3 < e2[flat])
-        x2 = x2.index_copy(0, flat, torch.where(lower[:, None, None], x3, x2[flat]))
-        inter = inter.index_copy(0, flat, torch.where(lower, inter3, inter[flat]))
-        intra = intra.index_copy(0, flat, torch.where(lower, intra3, intra[flat]))
-        e2 = e2.index_copy(0, flat, torch.where(lower, inter3 + intra3, e2[flat]))
-        order2, keep2 = greedy_cluster(x2.reshape(n_lig, r2, *x2.shape[1:]), e2.reshape(n_lig, r2), heavy,
+        best = best.keep_lower(flat, *exact_refine(grid, batch, slots, depth, lig3, [v[flat] for v in best.poses],
+                                                   params, evals, keys=keys))
+        order2, keep2 = greedy_cluster(best.x.reshape(n_lig, r2, *x2.shape[1:]), best.e.reshape(n_lig, r2), heavy,
                                        params.min_rmsd)
+    if params.rotamer_poses:
+        # 2c. each ligand's best distinct poses with one torsion turned to another rotamer, kept where lower
+        r4 = min(r2, params.rotamer_poses)
+        flat, lig4 = _firsts(order2, keep2, r4, r2)
+        c4 = pose_consts(batch, lig4, slots, grid.n_points, depth=depth)
+        p0, q0, t0 = (v[flat] for v in best.poses)
+        p4, q4, t4, f4 = rotamer_sweep(c4, gc, (p0, q0, t0, best.e[flat]), lig4,
+                                       lambda lg: pose_consts(batch, lg, slots, grid.n_points, depth=depth), evals)
+        x4, inter4, intra4, poses4 = exact_refine(grid, batch, slots, depth, lig4, [p4, q4, t4], params, evals)
+        inter4 = torch.where(torch.isfinite(f4), inter4, torch.full_like(inter4, float("inf")))
+        best = best.keep_lower(flat, x4, inter4, intra4, poses4)
+        order2, keep2 = greedy_cluster(best.x.reshape(n_lig, r2, *x2.shape[1:]), best.e.reshape(n_lig, r2), heavy,
+                                       params.min_rmsd)
+    x2, inter, intra, e2 = best.x, best.inter, best.intra, best.e
     # 3. one transfer to the host, then Vina's scores and RMSD bounds per ligand
     hx, hinter, hintra, he, horder, hkeep = (
         v.detach().cpu().numpy() for v in (x2.reshape(n_lig, r2, *x2.shape[1:]), inter.reshape(n_lig, r2),
                                            intra.reshape(n_lig, r2), e2.reshape(n_lig, r2), order2, keep2)
     )
     return [_poses(batch, i, hx[i], hinter[i], hintra[i], he[i], horder[i], hkeep[i], params) for i in range(n_lig)]
+
+
+def _firsts(order: torch.Tensor, keep: torch.Tensor, r: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Flat indices (L r,) into ``width`` candidates per ligand of each ligand's first ``r`` distinct ones of a
+    clustering, and their ligands."""
+    n_lig = order.shape[0]
+    idx, _ = _distinct_first(order, keep, r)
+    flat = (idx + torch.arange(n_lig, device=order.device)[:, None] * width).reshape(-1)
+    return flat, torch.arange(n_lig, device=order.device).repeat_interleave(r)
+
+
+class _Best(NamedTuple):
+    """Every candidate's best exact result so far: coordinates, energies and pose (pos, quat, tors)."""
+
+    x: torch.Tensor
+    inter: torch.Tensor
+    intra: torch.Tensor
+    e: torch.Tensor
+    poses: list[torch.Tensor]
+
+    def keep_lower(self, flat: torch.Tensor, x: torch.Tensor, inter: torch.Tensor, intra: torch.Tensor,
+                   poses: list[torch.Tensor]) -> _Best:
+        """Candidates ``flat`` replaced by new results where those are lower (never where this is +inf)."""
+        lower = torch.isfinite(self.e[flat]) & (inter + intra < self.e[flat])
+
+        def put(old: torch.Tensor, new: torch.Tensor) -> torch.Tensor:
+            m = lower.reshape((-1,) + (1,) * (new.dim() - 1))
+            return old.index_copy(0, flat, torch.where(m, new, old[flat]))
+
+        return _Best(put(self.x, x), put(self.inter, inter), put(self.intra, intra), put(self.e, inter + intra),
+                     [put(o, n) for o, n in zip(self.poses, poses, strict=True)])
 
 
 def exact_refine(

@@ -35,6 +35,7 @@ class Mode:
     min_steps: int = 8
     starts: int = 0  # ``SearchParams.starts``: each chain sets out from the best of this many random poses
     polish: int = 0  # ``SearchParams.polish_rounds``: jiggle-and-minimise rounds of the best final poses
+    rotamers: int = 0  # ``SearchParams.rotamer_poses``: best final poses given the one-torsion rotamer sweep
     ladder: int = 1  # ``SearchParams.ladder``: chains per parallel-tempering ladder (1: none, as Vina)
 
 

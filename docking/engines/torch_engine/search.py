@@ -131,6 +131,10 @@ class SearchParams:
     # jiggled and re-minimised ``polish_rounds`` times each, kept where lower (``finish.polish``)
     polish_rounds: int = 0
     polish_poses: int = 4
+    # then each ligand's ``rotamer_poses`` best distinct final poses have every free torsion turned by
+    # each of :data:`finish.ROTAMER_TURNS` alone, minimised on the grid, and the lowest turn per pose
+    # refined exactly, kept where lower (``finish.rotamer_sweep``; 0: none)
+    rotamer_poses: int = 0
 
 
 class LocalOpt(NamedTuple):
