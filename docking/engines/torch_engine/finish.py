@@ -130,24 +130,34 @@ def rotamer_candidates(c: PoseConsts, tors: torch.Tensor) -> tuple[torch.Tensor,
 
 
 def rotamer_sweep(c: PoseConsts, gc: GridConsts, pose: Pose, lig: torch.Tensor,
-                  make: Callable[[torch.Tensor], PoseConsts], evals: int) -> Pose:
+                  make: Callable[[torch.Tensor], PoseConsts], evals: int, max_copies: int = 32_768) -> Pose:
     """The lowest one-torsion turn of each pose (``pose``: pos, quat, tors, energy of ``P`` poses of ligands
     ``lig``, consts ``c``): every free torsion turned alone by each of :data:`ROTAMER_TURNS`, the copies
     minimised for ``evals`` evaluations on the grid (maps ``gc``, uncapped; consts ``make(ligands of the
     copies)``), each pose's lowest
     copy returned (pos, quat, tors, energy; +inf where a pose has no free torsion).  A pose whose ligand
     settled with one rotamer wrong (a flipped methoxy, an amide the wrong way round) sits in a minimum that
-    small jiggles (:func:`polish`) cannot leave: the right rotamer is a third of a turn away."""
+    small jiggles (:func:`polish`) cannot leave: the right rotamer is a third of a turn away.  Poses go in
+    chunks of at most ``max_copies`` copies (a big GPU batch's copies and their inverse Hessians at once
+    would take GBs)."""
     pos, quat, tors, _f = pose
     cand, valid = rotamer_candidates(c, tors)
     k = cand.shape[0] // tors.shape[0]
-    cc = make(lig.repeat_interleave(k))
-    o = refine(cc, grid_energy(cc, gc, AUTHENTIC_CAP), pos.repeat_interleave(k, 0), quat.repeat_interleave(k, 0),
-               cand, evals)
-    f = torch.where(valid & torch.isfinite(o.f), o.f, torch.full_like(o.f, float("inf"))).reshape(-1, k)
-    fbest, j = f.min(1)
-    row = torch.arange(tors.shape[0], device=tors.device) * k + j
-    return o.pos[row], o.quat[row], o.tors[row], fbest
+    per = max(1, max_copies // k)
+    out: list[list[torch.Tensor]] = [[], [], [], []]
+    for s in range(0, tors.shape[0], per):
+        n = min(per, tors.shape[0] - s)
+        rows = slice(s * k, (s + n) * k)
+        cc = make(lig[s:s + n].repeat_interleave(k))
+        o = refine(cc, grid_energy(cc, gc, AUTHENTIC_CAP), pos[s:s + n].repeat_interleave(k, 0),
+                   quat[s:s + n].repeat_interleave(k, 0), cand[rows], evals)
+        f = torch.where(valid[rows] & torch.isfinite(o.f), o.f, torch.full_like(o.f, float("inf"))).reshape(-1, k)
+        fbest, j = f.min(1)
+        row = torch.arange(n, device=tors.device) * k + j
+        for acc, v in zip(out, (o.pos[row], o.quat[row], o.tors[row], fbest), strict=True):
+            acc.append(v)
+    p, q, t, f_out = (torch.cat(v) for v in out)
+    return p, q, t, f_out
 
 
 def _take(t: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
