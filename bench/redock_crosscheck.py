@@ -79,7 +79,8 @@ def main() -> int:
     from jobs.validation.redock import load_set
 
     try:
-        extra_engine_params(None, args.param)
+        extra = extra_engine_params(None, args.param)
+        torch_eng = get_engine("torch", **{"device": "cpu", "threads": 1, "mode": args.mode, **extra})
         found = load_set(Config.load(), args.set, only=[args.complex])
     except DockDBError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -94,8 +95,6 @@ def main() -> int:
         print(f"error: {cx.id} could not be prepared: {pc.error}", file=sys.stderr)
         return 2
     vina = get_engine("vina", exhaustiveness=8, n_poses=9, cpu=1)
-    extra = extra_engine_params(None, args.param)
-    torch_eng = get_engine("torch", **{"device": "cpu", "threads": 1, "mode": args.mode, **extra})
     label = f"torch {args.mode}" + "".join(f" {p}" for p in args.param)
     if search_seeds:
         engines = {label: torch_eng} if args.no_vina else {"vina": vina, label: torch_eng}

@@ -319,14 +319,14 @@ def test_rotamer_sweep_undoes_a_wrong_rotamer_that_minimising_keeps(grid32, tops
     def make(lig: torch.Tensor):
         return pose_consts(batch, lig, slots, grid32.n_points)
 
-    out = rotamer_sweep(c, gc, (o.pos, o.quat, wrong, stays.f), c.lig, make, evals=300)
+    out = rotamer_sweep(gc, (o.pos, o.quat, wrong, stays.f), c.lig, make, evals=300)
     assert bool(torch.isfinite(out[3][has]).all())
     assert bool((out[3][has] <= o.f[has] + 2e-2).all())  # back in the right rotamer's basin
     assert bool((stays.f[has] > o.f[has] + 0.1).any())  # which minimising alone missed for some
     e_now, _ = efn(*out[:3])
     assert torch.allclose(e_now[has], out[3][has], rtol=1e-5, atol=1e-4)  # the energy of the returned pose
     # in chunks of one pose's copies each: the same result
-    chunked = rotamer_sweep(c, gc, (o.pos, o.quat, wrong, stays.f), c.lig, make, evals=300, max_copies=1)
+    chunked = rotamer_sweep(gc, (o.pos, o.quat, wrong, stays.f), c.lig, make, evals=300, max_copies=1)
     for a, b in zip(out, chunked, strict=True):
         assert torch.allclose(a[has], b[has], rtol=1e-5, atol=1e-5)
 

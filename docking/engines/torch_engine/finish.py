@@ -129,19 +129,19 @@ def rotamer_candidates(c: PoseConsts, tors: torch.Tensor) -> tuple[torch.Tensor,
     return cand, valid
 
 
-def rotamer_sweep(c: PoseConsts, gc: GridConsts, pose: Pose, lig: torch.Tensor,
-                  make: Callable[[torch.Tensor], PoseConsts], evals: int, max_copies: int = 32_768) -> Pose:
+def rotamer_sweep(gc: GridConsts, pose: Pose, lig: torch.Tensor, make: Callable[[torch.Tensor], PoseConsts],
+                  evals: int, max_copies: int = 32_768) -> Pose:
     """The lowest one-torsion turn of each pose (``pose``: pos, quat, tors, energy of ``P`` poses of ligands
-    ``lig``, consts ``c``): every free torsion turned alone by each of :data:`ROTAMER_TURNS`, the copies
-    minimised for ``evals`` evaluations on the grid (maps ``gc``, uncapped; consts ``make(ligands of the
-    copies)``), each pose's lowest
-    copy returned (pos, quat, tors, energy; +inf where a pose has no free torsion).  A pose whose ligand
+    ``lig``; ``make(ligands)``: their pose consts): every free torsion turned alone by each of
+    :data:`ROTAMER_TURNS`, the copies minimised for ``evals`` evaluations on the grid (maps ``gc``,
+    uncapped), each pose's lowest copy returned (pos, quat, tors, energy; +inf where a pose has no free
+    torsion).  A pose whose ligand
     settled with one rotamer wrong (a flipped methoxy, an amide the wrong way round) sits in a minimum that
     small jiggles (:func:`polish`) cannot leave: the right rotamer is a third of a turn away.  Poses go in
     chunks of at most ``max_copies`` copies (a big GPU batch's copies and their inverse Hessians at once
     would take GBs)."""
     pos, quat, tors, _f = pose
-    cand, valid = rotamer_candidates(c, tors)
+    cand, valid = rotamer_candidates(make(lig), tors)
     k = cand.shape[0] // tors.shape[0]
     per = max(1, max_copies // k)
     out: list[list[torch.Tensor]] = [[], [], [], []]
@@ -230,9 +230,12 @@ def finish_batch(
     x2, inter, intra, poses2 = exact_refine(grid, batch, slots, depth, lig2, sel, params, evals)
     e2 = torch.where(valid2.reshape(-1) & torch.isfinite(inter + intra), inter + intra,
                      torch.full_like(inter, float("inf")))
-    order2, keep2 = greedy_cluster(x2.reshape(n_lig, r2, *x2.shape[1:]), e2.reshape(n_lig, r2), heavy,
-                                   params.min_rmsd)
     best = _Best(x2, inter, intra, e2, poses2)
+
+    def cluster(b: _Best) -> tuple[torch.Tensor, torch.Tensor]:
+        return greedy_cluster(b.x.reshape(n_lig, r2, *b.x.shape[1:]), b.e.reshape(n_lig, r2), heavy, params.min_rmsd)
+
+    order2, keep2 = cluster(best)
     if params.polish_rounds and params.polish_poses and seeds is not None:
         # 2b. the polish of each ligand's best distinct exact minima, kept where lower
         r3 = min(r2, params.polish_poses)
@@ -240,21 +243,18 @@ def finish_batch(
         keys = (seeds[lig3] ^ (torch.arange(r3, device=dev).repeat(n_lig) * 0x2545F491)) & 0x7FFF_FFFF_FFFF_FFFF
         best = best.keep_lower(flat, *exact_refine(grid, batch, slots, depth, lig3, [v[flat] for v in best.poses],
                                                    params, evals, keys=keys))
-        order2, keep2 = greedy_cluster(best.x.reshape(n_lig, r2, *x2.shape[1:]), best.e.reshape(n_lig, r2), heavy,
-                                       params.min_rmsd)
+        order2, keep2 = cluster(best)
     if params.rotamer_poses:
         # 2c. each ligand's best distinct poses with one torsion turned to another rotamer, kept where lower
         r4 = min(r2, params.rotamer_poses)
         flat, lig4 = _firsts(order2, keep2, r4, r2)
-        c4 = pose_consts(batch, lig4, slots, grid.n_points, depth=depth)
         p0, q0, t0 = (v[flat] for v in best.poses)
-        p4, q4, t4, f4 = rotamer_sweep(c4, gc, (p0, q0, t0, best.e[flat]), lig4,
+        p4, q4, t4, f4 = rotamer_sweep(gc, (p0, q0, t0, best.e[flat]), lig4,
                                        lambda lg: pose_consts(batch, lg, slots, grid.n_points, depth=depth), evals)
         x4, inter4, intra4, poses4 = exact_refine(grid, batch, slots, depth, lig4, [p4, q4, t4], params, evals)
         inter4 = torch.where(torch.isfinite(f4), inter4, torch.full_like(inter4, float("inf")))
         best = best.keep_lower(flat, x4, inter4, intra4, poses4)
-        order2, keep2 = greedy_cluster(best.x.reshape(n_lig, r2, *x2.shape[1:]), best.e.reshape(n_lig, r2), heavy,
-                                       params.min_rmsd)
+        order2, keep2 = cluster(best)
     x2, inter, intra, e2 = best.x, best.inter, best.intra, best.e
     # 3. one transfer to the host, then Vina's scores and RMSD bounds per ligand
     hx, hinter, hintra, he, horder, hkeep = (

@@ -58,8 +58,8 @@ class Mode:
 # worse than Vina by > 0.5 fell from 5 to 2 and redocking held; ``fast`` and ``detail`` are not measured
 # with it and keep Vina's single temperature (docs/validation.md, "Engine 1.9").  The rotamer sweep of the
 # best final poses (finish.rotamer_sweep, ``--param rotamers=N``) is off in every mode: on 3 pockets x 20
-# drugs it lowered 13 of 60 best scores by 0.013 kcal/mol on average and did not bring back 1s3v's missed
-# crystal pose (docs/validation.md, "A rotamer sweep after the polish").
+# drugs x 2 seeds it lowered 26 of 120 best scores, by 0.009 kcal/mol on average, for ~6 % more CPU, and
+# did not bring back 1s3v's missed crystal pose (docs/validation.md, "A rotamer sweep after the polish").
 MODES: dict[str, Mode] = {
     "fast": Mode(chains=8, fraction=0.04, refine=12),
     "balanced": Mode(chains=48, fraction=0.24, refine=24, polish=6, ladder=2),
