@@ -1,6 +1,7 @@
 """Receptor preparation: chain/hetero selection, missing atoms, hydrogens, Meeko PDBQT.
 
-Protocol ``receptor-v3`` (v2 added the restrained relaxation of step 6b; v3 made preparation reproducible, below):
+Protocol ``receptor-v4`` (v2 added the restrained relaxation of step 6b; v3 made preparation reproducible,
+below; v4 fixed a seed that was not one):
 
 1. parse the PDB with pdbfixer; keep ``keep_chains`` (all chains if empty) and remove every
    other chain *as a chain* (covalent peptide inhibitors such as N3 in 6LU7 chain C contain
@@ -29,8 +30,9 @@ Protocol ``receptor-v3`` (v2 added the restrained relaxation of step 6b; v3 made
 Reproducible: the same input gives byte-identical PDB and PDBQT on one machine.  Every OpenMM
 step (pdbfixer's rebuild and its Langevin clash relief, the hydrogen minimisation, step 6b) runs
 on the CPU platform with one thread (more threads sum forces in a varying order), pdbfixer's
-integrator is seeded, and OpenMM's ``addHydrogens``, which starts each hydrogen at a
-``random.random()`` offset, runs under a fixed seed of Python's ``random`` (restored afterwards).
+integrator is seeded with 1, 2, … (never 0, which OpenMM reads as "choose a unique seed"), and
+OpenMM's ``addHydrogens``, which starts each hydrogen at a ``random.random()`` offset, runs under
+a fixed seed of Python's ``random`` (restored afterwards).
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PROTOCOL_VERSION", "PreparedReceptor", "prepare_receptor"]
 
-PROTOCOL_VERSION = "receptor-v3"  # v3: seeded, single-threaded preparation (3203e13)
+PROTOCOL_VERSION = "receptor-v4"  # v3: seeded, single-threaded preparation (3203e13); v4: no seed 0 in the rebuild
 
 _WATERS = frozenset({"HOH", "WAT", "DOD", "H2O", "TIP3", "SOL"})
 _AMINO = frozenset(
@@ -348,12 +350,13 @@ def _add_missing_atoms(fixer: PDBFixer, tries: int = _REBUILD_TRIES) -> None:
     """pdbfixer ``addMissingAtoms`` retried (next seed) while a rebuilt side chain is collapsed.
 
     pdbfixer's clash relaxation occasionally folds a rebuilt Arg/Lys onto itself (atoms
-    0.6 Å apart), so the result is checked; seeds 0, 1, … are tried in order, so the outcome
-    is reproducible.
+    0.6 Å apart), so the result is checked; seeds 1, 2, … are tried in order, so the outcome
+    is reproducible. Seed 0 is never used: OpenMM reads an integrator seed of 0 as "choose a
+    unique seed", which made the clash-relief dynamics differ from call to call.
     """
     topology, positions = fixer.topology, fixer.positions
     missing_atoms, missing_terms = fixer.missingAtoms, fixer.missingTerminals
-    for seed in range(tries):
+    for seed in range(1, tries + 1):
         fixer.topology, fixer.positions = topology, positions
         fixer.missingAtoms, fixer.missingTerminals = missing_atoms, missing_terms
         fixer.addMissingAtoms(seed=seed)
