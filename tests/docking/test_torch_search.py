@@ -368,13 +368,11 @@ def test_search_ticks_have_no_sync_and_no_host_copy(grid32, tops, chain_major) -
                            gather_pairs=chain_major == "gather")
     # short local optimisations (several steps per chain); the temperature schedule's, the
     # random starts' and the tempering swaps' paths too
-    params = SearchParams(micro_per_iter=0.25, final_temperature=0.6, starts=3, ladder=2, swap_every=2,
-                          resample=1, resample_every=8)
+    params = SearchParams(micro_per_iter=0.25, final_temperature=0.6, starts=3, ladder=2, swap_every=2)
     with SyncCounter() as counter:
         # the run loop: full ticks and bookkeeping-free ones, as an eager run alternates them, with
-        # the ladders' swaps called on swap ticks and the chains resampled on resampling ticks; then
-        # ticks that run their swaps themselves
-        state = search.advance(mc_tick, c, gc, state, params, 0, 30, period=2, chains=4)
+        # the ladders' swaps called on swap ticks; then ticks that run their swaps themselves
+        state = search.advance(mc_tick, c, gc, state, params, 0, 30, period=2)
         for _ in range(4):
             state = mc_tick(c, gc, state, params)
     assert counter.calls == []
@@ -539,62 +537,6 @@ def test_tempering_swaps_whole_configurations_between_a_ligands_chains(grid32, t
             assert torch.equal(a, b)
         state = new
     assert swapped > 0
-
-
-def test_resampling_gives_each_groups_worst_chains_the_best_ones_configurations(grid32, tops) -> None:
-    """Go with the winners: inside each ligand and tempering level, the ``resample`` highest current
-    energies take the configurations of the as many lowest (worst from best), only where lower;
-    stores, best energies, steps and random streams stay with the chain; never at tick 0."""
-    chains = 8
-    c, gc, state = _search(grid32, tops[:2], chains, 10**6)
-    for _ in range(40):  # a few Monte Carlo steps: finite, distinct current energies
-        state = mc_tick(c, gc, state, SearchParams(micro_per_iter=0.25))
-    e = state.ch.e.clone()
-    e[5] = float("inf")  # ligand 0, level 1: a chain that has not stepped yet is a taker, never a donor
-    state = state._replace(ch=state.ch._replace(e=e))
-    params = SearchParams(ladder=2, resample=2, resample_every=16)
-    assert not search.resample_due(params, 0) and search.resample_due(params, 32)
-    assert not search.resample_due(SearchParams(), 32)
-    new = search.resample(state, params, chains)
-    expect = list(range(16))
-    for lig in range(2):
-        for level in range(2):
-            group = [lig * chains + k * 2 + level for k in range(chains // 2)]
-            ranked = sorted(group, key=lambda i: (e[i].item(), i))
-            for donor, taker in zip(ranked[:2], ranked[::-1][:2], strict=True):
-                if e[donor] < e[taker]:
-                    expect[taker] = donor
-    src = torch.tensor(expect, device=DEV)
-    assert expect[5] != 5 and 5 not in expect  # the unstarted chain took a configuration and gave none
-    assert not torch.equal(src, torch.arange(16, device=DEV))
-    for a, b in ((new.ch.pos, state.ch.pos), (new.ch.e, state.ch.e), (new.opt.h, state.opt.h),
-                 (new.opt.f, state.opt.f), (new.x, state.x), (new.live, state.live)):
-        assert torch.equal(a, b[src])
-    for a, b in ((new.ch.best, state.ch.best), (new.ch.seed, state.ch.seed), (new.st.e, state.st.e),
-                 (new.ch.step, state.ch.step)):
-        assert torch.equal(a, b)
-    # the run loop resamples on its resampling ticks, where it is told the chains per ligand
-    calls: list[int] = []
-    plain = search.advance(mc_tick, c, gc, state, params, 40, 80)
-    assert graphs_same(search.advance(mc_tick, c, gc, state, SearchParams(ladder=2), 40, 80), plain)
-    orig = search.resample
-
-    def counted(s: search.Search, p: SearchParams, n: int) -> search.Search:
-        calls.append(int(s.tick))
-        return orig(s, p, n)
-
-    search.resample = counted
-    try:
-        resampled = search.advance(mc_tick, c, gc, state, params, 40, 80, chains=chains)
-    finally:
-        search.resample = orig
-    assert calls == [48, 64] and not graphs_same(resampled, plain)
-
-
-def graphs_same(a: search.Search, b: search.Search) -> bool:
-    from docking.engines.torch_engine import graphs
-
-    return graphs._same(a, b)
 
 
 def test_a_chain_stops_at_its_tick_cap(grid32, tops) -> None:

@@ -433,7 +433,7 @@ class TorchDocker:
                                        swap=swap, period=period, between=between)
             self.graphed_batches += int(graphed)
         else:
-            state = advance(tick, c, gc, state, self.params, first, max(run.ticks), period, swap, between, run.chains)
+            state = advance(tick, c, gc, state, self.params, first, max(run.ticks), period, swap, between)
         if use_compile:
             mark_compiled(key)
         n_lig = len(run.planned)

@@ -114,11 +114,6 @@ class SearchParams:
     ladder: int = 1
     ladder_top: float = 2.4
     swap_every: int = 8
-    # go with the winners: every ``resample_every`` ticks, within each ligand and ladder level, the
-    # ``resample`` chains with the highest current energy take the configurations of as many chains
-    # with the lowest (:func:`resample`; 0: never, as Vina)
-    resample: int = 0
-    resample_every: int = 1024
     amplitude: float = 2.0
     slope: float = 10.0
     refine_candidates: int = 24
@@ -525,39 +520,6 @@ def exchange(s: Search, params: SearchParams) -> Search:
     return s._replace(ch=ch, opt=opt, x=take(s.x), live=take(s.live))
 
 
-def resample_due(params: SearchParams, tick: int) -> bool:
-    """Whether the chains resample at ``tick`` (a host-side tick number; never at the start)."""
-    return params.resample > 0 and tick > 0 and tick % params.resample_every == 0
-
-
-def resample(s: Search, params: SearchParams, chains: int) -> Search:
-    """Go with the winners (Aldous & Vazirani 1994; Grassberger 1997, pruning and enrichment): within
-    each ligand's ``chains`` chains and each tempering level, the ``params.resample`` chains with the
-    highest current energy take the current configuration (pose, energy, local optimisation in
-    flight) of the as many with the lowest, the worst from the best, each only where its donor is
-    lower.  Stores, best energies, step counters and random streams stay with the chain, so a copy
-    sets out on its own moves at its next step, and every minimum a chain stored is kept.  Sorting
-    within fixed groups and one gather: no host synchronisation."""
-    ch = s.ch
-    p_n, levels, q = ch.e.shape[0], params.ladder, params.resample
-    per = chains // levels  # chains of one level in one ligand's ladders
-    idx = torch.arange(p_n, device=ch.e.device).reshape(-1, per, levels)
-    e = ch.e.reshape(-1, per, levels)
-    order = torch.argsort(e, dim=1, stable=True)  # lowest first; +inf (not yet stepped) last
-    ranked, e_ranked = torch.gather(idx, 1, order), torch.gather(e, 1, order)
-    donors, takers = ranked[:, :q], ranked[:, per - q:].flip(1)
-    ok = torch.isfinite(e_ranked[:, :q]) & (e_ranked[:, :q] < e_ranked[:, per - q:].flip(1))
-    src = torch.arange(p_n, device=ch.e.device)
-    src = src.scatter(0, takers.reshape(-1), torch.where(ok, donors, takers).reshape(-1))
-
-    def take(t: torch.Tensor) -> torch.Tensor:
-        return t.index_select(0, src)
-
-    ch = ch._replace(pos=take(ch.pos), quat=take(ch.quat), tors=take(ch.tors), e=take(ch.e))
-    opt = LocalOpt(*(take(t) for t in s.opt))
-    return s._replace(ch=ch, opt=opt, x=take(s.x), live=take(s.live))
-
-
 def mc_tick(c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams, swaps: bool = True) -> Search:
     """One energy evaluation of every chain.
 
@@ -645,7 +607,7 @@ ExchangeFn = Callable[[Search, SearchParams], Search]  # exchange, eager or comp
 
 def advance(
     tick: TickFn, c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams, start: int, stop: int,
-    period: int = 1, swap: ExchangeFn = exchange, between: TickFn = ls_tick, chains: int = 0,
+    period: int = 1, swap: ExchangeFn = exchange, between: TickFn = ls_tick,
 ) -> Search:
     """Ticks ``start`` to ``stop`` - 1 of a search at ``s`` (tick ``start``): ``tick`` (without its own
     swaps) every ``period``-th tick, ``between`` (:func:`ls_tick`, eager or compiled) in between, and
@@ -654,8 +616,6 @@ def advance(
     where ``period`` divides ``swap_every`` (the swaps' gather then runs on every ``swap_every``-th
     tick only)."""
     for i in range(start, stop):
-        if chains and resample_due(params, i):
-            s = resample(s, params, chains)
         if swap_due(params, i):
             s = swap(s, params)
         s = (tick if i % period == 0 else between)(c, gc, s, params, swaps=False)
