@@ -60,11 +60,11 @@ class Mode:
 # best final poses (finish.rotamer_sweep, ``--param rotamers=N``) is off in every mode: on 3 pockets x 20
 # drugs x 2 seeds it lowered 26 of 120 best scores, by 0.009 kcal/mol on average, for ~6 % more CPU, and
 # did not bring back 1s3v's missed crystal pose (docs/validation.md, "A rotamer sweep after the polish").
-# That miss is the budget's: ``balanced`` ranked 1s3v's crystal pose first at 15 of 24 search seeds (with
-# or without tempering: 17 of 24), and at 9 of the 12 where it found 5 with twice its chains (96, 48 % of the
-# steps), about as independent chains predict; the 96 chains also
-# met every 3CLpro goal at two seeds, but took 1.8-2.1x the CPU, past the <= 0.5x Vina cost goal, so the
-# budget stays (docs/validation.md, "Why balanced misses 1s3v at some seeds").
+# That miss is the budget's: ``balanced`` ranked 1s3v's crystal pose first at 15 of 24 search seeds (without
+# tempering 17 of 24), and with twice its chains (96, 48 % of the steps) at 9 of the 12 where it found 5,
+# about as independent chains predict; the 96 chains also met every 3CLpro goal at two seeds, but took
+# 1.8-2.1x the CPU, past the <= 0.5x Vina cost goal, so the budget stays (docs/validation.md, "Why
+# balanced misses 1s3v at some seeds").
 MODES: dict[str, Mode] = {
     "fast": Mode(chains=8, fraction=0.04, refine=12),
     "balanced": Mode(chains=48, fraction=0.24, refine=24, polish=6, ladder=2),
