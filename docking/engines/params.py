@@ -48,7 +48,9 @@ def check_params(
         except (TypeError, ValueError):
             problems.append(f"{name} must be a number, not {value!r}")
             continue
-        if number < low or (number == low and not inclusive):
+        if number != number:  # NaN passes every comparison below
+            problems.append(f"{name} must be a number, not {value!r}")
+        elif number < low or (number == low and not inclusive):
             problems.append(f"{name} must be {'>=' if inclusive else '>'} {low:g}, not {value!r}")
     if problems:
         raise EngineError(f"bad {engine} engine parameters: {'; '.join(problems)}")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from rdkit import Chem
@@ -98,6 +100,20 @@ def test_torch_rotamer_sweep_is_off_by_default_and_reaches_the_search_params() -
     assert TorchEngine()._docker(None).params.rotamer_poses == 0
     with pytest.raises(EngineError, match=r"^bad torch engine parameters: rotamers must be >= 0, not -1$"):
         TorchEngine(rotamers=-1)
+
+
+def test_torch_line_search_settings_reach_the_search_and_are_checked() -> None:
+    from docking.engines.torch_engine.engine import TorchEngine
+
+    params = TorchEngine()._docker(None).params
+    assert params.first_step == math.inf and params.min_step == 0.0  # Vina's line search
+    params = TorchEngine(first_step=1.0, min_step=0.003)._docker(None).params
+    assert (params.first_step, params.min_step) == (1.0, 0.003)
+    with pytest.raises(EngineError) as err:
+        TorchEngine(first_step=-1, min_step=float("nan"))
+    assert str(err.value) == (
+        "bad torch engine parameters: first_step must be >= 0, not -1; min_step must be a number, not nan"
+    )
 
 
 def test_torch_temperature_is_vinas_unless_asked_and_reaches_the_search_params() -> None:

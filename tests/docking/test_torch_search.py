@@ -367,8 +367,9 @@ def test_search_ticks_have_no_sync_and_no_host_copy(grid32, tops, chain_major) -
     c, gc, state = _search(grid32, tops, 4, 10**6, chain_major=bool(chain_major),  # 4 different ligands
                            gather_pairs=chain_major == "gather")
     # short local optimisations (several steps per chain); the temperature schedule's, the
-    # random starts' and the tempering swaps' paths too
-    params = SearchParams(micro_per_iter=0.25, final_temperature=0.6, starts=3, ladder=2, swap_every=2)
+    # random starts', the tempering swaps' and the shortened line search's paths too
+    params = SearchParams(micro_per_iter=0.25, final_temperature=0.6, starts=3, ladder=2, swap_every=2, first_step=1.0,
+                          min_step=1e-3)
     with SyncCounter() as counter:
         # the run loop: full ticks and bookkeeping-free ones, as an eager run alternates them, with
         # the ladders' swaps called on swap ticks; then ticks that run their swaps themselves
@@ -559,8 +560,9 @@ def test_tick_traces_as_one_graph_and_does_not_recompile(grid32, tops) -> None:
 
     c, gc, state = _search(grid32, tops[2:], 4, 10**6, chain_major=True)  # the compiled search's layout
     assert c.chains == 4
-    # chains that cool, tempering ladders, and Vina's constant
-    for params in (SearchParams(temperature=2.4), SearchParams(ladder=2), SearchParams()):
+    # chains that cool, tempering ladders, a shortened line search, and Vina's constant
+    for params in (SearchParams(temperature=2.4), SearchParams(ladder=2), SearchParams(first_step=1.0, min_step=1e-3),
+                   SearchParams()):
         explain = torch._dynamo.explain(mc_tick)(c, gc, state, params)
         assert explain.graph_break_count == 0, explain.break_reasons
         assert explain.graph_count == 1
@@ -777,6 +779,38 @@ def test_hopeless_local_optimisations_are_abandoned_and_rejected(grid32, tops) -
     assert bool((kept.e != ch.e).any())
     rej, rej_st = search.mc_accept(c, ch, state.st, state.opt, state.x, ended, 1.2, 1.0, abandoned=ended)
     assert torch.equal(rej.e, ch.e) and torch.equal(rej.pos, ch.pos) and torch.equal(rej_st.e, state.st.e)
+
+
+def test_first_trial_of_a_local_optimisation_is_shortened_where_asked(grid32, tops) -> None:
+    c, gc, state = _search(grid32, tops, 4, 10**6)
+    lengths = {}
+    for first_step in (math.inf, 0.5):
+        s = mc_tick(c, gc, state, SearchParams(first_step=first_step))
+        # the optimisations that this tick started (from the random starts): first trial not yet tried
+        new = s.opt.active & (s.opt.iters == 0) & (s.opt.trials == 0)
+        assert bool(new.any())
+        lengths[first_step] = (s.opt.alpha * s.opt.p.norm(dim=-1))[new]
+    assert bool((lengths[math.inf] > 0.5).any())  # Vina's unit step on the raw gradient is longer ...
+    assert float(lengths[0.5].max()) <= 0.5 + 1e-6  # ... and is cut to the length asked for
+    assert float(lengths[0.5].min()) > 0.0
+
+
+def test_line_search_gives_up_where_its_next_trial_would_be_shorter_than_min_step(grid32, tops) -> None:
+    batch, gc, _slots, c = _setup(grid32, tops, 4, torch.float32)
+    pos, q, tors = _random_poses(c, batch.n_torsions_max, torch.float32, seed=3, spread=8.0)
+    opt = search.lbfgs_init(c, search.grid_energy(c, gc, search.HUNT_CAP), pos, q, tors)
+    assert bool(opt.active.all())
+    step, pos_t, quat_t, tors_t = search._trial(opt)
+    length = opt.alpha * opt.p.norm(dim=-1)  # the trial's length; the next one is half of it
+    cut = float(length.median())
+    for ft, took in ((opt.f + 1.0, False), (opt.f - 1e3, True)):  # every trial fails, then holds
+        for min_step, live in ((0.0, None), (cut, length / 2 >= cut)):
+            out, ok = search._line_search(c, opt, step, pos_t, quat_t, tors_t, ft, opt.g, min_step)
+            assert bool((ok == took).all())
+            if took or live is None:  # Vina's 10 trials: one failure or a success keeps it going
+                assert bool(out.active.all())
+            else:
+                assert torch.equal(out.active, live) and bool(live.any()) and bool((~live).any())
 
 
 def test_first_steps_draw_new_random_poses_and_keep_only_lower_minima(grid32, tops) -> None:

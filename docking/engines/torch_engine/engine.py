@@ -8,6 +8,7 @@ is imported only when the engine is used, so registering it costs nothing withou
 
 from __future__ import annotations
 
+import math
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import metadata
@@ -57,7 +58,10 @@ class TorchEngine(DockingEngine):
     CPU), compile (auto|on|off), memory_limit_mb (simulated device memory limit, for testing the
     out-of-memory split path), threads (CPU threads), period (Monte Carlo bookkeeping every this many
     ticks on a CPU, line searches alone in between; 0: the engine's, 4; 1 gives engine 1.9's compiled
-    search; compiled CUDA batches every tick unless a period is given)."""
+    search; compiled CUDA batches every tick unless a period is given), first_step (the longest first
+    line-search trial of each Monte Carlo step's local optimisation, in the change vector's units, Å and
+    radians; default 0: the raw gradient, as Vina), min_step (a line search gives up where its
+    next trial would be shorter than this; default 0: after Vina's 10 trials)."""
 
     name = "torch"
 
@@ -86,6 +90,8 @@ class TorchEngine(DockingEngine):
         memory_limit_mb: float | None = None,
         threads: int = 0,
         period: int = 0,
+        first_step: float = 0.0,
+        min_step: float = 0.0,
         **legacy: object,
     ) -> None:
         from .modes import MODES, ladder_mismatch
@@ -99,9 +105,10 @@ class TorchEngine(DockingEngine):
              "n_poses": n_poses, "energy_range": energy_range, "min_rmsd": min_rmsd, "refine": refine,
              "starts": starts, "polish": polish, "rotamers": rotamers, "temperature": temperature, "ladder": ladder,
              "ladder_top": ladder_top, "store": store, "spacing": spacing, "max_batch": max_batch,
-             "memory_limit_mb": memory_limit_mb, "threads": threads, "period": period},
+             "memory_limit_mb": memory_limit_mb, "threads": threads, "period": period, "first_step": first_step,
+             "min_step": min_step},
             at_least={"chains": 0, "steps": 0, "refine": 0, "starts": 0, "polish": 0, "rotamers": 0, "store": 1,
-                      "max_batch": 0, "threads": 0, "ladder": 1, "period": 0},
+                      "max_batch": 0, "threads": 0, "ladder": 1, "period": 0, "first_step": 0, "min_step": 0},
             above={"memory_limit_mb": 0, "temperature": 0, "ladder_top": 0},
             choices={"mode": tuple(MODES), "compile": ("auto", "on", "off")},
         )  # fmt: skip
@@ -120,7 +127,7 @@ class TorchEngine(DockingEngine):
             store=int(store), spacing=float(spacing),
             max_batch=int(max_batch), compile=compile,
             memory_limit_mb=None if memory_limit_mb is None else float(memory_limit_mb), threads=int(threads),
-            period=int(period),
+            period=int(period), first_step=float(first_step), min_step=float(min_step),
         )  # fmt: skip
         problem = ladder_mismatch(self._budget().chains_per_ligand(), self.params["ladder"])
         if problem:
@@ -199,7 +206,8 @@ class TorchEngine(DockingEngine):
             params=SearchParams(n_poses=p["n_poses"], min_rmsd=p["min_rmsd"], energy_range=p["energy_range"],
                                 store=p["store"], refine_candidates=p["refine"], starts=self._starts(),
                                 polish_rounds=p["polish"], rotamer_poses=p["rotamers"], temperature=p["temperature"],
-                                ladder=p["ladder"], ladder_top=p["ladder_top"]),
+                                ladder=p["ladder"], ladder_top=p["ladder_top"],
+                                first_step=p["first_step"] or math.inf, min_step=p["min_step"]),
             memory_limit_bytes=None if limit is None else int(limit * 2**20),
             max_batch=self.max_batch, compile=p["compile"], period=p["period"],
         )

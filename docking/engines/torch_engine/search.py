@@ -29,6 +29,13 @@ One departure from Vina, measured to pay (engine 1.2): a local optimisation that
 ``abort_margin`` kcal/mol above its chain's current energy after ``abort_after`` BFGS
 iterations is abandoned and its step rejected; the evaluations saved go to further Monte
 Carlo steps within the same budget (docs/validation.md has the side-by-side measurement).
+
+Two more, as settings (:class:`SearchParams`): ``first_step`` shortens the first line-search
+trial of a local optimisation, which Vina takes as the raw gradient (after a mutation often
+tens of Å or radians long, halved about five times before Armijo's test holds, and in about a
+fifth of optimisations never: ten failed trials and no step); ``min_step`` lets a line search
+give up once its next trial would be shorter than that.  Both are off unless a mode or a
+caller sets them (``bench/bench_line_search.py`` counts where the evaluations go).
 """
 
 from __future__ import annotations
@@ -122,6 +129,11 @@ class SearchParams:
     # docs/validation.md ("Abandoning hopeless local optimisations")
     abort_margin: float = 2.0
     abort_after: int = 3
+    # the first line-search trial of a Monte Carlo step's local optimisation moves at most this far
+    # (the change vector's length: Å, radians); Vina's first trial is the raw gradient (inf)
+    first_step: float = math.inf
+    # a line search gives up where its next trial would move less than this (0: after 10 trials, as Vina)
+    min_step: float = 0.0
     # the chain's first ``starts`` Monte Carlo steps (after its random start) each draw a new random
     # pose instead of mutating, and keep its minimum only if it is lower than the chain's
     # (greedy): each chain sets out from the best of ``starts`` minimised random poses (0 or 1:
@@ -313,13 +325,17 @@ def grid_energy(c: PoseConsts, gc: GridConsts, cap: float) -> EnergyFn:
 
 
 def _start(c: PoseConsts, pos: torch.Tensor, quat: torch.Tensor, tors: torch.Tensor, f: torch.Tensor,
-           g: torch.Tensor) -> LocalOpt:
-    """BFGS state at poses with energy ``f`` and masked gradient ``g``: steepest descent."""
+           g: torch.Tensor, first_step: float = math.inf) -> LocalOpt:
+    """BFGS state at poses with energy ``f`` and masked gradient ``g``: steepest descent, its first
+    trial step the raw gradient (as Vina), shortened to length ``first_step`` where it is longer."""
     gg = (g * g).sum(-1)
     ok = torch.isfinite(f) & (gg.sqrt() >= 1e-5)
+    alpha = torch.ones_like(f)
+    if math.isfinite(first_step):
+        alpha = (first_step / gg.sqrt().clamp(min=1e-12)).clamp(max=1.0)
     return LocalOpt(
         pos=pos, quat=quat, tors=tors, f=f, g=g, h=_eye(c), p=-g, pg=-gg,
-        alpha=torch.ones_like(f), trials=torch.zeros_like(f), iters=torch.zeros_like(f), active=ok,
+        alpha=alpha, trials=torch.zeros_like(f), iters=torch.zeros_like(f), active=ok,
         first=torch.ones_like(ok), evals=torch.zeros_like(f),
     )  # fmt: skip
 
@@ -357,10 +373,11 @@ def _matvec(h: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
 
 def _line_search(
     c: PoseConsts, s: LocalOpt, step: torch.Tensor, pos_t: torch.Tensor, quat_t: torch.Tensor,
-    tors_t: torch.Tensor, ft: torch.Tensor, gt: torch.Tensor,
+    tors_t: torch.Tensor, ft: torch.Tensor, gt: torch.Tensor, min_step: float = 0.0,
 ) -> tuple[LocalOpt, torch.Tensor]:
     """The state after the trial ``step`` was evaluated (energy ``ft``, masked gradient ``gt``),
-    and whether each pose took the step."""
+    and whether each pose took the step.  A line search also gives up (ending the optimisation)
+    where its next trial would move less than ``min_step`` (0: only after Vina's 10 trials)."""
     ok = s.active & (ft - s.f < ARMIJO_C * s.alpha * s.pg)
     fail = s.active & ~ok
     y = gt - s.g
@@ -400,7 +417,10 @@ def _line_search(
     pg = torch.where(ok, pgn, s.pg)
     alpha = torch.where(ok, torch.ones_like(s.alpha), s.alpha * 0.5)
     trials = torch.where(ok, torch.zeros_like(s.trials), s.trials + fail.to(s.trials.dtype))
-    done = (fail & (trials >= MAX_TRIALS)) | (ok & ((gg.sqrt() < 1e-5) | (iters >= c.iter_cap)))
+    gave_up = fail & (trials >= MAX_TRIALS)
+    if min_step > 0:  # or where the next trial would move less than min_step (alpha |p|)
+        gave_up = gave_up | (fail & (alpha * s.p.norm(dim=-1) < min_step))
+    done = gave_up | (ok & ((gg.sqrt() < 1e-5) | (iters >= c.iter_cap)))
     active = s.active & ~done & torch.isfinite(f)
     evals = s.evals + s.active.to(s.evals.dtype)
     out = LocalOpt(pos, quat, tors, f, g, h, p, pg, alpha, trials, iters, active, s.first & ~ok, evals)
@@ -555,8 +575,8 @@ def mc_tick(c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams, swap
     pos, quat, tors = torch.where(r1, m_pos, t_pos), torch.where(r1, m_quat, t_quat), torch.where(r1, m_tors, t_tors)
     f, g, x = evaluate(c, gc, pos, quat, tors, HUNT_CAP)
     g = g * c.dim_mask
-    cont, took = _line_search(c, opt, step, pos, quat, tors, f, g)
-    new_opt = _merge(restart, _start(c, pos, quat, tors, f, g), cont)
+    cont, took = _line_search(c, opt, step, pos, quat, tors, f, g, params.min_step)
+    new_opt = _merge(restart, _start(c, pos, quat, tors, f, g, params.first_step), cont)
     new_x = torch.where((restart | took)[:, None, None], x, s.x)
     return Search(ch, st, new_opt, new_x, s.live | restart, s.tick + 1)
 
@@ -571,7 +591,7 @@ def ls_tick(c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams, swap
     opt = s.opt
     step, pos, quat, tors = _trial(opt)
     f, g, x = evaluate(c, gc, pos, quat, tors, HUNT_CAP)
-    new_opt, took = _line_search(c, opt, step, pos, quat, tors, f, g * c.dim_mask)
+    new_opt, took = _line_search(c, opt, step, pos, quat, tors, f, g * c.dim_mask, params.min_step)
     return s._replace(opt=new_opt, x=torch.where(took[:, None, None], x, s.x), tick=s.tick + 1)
 
 
