@@ -116,18 +116,12 @@ def main(argv: list[str] | None = None) -> int:
                                           '"first step 1": {"first_step": 1.0}}')
     args = ap.parse_args(argv)
     work = Path(args.workdir)
-    if not (work / "ligands.json").exists():
-        print(f"error: no prepared inputs in {work}; run bench/bench_torch_engine.py prep first", file=sys.stderr)
-        return 2
-    from bench_torch_search import _boxes
+    from bench_torch_search import tick_bench_target
 
-    from docking.engines.torch_engine.modes import MODES
     from docking.engines.torch_engine.search import SearchParams
 
-    target = args.targets.split(",")[0]
-    if target not in _boxes() or args.mode not in MODES:
-        print(f"error: unknown pocket {target!r} or mode {args.mode!r}; pockets: {', '.join(sorted(_boxes()))}; "
-              f"modes: {', '.join(MODES)}", file=sys.stderr)
+    target = tick_bench_target(work, args.targets, args.mode)
+    if target is None:
         return 2
     if not 1 <= args.n <= 20 or args.ticks < 2:
         print("error: --n must be 1 to 20 and --ticks at least 2", file=sys.stderr)
@@ -136,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         spec = json.loads(args.variants)
         fields = {f for f in SearchParams.__dataclass_fields__}
         bad = sorted({k for v in spec.values() for k in v} - fields)
-    except (ValueError, AttributeError) as e:
+    except (ValueError, AttributeError, TypeError) as e:
         print(f"error: --variants must be a JSON object of objects of SearchParams fields: {e}", file=sys.stderr)
         return 2
     if bad:

@@ -166,17 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--old-tree", default="", help="--compare tree: a checkout of the engine to time against this one")
     args = ap.parse_args(argv)
     work = Path(args.workdir)
-    if not (work / "ligands.json").exists():
-        print(f"error: no prepared inputs in {work}; run bench/bench_torch_engine.py prep first", file=sys.stderr)
-        return 2
-    from bench_torch_search import _boxes
+    from bench_torch_search import tick_bench_target
 
-    from docking.engines.torch_engine.modes import MODES
-
-    target = args.targets.split(",")[0]
-    if target not in _boxes() or args.mode not in MODES:
-        print(f"error: unknown pocket {target!r} or mode {args.mode!r}; pockets: {', '.join(sorted(_boxes()))}; "
-              f"modes: {', '.join(MODES)}", file=sys.stderr)
+    target = tick_bench_target(work, args.targets, args.mode)
+    if target is None:
         return 2
     if args.n < 1 or args.rounds < 1 or args.ticks < 1:
         print("error: --n, --rounds and --ticks must be at least 1", file=sys.stderr)

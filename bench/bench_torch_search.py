@@ -524,6 +524,23 @@ def throughput(work: Path, device: str, batches: list[int], mode: str) -> None:
               f"{warm:.2f} ligands/s", flush=True)
 
 
+def tick_bench_target(work: Path, targets: str, mode: str) -> str | None:
+    """The pocket a tick bench (``bench_torch_codegen.py``, ``bench_line_search.py``) runs in: the first
+    of the comma list ``targets``, once the prepared inputs, the pocket and ``mode`` are checked; None,
+    with the problem printed in one line, when one is not there."""
+    from docking.engines.torch_engine.modes import MODES
+
+    if not (work / "ligands.json").exists():
+        print(f"error: no prepared inputs in {work}; run bench/bench_torch_engine.py prep first", file=sys.stderr)
+        return None
+    target = targets.split(",")[0]
+    if target not in _boxes() or mode not in MODES:
+        print(f"error: unknown pocket {target!r} or mode {mode!r}; pockets: {', '.join(sorted(_boxes()))}; "
+              f"modes: {', '.join(MODES)}", file=sys.stderr)
+        return None
+    return target
+
+
 def compiled_cpu_docker(work: Path, target: str, mode: str, n: int) -> tuple[list[Any], Any, list[Any]]:
     """The first ``n`` prepared drugs, a compiled CPU docker for ``target``'s box in ``mode`` (1
     thread, maps for the drugs' atom types built) and the drugs' topologies: what the tick
