@@ -34,8 +34,10 @@ Two more, as settings (:class:`SearchParams`): ``first_step`` shortens the first
 trial of a local optimisation, which Vina takes as the raw gradient (after a mutation often
 tens of Å or radians long, halved about five times before Armijo's test holds, and in about a
 fifth of optimisations never: ten failed trials and no step); ``min_step`` lets a line search
-give up once its next trial would be shorter than that.  Both are off unless a mode or a
-caller sets them (``bench/bench_line_search.py`` counts where the evaluations go).
+give up once its next trial would be shorter than that.  Both are off unless asked for
+(``--param first_step=1``): measured over three pockets and two seeds they did not agree better
+with Vina (docs/validation.md, "Where a search's evaluations go"; ``bench/bench_line_search.py``
+counts where the evaluations go).
 """
 
 from __future__ import annotations
