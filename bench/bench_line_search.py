@@ -2,20 +2,23 @@
 
     .venv/bin/python bench/bench_torch_engine.py prep        # prepared receptors + 20 drugs
     .venv/bin/python bench/bench_line_search.py --targets protease --n 3 --ticks 1500 \\
-        --variants '{"Vina line search": {}, "first step 1": {"first_step": 1.0}}'
+        --variants '{"Vina line search": {}, "interpolating": {"interpolate": true}}'
 
 Every ``20 / n``-th of the first 20 prepared drugs is searched as one eager batch in ``--mode``'s
-chains (``balanced``: 48 per drug), seed 42, with Monte Carlo bookkeeping on every tick
-(``search.mc_tick``), for ``--ticks`` energy evaluations per chain; each variant sets
-``SearchParams`` fields and starts from the same state.  The state is read back after every tick
-(a bench: host reads are fine here) and each chain's local optimisations are told apart by its step
-counter.  Printed per variant, over the optimisations that ended (a chain's first is left out):
+chains (``balanced``: 48 per drug), seed 42, without tempering ladders (their swaps would move
+optimisations between chains), with Monte Carlo bookkeeping on every tick (``search.mc_tick``),
+for ``--ticks`` energy evaluations per chain; each variant sets ``SearchParams`` fields and starts
+from the same state.  The state is read back after every tick (a bench: host reads are fine here)
+and each chain's local optimisations are told apart by its step counter.  Printed per variant,
+over the optimisations that ended (a chain's first is left out):
 
-* Monte Carlo steps and evaluations per step;
+* Monte Carlo steps, those whose local optimisation took at least one step, and evaluations per
+  step;
 * the share of evaluations that were line-search trials that failed Armijo's test;
 * the optimisations that ended without one accepted step (all 10 trials of their first line search
   failed): their share, and their share of the evaluations;
-* how many halvings the first line search of an optimisation needed where it succeeded;
+* how far the first line search of an optimisation shortened its step where it succeeded, in
+  halvings (log2 of the shortening; an interpolating line search shortens by other factors);
 * each drug's best energy at the end (a hint only: one seed, part of a search).
 
 Results are appended to ``<workdir>/search_bench.json`` under ``linesearch|...``.
@@ -80,7 +83,8 @@ def summarise(t: dict[str, np.ndarray]) -> dict[str, Any]:
     if not steps:
         return {"steps": 0}
     return {
-        "steps": int(steps), "evals_per_step": float(evals / steps), "failed_trial_share": float(fails / evals),
+        "steps": int(steps), "minimised_steps": int(steps - zero), "evals_per_step": float(evals / steps),
+        "failed_trial_share": float(fails / evals),
         "zero_step_share": float(zero / steps), "zero_step_evals_share": float(zero_evals / evals),
         "first_line_search_halvings": float(np.mean(first_halvings)) if first_halvings else None,
         "best": [round(float(x), 3) for x in t["best"]],
@@ -99,7 +103,9 @@ def run(work: Path, target: str, mode: str, n: int, ticks: int, spec: dict[str, 
     b = docker.setup_batch([ligs[i].name for i in pick], [tops[i] for i in pick], 42, False)
     print(f"{', '.join(ligs[i].name for i in pick)} in {target}, {b.chains} chains each, {ticks} ticks", flush=True)
     for name, over in spec.items():
-        params = dataclasses.replace(docker.params, **over)
+        # no tempering ladders unless a variant asks: their swaps move optimisations in flight between
+        # chains, and the per-chain accounting below follows one chain's optimisations
+        params = dataclasses.replace(docker.params, **{"ladder": 1, **over})
         row = summarise(_trace(b, params, ticks))
         _record(work, f"linesearch|{target}|{mode}|{n}|{ticks}|{name}", row)
         print(f"{name}: {json.dumps(row)}", flush=True)
@@ -113,7 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=3, help="drugs (every 20/n-th of the first 20)")
     ap.add_argument("--ticks", type=int, default=1500)
     ap.add_argument("--variants", default='{"Vina line search": {"first_step": Infinity}, '
-                                          '"first step 1": {"first_step": 1.0}}')
+                                          '"first step 1": {"first_step": 1.0}, '
+                                          '"interpolating": {"interpolate": true}, '
+                                          '"interpolating, first step 1": {"interpolate": true, "first_step": 1.0}}')
     args = ap.parse_args(argv)
     work = Path(args.workdir)
     from bench_torch_search import tick_bench_target

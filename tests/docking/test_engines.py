@@ -106,13 +106,14 @@ def test_torch_line_search_settings_reach_the_search_and_are_checked() -> None:
     from docking.engines.torch_engine.engine import TorchEngine
 
     params = TorchEngine()._docker(None).params
-    assert params.first_step == math.inf and params.min_step == 0.0  # Vina's line search
-    params = TorchEngine(first_step=1.0, min_step=0.003)._docker(None).params
-    assert (params.first_step, params.min_step) == (1.0, 0.003)
+    assert params.first_step == math.inf and params.min_step == 0.0 and not params.interpolate  # Vina's line search
+    params = TorchEngine(first_step=1.0, min_step=0.003, backtrack="interpolate")._docker(None).params
+    assert (params.first_step, params.min_step, params.interpolate) == (1.0, 0.003, True)
     with pytest.raises(EngineError) as err:
-        TorchEngine(first_step=-1, min_step=float("nan"))
+        TorchEngine(first_step=-1, min_step=float("nan"), backtrack="cubic")
     assert str(err.value) == (
-        "bad torch engine parameters: first_step must be >= 0, not -1; min_step must be a number, not nan"
+        "bad torch engine parameters: backtrack must be one of halve, interpolate, not 'cubic'; "
+        "first_step must be >= 0, not -1; min_step must be a number, not nan"
     )
 
 

@@ -240,7 +240,8 @@ def test_exact_refinement_in_chunks_equals_one_chunk(grid64, tops) -> None:
     assert float(whole[1].min()) < 0.0  # poses in contact with the receptor
 
 
-def test_line_search_never_raises_the_energy(grid32, tops) -> None:
+@pytest.mark.parametrize("interpolate", [False, True], ids=["halving", "interpolating"])
+def test_line_search_never_raises_the_energy(grid32, tops, interpolate) -> None:
     batch, gc, _slots, c = _setup(grid32, tops, 8, torch.float32)
     pos, q, tors = _random_poses(c, batch.n_torsions_max, torch.float32, seed=2, spread=8.0)
     efn = search.grid_energy(c, gc, search.HUNT_CAP)
@@ -248,7 +249,10 @@ def test_line_search_never_raises_the_energy(grid32, tops) -> None:
     start = opt.f.clone()
     for _ in range(40):
         before = opt.f
-        opt = search.lbfgs_micro_with(c, efn, opt)
+        step, pos_t, quat_t, tors_t = search._trial(opt)
+        ft, gt = efn(pos_t, quat_t, tors_t)
+        opt = search._line_search(c, opt, step, pos_t, quat_t, tors_t, ft, gt * c.dim_mask,
+                                  interpolate=interpolate)[0]
         assert bool((opt.f <= before).all())
         # the reported energy is the energy of the reported pose
         e_now, _ = efn(opt.pos, opt.quat, opt.tors)
@@ -369,7 +373,7 @@ def test_search_ticks_have_no_sync_and_no_host_copy(grid32, tops, chain_major) -
     # short local optimisations (several steps per chain); the temperature schedule's, the
     # random starts', the tempering swaps' and the shortened line search's paths too
     params = SearchParams(micro_per_iter=0.25, final_temperature=0.6, starts=3, ladder=2, swap_every=2, first_step=1.0,
-                          min_step=1e-3)
+                          min_step=1e-3, interpolate=True)
     with SyncCounter() as counter:
         # the run loop: full ticks and bookkeeping-free ones, as an eager run alternates them, with
         # the ladders' swaps called on swap ticks; then ticks that run their swaps themselves
@@ -562,7 +566,7 @@ def test_tick_traces_as_one_graph_and_does_not_recompile(grid32, tops) -> None:
     assert c.chains == 4
     # chains that cool, tempering ladders, a shortened line search, and Vina's constant
     for params in (SearchParams(temperature=2.4), SearchParams(ladder=2), SearchParams(first_step=1.0, min_step=1e-3),
-                   SearchParams()):
+                   SearchParams(interpolate=True), SearchParams()):
         explain = torch._dynamo.explain(mc_tick)(c, gc, state, params)
         assert explain.graph_break_count == 0, explain.break_reasons
         assert explain.graph_count == 1
@@ -811,6 +815,26 @@ def test_line_search_gives_up_where_its_next_trial_would_be_shorter_than_min_ste
                 assert bool(out.active.all())
             else:
                 assert torch.equal(out.active, live) and bool(live.any()) and bool((~live).any())
+
+
+def test_failed_trial_is_followed_by_the_minimum_of_the_quadratic_where_asked(grid32, tops) -> None:
+    batch, gc, _slots, c = _setup(grid32, tops, 4, torch.float32)
+    pos, q, tors = _random_poses(c, batch.n_torsions_max, torch.float32, seed=3, spread=8.0)
+    opt = search.lbfgs_init(c, search.grid_energy(c, gc, search.HUNT_CAP), pos, q, tors)
+    step, pos_t, quat_t, tors_t = search._trial(opt)
+    slope = opt.alpha * opt.pg  # the line's slope at its start times the trial step (< 0)
+    # energies at the trial (in units of the tangent's drop above the tangent): as at the start (the
+    # quadratic's minimum at half the step), as far above it again (a quarter), far above (0.1 at
+    # least); then no energy at all
+    for rise, shrink in ((1.0, 0.5), (2.0, 0.25), (1e6, 0.1)):
+        ft = opt.f + slope + rise * -slope
+        for interpolate, expect in ((False, 0.5), (True, shrink)):
+            out, ok = search._line_search(c, opt, step, pos_t, quat_t, tors_t, ft, opt.g, interpolate=interpolate)
+            assert not bool(ok.any()) and bool(out.active.all())
+            assert torch.allclose(out.alpha, opt.alpha * expect, rtol=1e-4)
+    out, _ok = search._line_search(c, opt, step, pos_t, quat_t, tors_t, torch.full_like(opt.f, float("inf")),
+                                   opt.g, interpolate=True)
+    assert torch.allclose(out.alpha, opt.alpha * 0.1)
 
 
 def test_first_steps_draw_new_random_poses_and_keep_only_lower_minima(grid32, tops) -> None:

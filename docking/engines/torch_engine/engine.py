@@ -61,7 +61,9 @@ class TorchEngine(DockingEngine):
     search; compiled CUDA batches every tick unless a period is given), first_step (the longest first
     line-search trial of each Monte Carlo step's local optimisation, in the change vector's units, Å and
     radians; default 0: the raw gradient, as Vina), min_step (a line search gives up where its
-    next trial would be shorter than this; default 0: after Vina's 10 trials)."""
+    next trial would be shorter than this; default 0: after Vina's 10 trials), backtrack (after a failed
+    line-search trial: halve the step, as Vina, or interpolate, the minimum of the quadratic through the
+    energies and slope, kept within 0.1 to 0.5 of the failed step)."""
 
     name = "torch"
 
@@ -92,6 +94,7 @@ class TorchEngine(DockingEngine):
         period: int = 0,
         first_step: float = 0.0,
         min_step: float = 0.0,
+        backtrack: str = "halve",
         **legacy: object,
     ) -> None:
         from .modes import MODES, ladder_mismatch
@@ -106,11 +109,11 @@ class TorchEngine(DockingEngine):
              "starts": starts, "polish": polish, "rotamers": rotamers, "temperature": temperature, "ladder": ladder,
              "ladder_top": ladder_top, "store": store, "spacing": spacing, "max_batch": max_batch,
              "memory_limit_mb": memory_limit_mb, "threads": threads, "period": period, "first_step": first_step,
-             "min_step": min_step},
+             "min_step": min_step, "backtrack": backtrack},
             at_least={"chains": 0, "steps": 0, "refine": 0, "starts": 0, "polish": 0, "rotamers": 0, "store": 1,
                       "max_batch": 0, "threads": 0, "ladder": 1, "period": 0, "first_step": 0, "min_step": 0},
             above={"memory_limit_mb": 0, "temperature": 0, "ladder_top": 0},
-            choices={"mode": tuple(MODES), "compile": ("auto", "on", "off")},
+            choices={"mode": tuple(MODES), "compile": ("auto", "on", "off"), "backtrack": ("halve", "interpolate")},
         )  # fmt: skip
         if device not in ("auto", "cpu") and not str(device).startswith("cuda"):
             raise EngineError(f"unknown device {device!r}; use cuda, cpu or auto")
@@ -127,7 +130,7 @@ class TorchEngine(DockingEngine):
             store=int(store), spacing=float(spacing),
             max_batch=int(max_batch), compile=compile,
             memory_limit_mb=None if memory_limit_mb is None else float(memory_limit_mb), threads=int(threads),
-            period=int(period), first_step=float(first_step), min_step=float(min_step),
+            period=int(period), first_step=float(first_step), min_step=float(min_step), backtrack=backtrack,
         )  # fmt: skip
         problem = ladder_mismatch(self._budget().chains_per_ligand(), self.params["ladder"])
         if problem:
@@ -207,7 +210,8 @@ class TorchEngine(DockingEngine):
                                 store=p["store"], refine_candidates=p["refine"], starts=self._starts(),
                                 polish_rounds=p["polish"], rotamer_poses=p["rotamers"], temperature=p["temperature"],
                                 ladder=p["ladder"], ladder_top=p["ladder_top"],
-                                first_step=p["first_step"] or math.inf, min_step=p["min_step"]),
+                                first_step=p["first_step"] or math.inf, min_step=p["min_step"],
+                                interpolate=p["backtrack"] == "interpolate"),
             memory_limit_bytes=None if limit is None else int(limit * 2**20),
             max_batch=self.max_batch, compile=p["compile"], period=p["period"],
         )

@@ -136,6 +136,9 @@ class SearchParams:
     first_step: float = math.inf
     # a line search gives up where its next trial would move less than this (0: after 10 trials, as Vina)
     min_step: float = 0.0
+    # after a failed trial the next is the minimum of the quadratic through the energy and slope at the
+    # start and the failed trial's energy, kept within [0.1, 0.5] of the failed step (True); Vina halves
+    interpolate: bool = False
     # the chain's first ``starts`` Monte Carlo steps (after its random start) each draw a new random
     # pose instead of mutating, and keep its minimum only if it is lower than the chain's
     # (greedy): each chain sets out from the best of ``starts`` minimised random poses (0 or 1:
@@ -375,7 +378,7 @@ def _matvec(h: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
 
 def _line_search(
     c: PoseConsts, s: LocalOpt, step: torch.Tensor, pos_t: torch.Tensor, quat_t: torch.Tensor,
-    tors_t: torch.Tensor, ft: torch.Tensor, gt: torch.Tensor, min_step: float = 0.0,
+    tors_t: torch.Tensor, ft: torch.Tensor, gt: torch.Tensor, min_step: float = 0.0, interpolate: bool = False,
 ) -> tuple[LocalOpt, torch.Tensor]:
     """The state after the trial ``step`` was evaluated (energy ``ft``, masked gradient ``gt``),
     and whether each pose took the step.  A line search also gives up (ending the optimisation)
@@ -417,7 +420,11 @@ def _line_search(
     pgn = torch.where(bad, -gg, pgn)
     p = torch.where(okc, pn, s.p)
     pg = torch.where(ok, pgn, s.pg)
-    alpha = torch.where(ok, torch.ones_like(s.alpha), s.alpha * 0.5)
+    shrink = torch.full_like(s.alpha, 0.5)
+    if interpolate:  # phi(a) = f(x + a p): the quadratic with phi(0), phi'(0) = p.g and phi(alpha) = ft
+        rise = ft - s.f - s.alpha * s.pg  # > 0 where Armijo's test failed
+        shrink = (-s.pg * s.alpha / (2 * rise.clamp(min=1e-30))).nan_to_num(nan=0.5, posinf=0.5).clamp(0.1, 0.5)
+    alpha = torch.where(ok, torch.ones_like(s.alpha), s.alpha * shrink)
     trials = torch.where(ok, torch.zeros_like(s.trials), s.trials + fail.to(s.trials.dtype))
     gave_up = fail & (trials >= MAX_TRIALS)
     if min_step > 0:  # or where the next trial would move less than min_step (alpha |p|)
@@ -577,7 +584,7 @@ def mc_tick(c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams, swap
     pos, quat, tors = torch.where(r1, m_pos, t_pos), torch.where(r1, m_quat, t_quat), torch.where(r1, m_tors, t_tors)
     f, g, x = evaluate(c, gc, pos, quat, tors, HUNT_CAP)
     g = g * c.dim_mask
-    cont, took = _line_search(c, opt, step, pos, quat, tors, f, g, params.min_step)
+    cont, took = _line_search(c, opt, step, pos, quat, tors, f, g, params.min_step, params.interpolate)
     new_opt = _merge(restart, _start(c, pos, quat, tors, f, g, params.first_step), cont)
     new_x = torch.where((restart | took)[:, None, None], x, s.x)
     return Search(ch, st, new_opt, new_x, s.live | restart, s.tick + 1)
@@ -593,7 +600,8 @@ def ls_tick(c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams, swap
     opt = s.opt
     step, pos, quat, tors = _trial(opt)
     f, g, x = evaluate(c, gc, pos, quat, tors, HUNT_CAP)
-    new_opt, took = _line_search(c, opt, step, pos, quat, tors, f, g * c.dim_mask, params.min_step)
+    new_opt, took = _line_search(c, opt, step, pos, quat, tors, f, g * c.dim_mask, params.min_step,
+                                 params.interpolate)
     return s._replace(opt=new_opt, x=torch.where(took[:, None, None], x, s.x), tick=s.tick + 1)
 
 
