@@ -30,13 +30,15 @@ One departure from Vina, measured to pay (engine 1.2): a local optimisation that
 iterations is abandoned and its step rejected; the evaluations saved go to further Monte
 Carlo steps within the same budget (docs/validation.md has the side-by-side measurement).
 
-Two more, as settings (:class:`SearchParams`): ``first_step`` shortens the first line-search
+Three more, as settings (:class:`SearchParams`): ``first_step`` shortens the first line-search
 trial of a local optimisation, which Vina takes as the raw gradient (after a mutation often
 tens of Å or radians long, halved about five times before Armijo's test holds, and in about a
 fifth of optimisations never: ten failed trials and no step); ``min_step`` lets a line search
-give up once its next trial would be shorter than that.  Both are off unless asked for
-(``--param first_step=1``): measured over three pockets and two seeds they did not agree better
-with Vina (docs/validation.md, "Where a search's evaluations go"; ``bench/bench_line_search.py``
+give up once its next trial would be shorter than that; ``interpolate`` shortens a failed trial
+to the minimum of the quadratic through the line's start and the failed trial instead of halving
+it.  All are off unless asked for (``--param first_step=1``, ``--param backtrack=interpolate``):
+measured over three pockets and two seeds they did not agree better with Vina (docs/validation.md,
+"Where a search's evaluations go" and "An interpolating line search"; ``bench/bench_line_search.py``
 counts where the evaluations go).
 """
 
