@@ -383,8 +383,10 @@ def _line_search(
     tors_t: torch.Tensor, ft: torch.Tensor, gt: torch.Tensor, min_step: float = 0.0, interpolate: bool = False,
 ) -> tuple[LocalOpt, torch.Tensor]:
     """The state after the trial ``step`` was evaluated (energy ``ft``, masked gradient ``gt``),
-    and whether each pose took the step.  A line search also gives up (ending the optimisation)
-    where its next trial would move less than ``min_step`` (0: only after Vina's 10 trials)."""
+    and whether each pose took the step.  A failed trial's step is halved, as Vina, or with
+    ``interpolate`` shortened to the minimum of the quadratic through the line's start and the failed
+    trial (0.1 to 0.5 of it).  A line search also gives up (ending the optimisation) where its next
+    trial would move less than ``min_step`` (0: only after Vina's 10 trials)."""
     ok = s.active & (ft - s.f < ARMIJO_C * s.alpha * s.pg)
     fail = s.active & ~ok
     y = gt - s.g
@@ -422,7 +424,7 @@ def _line_search(
     pgn = torch.where(bad, -gg, pgn)
     p = torch.where(okc, pn, s.p)
     pg = torch.where(ok, pgn, s.pg)
-    shrink = torch.full_like(s.alpha, 0.5)
+    shrink: float | torch.Tensor = 0.5  # Vina halves a failed trial
     if interpolate:  # phi(a) = f(x + a p): the quadratic with phi(0), phi'(0) = p.g and phi(alpha) = ft
         rise = ft - s.f - s.alpha * s.pg  # > 0 where Armijo's test failed
         shrink = (-s.pg * s.alpha / (2 * rise.clamp(min=1e-30))).nan_to_num(nan=0.5, posinf=0.5).clamp(0.1, 0.5)
