@@ -107,13 +107,14 @@ def test_torch_line_search_settings_reach_the_search_and_are_checked() -> None:
 
     params = TorchEngine()._docker(None).params
     assert params.first_step == math.inf and params.min_step == 0.0 and not params.interpolate  # Vina's line search
-    params = TorchEngine(first_step=1.0, min_step=0.003, backtrack="interpolate")._docker(None).params
-    assert (params.first_step, params.min_step, params.interpolate) == (1.0, 0.003, True)
+    assert params.stall == 0.0  # and Vina's BFGS, which runs to its iteration cap
+    params = TorchEngine(first_step=1.0, min_step=0.003, backtrack="interpolate", stall=0.03)._docker(None).params
+    assert (params.first_step, params.min_step, params.interpolate, params.stall) == (1.0, 0.003, True, 0.03)
     with pytest.raises(EngineError) as err:
-        TorchEngine(first_step=-1, min_step=float("nan"), backtrack="cubic")
+        TorchEngine(first_step=-1, min_step=float("nan"), backtrack="cubic", stall=-0.1)
     assert str(err.value) == (
         "bad torch engine parameters: backtrack must be one of halve, interpolate, not 'cubic'; "
-        "first_step must be >= 0, not -1; min_step must be a number, not nan"
+        "first_step must be >= 0, not -1; min_step must be a number, not nan; stall must be >= 0, not -0.1"
     )
 
 

@@ -375,7 +375,7 @@ def test_search_ticks_have_no_sync_and_no_host_copy(grid32, tops, chain_major) -
     # short local optimisations (several steps per chain); the temperature schedule's, the
     # random starts', the tempering swaps' and the shortened line search's paths too
     params = SearchParams(micro_per_iter=0.25, final_temperature=0.6, starts=3, ladder=2, swap_every=2, first_step=1.0,
-                          min_step=1e-3, interpolate=True)
+                          min_step=1e-3, interpolate=True, stall=0.01)
     with SyncCounter() as counter:
         # the run loop: full ticks and bookkeeping-free ones, as an eager run alternates them, with
         # the ladders' swaps called on swap ticks; then ticks that run their swaps themselves
@@ -568,7 +568,7 @@ def test_tick_traces_as_one_graph_and_does_not_recompile(grid32, tops) -> None:
     assert c.chains == 4
     # chains that cool, tempering ladders, a shortened line search, and Vina's constant
     for params in (SearchParams(temperature=2.4), SearchParams(ladder=2), SearchParams(first_step=1.0, min_step=1e-3),
-                   SearchParams(interpolate=True), SearchParams()):
+                   SearchParams(interpolate=True, stall=0.03), SearchParams()):
         explain = torch._dynamo.explain(mc_tick)(c, gc, state, params)
         assert explain.graph_break_count == 0, explain.break_reasons
         assert explain.graph_count == 1
@@ -837,6 +837,35 @@ def test_failed_trial_is_followed_by_the_minimum_of_the_quadratic_where_asked(gr
     out, _ok = search._line_search(c, opt, step, pos_t, quat_t, tors_t, torch.full_like(opt.f, float("inf")),
                                    opt.g, interpolate=True)
     assert torch.allclose(out.alpha, opt.alpha * 0.1)
+
+
+def test_optimisation_ends_where_two_accepted_steps_lowered_it_less_than_stall(grid32, tops) -> None:
+    batch, gc, _slots, c = _setup(grid32, tops, 4, torch.float32)
+    pos, q, tors = _random_poses(c, batch.n_torsions_max, torch.float32, seed=3, spread=8.0)
+    opt = search.lbfgs_init(c, search.grid_energy(c, gc, search.HUNT_CAP), pos, q, tors)
+    assert bool(opt.active.all()) and bool(torch.isinf(opt.f1).all())
+    step, pos_t, quat_t, tors_t = search._trial(opt)
+    def armijo(s: search.LocalOpt) -> torch.Tensor:  # the least drop Armijo's test accepts, doubled
+        return -2 * search.ARMIJO_C * s.alpha * s.pg
+
+    # a first accepted step, however small its drop, does not stall: there is no step before it
+    first, ok = search._line_search(c, opt, step, pos_t, quat_t, tors_t, opt.f - armijo(opt), opt.g, stall=1e3)
+    assert bool(ok.all()) and bool(first.active.all()) and torch.equal(first.f1, opt.f)
+    # a second one (a short trial, so that Armijo's test asks for little), after a first that lowered
+    # nothing: the two steps' drop against stall = 0.05
+    first = first._replace(f1=first.f, alpha=torch.full_like(first.alpha, 1e-6))
+    step, pos_t, quat_t, tors_t = search._trial(first)
+    p = opt.f.shape[0]
+    drop = armijo(first) + torch.where(torch.arange(p, device=DEV) % 2 == 0, 0.01, 0.2).to(opt.f.dtype)
+    ft = first.f - drop
+    assert bool((drop > 0.05).any()) and bool((drop < 0.05).any())
+    for stall, live in ((0.0, torch.ones(p, dtype=torch.bool, device=DEV)), (0.05, drop > 0.05)):
+        out, ok = search._line_search(c, first, step, pos_t, quat_t, tors_t, ft, first.g, stall=stall)
+        assert bool(ok.all()) and torch.equal(out.active, live), stall
+        assert torch.equal(out.f1, first.f) and torch.equal(out.f, ft)  # the step is taken all the same
+    # a failed trial neither stalls the optimisation nor moves its reference energy
+    out, ok = search._line_search(c, first, step, pos_t, quat_t, tors_t, first.f + 1.0, first.g, stall=1e3)
+    assert not bool(ok.any()) and bool(out.active.all()) and torch.equal(out.f1, first.f1)
 
 
 def test_first_steps_draw_new_random_poses_and_keep_only_lower_minima(grid32, tops) -> None:

@@ -63,7 +63,9 @@ class TorchEngine(DockingEngine):
     radians; default 0: the raw gradient, as Vina), min_step (a line search gives up where its
     next trial would be shorter than this; default 0: after Vina's 10 trials), backtrack (after a failed
     line-search trial: halve the step, as Vina, or interpolate, the minimum of the quadratic through the
-    energies and slope, kept within 0.1 to 0.5 of the failed step)."""
+    energies and slope, kept within 0.1 to 0.5 of the failed step), stall (a local optimisation ends once its
+    last two accepted steps together lowered the energy by less than this many kcal/mol; default 0: never,
+    as Vina)."""
 
     name = "torch"
 
@@ -95,6 +97,7 @@ class TorchEngine(DockingEngine):
         first_step: float = 0.0,
         min_step: float = 0.0,
         backtrack: str = "halve",
+        stall: float = 0.0,
         **legacy: object,
     ) -> None:
         from .modes import MODES, ladder_mismatch
@@ -109,9 +112,10 @@ class TorchEngine(DockingEngine):
              "starts": starts, "polish": polish, "rotamers": rotamers, "temperature": temperature, "ladder": ladder,
              "ladder_top": ladder_top, "store": store, "spacing": spacing, "max_batch": max_batch,
              "memory_limit_mb": memory_limit_mb, "threads": threads, "period": period, "first_step": first_step,
-             "min_step": min_step, "backtrack": backtrack},
+             "min_step": min_step, "backtrack": backtrack, "stall": stall},
             at_least={"chains": 0, "steps": 0, "refine": 0, "starts": 0, "polish": 0, "rotamers": 0, "store": 1,
-                      "max_batch": 0, "threads": 0, "ladder": 1, "period": 0, "first_step": 0, "min_step": 0},
+                      "max_batch": 0, "threads": 0, "ladder": 1, "period": 0, "first_step": 0, "min_step": 0,
+                      "stall": 0},
             above={"memory_limit_mb": 0, "temperature": 0, "ladder_top": 0},
             choices={"mode": tuple(MODES), "compile": ("auto", "on", "off"), "backtrack": ("halve", "interpolate")},
         )  # fmt: skip
@@ -131,6 +135,7 @@ class TorchEngine(DockingEngine):
             max_batch=int(max_batch), compile=compile,
             memory_limit_mb=None if memory_limit_mb is None else float(memory_limit_mb), threads=int(threads),
             period=int(period), first_step=float(first_step), min_step=float(min_step), backtrack=backtrack,
+            stall=float(stall),
         )  # fmt: skip
         problem = ladder_mismatch(self._budget().chains_per_ligand(), self.params["ladder"])
         if problem:
@@ -211,7 +216,7 @@ class TorchEngine(DockingEngine):
                                 polish_rounds=p["polish"], rotamer_poses=p["rotamers"], temperature=p["temperature"],
                                 ladder=p["ladder"], ladder_top=p["ladder_top"],
                                 first_step=p["first_step"] or math.inf, min_step=p["min_step"],
-                                interpolate=p["backtrack"] == "interpolate"),
+                                interpolate=p["backtrack"] == "interpolate", stall=p["stall"]),
             memory_limit_bytes=None if limit is None else int(limit * 2**20),
             max_batch=self.max_batch, compile=p["compile"], period=p["period"],
         )

@@ -30,16 +30,18 @@ One departure from Vina, measured to pay (engine 1.2): a local optimisation that
 iterations is abandoned and its step rejected; the evaluations saved go to further Monte
 Carlo steps within the same budget (docs/validation.md has the side-by-side measurement).
 
-Three more, as settings (:class:`SearchParams`): ``first_step`` shortens the first line-search
+Four more, as settings (:class:`SearchParams`): ``first_step`` shortens the first line-search
 trial of a local optimisation, which Vina takes as the raw gradient (after a mutation often
 tens of Å or radians long, halved about five times before Armijo's test holds, and in about a
 fifth of optimisations never: ten failed trials and no step); ``min_step`` lets a line search
 give up once its next trial would be shorter than that; ``interpolate`` shortens a failed trial
 to the minimum of the quadratic through the line's start and the failed trial instead of halving
-it.  All are off unless asked for (``--param first_step=1``, ``--param backtrack=interpolate``):
-measured over three pockets and two seeds they did not agree better with Vina (docs/validation.md,
-"Where a search's evaluations go" and "An interpolating line search"; ``bench/bench_line_search.py``
-counts where the evaluations go).
+it; ``stall`` ends a local optimisation once its last two accepted steps together lowered the
+energy by less than that many kcal/mol.  All are off unless asked for (``--param first_step=1``,
+``--param backtrack=interpolate``, ``--param stall=0.03``): the first three were measured over three
+pockets and two seeds and did not agree better with Vina (docs/validation.md, "Where a search's
+evaluations go" and "An interpolating line search"; ``bench/bench_line_search.py`` counts where the
+evaluations go).
 """
 
 from __future__ import annotations
@@ -141,6 +143,10 @@ class SearchParams:
     # after a failed trial the next is the minimum of the quadratic through the energy and slope at the
     # start and the failed trial's energy, kept within [0.1, 0.5] of the failed step (True); Vina halves
     interpolate: bool = False
+    # a local optimisation ends once its last two accepted steps together lowered the energy by less
+    # than this (kcal/mol; 0: never, as Vina, whose BFGS runs until its iteration cap or a vanishing
+    # gradient): the evaluations that would polish a minimum by hundredths go to further Monte Carlo steps
+    stall: float = 0.0
     # the chain's first ``starts`` Monte Carlo steps (after its random start) each draw a new random
     # pose instead of mutating, and keep its minimum only if it is lower than the chain's
     # (greedy): each chain sets out from the best of ``starts`` minimised random poses (0 or 1:
@@ -173,6 +179,7 @@ class LocalOpt(NamedTuple):
     active: torch.Tensor  # (P,) bool
     first: torch.Tensor  # (P,) bool: no step accepted yet (Vina's first-step Hessian scaling)
     evals: torch.Tensor  # (P,) line-search evaluations spent so far
+    f1: torch.Tensor  # (P,) energy before the last accepted step (+inf before the first)
 
 
 class Chains(NamedTuple):
@@ -343,7 +350,7 @@ def _start(c: PoseConsts, pos: torch.Tensor, quat: torch.Tensor, tors: torch.Ten
     return LocalOpt(
         pos=pos, quat=quat, tors=tors, f=f, g=g, h=_eye(c), p=-g, pg=-gg,
         alpha=alpha, trials=torch.zeros_like(f), iters=torch.zeros_like(f), active=ok,
-        first=torch.ones_like(ok), evals=torch.zeros_like(f),
+        first=torch.ones_like(ok), evals=torch.zeros_like(f), f1=torch.full_like(f, math.inf),
     )  # fmt: skip
 
 
@@ -381,12 +388,14 @@ def _matvec(h: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
 def _line_search(
     c: PoseConsts, s: LocalOpt, step: torch.Tensor, pos_t: torch.Tensor, quat_t: torch.Tensor,
     tors_t: torch.Tensor, ft: torch.Tensor, gt: torch.Tensor, min_step: float = 0.0, interpolate: bool = False,
+    stall: float = 0.0,
 ) -> tuple[LocalOpt, torch.Tensor]:
     """The state after the trial ``step`` was evaluated (energy ``ft``, masked gradient ``gt``),
     and whether each pose took the step.  A failed trial's step is halved, as Vina, or with
     ``interpolate`` shortened to the minimum of the quadratic through the line's start and the failed
     trial (0.1 to 0.5 of it).  A line search also gives up (ending the optimisation) where its next
-    trial would move less than ``min_step`` (0: only after Vina's 10 trials)."""
+    trial would move less than ``min_step`` (0: only after Vina's 10 trials), and an optimisation ends
+    where its last two accepted steps together lowered the energy by less than ``stall`` (0: never)."""
     ok = s.active & (ft - s.f < ARMIJO_C * s.alpha * s.pg)
     fail = s.active & ~ok
     y = gt - s.g
@@ -434,9 +443,12 @@ def _line_search(
     if min_step > 0:  # or where the next trial would move less than min_step (alpha |p|)
         gave_up = gave_up | (fail & (alpha * s.p.norm(dim=-1) < min_step))
     done = gave_up | (ok & ((gg.sqrt() < 1e-5) | (iters >= c.iter_cap)))
+    if stall > 0:  # s.f1 - ft: the drop over the last two accepted steps (+inf after the first)
+        done = done | (ok & (s.f1 - ft < stall))
+    f1 = torch.where(ok, s.f, s.f1)
     active = s.active & ~done & torch.isfinite(f)
     evals = s.evals + s.active.to(s.evals.dtype)
-    out = LocalOpt(pos, quat, tors, f, g, h, p, pg, alpha, trials, iters, active, s.first & ~ok, evals)
+    out = LocalOpt(pos, quat, tors, f, g, h, p, pg, alpha, trials, iters, active, s.first & ~ok, evals, f1)
     return out, ok
 
 
@@ -588,7 +600,8 @@ def mc_tick(c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams, swap
     pos, quat, tors = torch.where(r1, m_pos, t_pos), torch.where(r1, m_quat, t_quat), torch.where(r1, m_tors, t_tors)
     f, g, x = evaluate(c, gc, pos, quat, tors, HUNT_CAP)
     g = g * c.dim_mask
-    cont, took = _line_search(c, opt, step, pos, quat, tors, f, g, params.min_step, params.interpolate)
+    cont, took = _line_search(c, opt, step, pos, quat, tors, f, g, params.min_step, params.interpolate,
+                              params.stall)
     new_opt = _merge(restart, _start(c, pos, quat, tors, f, g, params.first_step), cont)
     new_x = torch.where((restart | took)[:, None, None], x, s.x)
     return Search(ch, st, new_opt, new_x, s.live | restart, s.tick + 1)
@@ -605,7 +618,7 @@ def ls_tick(c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams, swap
     step, pos, quat, tors = _trial(opt)
     f, g, x = evaluate(c, gc, pos, quat, tors, HUNT_CAP)
     new_opt, took = _line_search(c, opt, step, pos, quat, tors, f, g * c.dim_mask, params.min_step,
-                                 params.interpolate)
+                                 params.interpolate, params.stall)
     return s._replace(opt=new_opt, x=torch.where(took[:, None, None], x, s.x), tick=s.tick + 1)
 
 
