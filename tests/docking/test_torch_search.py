@@ -839,24 +839,26 @@ def test_failed_trial_is_followed_by_the_minimum_of_the_quadratic_where_asked(gr
     assert torch.allclose(out.alpha, opt.alpha * 0.1)
 
 
+def _armijo_drop(s: search.LocalOpt) -> torch.Tensor:
+    """Twice the least energy drop that Armijo's test accepts for each pose's current trial."""
+    return -2 * search.ARMIJO_C * s.alpha * s.pg
+
+
 def test_optimisation_ends_where_two_accepted_steps_lowered_it_less_than_stall(grid32, tops) -> None:
     batch, gc, _slots, c = _setup(grid32, tops, 4, torch.float32)
     pos, q, tors = _random_poses(c, batch.n_torsions_max, torch.float32, seed=3, spread=8.0)
     opt = search.lbfgs_init(c, search.grid_energy(c, gc, search.HUNT_CAP), pos, q, tors)
     assert bool(opt.active.all()) and bool(torch.isinf(opt.f1).all())
     step, pos_t, quat_t, tors_t = search._trial(opt)
-    def armijo(s: search.LocalOpt) -> torch.Tensor:  # the least drop Armijo's test accepts, doubled
-        return -2 * search.ARMIJO_C * s.alpha * s.pg
-
     # a first accepted step, however small its drop, does not stall: there is no step before it
-    first, ok = search._line_search(c, opt, step, pos_t, quat_t, tors_t, opt.f - armijo(opt), opt.g, stall=1e3)
+    first, ok = search._line_search(c, opt, step, pos_t, quat_t, tors_t, opt.f - _armijo_drop(opt), opt.g, stall=1e3)
     assert bool(ok.all()) and bool(first.active.all()) and torch.equal(first.f1, opt.f)
     # a second one (a short trial, so that Armijo's test asks for little), after a first that lowered
     # nothing: the two steps' drop against stall = 0.05
     first = first._replace(f1=first.f, alpha=torch.full_like(first.alpha, 1e-6))
     step, pos_t, quat_t, tors_t = search._trial(first)
     p = opt.f.shape[0]
-    drop = armijo(first) + torch.where(torch.arange(p, device=DEV) % 2 == 0, 0.01, 0.2).to(opt.f.dtype)
+    drop = _armijo_drop(first) + torch.where(torch.arange(p, device=DEV) % 2 == 0, 0.01, 0.2).to(opt.f.dtype)
     ft = first.f - drop
     assert bool((drop > 0.05).any()) and bool((drop < 0.05).any())
     for stall, live in ((0.0, torch.ones(p, dtype=torch.bool, device=DEV)), (0.05, drop > 0.05)):
