@@ -244,12 +244,18 @@ def dock_vina(work: Path, target: str, ligs: list[Any], seed: int = 42, exhausti
 
 
 def mode_params(spec: str) -> dict[str, Any]:
-    """Engine parameters of a ``--modes`` entry: ``fast``, or ``fast@5`` for a mode at another
-    exhaustiveness (the mode's budget scaled by 5 / 8, as ``dockdb dock --exhaustiveness`` does)."""
-    mode, _, exh = spec.partition("@")
+    """Engine parameters of a ``--modes`` entry: ``fast``, ``fast@5`` for a mode at another
+    exhaustiveness (the mode's budget scaled by 5 / 8, as ``dockdb dock --exhaustiveness`` does), and
+    engine parameters after colons as ``dockdb validate redock --engine`` takes them, e.g.
+    ``balanced:stall=0:exhaustiveness=6`` (engine 1.10's ``balanced``)."""
+    from jobs.validation.redock import engine_spec
+
+    head, _, extra = spec.partition(":")
+    mode, _, exh = head.partition("@")
     if exh and not exh.isdigit():
         raise SystemExit(f"error: --modes entry {spec!r}: after @ comes an exhaustiveness, e.g. fast@5")
-    return {"mode": mode, **({"exhaustiveness": int(exh)} if exh else {})}
+    return {"mode": mode, **({"exhaustiveness": int(exh)} if exh else {}),
+            **(engine_spec(f"torch:{extra}")[1] if extra else {})}
 
 
 def convergence(work: Path, modes: list[str], n: int, targets: list[str], device: str = "cpu",
