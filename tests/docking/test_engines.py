@@ -60,7 +60,7 @@ def test_torch_engine_parameter_errors_in_one_line() -> None:
     assert TorchEngine(mode="fast", ladder=4).params["ladder"] == 4
     # a mode's chains (scaled by an exhaustiveness) are rounded up to whole ladders
     assert TorchEngine(mode="fast", ladder=4, exhaustiveness=10)._budget().chains_per_ligand() == 12
-    assert TorchEngine(mode="balanced", ladder=5)._budget().chains_per_ligand() == 50
+    assert TorchEngine(mode="balanced", ladder=5)._budget().chains_per_ligand() == 65
     assert TorchEngine(exhaustiveness=None, memory_limit_mb=None).params["exhaustiveness"] is None
 
 
@@ -107,15 +107,38 @@ def test_torch_line_search_settings_reach_the_search_and_are_checked() -> None:
 
     params = TorchEngine()._docker(None).params
     assert params.first_step == math.inf and params.min_step == 0.0 and not params.interpolate  # Vina's line search
-    assert params.stall == 0.0  # and Vina's BFGS, which runs to its iteration cap
-    params = TorchEngine(first_step=1.0, min_step=0.003, backtrack="interpolate", stall=0.03)._docker(None).params
-    assert (params.first_step, params.min_step, params.interpolate, params.stall) == (1.0, 0.003, True, 0.03)
+    # since engine 1.11 balanced ends stalled local optimisations; fast and detail run Vina's BFGS to its cap
+    assert params.stall == 0.03
+    for mode in ("fast", "detail"):
+        assert TorchEngine(mode=mode)._docker(None).params.stall == 0.0
+    params = TorchEngine(first_step=1.0, min_step=0.003, backtrack="interpolate", stall=0.1)._docker(None).params
+    assert (params.first_step, params.min_step, params.interpolate, params.stall) == (1.0, 0.003, True, 0.1)
+    assert TorchEngine(stall=0)._docker(None).params.stall == 0.0  # asked for, Vina's BFGS in balanced too
     with pytest.raises(EngineError) as err:
         TorchEngine(first_step=-1, min_step=float("nan"), backtrack="cubic", stall=-0.1)
     assert str(err.value) == (
         "bad torch engine parameters: backtrack must be one of halve, interpolate, not 'cubic'; "
         "first_step must be >= 0, not -1; min_step must be a number, not nan; stall must be >= 0, not -0.1"
     )
+
+
+def test_engine_1_10_balanced_is_rerun_by_stall_0_at_exhaustiveness_6() -> None:
+    """docs/validation.md tells how to rerun a campaign of engine 1.10's ``balanced`` (48 chains, 24 % of
+    Vina's steps, Vina's BFGS): ``--param stall=0 --exhaustiveness 6`` gives that search's budget."""
+    from types import SimpleNamespace
+
+    from docking.engines.torch_engine.engine import TorchEngine
+    from docking.engines.torch_engine.modes import Mode, steps_for
+
+    old = Mode(chains=48, fraction=0.24, refine=24, polish=6, ladder=2)  # engine 1.10's balanced
+    eng = TorchEngine(stall=0, exhaustiveness=6)
+    budget, params = eng._budget(), eng._docker(None).params
+    assert budget.chains_per_ligand() == old.chains
+    for atoms in range(8, 90, 3):
+        for torsions in range(0, 25):
+            top = SimpleNamespace(n_atoms=atoms, n_torsions=torsions)
+            assert budget.steps_of(top) == steps_for(old, old.chains, atoms, torsions), (atoms, torsions)
+    assert (params.stall, params.ladder, params.polish_rounds, params.refine_candidates) == (0.0, 2, 6, 24)
 
 
 def test_torch_temperature_is_vinas_unless_asked_and_reaches_the_search_params() -> None:

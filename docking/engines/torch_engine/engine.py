@@ -64,8 +64,8 @@ class TorchEngine(DockingEngine):
     next trial would be shorter than this; default 0: after Vina's 10 trials), backtrack (after a failed
     line-search trial: halve the step, as Vina, or interpolate, the minimum of the quadratic through the
     energies and slope, kept within 0.1 to 0.5 of the failed step), stall (a local optimisation ends once its
-    last two accepted steps together lowered the energy by less than this many kcal/mol; default 0: never,
-    as Vina)."""
+    last two accepted steps together lowered the energy by less than this many kcal/mol; default the
+    mode's: 0.03 for ``balanced`` since engine 1.11, 0 for ``fast`` and ``detail``, never, as Vina)."""
 
     name = "torch"
 
@@ -97,7 +97,7 @@ class TorchEngine(DockingEngine):
         first_step: float = 0.0,
         min_step: float = 0.0,
         backtrack: str = "halve",
-        stall: float = 0.0,
+        stall: float | None = None,
         **legacy: object,
     ) -> None:
         from .modes import MODES, ladder_mismatch
@@ -135,7 +135,7 @@ class TorchEngine(DockingEngine):
             max_batch=int(max_batch), compile=compile,
             memory_limit_mb=None if memory_limit_mb is None else float(memory_limit_mb), threads=int(threads),
             period=int(period), first_step=float(first_step), min_step=float(min_step), backtrack=backtrack,
-            stall=float(stall),
+            stall=MODES[mode].stall if stall is None else float(stall),
         )  # fmt: skip
         problem = ladder_mismatch(self._budget().chains_per_ligand(), self.params["ladder"])
         if problem:
@@ -150,7 +150,7 @@ class TorchEngine(DockingEngine):
             tv = metadata.version("torch")
         except metadata.PackageNotFoundError:
             tv = "missing"
-        return f"dockdb-torch-1.10+torch{tv}"
+        return f"dockdb-torch-1.11+torch{tv}"
 
     @property
     def preferred_batch(self) -> int:

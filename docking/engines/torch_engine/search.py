@@ -37,10 +37,12 @@ fifth of optimisations never: ten failed trials and no step); ``min_step`` lets 
 give up once its next trial would be shorter than that; ``interpolate`` shortens a failed trial
 to the minimum of the quadratic through the line's start and the failed trial instead of halving
 it; ``stall`` ends a local optimisation once its last two accepted steps together lowered the
-energy by less than that many kcal/mol.  All are off unless asked for (``--param first_step=1``,
-``--param backtrack=interpolate``, ``--param stall=0.03``): measured over three pockets and two seeds,
-none agreed better with Vina (docs/validation.md, "Where a search's evaluations go", "An interpolating
-line search" and "Ending stalled local optimisations"; ``bench/bench_line_search.py`` counts where the
+energy by less than that many kcal/mol.  The first three are off unless asked for (``--param
+first_step=1``, ``--param backtrack=interpolate``): measured over three pockets and two seeds, neither
+agreed better with Vina.  ``stall`` alone did not either, but with a third more chains it found lower
+scores and ranked 1s3v's crystal pose first more often, so ``balanced`` runs it at 0.03 since engine
+1.11 (``modes.MODES``; docs/validation.md, "Where a search's evaluations go", "An interpolating line
+search" and "Ending stalled local optimisations"; ``bench/bench_line_search.py`` counts where the
 evaluations go).
 """
 
@@ -146,7 +148,7 @@ class SearchParams:
     # a local optimisation ends once its last two accepted steps together lowered the energy by less
     # than this (kcal/mol; 0: never, as Vina, whose BFGS runs until its iteration cap or a vanishing
     # gradient): the evaluations that would polish a minimum by hundredths go to further Monte Carlo steps.
-    # At 0.03, ~1.3x the steps in the same ticks, but no lower scores on average (docs/validation.md)
+    # At 0.03, ~1.3x the steps in the same ticks; the engine passes the mode's (balanced: 0.03 since 1.11)
     stall: float = 0.0
     # the chain's first ``starts`` Monte Carlo steps (after its random start) each draw a new random
     # pose instead of mutating, and keep its minimum only if it is lower than the chain's
