@@ -38,7 +38,7 @@ give up once its next trial would be shorter than that; ``interpolate`` shortens
 to the minimum of the quadratic through the line's start and the failed trial instead of halving
 it; ``stall`` ends a local optimisation once its last two accepted steps together lowered the
 energy by less than that many kcal/mol.  The first three are off unless asked for (``--param
-first_step=1``, ``--param backtrack=interpolate``): measured over three pockets and two seeds, neither
+first_step=1``, ``--param backtrack=interpolate``): measured over three pockets and two seeds, none
 agreed better with Vina.  ``stall`` alone did not either, but with a third more chains it found lower
 scores and ranked 1s3v's crystal pose first more often, so ``balanced`` runs it at 0.03 since engine
 1.11 (``modes.MODES``; docs/validation.md, "Where a search's evaluations go", "An interpolating line
