@@ -248,14 +248,21 @@ def mode_params(spec: str) -> dict[str, Any]:
     exhaustiveness (the mode's budget scaled by 5 / 8, as ``dockdb dock --exhaustiveness`` does), and
     engine parameters after colons as ``dockdb validate redock --engine`` takes them, e.g.
     ``balanced:stall=0:exhaustiveness=6`` (engine 1.10's ``balanced``)."""
+    from dockdb.errors import DockDBError
+    from docking.engines.torch_engine.engine import TorchEngine
     from jobs.validation.redock import engine_spec
 
     head, _, extra = spec.partition(":")
     mode, _, exh = head.partition("@")
     if exh and not exh.isdigit():
         raise SystemExit(f"error: --modes entry {spec!r}: after @ comes an exhaustiveness, e.g. fast@5")
-    return {"mode": mode, **({"exhaustiveness": int(exh)} if exh else {}),
-            **(engine_spec(f"torch:{extra}")[1] if extra else {})}
+    try:  # checked here, before any docking: a bad entry is one line, not a traceback after Vina's runs
+        params = {"mode": mode, **({"exhaustiveness": int(exh)} if exh else {}),
+                  **(engine_spec(f"torch:{extra}")[1] if extra else {})}
+        TorchEngine(device="cpu", **params)
+    except DockDBError as e:
+        raise SystemExit(f"error: --modes entry {spec!r}: {e}") from e
+    return params
 
 
 def convergence(work: Path, modes: list[str], n: int, targets: list[str], device: str = "cpu",
@@ -655,6 +662,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.exhaustiveness < 1 or args.chains < 0:
         ap.error("--exhaustiveness takes 1 or more, --chains 0 (the mode's) or more")
     work = Path(args.workdir)
+    if args.part in ("cost", "convergence"):
+        for spec in (m for m in args.modes.split(",") if m):
+            mode_params(spec)  # a bad entry stops here, before Vina or any search has run
     if args.part == "ops":
         rows = [ops_new(work)] + ([_in_tree(args.old_tree, "ops_old", work)] if args.old_tree else [])
         for r in rows:
