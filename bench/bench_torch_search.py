@@ -12,6 +12,8 @@
         --variants '{"1.1": {"abort_margin": Infinity}, "margin 2": {"abort_margin": 2.0}}'
     .venv/bin/python bench/bench_torch_search.py throughput --device cuda --batches 64,512,2048
     .venv/bin/python bench/bench_torch_search.py vina-noise --seed 42 --exhaustiveness 1   # Vina at 1/8 budget
+    .venv/bin/python bench/bench_torch_search.py vina-noise --seed 7                       # a second Vina run
+    .venv/bin/python bench/bench_torch_search.py agreement   # each search against each Vina run
 
 * ``ops``: ATen operations (~ GPU kernels) and bytes written per energy-and-gradient
   evaluation, and host synchronisations / host->device copies per Monte Carlo step.
@@ -22,6 +24,9 @@
   (Vina exh 8, engine 0.2 defaults, 1.0 eager and compiled), so all rows share the machine's
   state; the ratios to Vina are the figures.
 * ``throughput``: ligands per second at several batch sizes (the 20 drugs repeated).
+* ``agreement``: every ``variants`` search and every Vina run (``vina-noise`` at other seeds)
+  against each Vina exhaustiveness-8 run of the same pocket, and Vina against itself
+  (``bench/search_agreement.py``; docks nothing).
 
 Results are appended to ``<workdir>/search_bench.json``; ``report`` prints Markdown rows.
 """
@@ -423,16 +428,15 @@ def vina_noise(work: Path, targets: list[str], n: int, seed: int, exhaustiveness
 
 
 def _agreement(best: dict[str, float], ref: dict[str, float]) -> dict[str, Any]:
-    """Spearman, mean and worst (torch - Vina) best-score difference over the common drugs."""
-    from scipy.stats import spearmanr
+    """Spearman, mean and worst (torch - Vina) best-score difference over the common drugs
+    (``search_agreement.agreement``); empty where fewer than 3 drugs are in common."""
+    from search_agreement import agreement
 
-    names = [k for k in best if k in ref and best[k] is not None]
-    if not names:
+    try:
+        a = agreement(best, ref)
+    except ValueError:
         return {}
-    d = np.array([best[k] - ref[k] for k in names])
-    rho = float(spearmanr([best[k] for k in names], [ref[k] for k in names]).statistic) if len(names) > 2 else None
-    return {"n": len(names), "spearman": rho, "mean_diff": float(d.mean()), "worst": float(d.max()),
-            "over_0_5": int((d > 0.5).sum())}
+    return {"n": a.n, "spearman": a.spearman, "mean_diff": a.mean_diff, "worst": a.worst, "over_0_5": a.over}
 
 
 _OLD_DOCK = """
@@ -633,7 +637,7 @@ def report(work: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("part", choices=["ops", "convergence", "cost", "variants", "evalcost", "vina-noise", "throughput",
-                                     "report"])
+                                     "agreement", "report"])
     ap.add_argument("--targets", default=",".join(TARGETS))
     ap.add_argument("--workdir", default=str(ROOT / ".dockdb" / "bench_torch"))
     ap.add_argument("--old-tree", default=None, help="checkout of engine 0.2 (git worktree of 56e28b5)")
@@ -675,6 +679,11 @@ def main(argv: list[str] | None = None) -> int:
                     args.compile)
     elif args.part == "report":
         print(report(work))
+    elif args.part == "agreement":
+        from search_agreement import collect_runs, tables
+
+        print(tables(collect_runs(_load(work / "vina_screen.json").get("screen", {}),
+                                  _load(work / "search_bench.json"))))
     elif args.part == "variants":
         variants(work, args.targets.split(",")[0], args.modes.split(",")[0], args.n, json.loads(args.variants),
                  args.seed, [x for x in args.only.split(",") if x])

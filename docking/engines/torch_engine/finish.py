@@ -30,6 +30,7 @@ from .cluster import greedy_cluster
 from .energy import GridConsts, exact_energy_grad, exact_inter_grad, intra_grad, near_pairs
 from .grids import ReceptorGrid
 from .kinematics import PoseConsts, forward, pose_consts
+from .moves import apply_change, hash_uniform, in_ball
 from .scoring import W_ROT
 from .search import (
     AUTHENTIC_CAP,
@@ -38,10 +39,7 @@ from .search import (
     LocalOpt,
     SearchParams,
     Store,
-    apply_change,
     grid_energy,
-    hash_uniform,
-    in_ball,
     lbfgs_init,
     lbfgs_micro_with,
 )

@@ -1,0 +1,164 @@
+"""Agreement of torch searches with Vina, judged against more than one Vina run.
+
+The convergence goals of docs/validation.md compare an engine's best score per drug with one Vina
+exhaustiveness-8 run (seed 42).  That run is itself a sample: Vina at another seed reproduces its
+ranking only so far.  This module puts every search beside every Vina run of the same pocket and
+drugs, and each Vina run beside the others, so an engine's agreement can be read against what Vina
+achieves with itself.
+
+Inputs are what the bench scripts wrote into their work directory (nothing is docked here):
+
+* ``vina_screen.json`` (``bench_torch_engine.py vina --parts screen``): Vina exhaustiveness 8,
+  seed 42, keys ``{target}|{drug}``;
+* ``search_bench.json`` (``bench_torch_search.py``): ``vina_noise|{target}|seed {S}`` rows (Vina
+  exhaustiveness 8 at seed S; rows at another exhaustiveness are left out) and
+  ``variants|{target}|{mode}|{seed}|{name}`` rows (torch searches over the full drug set).
+
+``bench_torch_search.py agreement`` prints the tables; the functions take plain dictionaries so
+they can be checked without any docking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["GOALS", "Agreement", "Run", "agreement", "collect_runs", "compare_runs", "goal_counts", "tables"]
+
+SPEARMAN_GOAL = 0.9  # docs/validation.md's `balanced` goals against Vina exhaustiveness 8
+MEAN_GOAL = 0.05
+WORST_GOAL = 0.5
+GOALS = (f"Spearman >= {SPEARMAN_GOAL}", f"mean delta <= +{MEAN_GOAL}", f"no drug worse by > {WORST_GOAL}")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One search's best score per drug in one pocket: ``family`` groups a search's seeds
+    (``Vina exh 8``, ``torch balanced 1.11``), ``seed`` tells them apart."""
+
+    target: str
+    family: str
+    seed: int
+    best: dict[str, float]
+
+    @property
+    def vina(self) -> bool:
+        return self.family == VINA
+
+    @property
+    def label(self) -> str:
+        return f"{self.family}, seed {self.seed}"
+
+
+VINA = "Vina exh 8"
+REFERENCE_SEED = 42  # the Vina run of vina_screen.json, which the goals are measured against
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """``run`` against ``ref`` over their common drugs: Spearman, mean and worst (run - ref)."""
+
+    n: int
+    spearman: float
+    mean_diff: float
+    worst: float
+    over: int  # drugs worse than the reference by more than WORST_GOAL
+
+    def goals(self) -> tuple[bool, bool, bool]:
+        return (self.spearman >= SPEARMAN_GOAL, self.mean_diff <= MEAN_GOAL, self.over == 0)
+
+    def cell(self) -> str:
+        return f"{self.spearman:.2f} / {self.mean_diff:+.3f} / {self.worst:+.2f} / {self.over}"
+
+
+def agreement(best: dict[str, float], ref: dict[str, float]) -> Agreement:
+    """Agreement of best scores ``best`` with ``ref`` over the drugs both scored (at least 3)."""
+    from scipy.stats import spearmanr
+
+    names = sorted(k for k in best if k in ref and best[k] is not None and ref[k] is not None)
+    if len(names) < 3:
+        raise ValueError(f"only {len(names)} drugs in common: a rank correlation needs 3 or more")
+    a = np.array([best[k] for k in names])
+    b = np.array([ref[k] for k in names])
+    d = a - b
+    return Agreement(len(names), float(spearmanr(a, b).statistic), float(d.mean()), float(d.max()),
+                     int((d > WORST_GOAL).sum()))
+
+
+def collect_runs(screen: dict[str, Any], bench: dict[str, Any]) -> list[Run]:
+    """Every full-set Vina exhaustiveness-8 run and torch ``variants`` run of the work directory:
+    ``screen`` is ``vina_screen.json``'s ``screen`` map, ``bench`` all of ``search_bench.json``."""
+    runs: dict[tuple[str, str, int], dict[str, float]] = {}
+    for key, row in screen.items():
+        target, drug = key.split("|", 1)
+        runs.setdefault((target, VINA, 42), {})[drug] = float(row["best"])
+    for key, row in bench.items():
+        parts = key.split("|")
+        if parts[0] == "vina_noise" and len(parts) == 3 and "exhaustiveness" not in parts[2]:
+            seed = int(parts[2].removeprefix("seed "))
+            runs[(parts[1], VINA, seed)] = {k: float(v) for k, v in row["best"].items()}
+        elif parts[0] == "variants" and len(parts) == 5:  # a sixth part marks a subset of the drugs
+            _, target, mode, seed, name = parts
+            runs[(target, f"torch {mode} {name}", int(seed))] = {
+                k: float(v) for k, v in row["best"].items() if v is not None}
+    return [Run(t, f, s, b) for (t, f, s), b in sorted(runs.items())]
+
+
+def compare_runs(runs: list[Run]) -> list[tuple[Run, Run, Agreement]]:
+    """Each run against each Vina run of its pocket but itself (a Vina run against another
+    seed's: what one Vina run reproduces of another)."""
+    out = []
+    for run in runs:
+        for ref in runs:
+            if ref.vina and ref.target == run.target and ref is not run:
+                out.append((run, ref, agreement(run.best, ref.best)))
+    return out
+
+
+def best_known(runs: list[Run], target: str) -> dict[str, float]:
+    """Per drug, the lowest score any run in the pocket found."""
+    low: dict[str, float] = {}
+    for r in runs:
+        if r.target == target:
+            for k, v in r.best.items():
+                low[k] = min(v, low.get(k, v))
+    return low
+
+
+def goal_counts(rows: list[tuple[Run, Run, Agreement]]) -> dict[str, list[int]]:
+    """Per search family: comparisons meeting each of GOALS, and comparisons made."""
+    out: dict[str, list[int]] = {}
+    for run, _ref, a in rows:
+        c = out.setdefault(run.family, [0, 0, 0, 0])
+        for i, ok in enumerate(a.goals()):
+            c[i] += int(ok)
+        c[3] += 1
+    return out
+
+
+def tables(runs: list[Run]) -> str:
+    """Markdown: per pocket, each run against each Vina run (Spearman / mean delta / worst / drugs
+    worse by > 0.5) with its mean distance from the best known score; then the goals met per family."""
+    rows = compare_runs(runs)
+    out = []
+    for target in sorted({r.target for r in runs}):
+        refs = sorted((r for r in runs if r.target == target and r.vina),
+                      key=lambda r: (r.seed != REFERENCE_SEED, r.seed))
+        low = best_known(runs, target)
+        out += [f"**{target}** (Spearman / mean Δ / worst Δ / drugs worse by > {WORST_GOAL})", "",
+                "| run | " + " | ".join(f"vs {r.label}" for r in refs) + " | mean distance from the best known |",
+                "|---" * (len(refs) + 2) + "|"]
+        for run in (r for r in runs if r.target == target):
+            cells = []
+            for ref in refs:
+                hit = [a for x, y, a in rows if x is run and y is ref]
+                cells.append(hit[0].cell() if hit else "—")
+            dist = np.mean([v - low[k] for k, v in run.best.items() if k in low])
+            out.append(f"| {run.label} | " + " | ".join(cells) + f" | {dist:.3f} |")
+        out.append("")
+    out += ["| family | " + " | ".join(GOALS) + " |", "|---" * (len(GOALS) + 1) + "|"]
+    for family, c in sorted(goal_counts(rows).items()):
+        out.append(f"| {family} | " + " | ".join(f"{c[i]} of {c[3]}" for i in range(len(GOALS))) + " |")
+    return "\n".join(out)
