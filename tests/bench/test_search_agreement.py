@@ -47,7 +47,10 @@ def test_runs_are_compared_with_each_vina_run_but_themselves() -> None:
     counts = goal_counts(compare_runs(runs))
     assert counts[VINA][3] == 2 and counts["torch balanced 1.11"] == [1, 0, 0, 2]
     text = tables(runs)
-    assert "| torch balanced 1.11, seed 42 | 1.00 / +0.200 / +0.70 / 1 |" in text
+    # against seed 42, seed 7 and the lower of the two per drug; Vina runs only against each other
+    assert ("| torch balanced 1.11, seed 42 | 1.00 / +0.200 / +0.70 / 1 | 0.77 / +0.283 / +1.10 / 2 | "
+            "0.90 / +0.450 / +1.10 / 2 |") in text
+    assert f"| {VINA}, seed 7 | 0.77 / -0.083 / +1.00 / 1 | — | — |" in text
     assert "| torch balanced 1.11 | 1 of 2 | 0 of 2 | 0 of 2 |" in text
 
 
