@@ -154,6 +154,7 @@ def tables(runs: list[Run]) -> str:
     worse by > 0.5) with its mean distance from the best known score; then the goals met per family."""
     rows = compare_runs(runs)
     out = []
+    distance: dict[str, list[float]] = {}
     for target in sorted({r.target for r in runs}):
         refs = sorted((r for r in runs if r.target == target and r.vina),
                       key=lambda r: (r.seed != REFERENCE_SEED, r.seed))
@@ -169,11 +170,15 @@ def tables(runs: list[Run]) -> str:
                 cells.append(hit[0].cell() if hit else "—")
             if lower:
                 cells.append("—" if run.vina else agreement(run.best, lower).cell())
-            dist = np.mean([v - low[k] for k, v in run.best.items() if k in low])
+            dist = float(np.mean([v - low[k] for k, v in run.best.items() if k in low]))
+            distance.setdefault(run.family, []).append(dist)
             out.append(f"| {run.label} | " + " | ".join(cells) + f" | {dist:.3f} |")
         out.append("")
-    out += ["| family | " + " | ".join(GOALS) + " |", "|---" * (len(GOALS) + 1) + "|"]
+    out += ["| family | " + " | ".join(GOALS) + " | Spearman, median (range) | mean distance from the best known |",
+            "|---" * (len(GOALS) + 3) + "|"]
     for family, c in sorted(goal_counts(rows).items()):
-        out.append(f"| {family} | " + " | ".join(f"{c[i]} of {c[3]}" for i in range(len(GOALS))) + " |")
+        rho = [a.spearman for run, _ref, a in rows if run.family == family]
+        out.append(f"| {family} | " + " | ".join(f"{c[i]} of {c[3]}" for i in range(len(GOALS)))
+                   + f" | {np.median(rho):.2f} ({min(rho):.2f}–{max(rho):.2f}) | {np.mean(distance[family]):.3f} |")
     out.append("(goals counted against single Vina runs; each pair of Vina runs counts both ways)")
     return "\n".join(out)

@@ -51,7 +51,7 @@ def test_runs_are_compared_with_each_vina_run_but_themselves() -> None:
     assert ("| torch balanced 1.11, seed 42 | 1.00 / +0.200 / +0.70 / 1 | 0.77 / +0.283 / +1.10 / 2 | "
             "0.90 / +0.450 / +1.10 / 2 |") in text
     assert f"| {VINA}, seed 7 | 0.77 / -0.083 / +1.00 / 1 | — | — |" in text
-    assert "| torch balanced 1.11 | 1 of 2 | 0 of 2 | 0 of 2 |" in text
+    assert "| torch balanced 1.11 | 1 of 2 | 0 of 2 | 0 of 2 | 0.89 (0.77–1.00) | 0.450 |" in text
 
 
 def test_bench_modes_entries_take_engine_parameters_and_refuse_bad_ones_in_one_line() -> None:
