@@ -114,7 +114,10 @@ def compare_runs(runs: list[Run]) -> list[tuple[Run, Run, Agreement]]:
     for run in runs:
         for ref in runs:
             if ref.vina and ref.target == run.target and ref is not run:
-                out.append((run, ref, agreement(run.best, ref.best)))
+                try:
+                    out.append((run, ref, agreement(run.best, ref.best)))
+                except ValueError:  # too few drugs in common to rank: left out
+                    continue
     return out
 
 
@@ -153,6 +156,9 @@ def tables(runs: list[Run]) -> str:
     """Markdown: per pocket, each run against each Vina run (Spearman / mean delta / worst / drugs
     worse by > 0.5) with its mean distance from the best known score; then the goals met per family."""
     rows = compare_runs(runs)
+    if not rows:
+        return ("nothing to compare: no search and Vina run share a pocket and 3 or more drugs; run "
+                "`bench_torch_engine.py vina --parts screen` and `bench_torch_search.py variants` first")
     out = []
     distance: dict[str, list[float]] = {}
     for target in sorted({r.target for r in runs}):
@@ -169,7 +175,8 @@ def tables(runs: list[Run]) -> str:
                 hit = [a for x, y, a in rows if x is run and y is ref]
                 cells.append(hit[0].cell() if hit else "—")
             if lower:
-                cells.append("—" if run.vina else agreement(run.best, lower).cell())
+                common = sum(k in lower for k in run.best)
+                cells.append("—" if run.vina or common < 3 else agreement(run.best, lower).cell())
             dist = float(np.mean([v - low[k] for k, v in run.best.items() if k in low]))
             distance.setdefault(run.family, []).append(dist)
             out.append(f"| {run.label} | " + " | ".join(cells) + f" | {dist:.3f} |")

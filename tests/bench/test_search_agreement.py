@@ -65,3 +65,13 @@ def test_bench_modes_entries_take_engine_parameters_and_refuse_bad_ones_in_one_l
         with pytest.raises(SystemExit, match=why) as e:
             mode_params(bad)
         assert str(e.value).startswith(f"error: --modes entry {bad!r}: ") and "\n" not in str(e.value)
+
+
+def test_runs_without_three_drugs_in_common_are_left_out_and_an_empty_report_says_what_to_run() -> None:
+    screen, bench = _inputs()
+    bench["variants|TMPRSS2|balanced|42|1.11"] = {"best": {"d0": -7.0, "d1": -6.0}}  # no Vina run there
+    bench["variants|protease|balanced|7|1.11"] = {"best": {"d0": -7.0, "x": -6.0, "y": -5.0}}  # 1 in common
+    runs = collect_runs(screen, bench)
+    assert len(runs) == 5 and len(compare_runs(runs)) == 4
+    assert "torch balanced 1.11, seed 7 | — | — | — |" in tables(runs)
+    assert tables([]).startswith("nothing to compare:") and "\n" not in tables([])
