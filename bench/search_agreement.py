@@ -101,8 +101,8 @@ def collect_runs(screen: dict[str, Any], bench: dict[str, Any]) -> list[Run]:
             seed = int(parts[2].removeprefix("seed "))
             runs[(parts[1], VINA, seed)] = {k: float(v) for k, v in row["best"].items()}
         elif parts[0] == "variants" and len(parts) == 5:  # a sixth part marks a subset of the drugs
-            _, target, mode, seed, name = parts
-            runs[(target, f"torch {mode} {name}", int(seed))] = {
+            _, target, mode, seed_text, name = parts
+            runs[(target, f"torch {mode} {name}", int(seed_text))] = {
                 k: float(v) for k, v in row["best"].items() if v is not None}
     return [Run(t, f, s, b) for (t, f, s), b in sorted(runs.items())]
 
