@@ -32,6 +32,8 @@ SPEARMAN_GOAL = 0.9  # docs/validation.md's `balanced` goals against Vina exhaus
 MEAN_GOAL = 0.05
 WORST_GOAL = 0.5
 GOALS = (f"Spearman >= {SPEARMAN_GOAL}", f"mean delta <= +{MEAN_GOAL}", f"no drug worse by > {WORST_GOAL}")
+VINA = "Vina exh 8"
+REFERENCE_SEED = 42  # the Vina run of vina_screen.json, which the goals are measured against
 
 
 @dataclass(frozen=True)
@@ -52,9 +54,6 @@ class Run:
     def label(self) -> str:
         return f"{self.family}, seed {self.seed}"
 
-
-VINA = "Vina exh 8"
-REFERENCE_SEED = 42  # the Vina run of vina_screen.json, which the goals are measured against
 
 
 @dataclass(frozen=True)
@@ -88,13 +87,21 @@ def agreement(best: dict[str, float], ref: dict[str, float]) -> Agreement:
                      int((d > WORST_GOAL).sum()))
 
 
+def _agreement_or_none(best: dict[str, float], ref: dict[str, float]) -> Agreement | None:
+    """:func:`agreement`, or None where too few drugs are in common to rank."""
+    try:
+        return agreement(best, ref)
+    except ValueError:
+        return None
+
+
 def collect_runs(screen: dict[str, Any], bench: dict[str, Any]) -> list[Run]:
     """Every full-set Vina exhaustiveness-8 run and torch ``variants`` run of the work directory:
     ``screen`` is ``vina_screen.json``'s ``screen`` map, ``bench`` all of ``search_bench.json``."""
     runs: dict[tuple[str, str, int], dict[str, float]] = {}
     for key, row in screen.items():
         target, drug = key.split("|", 1)
-        runs.setdefault((target, VINA, 42), {})[drug] = float(row["best"])
+        runs.setdefault((target, VINA, REFERENCE_SEED), {})[drug] = float(row["best"])
     for key, row in bench.items():
         parts = key.split("|")
         if parts[0] == "vina_noise" and len(parts) == 3 and "exhaustiveness" not in parts[2]:
@@ -114,10 +121,9 @@ def compare_runs(runs: list[Run]) -> list[tuple[Run, Run, Agreement]]:
     for run in runs:
         for ref in runs:
             if ref.vina and ref.target == run.target and ref is not run:
-                try:
-                    out.append((run, ref, agreement(run.best, ref.best)))
-                except ValueError:  # too few drugs in common to rank: left out
-                    continue
+                a = _agreement_or_none(run.best, ref.best)
+                if a is not None:  # too few drugs in common to rank: left out
+                    out.append((run, ref, a))
     return out
 
 
@@ -156,6 +162,7 @@ def tables(runs: list[Run]) -> str:
     """Markdown: per pocket, each run against each Vina run (Spearman / mean delta / worst / drugs
     worse by > 0.5) with its mean distance from the best known score; then the goals met per family."""
     rows = compare_runs(runs)
+    by_pair = {(id(run), id(ref)): a for run, ref, a in rows}
     if not rows:
         return ("nothing to compare: no search and Vina run share a pocket and 3 or more drugs; run "
                 "`bench_torch_engine.py vina --parts screen` and `bench_torch_search.py variants` first")
@@ -172,11 +179,11 @@ def tables(runs: list[Run]) -> str:
         for run in (r for r in runs if r.target == target):
             cells = []
             for ref in refs:
-                hit = [a for x, y, a in rows if x is run and y is ref]
-                cells.append(hit[0].cell() if hit else "—")
+                hit = by_pair.get((id(run), id(ref)))
+                cells.append(hit.cell() if hit else "—")
             if lower:
-                common = sum(k in lower for k in run.best)
-                cells.append("—" if run.vina or common < 3 else agreement(run.best, lower).cell())
+                low_a = None if run.vina else _agreement_or_none(run.best, lower)
+                cells.append(low_a.cell() if low_a else "—")
             dist = float(np.mean([v - low[k] for k, v in run.best.items() if k in low]))
             distance.setdefault(run.family, []).append(dist)
             out.append(f"| {run.label} | " + " | ".join(cells) + f" | {dist:.3f} |")
