@@ -680,8 +680,9 @@ def main(argv: list[str] | None = None) -> int:
     elif args.part == "report":
         print(report(work))
     elif args.part == "agreement":
-        from search_agreement import collect_runs, tables
+        from search_agreement import collect_runs, input_fingerprints, tables
 
+        print(input_fingerprints(work) + "\n")
         print(tables(collect_runs(_load(work / "vina_screen.json").get("screen", {}),
                                   _load(work / "search_bench.json"))))
     elif args.part == "variants":

@@ -15,18 +15,21 @@ Inputs are what the bench scripts wrote into their work directory (nothing is do
   ``variants|{target}|{mode}|{seed}|{name}`` rows (torch searches over the full drug set).
 
 ``bench_torch_search.py agreement`` prints the tables; the functions take plain dictionaries so
-they can be checked without any docking.
+they can be checked without any docking.  It first prints the work directory's input fingerprints
+(:func:`input_fingerprints`): figures from two machines are comparable only where those agree.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["GOALS", "Agreement", "Run", "agreement", "collect_runs", "compare_runs", "goal_counts", "lower_of_vina",
-           "tables"]
+__all__ = ["GOALS", "Agreement", "Run", "agreement", "collect_runs", "compare_runs", "goal_counts",
+           "input_fingerprints", "lower_of_vina", "tables"]
 
 SPEARMAN_GOAL = 0.9  # docs/validation.md's `balanced` goals against Vina exhaustiveness 8
 MEAN_GOAL = 0.05
@@ -196,3 +199,14 @@ def tables(runs: list[Run]) -> str:
                    + f" | {np.median(rho):.2f} ({min(rho):.2f}–{max(rho):.2f}) | {np.mean(distance[family]):.3f} |")
     out.append("(goals counted against single Vina runs; each pair of Vina runs counts both ways)")
     return "\n".join(out)
+
+
+def input_fingerprints(work: Path) -> str:
+    """One line naming the first 12 hex digits of the SHA-256 of each prepared receptor
+    (``receptors/*.pdbqt``) and of the prepared ligands (``ligands.json``) in ``work``: the same
+    code gives the same searches only on the same inputs, and receptor preparation relaxes added
+    hydrogens with OpenMM, whose results need not be the same on another CPU."""
+    files = [*sorted((work / "receptors").glob("*.pdbqt")), work / "ligands.json"]
+    parts = [f"{f.stem if f.suffix == '.pdbqt' else 'ligands'} {hashlib.sha256(f.read_bytes()).hexdigest()[:12]}"
+             for f in files if f.is_file()]
+    return "inputs (sha256): " + (", ".join(parts) if parts else "none prepared")

@@ -3,9 +3,19 @@ bench's ``--modes`` entries (``bench_torch_search.mode_params``)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from bench.search_agreement import VINA, agreement, collect_runs, compare_runs, goal_counts, tables
+from bench.search_agreement import (
+    VINA,
+    agreement,
+    collect_runs,
+    compare_runs,
+    goal_counts,
+    input_fingerprints,
+    tables,
+)
 
 DRUGS = [f"d{i}" for i in range(6)]
 V42 = dict(zip(DRUGS, [-9.0, -8.5, -8.0, -7.5, -7.0, -6.5], strict=True))
@@ -75,3 +85,16 @@ def test_runs_without_three_drugs_in_common_are_left_out_and_an_empty_report_say
     assert len(runs) == 5 and len(compare_runs(runs)) == 4
     assert "torch balanced 1.11, seed 7 | — | — | — |" in tables(runs)
     assert tables([]).startswith("nothing to compare:") and "\n" not in tables([])
+
+
+def test_input_fingerprints_name_each_prepared_input_and_change_with_it(tmp_path: Path) -> None:
+    assert input_fingerprints(tmp_path) == "inputs (sha256): none prepared"
+    (tmp_path / "receptors").mkdir()
+    (tmp_path / "receptors" / "protease.pdbqt").write_text("ATOM 1\n")
+    (tmp_path / "receptors" / "TMPRSS2.pdbqt").write_text("ATOM 2\n")
+    (tmp_path / "ligands.json").write_text("{}")
+    line = input_fingerprints(tmp_path)
+    assert line == ("inputs (sha256): TMPRSS2 b91a9b11c7cf, protease a50e8faff392, ligands 44136fa355b3")
+    (tmp_path / "receptors" / "protease.pdbqt").write_text("ATOM 1 \n")  # one byte more
+    changed = input_fingerprints(tmp_path)
+    assert changed.split(", ")[0] == line.split(", ")[0] and changed.split(", ")[1] != line.split(", ")[1]

@@ -114,11 +114,14 @@ def test_torch_line_search_settings_reach_the_search_and_are_checked() -> None:
     params = TorchEngine(first_step=1.0, min_step=0.003, backtrack="interpolate", stall=0.1)._docker(None).params
     assert (params.first_step, params.min_step, params.interpolate, params.stall) == (1.0, 0.003, True, 0.1)
     assert TorchEngine(stall=0)._docker(None).params.stall == 0.0  # asked for, Vina's BFGS in balanced too
+    assert TorchEngine()._docker(None).params.stall_after == 0  # the stall rule from the second accepted step
+    assert TorchEngine(stall_after=6)._docker(None).params.stall_after == 6
     with pytest.raises(EngineError) as err:
-        TorchEngine(first_step=-1, min_step=float("nan"), backtrack="cubic", stall=-0.1)
+        TorchEngine(first_step=-1, min_step=float("nan"), backtrack="cubic", stall=-0.1, stall_after=-2)
     assert str(err.value) == (
         "bad torch engine parameters: backtrack must be one of halve, interpolate, not 'cubic'; "
-        "first_step must be >= 0, not -1; min_step must be a number, not nan; stall must be >= 0, not -0.1"
+        "first_step must be >= 0, not -1; min_step must be a number, not nan; stall must be >= 0, not -0.1; "
+        "stall_after must be >= 0, not -2"
     )
 
 

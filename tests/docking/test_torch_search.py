@@ -868,6 +868,12 @@ def test_optimisation_ends_where_two_accepted_steps_lowered_it_less_than_stall(g
     # a failed trial neither stalls the optimisation nor moves its reference energy
     out, ok = search._line_search(c, first, step, pos_t, quat_t, tors_t, first.f + 1.0, first.g, stall=1e3)
     assert not bool(ok.any()) and bool(out.active.all()) and torch.equal(out.f1, first.f1)
+    # with stall_after, only optimisations that have taken that many accepted steps (this one included)
+    # may stall: here those whose counter stands at 2 or more before this step
+    first = first._replace(iters=(torch.arange(p, device=DEV) % 4).to(first.iters.dtype))
+    out, ok = search._line_search(c, first, step, pos_t, quat_t, tors_t, ft, first.g, stall=0.05, stall_after=3)
+    assert bool(ok.all()) and torch.equal(out.active, (drop > 0.05) | (first.iters + 1 < 3))
+    assert bool((first.iters + 1 < 3).any()) and bool(((drop < 0.05) & (first.iters + 1 >= 3)).any())
 
 
 def test_first_steps_draw_new_random_poses_and_keep_only_lower_minima(grid32, tops) -> None:

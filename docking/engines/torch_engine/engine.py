@@ -65,7 +65,9 @@ class TorchEngine(DockingEngine):
     line-search trial: halve the step, as Vina, or interpolate, the minimum of the quadratic through the
     energies and slope, kept within 0.1 to 0.5 of the failed step), stall (a local optimisation ends once its
     last two accepted steps together lowered the energy by less than this many kcal/mol; default the
-    mode's: 0.03 for ``balanced`` since engine 1.11, 0 for ``fast`` and ``detail``, never, as Vina)."""
+    mode's: 0.03 for ``balanced`` since engine 1.11, 0 for ``fast`` and ``detail``, never, as Vina),
+    stall_after (``stall`` ends only optimisations that have taken at least this many accepted steps; default
+    the mode's, 0: from the second, as engine 1.11)."""
 
     name = "torch"
 
@@ -98,6 +100,7 @@ class TorchEngine(DockingEngine):
         min_step: float = 0.0,
         backtrack: str = "halve",
         stall: float | None = None,
+        stall_after: int | None = None,
         **legacy: object,
     ) -> None:
         from .modes import MODES, ladder_mismatch
@@ -112,10 +115,11 @@ class TorchEngine(DockingEngine):
              "starts": starts, "polish": polish, "rotamers": rotamers, "temperature": temperature, "ladder": ladder,
              "ladder_top": ladder_top, "store": store, "spacing": spacing, "max_batch": max_batch,
              "memory_limit_mb": memory_limit_mb, "threads": threads, "period": period, "first_step": first_step,
-             "min_step": min_step, "backtrack": backtrack, "stall": stall},
+             "min_step": min_step, "backtrack": backtrack, "stall": stall,
+             "stall_after": stall_after},
             at_least={"chains": 0, "steps": 0, "refine": 0, "starts": 0, "polish": 0, "rotamers": 0, "store": 1,
                       "max_batch": 0, "threads": 0, "ladder": 1, "period": 0, "first_step": 0, "min_step": 0,
-                      "stall": 0},
+                      "stall": 0, "stall_after": 0},
             above={"memory_limit_mb": 0, "temperature": 0, "ladder_top": 0},
             choices={"mode": tuple(MODES), "compile": ("auto", "on", "off"), "backtrack": ("halve", "interpolate")},
         )  # fmt: skip
@@ -136,6 +140,7 @@ class TorchEngine(DockingEngine):
             memory_limit_mb=None if memory_limit_mb is None else float(memory_limit_mb), threads=int(threads),
             period=int(period), first_step=float(first_step), min_step=float(min_step), backtrack=backtrack,
             stall=MODES[mode].stall if stall is None else float(stall),
+            stall_after=MODES[mode].stall_after if stall_after is None else int(stall_after),
         )  # fmt: skip
         problem = ladder_mismatch(self._budget().chains_per_ligand(), self.params["ladder"])
         if problem:
@@ -216,7 +221,8 @@ class TorchEngine(DockingEngine):
                                 polish_rounds=p["polish"], rotamer_poses=p["rotamers"], temperature=p["temperature"],
                                 ladder=p["ladder"], ladder_top=p["ladder_top"],
                                 first_step=p["first_step"] or math.inf, min_step=p["min_step"],
-                                interpolate=p["backtrack"] == "interpolate", stall=p["stall"]),
+                                interpolate=p["backtrack"] == "interpolate", stall=p["stall"],
+                                stall_after=p["stall_after"]),
             memory_limit_bytes=None if limit is None else int(limit * 2**20),
             max_batch=self.max_batch, compile=p["compile"], period=p["period"],
         )

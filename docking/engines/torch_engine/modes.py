@@ -38,6 +38,7 @@ class Mode:
     rotamers: int = 0  # ``SearchParams.rotamer_poses``: best final poses given the one-torsion rotamer sweep
     ladder: int = 1  # ``SearchParams.ladder``: chains per parallel-tempering ladder (1: none, as Vina)
     stall: float = 0.0  # ``SearchParams.stall``: a local optimisation ends below this two-step drop (0: never, as Vina)
+    stall_after: int = 0  # ``SearchParams.stall_after``: accepted steps before ``stall`` may end one (0: from the 2nd)
 
 
 # Chosen by measurement (docs/validation.md, "Torch engine"): at equal total steps a few long

@@ -43,7 +43,9 @@ agreed better with Vina.  ``stall`` alone did not either, but with a third more 
 scores and ranked 1s3v's crystal pose first more often, so ``balanced`` runs it at 0.03 since engine
 1.11 (``modes.MODES``; docs/validation.md, "Where a search's evaluations go", "An interpolating line
 search" and "Ending stalled local optimisations"; ``bench/bench_line_search.py`` counts where the
-evaluations go).
+evaluations go).  ``stall_after`` lets the rule end only optimisations that have taken that many
+accepted steps; off (0) in every mode: at 6 it found higher minima than 1.11 on TMPRSS2 (docs/validation.md,
+"Engine 1.11 on another CPU").
 """
 
 from __future__ import annotations
@@ -150,6 +152,9 @@ class SearchParams:
     # gradient): the evaluations that would polish a minimum by hundredths go to further Monte Carlo steps.
     # At 0.03, ~1.3x the steps in the same ticks; the engine passes the mode's (balanced: 0.03 since 1.11)
     stall: float = 0.0
+    # ``stall`` ends an optimisation only once it has taken at least this many accepted steps (0: from
+    # its second, as engine 1.11), so a slow early descent is not cut off
+    stall_after: int = 0
     # the chain's first ``starts`` Monte Carlo steps (after its random start) each draw a new random
     # pose instead of mutating, and keep its minimum only if it is lower than the chain's
     # (greedy): each chain sets out from the best of ``starts`` minimised random poses (0 or 1:
@@ -287,14 +292,15 @@ def _matvec(h: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
 def _line_search(
     c: PoseConsts, s: LocalOpt, step: torch.Tensor, pos_t: torch.Tensor, quat_t: torch.Tensor,
     tors_t: torch.Tensor, ft: torch.Tensor, gt: torch.Tensor, min_step: float = 0.0, interpolate: bool = False,
-    stall: float = 0.0,
+    stall: float = 0.0, stall_after: int = 0,
 ) -> tuple[LocalOpt, torch.Tensor]:
     """The state after the trial ``step`` was evaluated (energy ``ft``, masked gradient ``gt``),
     and whether each pose took the step.  A failed trial's step is halved, as Vina, or with
     ``interpolate`` shortened to the minimum of the quadratic through the line's start and the failed
     trial (0.1 to 0.5 of it).  A line search also gives up (ending the optimisation) where its next
     trial would move less than ``min_step`` (0: only after Vina's 10 trials), and an optimisation ends
-    where its last two accepted steps together lowered the energy by less than ``stall`` (0: never)."""
+    where its last two accepted steps together lowered the energy by less than ``stall`` (0: never),
+    once it has taken at least ``stall_after`` accepted steps."""
     ok = s.active & (ft - s.f < ARMIJO_C * s.alpha * s.pg)
     fail = s.active & ~ok
     y = gt - s.g
@@ -343,7 +349,8 @@ def _line_search(
         gave_up = gave_up | (fail & (alpha * s.p.norm(dim=-1) < min_step))
     done = gave_up | (ok & ((gg.sqrt() < 1e-5) | (iters >= c.iter_cap)))
     if stall > 0:  # s.f1 - ft: the drop over the last two accepted steps (+inf after the first)
-        done = done | (ok & (s.f1 - ft < stall))
+        stalled = ok & (s.f1 - ft < stall)
+        done = done | (stalled & (iters >= stall_after) if stall_after > 0 else stalled)
     f1 = torch.where(ok, s.f, s.f1)
     active = s.active & ~done & torch.isfinite(f)
     evals = s.evals + s.active.to(s.evals.dtype)
@@ -500,7 +507,7 @@ def mc_tick(c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams, swap
     f, g, x = evaluate(c, gc, pos, quat, tors, HUNT_CAP)
     g = g * c.dim_mask
     cont, took = _line_search(c, opt, step, pos, quat, tors, f, g, params.min_step, params.interpolate,
-                              params.stall)
+                              params.stall, params.stall_after)
     new_opt = _merge(restart, _start(c, pos, quat, tors, f, g, params.first_step), cont)
     new_x = torch.where((restart | took)[:, None, None], x, s.x)
     return Search(ch, st, new_opt, new_x, s.live | restart, s.tick + 1)
@@ -517,7 +524,7 @@ def ls_tick(c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams, swap
     step, pos, quat, tors = _trial(opt)
     f, g, x = evaluate(c, gc, pos, quat, tors, HUNT_CAP)
     new_opt, took = _line_search(c, opt, step, pos, quat, tors, f, g * c.dim_mask, params.min_step,
-                                 params.interpolate, params.stall)
+                                 params.interpolate, params.stall, params.stall_after)
     return s._replace(opt=new_opt, x=torch.where(took[:, None, None], x, s.x), tick=s.tick + 1)
 
 
