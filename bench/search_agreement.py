@@ -204,8 +204,8 @@ def tables(runs: list[Run]) -> str:
 def input_fingerprints(work: Path) -> str:
     """One line naming the first 12 hex digits of the SHA-256 of each prepared receptor
     (``receptors/*.pdbqt``) and of the prepared ligands (``ligands.json``) in ``work``: the same
-    code gives the same searches only on the same inputs, and receptor preparation relaxes added
-    hydrogens with OpenMM, whose results need not be the same on another CPU."""
+    code gives the same searches only on the same inputs, and prepared receptors can differ between
+    CPU models, whose BLAS kernels round differently (docs/validation.md, "Engine 1.11 on another CPU")."""
     files = [*sorted((work / "receptors").glob("*.pdbqt")), work / "ligands.json"]
     parts = [f"{f.stem if f.suffix == '.pdbqt' else 'ligands'} {hashlib.sha256(f.read_bytes()).hexdigest()[:12]}"
              for f in files if f.is_file()]

@@ -350,7 +350,9 @@ def _line_search(
     done = gave_up | (ok & ((gg.sqrt() < 1e-5) | (iters >= c.iter_cap)))
     if stall > 0:  # s.f1 - ft: the drop over the last two accepted steps (+inf after the first)
         stalled = ok & (s.f1 - ft < stall)
-        done = done | (stalled & (iters >= stall_after) if stall_after > 0 else stalled)
+        if stall_after > 1:  # every accepted step has iters >= 1, so 0 and 1 need no test
+            stalled = stalled & (iters >= stall_after)
+        done = done | stalled
     f1 = torch.where(ok, s.f, s.f1)
     active = s.active & ~done & torch.isfinite(f)
     evals = s.evals + s.active.to(s.evals.dtype)
