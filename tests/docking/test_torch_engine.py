@@ -118,6 +118,16 @@ def test_result_does_not_depend_on_position_in_the_call(docked, protease_recepto
     assert torch.equal(alone, pair[chains:]) and not torch.equal(alone, pair[:chains])
 
 
+def test_result_does_not_depend_on_the_padding_of_its_batch(protease_receptor, box, ligands) -> None:
+    # engine 1.12: ibuprofen beside caffeine (padded to ibuprofen's own size) and beside amlodipine
+    # (padded to 10 torsions and 28 heavy atoms) gets the same poses: its search and its finish sum
+    # in an order the padding does not change (ordered.py), and its refinements stop at its own cap
+    engine = TorchEngine(**FAST)
+    small = {r.name: r for r in engine.dock(protease_receptor.pdbqt, box, ligands[:2], seed=5)}
+    large = {r.name: r for r in engine.dock(protease_receptor.pdbqt, box, ligands[1:], seed=5)}
+    assert [p.pdbqt for p in small["ibuprofen"].poses] == [p.pdbqt for p in large["ibuprofen"].poses]
+
+
 def test_out_of_memory_split_and_retry(protease_receptor, box, ligands) -> None:
     # a simulated device limit that fits the largest ligand's chains but no pair of ligands
     # (padded to the largest): the 3-ligand batch fails, is split, and retried until it fits

@@ -735,6 +735,48 @@ def test_search_is_deterministic_and_batch_independent(grid32, tops) -> None:
     assert not torch.equal(a.st.e[4:], c.st.e[4:])
 
 
+@pytest.mark.slow
+def test_compiled_search_does_not_depend_on_the_padding_of_its_batch(grid32, tops) -> None:
+    """Engine 1.12: ibuprofen's 16 chains compiled alone (padded to its own bucket) and beside
+    amlodipine (padded to amlodipine's torsions and atoms) hold the same numbers tick after tick: the
+    line search's dot products add in an order the padding does not change (ordered.py), where a
+    reduction over the padded search vector rounded them apart from the first tick."""
+    import torch._dynamo
+
+    from docking.engines.torch_engine.compiled import compile_options
+
+    chains, ticks = 16, 40
+    params = SearchParams(micro_per_iter=0.25)  # short local optimisations: acceptance and store run too
+    torch._dynamo.reset()
+    tick = torch.compile(mc_tick, fullgraph=True, dynamic=False, options=compile_options(chains))
+
+    def run(group):
+        a, t, m, depth = batch_bucket(group)
+        batch = LigandBatch.build(group, atoms=a, torsions=t, pairs=m, device=DEV)
+        grid32.ensure(batch.types())
+        gc, slots = grid32.consts(batch.types(), 10.0)
+        lig = torch.arange(len(group), device=DEV).repeat_interleave(chains)
+        c = pose_consts(batch, lig, slots, grid32.n_points, depth=depth, chains=chains)
+        p = lig.shape[0]
+        seeds = (torch.arange(p, dtype=torch.long, device=DEV) % chains) * 7919 + 5
+        state = new_search(c, torch.tensor(CENTER, device=DEV), torch.tensor(SIZE, device=DEV), seeds,
+                           torch.full((p,), 10**6, device=DEV), 4)
+        for _ in range(ticks):
+            state = tick(c, gc, state, params)
+        return state
+
+    alone, beside = run([tops[2]]), run([tops[2], tops[1]])
+    torch._dynamo.reset()
+    assert alone.opt.g.shape[1] < beside.opt.g.shape[1]  # padded further beside amlodipine
+    assert int(alone.ch.step.min()) >= 2 and bool(torch.isfinite(alone.st.e).any())
+    mine = slice(0, chains)  # ibuprofen's chains, the first ligand of both batches
+    for part in ("ch", "opt", "st"):
+        for name, want in getattr(alone, part)._asdict().items():
+            got = getattr(getattr(beside, part), name)[mine]
+            got = got[(slice(None), *(slice(0, n) for n in want.shape[1:]))]  # its own atoms and torsions
+            assert torch.equal(got, want), f"{part}.{name}"
+
+
 def test_compiled_plan_fills_batches_in_order_of_planned_ticks(grid32) -> None:
     from docking.engines.torch_engine.docker import TorchDocker
 

@@ -65,10 +65,14 @@ class FinalPose:
 def refine(
     c: PoseConsts, efn: EnergyFn, pos: torch.Tensor, quat: torch.Tensor, tors: torch.Tensor, evals: int
 ) -> LocalOpt:
-    """BFGS from the poses with energy function ``efn`` for ``evals`` evaluations."""
+    """BFGS from the poses with energy function ``efn`` for ``evals`` evaluations, each pose stopping
+    at its own ligand's cap (``MICRO_PER_ITER`` per allowed BFGS iteration, as in the search), so a
+    ligand is refined alike whatever larger ligand shares its batch."""
     opt = lbfgs_init(c, efn, pos, quat, tors)
+    cap = torch.ceil(MICRO_PER_ITER * c.iter_cap)
     for _ in range(evals):
         opt = lbfgs_micro_with(c, efn, opt)
+        opt = opt._replace(active=opt.active & (opt.evals < cap))
     return opt
 
 

@@ -62,6 +62,7 @@ from .energy import GridConsts, energy_grad_x
 from .kinematics import PoseConsts
 from .modes import VINA_TEMPERATURE
 from .moves import _SWAP_STREAM, _in_start_phase, apply_change, hash_uniform, in_ball, mutate, random_start
+from .ordered import ordered_dot, ordered_sum
 from .tempering import exchange_partner, ladder_factor, ladder_level
 
 __all__ = [
@@ -246,7 +247,7 @@ def _start(c: PoseConsts, pos: torch.Tensor, quat: torch.Tensor, tors: torch.Ten
            g: torch.Tensor, first_step: float = math.inf) -> LocalOpt:
     """BFGS state at poses with energy ``f`` and masked gradient ``g``: steepest descent, its first
     trial step the raw gradient (as Vina), shortened to length ``first_step`` where it is longer."""
-    gg = (g * g).sum(-1)
+    gg = ordered_dot(g, g)
     ok = torch.isfinite(f) & (gg.sqrt() >= 1e-5)
     alpha = torch.ones_like(f)
     if math.isfinite(first_step):
@@ -286,7 +287,7 @@ def lbfgs_micro_with(c: PoseConsts, efn: EnergyFn, s: LocalOpt) -> LocalOpt:
 def _matvec(h: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """h (P, D, D) times v (P, D), elementwise: fuses with its neighbours where a batched
     matrix-vector product is a library call of its own."""
-    return (h * v[:, None, :]).sum(-1)
+    return ordered_sum(h * v[:, None, :])
 
 
 def _line_search(
@@ -304,15 +305,15 @@ def _line_search(
     ok = s.active & (ft - s.f < ARMIJO_C * s.alpha * s.pg)
     fail = s.active & ~ok
     y = gt - s.g
-    yy = (y * y).sum(-1)
-    ys = (y * step).sum(-1)
+    yy = ordered_dot(y, y)
+    ys = ordered_dot(y, step)
     eye = _eye(c)
     # Vina's first accepted step scales the initial inverse Hessian by (y.s) / (y.y)
     scale = torch.where(yy > 1e-12, ys / yy.clamp(min=1e-12), torch.ones_like(yy))
     h = torch.where((ok & s.first)[:, None, None], eye * scale[:, None, None], s.h)
     hy = _matvec(h, y)
-    yhy = (y * hy).sum(-1)
-    upd = ok & (ys > 1e-7 * (yy.sqrt() * step.norm(dim=-1)).clamp(min=1e-12))
+    yhy = ordered_dot(y, hy)
+    upd = ok & (ys > 1e-7 * (yy.sqrt() * ordered_dot(step, step).sqrt()).clamp(min=1e-12))
     rho = 1.0 / torch.where(upd, ys, torch.ones_like(ys))
     h_new = (
         h
@@ -330,9 +331,9 @@ def _line_search(
     iters = s.iters + ok.to(s.iters.dtype)
     # next direction where a step was taken; reset to steepest descent if it is not downhill
     pn = -_matvec(h, g)
-    pgn = (pn * g).sum(-1)
+    pgn = ordered_dot(pn, g)
     bad = ~(pgn < 0)
-    gg = (g * g).sum(-1)
+    gg = ordered_dot(g, g)
     h = torch.where((ok & bad)[:, None, None], eye, h)
     pn = torch.where(bad[:, None], -g, pn)
     pgn = torch.where(bad, -gg, pgn)
@@ -346,7 +347,7 @@ def _line_search(
     trials = torch.where(ok, torch.zeros_like(s.trials), s.trials + fail.to(s.trials.dtype))
     gave_up = fail & (trials >= MAX_TRIALS)
     if min_step > 0:  # or where the next trial would move less than min_step (alpha |p|)
-        gave_up = gave_up | (fail & (alpha * s.p.norm(dim=-1) < min_step))
+        gave_up = gave_up | (fail & (alpha * ordered_dot(s.p, s.p).sqrt() < min_step))
     done = gave_up | (ok & ((gg.sqrt() < 1e-5) | (iters >= c.iter_cap)))
     if stall > 0:  # s.f1 - ft: the drop over the last two accepted steps (+inf after the first)
         stalled = ok & (s.f1 - ft < stall)
@@ -374,7 +375,7 @@ class Search(NamedTuple):
 
 def _rmsd_to_store(c: PoseConsts, store_x: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     d = ((store_x - x[:, None]) ** 2).sum(-1)  # (P, K, A)
-    return torch.sqrt((d * c.heavy[:, None]).sum(-1) / c.n_heavy[:, None])
+    return torch.sqrt(ordered_dot(d, c.heavy[:, None]) / c.n_heavy[:, None])
 
 
 def mc_accept(
