@@ -1,0 +1,95 @@
+"""Does a drug's torch-engine result depend on the other drugs of its run?  Docks the first ``--n``
+prepared drugs in one call (the engine plans its batches as a campaign task does), then the most
+padded drug of each batch in a call of its own, and compares each drug's poses exactly.
+
+    .venv/bin/python bench/bench_torch_engine.py prep            # prepared receptors + 20 drugs
+    .venv/bin/python bench/bench_batch_independence.py --target protease --mode balanced
+    .venv/bin/python bench/bench_batch_independence.py --device cuda --mode fast    # on a GPU: one batch
+
+Since engine 1.12 the answer should be no for compiled searches (every drug-sized ligand on a CPU,
+every search on a GPU): a drug alone is padded only to its own bucket, beside larger drugs to theirs,
+and both give the same poses to the last digit (docs/validation.md, "Engine 1.12").  Prints one row per
+drug docked alone and a summary line; appends the rows to ``<workdir>/batch_independence.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_torch_search import ROOT, _boxes, _ligands, _record
+
+
+def most_padded(tops: list[Any], batches: list[list[int]]) -> list[int]:
+    """Per batch, the index of the drug that its batch pads most (fewest atoms, then fewest torsions,
+    against the batch's largest), for batches of two drugs or more."""
+    return [min(b, key=lambda i: (tops[i].n_atoms, tops[i].n_torsions)) for b in batches if len(b) > 1]
+
+
+def compare(together: Any, alone: Any) -> dict[str, Any]:
+    """One drug's two results (``DockingResult``): same poses to the last digit, and the best scores."""
+    same = [p.pdbqt for p in together.poses] == [p.pdbqt for p in alone.poses]
+    return {"identical_poses": same, "best_together": together.best_score, "best_alone": alone.best_score,
+            "poses": [len(together.poses), len(alone.poses)]}
+
+
+def run(work: Path, target: str, mode: str, n: int, seed: int, device: str, limit: int) -> list[dict[str, Any]]:
+    import torch
+
+    from docking.engines.torch_engine.engine import TorchEngine
+    from docking.engines.torch_engine.pdbqt import parse_ligand_pdbqt
+    from docking.engines.torch_engine.topology import build_topology
+    from docking.pocket import Box
+
+    torch.set_num_threads(1)
+    ligs = _ligands(work, n)
+    if not ligs:
+        raise SystemExit(f"no prepared drugs in {work}: run bench/bench_torch_engine.py prep --workdir {work} first")
+    rec = (work / "receptors" / f"{target}.pdbqt").read_text()
+    c, s = _boxes()[target]
+    box = Box((c[0], c[1], c[2]), (s[0], s[1], s[2]))
+    eng = TorchEngine(device=device, mode=mode)
+    t0 = time.perf_counter()
+    together = {r.name: r for r in eng.dock(rec, box, ligs, seed=seed)}
+    docker = eng.last_docker
+    tops = [build_topology(parse_ligand_pdbqt(x.variants[0].pdbqt)) for x in ligs]
+    compiled = docker._use_compile(tops)
+    batches = docker._plan(tops, compiled)
+    print(f"{len(ligs)} drugs in one call: {len(batches)} batches of {[len(b) for b in batches]} "
+          f"({'compiled' if compiled else 'eager'}, {time.perf_counter() - t0:.0f} s)", flush=True)
+    rows = []
+    for i in most_padded(tops, batches)[:limit]:
+        lig = ligs[i]
+        alone = TorchEngine(device=device, mode=mode).dock(rec, box, [lig], seed=seed)[0]
+        row = {"drug": lig.name, "atoms": tops[i].n_atoms, "torsions": tops[i].n_torsions,
+               **compare(together[lig.name], alone)}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    same = sum(r["identical_poses"] for r in rows)
+    print(f"{same} of {len(rows)} drugs docked alone got the poses they got in the batch", flush=True)
+    _record(work, f"batch_independence|{target}|{mode}|{seed}|{device}|{eng.version}", {"rows": rows})
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--workdir", default=str(ROOT / ".dockdb" / "bench_torch"))
+    ap.add_argument("--target", default="protease")
+    ap.add_argument("--mode", default="balanced")
+    ap.add_argument("--n", type=int, default=20)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--alone", type=int, default=3, help="drugs docked alone (the most padded of each batch)")
+    args = ap.parse_args(argv)
+    rows = run(Path(args.workdir), args.target, args.mode, args.n, args.seed, args.device, args.alone)
+    return 0 if rows else 3
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,30 @@
+"""bench/bench_batch_independence.py: which drugs it docks alone, and how it compares two results."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from bench.bench_batch_independence import compare, most_padded
+
+
+def _top(atoms: int, torsions: int) -> SimpleNamespace:
+    return SimpleNamespace(n_atoms=atoms, n_torsions=torsions)
+
+
+def test_most_padded_drug_of_each_batch_of_two_or_more() -> None:
+    tops = [_top(40, 9), _top(22, 3), _top(22, 2), _top(30, 5), _top(18, 1)]
+    # the smallest of each batch (atoms, then torsions); a drug alone in its batch is padded by nothing
+    assert most_padded(tops, [[0, 1, 2], [3], [4, 3]]) == [2, 4]
+
+
+def _result(*poses: tuple[str, float]) -> SimpleNamespace:
+    ps = [SimpleNamespace(pdbqt=text, score=score) for text, score in poses]
+    return SimpleNamespace(poses=ps, best_score=min(p.score for p in ps))
+
+
+def test_compare_asks_for_the_same_poses_to_the_last_digit() -> None:
+    a = _result(("MODEL 1 x=1.000", -7.1), ("MODEL 2 x=2.000", -6.9))
+    assert compare(a, _result(("MODEL 1 x=1.000", -7.1), ("MODEL 2 x=2.000", -6.9)))["identical_poses"]
+    off = compare(a, _result(("MODEL 1 x=1.001", -7.1), ("MODEL 2 x=2.000", -6.9)))
+    assert not off["identical_poses"] and off["best_together"] == off["best_alone"] == -7.1
+    assert not compare(a, _result(("MODEL 1 x=1.000", -7.1)))["identical_poses"]  # a pose fewer
