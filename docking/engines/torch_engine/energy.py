@@ -17,6 +17,7 @@ from typing import NamedTuple
 import torch
 
 from .kinematics import PoseConsts, backward, forward
+from .ordered import ordered_dot, ordered_sum
 from .scoring import CUTOFF, GLUE_CUTOFF, W_GLUE, WEIGHTS
 
 __all__ = [
@@ -151,7 +152,7 @@ def intra_grad(c: PoseConsts, x: torch.Tensor, cap: float) -> tuple[torch.Tensor
     e, f = _pair_terms(c, r, c.pair_radius, c.pair_hyd, c.pair_hb, c.pair_glue, c.pair_mask, cap)
     fvec = f[..., None] * dv
     g = torch.zeros_like(x).scatter_add(1, c.pair_i3, fvec).scatter_add(1, c.pair_j3, -fvec)
-    return e.sum(-1), g
+    return ordered_sum(e), g
 
 
 def energy_grad(
@@ -181,7 +182,7 @@ def energy_grad_x(
     x, r_b, o_b = forward(c, pos, quat, tors)
     e_at, g_at = grid_inter_grad(c, gc, x, cap_inter)
     e_in, g_in = intra_grad(c, x, cap_intra)
-    return e_at.sum(-1) + e_in, backward(c, x, r_b, o_b, pos, g_at + g_in), x
+    return ordered_sum(e_at) + e_in, backward(c, x, r_b, o_b, pos, g_at + g_in), x
 
 
 class Receptor(NamedTuple):
@@ -231,8 +232,9 @@ def exact_inter_grad(
     r = torch.sqrt((dv * dv).sum(-1) + 1e-12)
     e, de = pair_energy_deriv(r, pairs.radius, pairs.hyd, pairs.hb)
     m = pairs.mask
-    e_at = (e * m).sum(-1)
-    g_at = ((de * m / r)[..., None] * dv).sum(-2)
+    e_at = ordered_dot(e, m)  # over the partners, padded to the longest list of the chunk
+    w = de * m / r
+    g_at = torch.stack([ordered_dot(w, dv[..., k]) for k in range(3)], -1)
     e_at, k = _curl(e_at, cap)
     _sc, region, miss = _grid_cell(gc, x)
     e_at = e_at * c.typed + slope * miss * c.typed  # out-of-grid slope on heavy atoms (see grid_inter_grad)
@@ -255,4 +257,4 @@ def exact_energy_grad(
     x, r_b, o_b = forward(c, pos, quat, tors)
     e_at, g_at = exact_inter_grad(c, pairs, gc, x, cap, slope)
     e_in, g_in = intra_grad(c, x, cap)
-    return e_at.sum(-1) + e_in, backward(c, x, r_b, o_b, pos, g_at + g_in)
+    return ordered_sum(e_at) + e_in, backward(c, x, r_b, o_b, pos, g_at + g_in)

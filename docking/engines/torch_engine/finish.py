@@ -31,6 +31,7 @@ from .energy import GridConsts, exact_energy_grad, exact_inter_grad, intra_grad,
 from .grids import ReceptorGrid
 from .kinematics import PoseConsts, forward, pose_consts
 from .moves import apply_change, hash_uniform, in_ball
+from .ordered import ordered_sum
 from .scoring import W_ROT
 from .search import (
     AUTHENTIC_CAP,
@@ -342,7 +343,7 @@ def exact_refine(
         # the reported energy from lists of the final coordinates: every pair within the cutoff,
         # however far an atom moved from where the refinement's lists were built
         final = near_pairs(rec, lt, *grid.near_atoms(x, margin=0.0))
-        inter_out.append(exact_inter_grad(c, final, gc, x, AUTHENTIC_CAP, params.slope)[0].sum(-1))
+        inter_out.append(ordered_sum(exact_inter_grad(c, final, gc, x, AUTHENTIC_CAP, params.slope)[0]))
         intra_out.append(intra_grad(c, x, AUTHENTIC_CAP)[0])
     poses = [torch.cat([p[i] for p in poses_out]) for i in range(3)]
     return torch.cat(xs_out), torch.cat(inter_out), torch.cat(intra_out), poses

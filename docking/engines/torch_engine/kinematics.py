@@ -25,6 +25,7 @@ import torch
 
 from .batch import LigandBatch, axis_angle_matrix, mat3_mul, quat_to_matrix
 from .modes import bfgs_iterations
+from .ordered import ordered_dot
 
 __all__ = ["PoseConsts", "backward", "forward", "pose_consts"]
 
@@ -151,7 +152,7 @@ def pose_consts(
     )  # fmt: skip
     x, _r, origin0 = forward(pre, torch.zeros((p, 3), dtype=dtype, device=dev), _identity_quat(p, dtype, dev),
                              torch.zeros_like(tors_mask))
-    gyr = torch.sqrt(((x * x).sum(-1) * typed).sum(-1) / pre.n_heavy)
+    gyr = torch.sqrt(ordered_dot((x * x).sum(-1), typed) / pre.n_heavy)
     movable = batch.atom_mask[lig].to(dtype).sum(-1)
     iter_cap = bfgs_iterations(movable)
     out = pre._replace(gyration=gyr, iter_cap=iter_cap, x0=x, origin0=origin0)

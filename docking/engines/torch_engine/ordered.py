@@ -10,9 +10,11 @@ ligand, and its search could end at another minimum (engine 1.11 and earlier).
 :func:`ordered_sum` gives every ligand the same sums whatever its batch's padding; padded entries
 are zeros at the end of the dimension.  Compiled, it adds the entries one at a time in index order
 (adding an exact zero changes no float); the additions fuse into the surrounding loop, one load and
-one add per entry.  Eager, where each addition would be an operation of its own, it pads the
-dimension with zeros to a multiple of :data:`WIDTH` and sums that: the same numbers go into the
-same reduction whatever the batch padded them to.
+one add per entry.  Eager, where each addition would be an operation of its own, it sums blocks of
+:data:`WIDTH` entries (the last block filled with zeros), then blocks of those sums, until one is
+left: every block holds the same numbers whatever the batch padded them to, a block of padding
+sums to an exact zero, and so does adding it, so the result is the same however long the padded
+dimension is (two or three operations per level, one level per 16-fold of length).
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ import torch
 
 __all__ = ["WIDTH", "ordered_dot", "ordered_sum"]
 
-# eager sums run over a multiple of this many entries (more than a search vector of 6 + 32 torsions)
-WIDTH = 64
+# entries per block of an eager sum (a vector register's float32 lanes on AVX-512)
+WIDTH = 16
 
 
 def ordered_sum(v: torch.Tensor) -> torch.Tensor:
@@ -33,9 +35,12 @@ def ordered_sum(v: torch.Tensor) -> torch.Tensor:
         for col in cols[1:]:
             out = out + col
         return out
-    n = v.shape[-1]
-    width = WIDTH * max(1, -(-n // WIDTH))
-    return torch.nn.functional.pad(v, (0, width - n)).sum(-1)
+    while True:
+        n = v.shape[-1]
+        blocks = max(1, -(-n // WIDTH))
+        v = torch.nn.functional.pad(v, (0, blocks * WIDTH - n)).reshape(*v.shape[:-1], blocks, WIDTH).sum(-1)
+        if blocks == 1:
+            return v[..., 0]
 
 
 def ordered_dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
