@@ -25,6 +25,10 @@ def _result(*poses: tuple[str, float]) -> SimpleNamespace:
 def test_compare_asks_for_the_same_poses_to_the_last_digit() -> None:
     a = _result(("MODEL 1 x=1.000", -7.1), ("MODEL 2 x=2.000", -6.9))
     assert compare(a, _result(("MODEL 1 x=1.000", -7.1), ("MODEL 2 x=2.000", -6.9)))["identical_poses"]
-    off = compare(a, _result(("MODEL 1 x=1.001", -7.1), ("MODEL 2 x=2.000", -6.9)))
-    assert not off["identical_poses"] and off["best_together"] == off["best_alone"] == -7.1
-    assert not compare(a, _result(("MODEL 1 x=1.000", -7.1)))["identical_poses"]  # a pose fewer
+    same = compare(a, _result(("MODEL 1 x=1.000", -7.1), ("MODEL 2 x=2.000", -6.9)))
+    assert same["poses_differing"] == 0 and same["max_score_diff"] == 0.0
+    off = compare(a, _result(("MODEL 1 x=1.000", -7.1), ("MODEL 2 x=2.001", -6.8995)))
+    assert not off["identical_poses"] and off["poses_differing"] == 1 and off["best_together"] == off["best_alone"]
+    assert abs(off["max_score_diff"] - 0.0005) < 1e-9
+    fewer = compare(a, _result(("MODEL 1 x=1.000", -7.1)))
+    assert not fewer["identical_poses"] and fewer["poses_differing"] == 1  # a pose fewer
