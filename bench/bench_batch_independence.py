@@ -8,8 +8,10 @@ padded drug of each batch in a call of its own, and compares each drug's poses e
 
 Since engine 1.12 the answer should be no for compiled searches (every drug-sized ligand on a CPU,
 every search on a GPU): a drug alone is padded only to its own bucket, beside larger drugs to theirs,
-and both give the same poses to the last digit (docs/validation.md, "Engine 1.12").  Prints one row per
-drug docked alone and a summary line; appends the rows to ``<workdir>/batch_independence.json``.
+and both give the same search and best score, and the same poses up to the last digits of the
+eager finish (docs/validation.md, "Engine 1.12").  Prints one row per
+drug docked alone and a summary line; records the rows in ``<workdir>/search_bench.json``
+(key ``batch_independence|target|mode|seed|device|engine version``).
 """
 
 from __future__ import annotations
@@ -55,8 +57,14 @@ def run(work: Path, target: str, mode: str, n: int, seed: int, device: str, limi
     ligs = _ligands(work, n)
     if not ligs:
         raise SystemExit(f"no prepared drugs in {work}: run bench/bench_torch_engine.py prep --workdir {work} first")
-    rec = (work / "receptors" / f"{target}.pdbqt").read_text()
-    c, s = _boxes()[target]
+    boxes = _boxes()
+    if target not in boxes:
+        raise SystemExit(f"unknown target {target!r}: pick one of {', '.join(sorted(boxes))}")
+    receptor = work / "receptors" / f"{target}.pdbqt"
+    if not receptor.is_file():
+        raise SystemExit(f"no prepared receptor {receptor}: run bench/bench_torch_engine.py prep --workdir {work} first")
+    rec = receptor.read_text()
+    c, s = boxes[target]
     box = Box((c[0], c[1], c[2]), (s[0], s[1], s[2]))
     eng = TorchEngine(device=device, mode=mode)
     t0 = time.perf_counter()
@@ -93,7 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--alone", type=int, default=3, help="drugs docked alone (the most padded of each batch)")
     args = ap.parse_args(argv)
-    rows = run(Path(args.workdir), args.target, args.mode, args.n, args.seed, args.device, args.alone)
+    from dockdb.errors import DockDBError
+
+    try:
+        rows = run(Path(args.workdir), args.target, args.mode, args.n, args.seed, args.device, args.alone)
+    except DockDBError as exc:  # a bad --mode or --device: the engine's one-line message
+        raise SystemExit(str(exc)) from exc
     return 0 if rows else 3
 
 
