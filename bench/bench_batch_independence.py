@@ -62,7 +62,8 @@ def run(work: Path, target: str, mode: str, n: int, seed: int, device: str, limi
         raise SystemExit(f"unknown target {target!r}: pick one of {', '.join(sorted(boxes))}")
     receptor = work / "receptors" / f"{target}.pdbqt"
     if not receptor.is_file():
-        raise SystemExit(f"no prepared receptor {receptor}: run bench/bench_torch_engine.py prep --workdir {work} first")
+        raise SystemExit(f"no prepared receptor {receptor}: "
+                         f"run bench/bench_torch_engine.py prep --workdir {work} first")
     rec = receptor.read_text()
     c, s = boxes[target]
     box = Box((c[0], c[1], c[2]), (s[0], s[1], s[2]))
