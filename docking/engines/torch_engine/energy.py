@@ -17,7 +17,7 @@ from typing import NamedTuple
 import torch
 
 from .kinematics import PoseConsts, backward, forward
-from .ordered import ordered_dot, ordered_sum
+from .ordered import ordered_sum
 from .scoring import CUTOFF, GLUE_CUTOFF, W_GLUE, WEIGHTS
 
 __all__ = [
@@ -89,12 +89,27 @@ def grid_inter_grad(
     return e, grad * c.typed[..., None] + gc.slope * region * c.typed[..., None]
 
 
+# lowest exponent of the first Gaussian in exact pair sums (pair_energy_deriv): exp(-80) = 1.8e-35, a normal float32
+EXP_FLOOR = -80.0
+
+
 def pair_energy_deriv(
-    r: torch.Tensor, radius: torch.Tensor, hyd: torch.Tensor, hb: torch.Tensor
+    r: torch.Tensor, radius: torch.Tensor, hyd: torch.Tensor, hb: torch.Tensor, floor: float | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Weighted Vina pair energy at distance ``r`` and its derivative d/dr (zero from 8 Å)."""
+    """Weighted Vina pair energy at distance ``r`` and its derivative d/dr (zero from 8 Å).
+
+    ``floor`` (:data:`EXP_FLOOR`; the eager exact pair sums of the finish pass it): the first
+    Gaussian's exponent is floored there.  From a surface distance of 4.47 Å it is below -80, where
+    the CPU's vectorised ``exp`` leaves its fast path and takes up to 10x as long, and most of the
+    receptor pairs of an exact sum lie that far apart.  There (surface distances 4.47-5.6 Å within the
+    cutoff) the floor adds at most 7e-37 kcal/mol to the energy and 3e-35 to its derivative, whose
+    second-Gaussian terms are above 5e-4: no float32 or float64 sum can tell, and beyond the cutoff
+    both are zeroed as before (engine 1.13).  The search leaves it out: compiled, it made a ligand's
+    intramolecular sums 5-10 % faster but its search then differed beside a larger ligand (the padding
+    test of ``tests/docking/test_torch_search.py`` failed; not traced)."""
     d = r - radius
-    g1 = torch.exp(-4.0 * d * d)
+    a = -4.0 * d * d
+    g1 = torch.exp(a if floor is None else a.clamp(min=floor))
     g2 = torch.exp(-0.25 * (d - 3.0) ** 2)
     neg = (d < 0).to(r.dtype)
     hyd_on = hyd * ((d > 0.5) & (d < 1.5)).to(r.dtype)
@@ -205,36 +220,50 @@ class LigandTypes(NamedTuple):
 
 
 class NearPairs(NamedTuple):
-    """Each ligand atom's receptor partners for exact pair sums, gathered once for the poses of
-    a refinement (the receptor does not move): (P, A, K) values, K partners per atom."""
+    """The (ligand atom, receptor atom) pairs of poses' pair lists (:meth:`.grids.ReceptorGrid.pair_lists`)
+    for exact pair sums, gathered once for the poses of a refinement (the receptor does not move), flat:
+    pose after pose, ``S`` pairs each, ``N = P S`` in all; coordinates and indices component-major, so
+    every per-pair array is contiguous."""
 
-    xyz: torch.Tensor  # (P, A, K, 3)
-    radius: torch.Tensor  # ligand + receptor XS radius
-    hyd: torch.Tensor  # both hydrophobic (1/0)
-    hb: torch.Tensor  # a donor-acceptor pair (1/0)
-    mask: torch.Tensor  # a real partner (1/0)
+    row: torch.Tensor  # (N,) long: the pair's ligand atom as a row of its poses' (P A, 3) coordinates
+    to: torch.Tensor  # (4 N,) long: where its energy and three force components add in a (4, P, A) sum
+    xyz: torch.Tensor  # (3, N) the receptor atom's coordinates
+    radius: torch.Tensor  # (N,) ligand + receptor XS radius
+    hyd: torch.Tensor  # (N,) both hydrophobic (1/0)
+    hb: torch.Tensor  # (N,) a donor-acceptor pair (1/0)
+    mask: torch.Tensor  # (N,) a real pair (1/0)
 
 
-def near_pairs(rec: Receptor, lt: LigandTypes, near: torch.Tensor, near_mask: torch.Tensor) -> NearPairs:
-    """The pair constants of receptor atoms ``near`` (P, A, K) and their mask (see
-    :meth:`.grids.ReceptorGrid.near_atoms`) for ligand atoms of types ``lt``."""
-    hb = lt.don[..., None] * rec.acc[near] + lt.acc[..., None] * rec.don[near]
-    return NearPairs(rec.xyz[near], lt.radius[..., None] + rec.radius[near], lt.hyd[..., None] * rec.hyd[near],
-                     hb.clamp(max=1.0), near_mask)
+def near_pairs(rec: Receptor, lt: LigandTypes, atom: torch.Tensor, near: torch.Tensor, mask: torch.Tensor) -> NearPairs:
+    """The pair constants of pair lists (ligand atoms ``atom``, receptor atoms ``near``, ``mask``, all
+    (P, S); see :meth:`.grids.ReceptorGrid.pair_lists`) for ligand atoms of types ``lt`` (P, A)."""
+    n_pose, n_at = lt.radius.shape
+    row = (atom + torch.arange(n_pose, device=atom.device)[:, None] * n_at).reshape(-1)
+    to = (torch.arange(4, device=atom.device)[:, None] * (n_pose * n_at) + row).reshape(-1)
+    near = near.reshape(-1)
+
+    def lig(v: torch.Tensor) -> torch.Tensor:
+        return v.reshape(-1)[row]
+
+    hb = lig(lt.don) * rec.acc[near] + lig(lt.acc) * rec.don[near]
+    return NearPairs(row, to, rec.xyz[near].t().contiguous(), lig(lt.radius) + rec.radius[near],
+                     lig(lt.hyd) * rec.hyd[near], hb.clamp(max=1.0), mask.reshape(-1))
 
 
 def exact_inter_grad(
     c: PoseConsts, pairs: NearPairs, gc: GridConsts, x: torch.Tensor, cap: float, slope: float
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-atom energies (P, A) and gradients (P, A, 3) by direct pair sums over each atom's
-    receptor partners ``pairs`` (Vina's final, grid-free evaluation)."""
-    dv = x[:, :, None, :] - pairs.xyz  # (P, A, K, 3)
-    r = torch.sqrt((dv * dv).sum(-1) + 1e-12)
-    e, de = pair_energy_deriv(r, pairs.radius, pairs.hyd, pairs.hb)
+    """Per-atom energies (P, A) and gradients (P, A, 3) by direct pair sums over the poses' pair
+    lists ``pairs`` (Vina's final, grid-free evaluation).  Each atom's energy and force add its pairs
+    one by one in list order (``scatter_add``), so padding at a list's end changes no sum."""
+    n_pose, n_at = x.shape[:2]
+    dv = x.reshape(-1, 3).t().contiguous().index_select(1, pairs.row) - pairs.xyz  # (3, N)
+    r = torch.sqrt(dv[0] * dv[0] + dv[1] * dv[1] + dv[2] * dv[2] + 1e-12)
+    e, de = pair_energy_deriv(r, pairs.radius, pairs.hyd, pairs.hb, EXP_FLOOR)
     m = pairs.mask
-    e_at = ordered_dot(e, m)  # over the partners, padded to the longest list of the chunk
-    w = de * m / r
-    g_at = torch.stack([ordered_dot(w, dv[..., k]) for k in range(3)], -1)
+    terms = torch.cat([(e * m)[None], (de * m / r)[None] * dv])  # (4, N): energy, force
+    acc = x.new_zeros(4 * n_pose * n_at).scatter_add_(0, pairs.to, terms.reshape(-1)).reshape(4, n_pose, n_at)
+    e_at, g_at = acc[0], acc[1:].permute(1, 2, 0)
     e_at, k = _curl(e_at, cap)
     _sc, region, miss = _grid_cell(gc, x)
     e_at = e_at * c.typed + slope * miss * c.typed  # out-of-grid slope on heavy atoms (see grid_inter_grad)

@@ -311,7 +311,7 @@ def exact_refine(
     keys: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[torch.Tensor]]:
     """Exact-pair BFGS of poses ``start`` (pos, quat, tors) of ligands ``lig``, in chunks of
-    at most ``max_pairs`` atom pairs (per-atom receptor lists, :meth:`ReceptorGrid.near_atoms`), or
+    at most ``max_pairs`` atom pairs (per-pose pair lists, :meth:`ReceptorGrid.pair_lists`), or
     with ``keys`` (one random-stream key per pose) :func:`polish` in ``params.polish_rounds`` rounds
     instead; final coordinates, inter- and intramolecular energies, and final poses (pos, quat, tors)."""
     gc, _ = grid.consts(batch.types(), params.slope)
@@ -319,14 +319,14 @@ def exact_refine(
     c_all = pose_consts(batch, lig, slots, grid.n_points, depth=depth)
     x0, _r, _o = forward(c_all, *start)
     # chunks sized by the longest list; each chunk's lists are built for it alone (all of a big
-    # GPU batch's lists at once would be (poses, atoms, partners) indices of several GB)
-    chunk = max(1, max_pairs // (x0.shape[1] * grid.near_count(x0)))
+    # GPU batch's lists at once would be (poses, pairs) indices of several GB)
+    chunk = max(1, max_pairs // grid.pair_count(x0, c_all.typed))
     xs_out, inter_out, intra_out, poses_out = [], [], [], []
     for s in range(0, lig.shape[0], chunk):
         part = slice(s, s + chunk)
         c = pose_consts(batch, lig[part], slots, grid.n_points, depth=depth)
         lt = grid.ligand_types(batch.xs[lig[part]])
-        pairs = near_pairs(rec, lt, *grid.near_atoms(x0[part]))
+        pairs = near_pairs(rec, lt, *grid.pair_lists(x0[part], c.typed))
 
         def exact(p: torch.Tensor, q: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
             return exact_energy_grad(c, gc, pairs, p, q, t, AUTHENTIC_CAP, params.slope)  # noqa: B023
@@ -342,7 +342,7 @@ def exact_refine(
         poses_out.append(pose)
         # the reported energy from lists of the final coordinates: every pair within the cutoff,
         # however far an atom moved from where the refinement's lists were built
-        final = near_pairs(rec, lt, *grid.near_atoms(x, margin=0.0))
+        final = near_pairs(rec, lt, *grid.pair_lists(x, c.typed, margin=0.0))
         inter_out.append(ordered_sum(exact_inter_grad(c, final, gc, x, AUTHENTIC_CAP, params.slope)[0]))
         intra_out.append(intra_grad(c, x, AUTHENTIC_CAP)[0])
     poses = [torch.cat([p[i] for p in poses_out]) for i in range(3)]

@@ -48,8 +48,8 @@ def _setup(
 
 
 def _terms(
-    grid: ReceptorGrid, c: PoseConsts, gc: GridConsts, lt: LigandTypes, near: tuple[torch.Tensor, torch.Tensor],
-    x: torch.Tensor, num_tors: float,
+    grid: ReceptorGrid, c: PoseConsts, gc: GridConsts, lt: LigandTypes,
+    near: tuple[torch.Tensor, torch.Tensor, torch.Tensor], x: torch.Tensor, num_tors: float,
 ) -> dict[str, float]:
     inter = exact_inter_grad(c, near_pairs(grid.receptor(), lt, *near), gc, x, AUTHENTIC_CAP, _SLOPE)[0].sum(-1)
     # Vina's score() reports the ligand's pairs without the macrocycle glue pairs (its glue_pairs)
@@ -70,7 +70,7 @@ def score_pose(grid: ReceptorGrid, pose_pdbqt: str) -> dict[str, float]:
     """Vina's score of the pose (first MODEL) and its terms."""
     lig, top, _state, batch, gc, c = _setup(grid, pose_pdbqt)
     x = torch.as_tensor(lig.coords, dtype=grid.dtype, device=grid.device)[None]
-    near = grid.near_atoms(x)
+    near = grid.pair_lists(x, c.typed)
     return _terms(grid, c, gc, grid.ligand_types(batch.xs), near, x, top.num_tors)
 
 
@@ -80,7 +80,7 @@ def optimize_pose(grid: ReceptorGrid, pose_pdbqt: str, max_steps: int = 0) -> tu
     if max_steps:
         c = c._replace(iter_cap=torch.full_like(c.iter_cap, float(max_steps)))
     x0, _r, _o = forward(c, *state)
-    near = grid.near_atoms(x0, margin=4.0)  # a pose moves little in a local optimisation
+    near = grid.pair_lists(x0, c.typed, margin=4.0)  # a pose moves little in a local optimisation
     lt = grid.ligand_types(batch.xs)
     pairs = near_pairs(grid.receptor(), lt, *near)
 
@@ -89,5 +89,5 @@ def optimize_pose(grid: ReceptorGrid, pose_pdbqt: str, max_steps: int = 0) -> tu
 
     opt = refine(c, exact, *state, evals=int(3 * float(c.iter_cap[0])))
     x, _r, _o = forward(c, opt.pos, opt.quat, opt.tors)
-    terms = _terms(grid, c, gc, lt, grid.near_atoms(x), x, top.num_tors)  # lists of the final atoms
+    terms = _terms(grid, c, gc, lt, grid.pair_lists(x, c.typed), x, top.num_tors)  # lists of the final atoms
     return terms, format_single_pose(lig, x[0].detach().cpu().numpy(), terms["total"])
