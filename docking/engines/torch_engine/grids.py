@@ -226,8 +226,8 @@ class ReceptorGrid:
         indices (Q, S) and a mask (Q, S), S the longest list.  A pose's pairs come atom by atom, each
         atom's in receptor order, padding (atom 0, mask 0) at the end, so a per-atom sum over the list
         adds the same numbers in the same order whatever the padding.  One list per pose holds only
-        pairs that can interact: per-atom lists padded to the longest atom's held 2-3 times as many
-        (engine 1.13)."""
+        pairs that can interact: per-atom lists padded to the longest atom's held about 1.75 times as
+        many entries on a 3CLpro batch, 26-47 % of them real (engine 1.13)."""
         n_rec = self.receptor().xyz.shape[0]
         parts: list[tuple[torch.Tensor, torch.Tensor]] = []
         for w in self._within(x, typed, margin, chunk):
