@@ -61,10 +61,13 @@ def forward_chains(c: PoseConsts, pos: torch.Tensor, quat: torch.Tensor, tors: t
     """Atom coordinates (L, A, 3, C) of poses (P = L x C, ligand-major)."""
     t_n = tors.shape[1]
     t = tors * c.tors_mask
-    rows = _per_pose_rows(c, torch.cat([torch.cos(t), torch.sin(t), quat_to_matrix(quat).flatten(1), pos], 1))
-    cos, sin = rows[:, :t_n], rows[:, t_n : 2 * t_n]  # (L, T, C)
-    r = rows[:, 2 * t_n : 2 * t_n + 9, None]  # (L, 9, 1, C)
-    p = rows[:, 2 * t_n + 9 :, None]  # (L, 3, 1, C)
+    rows = _per_pose_rows(c, torch.cat([t, quat_to_matrix(quat).flatten(1), pos], 1))
+    # cos and sin after the transpose, over rows of chains (engine 1.14): taken per pose over the
+    # padded torsions, a compiled loop's vector body and scalar tail split them by the padding, so a
+    # drug's angles (and all that follows) rounded apart with the batch on 8-lane vectors
+    cos, sin = torch.cos(rows[:, :t_n]), torch.sin(rows[:, :t_n])  # (L, T, C)
+    r = rows[:, t_n : t_n + 9, None]  # (L, 9, 1, C)
+    p = rows[:, t_n + 9 :, None]  # (L, 3, 1, C)
     x0 = _per_lig(c, c.x0)  # (L, A, 3)
     u = _per_lig(c, c.axis)  # (L, B, 3)
     o = _per_lig(c, c.origin0)
