@@ -6,11 +6,12 @@ padded drug of each batch in a call of its own, and compares each drug's poses e
     .venv/bin/python bench/bench_batch_independence.py --target protease --mode balanced
     .venv/bin/python bench/bench_batch_independence.py --device cuda --mode fast    # on a GPU: one batch
 
-Since engine 1.12 the answer should be no for compiled searches (every drug-sized ligand on a CPU,
-every search on a GPU): a drug alone is padded only to its own bucket, beside larger drugs to theirs,
-and both give the same search and best score, and the same poses up to the last digits of the
-eager finish (docs/validation.md, "Engine 1.12").  Prints one row per
-drug docked alone and a summary line; records the rows in ``<workdir>/search_bench.json``
+Since engine 1.14 (1.12 for 16-lane searches on AVX-512 CPUs) the answer should be no for compiled
+searches (every drug-sized ligand on a CPU, every search on a GPU): a drug alone is padded only to its
+own bucket, beside larger drugs to theirs, and both give the same search and best score, and the same
+poses up to the last digits of the eager finish (docs/validation.md, "Engine 1.12" and "Engine 1.14").
+Prints one row per drug docked alone and a summary line; records the rows in
+``<workdir>/search_bench.json``
 (key ``batch_independence|target|mode|seed|device|engine version``).
 """
 
