@@ -5,6 +5,7 @@ padded drug of each batch in a call of its own, and compares each drug's poses e
     .venv/bin/python bench/bench_torch_engine.py prep            # prepared receptors + 20 drugs
     .venv/bin/python bench/bench_batch_independence.py --target protease --mode balanced
     .venv/bin/python bench/bench_batch_independence.py --device cuda --mode fast    # on a GPU: one batch
+    .venv/bin/python bench/bench_batch_independence.py --mode fast --drugs amoxicillin,acrivastine  # these alone
 
 Since engine 1.14 (1.12 for 16-lane searches on AVX-512 CPUs) the answer should be no for compiled
 searches (every drug-sized ligand on a CPU, every search on a GPU): a drug alone is padded only to its
@@ -46,7 +47,8 @@ def compare(together: Any, alone: Any) -> dict[str, Any]:
             "poses": [len(together.poses), len(alone.poses)]}
 
 
-def run(work: Path, target: str, mode: str, n: int, seed: int, device: str, limit: int) -> list[dict[str, Any]]:
+def run(work: Path, target: str, mode: str, n: int, seed: int, device: str, limit: int,
+        names: list[str] | None = None) -> list[dict[str, Any]]:
     import torch
 
     from docking.engines.torch_engine.engine import TorchEngine
@@ -58,6 +60,11 @@ def run(work: Path, target: str, mode: str, n: int, seed: int, device: str, limi
     ligs = _ligands(work, n)
     if not ligs:
         raise SystemExit(f"no prepared drugs in {work}: run bench/bench_torch_engine.py prep --workdir {work} first")
+    index = {x.name: i for i, x in enumerate(ligs)}
+    unknown = [x for x in names or [] if x not in index]
+    if unknown:
+        raise SystemExit(f"not among the first {n} prepared drugs: {', '.join(unknown)}; "
+                         f"pick from {', '.join(index)}")
     boxes = _boxes()
     if target not in boxes:
         raise SystemExit(f"unknown target {target!r}: pick one of {', '.join(sorted(boxes))}")
@@ -77,8 +84,9 @@ def run(work: Path, target: str, mode: str, n: int, seed: int, device: str, limi
     batches = docker._plan(tops, compiled)
     print(f"{len(ligs)} drugs in one call: {len(batches)} batches of {[len(b) for b in batches]} "
           f"({'compiled' if compiled else 'eager'}, {time.perf_counter() - t0:.0f} s)", flush=True)
+    chosen = [index[x] for x in names] if names else most_padded(tops, batches)[:limit]
     rows = []
-    for i in most_padded(tops, batches)[:limit]:
+    for i in chosen:
         lig = ligs[i]
         alone = TorchEngine(device=device, mode=mode).dock(rec, box, [lig], seed=seed)[0]
         row = {"drug": lig.name, "atoms": tops[i].n_atoms, "torsions": tops[i].n_torsions,
@@ -102,11 +110,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--alone", type=int, default=3, help="drugs docked alone (the most padded of each batch)")
+    ap.add_argument("--drugs", default="", help="comma list of drugs to dock alone instead (names as prepared)")
     args = ap.parse_args(argv)
     from dockdb.errors import DockDBError
 
     try:
-        rows = run(Path(args.workdir), args.target, args.mode, args.n, args.seed, args.device, args.alone)
+        rows = run(Path(args.workdir), args.target, args.mode, args.n, args.seed, args.device, args.alone,
+                   [x.strip() for x in args.drugs.split(",") if x.strip()])
     except DockDBError as exc:  # a bad --mode or --device: the engine's one-line message
         raise SystemExit(str(exc)) from exc
     return 0 if rows else 3
