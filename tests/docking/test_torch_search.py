@@ -36,6 +36,7 @@ IBUPROFEN = "CC(C)Cc1ccc(cc1)C(C)C(=O)O"
 CAFFEINE = "CN1C=NC2=C1C(=O)N(C(=O)N2C)C"
 TRIPHENYLENE = "c1ccc2c(c1)c1ccccc1c1ccccc21"  # rigid
 OXAZEPAM = "OC1N=C(c2ccccc2)c2cc(Cl)ccc2NC1=O"  # Meeko breaks its 7-ring: glue pairs
+ARACHIDIC_ACID = "CCCCCCCCCCCCCCCCCCCC(=O)O"  # more than 16 torsions
 
 
 def _tops(smiles: list[str]):
@@ -743,15 +744,23 @@ def test_search_is_deterministic_and_batch_independent(grid32, tops) -> None:
     assert not torch.equal(a.st.e[4:], c.st.e[4:])
 
 
+@pytest.fixture(scope="module")
+def floppy():
+    (top,) = _tops([ARACHIDIC_ACID])
+    assert top.n_torsions > 16
+    return top
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("chains", [16, 8])
-def test_compiled_search_does_not_depend_on_the_padding_of_its_batch(grid32, tops, chains) -> None:
+@pytest.mark.parametrize(("chains", "partner"), [(16, "amlodipine"), (8, "amlodipine"), (16, "arachidic acid")])
+def test_compiled_search_does_not_depend_on_the_padding_of_its_batch(grid32, tops, floppy, chains, partner) -> None:
     """Engines 1.12 and 1.14: ibuprofen's chains compiled alone (padded to its own bucket) and beside
-    amlodipine (padded to amlodipine's torsions and atoms) hold the same numbers tick after tick: the
+    a larger ligand (padded to its torsions and atoms) hold the same numbers tick after tick: the
     line search's dot products add in an order the padding does not change (ordered.py), where a
     reduction over the padded search vector rounded them apart from the first tick (1.11), and the
     torsions' cos and sin are taken over rows of chains, where per pose over the padded torsions a
-    compiled loop's vector body and scalar tail split them by the padding (1.13, on 8-lane vectors).
+    compiled loop's vector body and scalar tail split them by the padding (1.13: on 8-lane vectors
+    beside amlodipine's 12 torsion slots, on 16-lane vectors beside arachidic acid's 20).
     8 chains compile for 8-lane vectors on every CPU (compiled.NARROW_SIMD), 16 for the CPU's widest."""
     import torch._dynamo
 
@@ -777,9 +786,9 @@ def test_compiled_search_does_not_depend_on_the_padding_of_its_batch(grid32, top
             state = tick(c, gc, state, params)
         return state
 
-    alone, beside = run([tops[2]]), run([tops[2], tops[1]])
+    alone, beside = run([tops[2]]), run([tops[2], tops[1] if partner == "amlodipine" else floppy])
     torch._dynamo.reset()
-    assert alone.opt.g.shape[1] < beside.opt.g.shape[1]  # padded further beside amlodipine
+    assert alone.opt.g.shape[1] < beside.opt.g.shape[1]  # padded further beside the larger ligand
     assert int(alone.ch.step.min()) >= 2 and bool(torch.isfinite(alone.st.e).any())
     mine = slice(0, chains)  # ibuprofen's chains, the first ligand of both batches
     for part in ("ch", "opt", "st"):
