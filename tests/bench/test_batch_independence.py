@@ -32,3 +32,31 @@ def test_compare_asks_for_the_same_poses_to_the_last_digit() -> None:
     assert abs(off["max_score_diff"] - 0.0005) < 1e-9
     fewer = compare(a, _result(("MODEL 1 x=1.000", -7.1)))
     assert not fewer["identical_poses"] and fewer["poses_differing"] == 1  # a pose fewer
+
+
+def _workdir(tmp_path):
+    """A bench work directory holding one drug prepared as ``bench_torch_engine.py prep`` writes it."""
+    import json
+
+    from docking.ligand import prepare_ligand
+
+    smiles = "CC(C)Cc1ccc(cc1)C(C)C(=O)O"
+    lig = prepare_ligand(smiles, name="ibuprofen", seed=42, max_stereoisomers=1)
+    (tmp_path / "ligands.json").write_text(json.dumps({"ibuprofen": {
+        "smiles": smiles, "pdbqt": lig.variants[0].pdbqt, "n_heavy": lig.n_heavy,
+        "n_rotatable": lig.n_rotatable}}))
+    return tmp_path
+
+
+def test_unknown_drug_is_named_before_anything_is_docked(tmp_path) -> None:
+    import pytest
+
+    from bench.bench_batch_independence import main
+
+    work = _workdir(tmp_path)
+    with pytest.raises(SystemExit) as exc:
+        main(["--workdir", str(work), "--drugs", "ibuprofen,nosuch"])
+    assert str(exc.value) == "not among the first 20 prepared drugs: nosuch; pick from ibuprofen"
+    assert sorted(p.name for p in work.iterdir()) == ["ligands.json"]  # nothing docked, nothing recorded
+    with pytest.raises(SystemExit, match=r"no prepared drugs in .*: run bench/bench_torch_engine\.py prep"):
+        main(["--workdir", str(tmp_path / "empty"), "--drugs", "ibuprofen"])
