@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 from bench.bench_batch_independence import compare, most_padded
@@ -34,7 +35,7 @@ def test_compare_asks_for_the_same_poses_to_the_last_digit() -> None:
     assert not fewer["identical_poses"] and fewer["poses_differing"] == 1  # a pose fewer
 
 
-def _workdir(tmp_path):
+def _workdir(tmp_path: Path) -> Path:
     """A bench work directory holding one drug prepared as ``bench_torch_engine.py prep`` writes it."""
     import json
 
@@ -48,7 +49,7 @@ def _workdir(tmp_path):
     return tmp_path
 
 
-def test_unknown_drug_is_named_before_anything_is_docked(tmp_path) -> None:
+def test_unknown_drug_is_named_before_anything_is_docked(tmp_path: Path) -> None:
     import pytest
 
     from bench.bench_batch_independence import main
