@@ -61,7 +61,8 @@ def run(work: Path, target: str, mode: str, n: int, seed: int, device: str, limi
     if not ligs:
         raise SystemExit(f"no prepared drugs in {work}: run bench/bench_torch_engine.py prep --workdir {work} first")
     index = {x.name: i for i, x in enumerate(ligs)}
-    unknown = [x for x in names or [] if x not in index]
+    names = list(dict.fromkeys(names or []))  # a drug named twice is docked alone once
+    unknown = [x for x in names if x not in index]
     if unknown:
         raise SystemExit(f"not among the first {n} prepared drugs: {', '.join(unknown)}; "
                          f"pick from {', '.join(index)}")
