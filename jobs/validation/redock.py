@@ -5,7 +5,9 @@ The sets come from the source manifest (``data/sources.yaml``), so they are read
 ``DOCKDB_MIRROR`` (``validation/redock/``) or the download cache:
 
 * ``posebusters`` — the 4 PoseBusters example complexes (SMILES from the crystal SDF, all chains);
-* ``xchem`` — the first ``xchem_limit`` non-covalent Mpro XChem fragment complexes (chain A).
+* ``xchem`` — the first ``xchem_limit`` non-covalent Mpro XChem fragment complexes (chain A);
+* ``heldout`` — crystal complexes that are not in the shared mirror (``data/redock_heldout.yaml``,
+  :mod:`jobs.validation.heldout`), downloaded from PyPI; ``all`` is the first two.
 
 Each complex is prepared once (receptor, ligand from SMILES, crystal-ligand box) and docked
 by every engine asked for.  A complex that fails is recorded with its error and the run
@@ -42,7 +44,8 @@ __all__ = [
     "run_redock",
 ]
 
-SETS = ("posebusters", "xchem")
+SETS = ("posebusters", "xchem", "heldout")
+ALL_SETS = ("posebusters", "xchem")  # `all`: the sets of the shared mirror (heldout is downloaded)
 DEFAULT_XCHEM_LIMIT = 24
 _POSEBUSTERS_KEY = re.compile(r"^redock-posebusters-([A-Za-z0-9]+)-ligand$")
 XCHEM_SOURCE = "redock-mpro-xchem"
@@ -129,15 +132,15 @@ def parse_sets(value: str) -> tuple[str, ...]:
     """``posebusters``, ``xchem``, ``all`` or a comma-separated list of sets."""
     names = [v.strip().lower() for v in str(value).split(",") if v.strip()]
     if not names:
-        raise InputError("--set is empty; choose posebusters, xchem or all")
+        raise InputError("--set is empty; choose posebusters, xchem, heldout or all")
     out: list[str] = []
     for name in names:
         if name == "all":
-            chosen: Sequence[str] = SETS
+            chosen: Sequence[str] = ALL_SETS
         elif name in SETS:
             chosen = (name,)
         else:
-            raise InputError(f"unknown redocking set {name[:40]!r}; choose posebusters, xchem or all")
+            raise InputError(f"unknown redocking set {name[:40]!r}; choose posebusters, xchem, heldout or all")
         out.extend(s for s in chosen if s not in out)
     return tuple(out)
 
@@ -226,7 +229,11 @@ def load_set(config: Config, name: str, *, xchem_limit: int | None = DEFAULT_XCH
         return _posebusters(config, wanted)
     if name == "xchem":
         return _xchem(config, xchem_limit, wanted)
-    raise InputError(f"unknown redocking set {name!r}; choose posebusters, xchem or all")
+    if name == "heldout":
+        from jobs.validation.heldout import load_heldout
+
+        return load_heldout(config, wanted)
+    raise InputError(f"unknown redocking set {name!r}; choose posebusters, xchem, heldout or all")
 
 
 # ----------------------------------------------------------------------------- plot
@@ -306,7 +313,7 @@ def run_redock(db: Database, config: Config, options: RedockOptions, *, command:
         missing = [c for c in options.complexes if c not in found]
         if missing:
             raise InputError(f"no complex {', '.join(missing)[:120]} in set(s) {', '.join(options.sets)}; "
-                             "ids are like 1ia1 (posebusters) or Mpro-x0072 (xchem)")
+                             "ids are like 1ia1 (posebusters), Mpro-x0072 (xchem) or 1hvr (heldout)")
     outcome = RedockOutcome()
     for set_name, complexes in loaded.items():
         if not complexes:

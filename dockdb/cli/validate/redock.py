@@ -19,7 +19,8 @@ def _rmsd(summary: dict) -> str:
 
 @click.command()
 @click.option("--set", "set_", default="all", show_default=True,
-              help="posebusters, xchem or all (comma-separated list allowed).")
+              help="posebusters, xchem, heldout or all (comma-separated list allowed; "
+                   "all: posebusters and xchem; heldout downloads complexes not in the mirror).")
 @click.option("--engine", default="vina", show_default=True,
               help="Docking engine(s), comma-separated: vina, vinardo, torch; parameters after colons, "
                    "e.g. vina,torch:mode=detail.")
