@@ -9,11 +9,9 @@ the numbers.
 
 from __future__ import annotations
 
-import itertools
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ import numpy as np
 from dockdb.errors import EngineError, InputError, LigandError, one_line
 from docking.engines import DockingEngine, get_engine
 from docking.ligand import PreparedLigand, prepare_ligand
+from docking.pdb_ligand import BOND_ORDER_TIME_BUDGET_S, MAX_BOND_ORDER_CANDIDATES, ligand_from_pdb_residue
 from docking.pocket import Box, box_from_coords
 from docking.poses import sdf_to_mol
 from docking.receptor import prepare_receptor
@@ -274,168 +273,6 @@ class XChemComplex:
     ligand: Any
     smiles: str
     covalent: bool
-
-
-_VALENCE = {"C": 4, "N": 3, "O": 2, "S": 2}
-
-
-def _h_options(mol: Any, idx: int, pos: np.ndarray) -> list[int]:
-    """Plausible hydrogen counts of heavy atom ``idx`` judged from its 3D geometry."""
-    atom = mol.GetAtomWithIdx(idx)
-    el = atom.GetSymbol()
-    nbrs = [n.GetIdx() for n in atom.GetNeighbors()]
-    deg = len(nbrs)
-    if el not in _VALENCE:
-        return [0]
-    vecs = [pos[n] - pos[idx] for n in nbrs]
-    lens = [float(np.linalg.norm(v)) for v in vecs]
-    if deg == 1:
-        d = lens[0]
-        if el == "C":
-            return [0] if d < 1.20 else ([1] if d < 1.25 else [3])
-        if el == "N":
-            return [0] if d < 1.20 else [2]
-        if el == "O":
-            if mol.GetAtomWithIdx(nbrs[0]).GetSymbol() in ("S", "P"):
-                return [0]
-            return [0] if d < 1.27 else ([0, 1] if d < 1.31 else ([1, 0] if d < 1.36 else [1]))
-        return [0] if d < 1.70 else [1]
-    if deg == 2:
-        cosang = float(np.dot(vecs[0], vecs[1]) / (lens[0] * lens[1]))
-        ang = float(np.degrees(np.arccos(np.clip(cosang, -1, 1))))
-        if el == "C":
-            return [0] if ang > 160 else ([1, 2] if ang > 114 else [2, 1])
-        if el == "N":
-            if ang > 160:
-                return [0]
-            if atom.IsInRing() and ang <= 115:
-                return [0, 1]
-            return [0] if min(lens) < 1.32 else [1, 0]
-        return [0]
-    if deg == 3 and el == "C":
-        normal = np.cross(vecs[1] - vecs[0], vecs[2] - vecs[0])
-        height = abs(float(np.dot(normal / np.linalg.norm(normal), -vecs[0])))
-        return [0, 1] if height < 0.3 else [1, 0]
-    return [max(0, _VALENCE[el] - deg)] if el in ("C",) else [0]
-
-
-MAX_BOND_ORDER_CANDIDATES = 200
-"""Hydrogen-count assignments :func:`ligand_from_pdb_residue` tries before it gives up.  Every
-Mpro XChem fragment is resolved within the first 100 (about 1 ms each); a 60-atom drug with 40
-ambiguous atoms has over 13,000 assignments up to three changes deep, at about 0.1 s each."""
-BOND_ORDER_TIME_BUDGET_S = 5.0
-"""Seconds :func:`ligand_from_pdb_residue` spends on those assignments before it gives up."""
-
-
-def _combos_by_deviation(options: list[list[int]], max_dev: int) -> Iterator[tuple[int, ...]]:
-    """Hydrogen-count assignments: the preferred one first, then 1, 2 … alternative choices
-    (generated lazily: the number grows with the cube of the ambiguous atoms)."""
-    ambiguous = [i for i, opt in enumerate(options) if len(opt) > 1]
-    base = [opt[0] for opt in options]
-    for k in range(0, min(max_dev, len(ambiguous)) + 1):
-        for subset in itertools.combinations(ambiguous, k):
-            combo = list(base)
-            for i in subset:
-                combo[i] = options[i][1]
-            yield tuple(combo)
-
-
-def _with_crystal_coordinates(mol: Any, pos: np.ndarray) -> Any:
-    """``mol`` without hydrogens, its one conformer set to the crystal heavy-atom positions
-    (``mol``'s heavy atoms are in the residue's atom order)."""
-    from rdkit import Chem
-
-    out = Chem.RemoveHs(mol)
-    out.RemoveAllConformers()
-    conf = Chem.Conformer(out.GetNumAtoms())
-    for i in range(out.GetNumAtoms()):
-        conf.SetAtomPosition(i, pos[i].tolist())
-    out.AddConformer(conf, assignId=True)
-    return out
-
-
-def _bond_orders_from_template(heavy: Any, smiles: str, resname: str) -> Any:
-    from rdkit import Chem, rdBase
-    from rdkit.Chem import AllChem
-
-    template = Chem.MolFromSmiles(smiles)
-    if template is None:
-        raise InputError(f"cannot parse the template SMILES of {resname}: {smiles!r}")
-    mismatch = InputError(f"the template SMILES does not match the {heavy.GetNumAtoms()} heavy atoms "
-                          f"of {resname}; give the SMILES of this residue")
-    if template.GetNumAtoms() != heavy.GetNumAtoms():
-        raise mismatch
-    try:
-        with rdBase.BlockLogs():
-            return AllChem.AssignBondOrdersFromTemplate(template, Chem.RemoveHs(heavy, sanitize=False))
-    except ValueError as exc:
-        raise mismatch from exc
-
-
-def ligand_from_pdb_residue(pdb_text: str, resname: str = "LIG", *, smiles: str | None = None,
-                            max_candidates: int = MAX_BOND_ORDER_CANDIDATES,
-                            time_budget_s: float = BOND_ORDER_TIME_BUDGET_S) -> Any:
-    """RDKit molecule of a ligand residue with bond orders inferred from geometry.
-
-    With ``smiles``, bond orders come from that template (RDKit's
-    ``AssignBondOrdersFromTemplate``).  Without it, hydrogen counts are guessed per atom from
-    bond lengths/angles/planarity; ambiguous atoms (ring N-H vs N:, C-OH vs C=O) are
-    enumerated, fewest changes first, and RDKit's ``DetermineBondOrders`` keeps the first
-    assignment that gives a neutral, sanitisable molecule.  At most ``max_candidates``
-    assignments are tried, for at most ``time_budget_s`` seconds (the enumeration is
-    combinatorial: a drug-sized ligand has thousands), then :class:`InputError` asks for the
-    SMILES.  Only altloc ' ' or 'A' atoms.
-    """
-    from rdkit import Chem, rdBase
-    from rdkit.Chem import rdDetermineBonds
-
-    lines = [
-        ln for ln in pdb_text.splitlines()
-        if ln.startswith(("HETATM", "ATOM")) and ln[17:20].strip() == resname and ln[16] in " A"
-        and (ln[76:78].strip() or ln[12:14].strip()) not in ("H", "D")
-    ]
-    if not lines:
-        raise InputError(f"no {resname} residue in the PDB; check the ligand residue name")
-    first = (lines[0][21], lines[0][22:27])
-    lines = [ln[:16] + " " + ln[17:] for ln in lines if (ln[21], ln[22:27]) == first]
-    with rdBase.BlockLogs():
-        heavy = Chem.MolFromPDBBlock("\n".join(lines) + "\nEND\n", sanitize=False, removeHs=False)
-    if heavy is None:
-        raise InputError(f"RDKit cannot read the {resname} residue")
-    pos = heavy.GetConformer().GetPositions()
-    if smiles is not None:
-        return _with_crystal_coordinates(_bond_orders_from_template(heavy, smiles, resname), pos)
-    Chem.FastFindRings(heavy)
-    options = [_h_options(heavy, i, pos) for i in range(heavy.GetNumAtoms())]
-    tried = 0
-    deadline = time.monotonic() + time_budget_s
-    for combo in itertools.islice(_combos_by_deviation(options, max_dev=3), max_candidates):
-        if tried and time.monotonic() > deadline:
-            break
-        tried += 1
-        rw = Chem.RWMol(heavy)
-        for bond in rw.GetBonds():
-            bond.SetBondType(Chem.BondType.SINGLE)
-        for atom in rw.GetAtoms():
-            atom.SetNoImplicit(True)
-            atom.SetNumExplicitHs(0)
-        for i, nh in enumerate(combo):
-            for _ in range(nh):
-                h = rw.AddAtom(Chem.Atom(1))
-                rw.AddBond(i, h, Chem.BondType.SINGLE)
-        cand = rw.GetMol()
-        try:
-            with rdBase.BlockLogs():
-                rdDetermineBonds.DetermineBondOrders(cand, charge=0, allowChargedFragments=False)
-                Chem.SanitizeMol(cand)
-        except Exception:
-            continue
-        if any(a.GetFormalCharge() or a.GetNumRadicalElectrons() for a in cand.GetAtoms()):
-            continue
-        return _with_crystal_coordinates(cand, pos)
-    raise InputError(f"could not infer bond orders for {resname} ({heavy.GetNumAtoms()} heavy atoms) "
-                     f"from its geometry in {tried} hydrogen assignments ({time_budget_s:g} s at most); "
-                     "give its SMILES (smiles=)")
 
 
 def _protein_only(pdb_text: str) -> str:

@@ -26,7 +26,7 @@ from jobs.validation.redock import XCHEM_SOURCE, parse_sets
 from tests.conftest import run_cli
 
 # an XChem fragment with one stereocentre (the mirror's Mpro tarball), its ligand residue LIG
-CX = "Mpro-x0177"
+CX = "Mpro-x0967"
 
 
 def test_registry_names_downloadable_sources() -> None:
