@@ -27,6 +27,8 @@ for c in "$focused" "$blind" "$moonshot"; do ok34 $dockdb campaign run "$c" --lo
 ok34 $dockdb campaign run "$moonshot_torch" --local-workers 1
 ok34 $dockdb validate redock --set posebusters --engine vina,torch --exhaustiveness 8 --cpu 1
 ok34 $dockdb validate redock --set xchem --xchem-limit 6 --engine vina,torch --exhaustiveness 8 --cpu 1
+# complexes that are not in the mirror (downloaded from PyPI source releases into DOCKDB_HOME/sources)
+ok34 env DOCKDB_MIRROR= $dockdb validate redock --set heldout --engine vina,torch --exhaustiveness 8 --cpu 1
 $dockdb validate agreement --campaign val-focused
 $dockdb validate agreement --campaign val-blind
 $dockdb validate enrichment --reference dockcov2
