@@ -80,7 +80,7 @@ def _pdb_text(name: str, text: str) -> str:
 def _ligand(entry: HeldoutEntry, pdb: str, archive: tarfile.TarFile, where: Path) -> Any:
     from rdkit import Chem
 
-    from docking.redock import ligand_from_pdb_residue
+    from docking.pdb_ligand import ligand_from_pdb_residue
 
     if entry.residue is not None:
         mol = ligand_from_pdb_residue(pdb, entry.residue)
