@@ -52,7 +52,7 @@ def _seed_lines(cx: Any, pc: Any, engines: dict[str, Any], prep_seed: int, seeds
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--set", default="posebusters", choices=["posebusters", "xchem"])
+    ap.add_argument("--set", default="posebusters", choices=["posebusters", "xchem", "heldout"])
     ap.add_argument("--complex", required=True, help="complex id, e.g. 1s3v")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--mode", default="balanced", choices=["fast", "balanced", "detail"])
