@@ -64,6 +64,7 @@ def main() -> int:
     ap.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                     help="torch engine parameter, repeatable (as `dockdb dock --param`), e.g. rotamers=2")
     ap.add_argument("--no-vina", action="store_true", help="--search-seeds: the torch engine alone")
+    ap.add_argument("--no-torch", action="store_true", help="--search-seeds: Vina alone")
     args = ap.parse_args()
     try:
         search_seeds = [int(x) for x in args.search_seeds.split(",") if x.strip()]
@@ -97,7 +98,12 @@ def main() -> int:
     vina = get_engine("vina", exhaustiveness=8, n_poses=9, cpu=1)
     label = f"torch {args.mode}" + "".join(f" {p}" for p in args.param)
     if search_seeds:
-        engines = {label: torch_eng} if args.no_vina else {"vina": vina, label: torch_eng}
+        if args.no_vina and args.no_torch:
+            ap.error("--no-vina and --no-torch leave no engine; give one of them at most")
+        engines = {"vina": vina, label: torch_eng}
+        for name, skip in (("vina", args.no_vina), (label, args.no_torch)):
+            if skip:
+                del engines[name]
         return _seed_lines(cx, pc, engines, args.seed, search_seeds)
     results = {name: eng.dock(pc.receptor_pdbqt, pc.box, [pc.ligand], seed=args.seed)[0]
                for name, eng in (("vina", vina), (label, torch_eng))}
