@@ -71,6 +71,9 @@ def main() -> int:
     except ValueError:
         ap.error(f"--search-seeds {args.search_seeds!r}: give whole numbers separated by commas, e.g. 1,2,3")
 
+    if args.no_vina and args.no_torch:
+        ap.error("--no-vina and --no-torch leave no engine; give one of them at most")
+
     from dockdb.cli.engine_opts import extra_engine_params
     from dockdb.config import Config
     from dockdb.errors import DockDBError
@@ -98,8 +101,6 @@ def main() -> int:
     vina = get_engine("vina", exhaustiveness=8, n_poses=9, cpu=1)
     label = f"torch {args.mode}" + "".join(f" {p}" for p in args.param)
     if search_seeds:
-        if args.no_vina and args.no_torch:
-            ap.error("--no-vina and --no-torch leave no engine; give one of them at most")
         engines = {"vina": vina, label: torch_eng}
         for name, skip in (("vina", args.no_vina), (label, args.no_torch)):
             if skip:
