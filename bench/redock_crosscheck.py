@@ -101,10 +101,8 @@ def main() -> int:
     vina = get_engine("vina", exhaustiveness=8, n_poses=9, cpu=1)
     label = f"torch {args.mode}" + "".join(f" {p}" for p in args.param)
     if search_seeds:
-        engines = {"vina": vina, label: torch_eng}
-        for name, skip in (("vina", args.no_vina), (label, args.no_torch)):
-            if skip:
-                del engines[name]
+        engines = {name: eng for name, eng, skip in (("vina", vina, args.no_vina), (label, torch_eng, args.no_torch))
+                   if not skip}
         return _seed_lines(cx, pc, engines, args.seed, search_seeds)
     results = {name: eng.dock(pc.receptor_pdbqt, pc.box, [pc.ligand], seed=args.seed)[0]
                for name, eng in (("vina", vina), (label, torch_eng))}

@@ -132,10 +132,10 @@ def geometry_misfit(mol: Any, pos: np.ndarray) -> tuple[float, int]:
     return total, n
 
 
-def _combos_by_deviation(options: list[list[int]], max_dev: int) -> Iterator[tuple[int, tuple[int, ...]]]:
-    """(k, hydrogen counts): the preferred counts first (k = 0), then every assignment with 1, 2 …
-    atoms at their second choice (generated lazily: the number grows as the k-th power of the
-    ambiguous atoms)."""
+def _combos_by_deviation(options: list[list[int]], max_dev: int) -> Iterator[tuple[int, ...]]:
+    """Hydrogen counts: the preferred counts first, then every assignment with 1, 2 … atoms at
+    their second choice (generated lazily: with k changes the number grows as the k-th power of
+    the ambiguous atoms)."""
     ambiguous = [i for i, opt in enumerate(options) if len(opt) > 1]
     base = [opt[0] for opt in options]
     for k in range(0, min(max_dev, len(ambiguous)) + 1):
@@ -143,7 +143,7 @@ def _combos_by_deviation(options: list[list[int]], max_dev: int) -> Iterator[tup
             combo = list(base)
             for i in subset:
                 combo[i] = options[i][1]
-            yield k, tuple(combo)
+            yield tuple(combo)
 
 
 def _candidate(heavy: Any, combo: tuple[int, ...]) -> Any | None:
@@ -206,19 +206,9 @@ def _bond_orders_from_template(heavy: Any, smiles: str, resname: str) -> Any:
         raise mismatch from exc
 
 
-def ligand_from_pdb_residue(pdb_text: str, resname: str = "LIG", *, smiles: str | None = None,
-                            max_candidates: int = MAX_BOND_ORDER_CANDIDATES,
-                            time_budget_s: float = BOND_ORDER_TIME_BUDGET_S) -> Any:
-    """RDKit molecule of a ligand residue (its first copy), crystal coordinates kept atom for atom.
-
-    With ``smiles``, bond orders come from that template (RDKit's ``AssignBondOrdersFromTemplate``).
-    Without it, from the geometry (module docstring): hydrogen-count assignments are tried, fewest
-    changes first, up to :data:`MAX_CHANGES` changes, and the sanitisable one that fits the
-    geometry best (:func:`geometry_misfit`; ties: fewer changes) is kept.  The search ends after
-    ``max_candidates`` assignments or ``time_budget_s`` seconds (a drug-sized ligand has thousands:
-    for it the best fit among those tried in time); having found none, it raises
-    :class:`InputError` asking for the SMILES.  Only altloc ' ' or 'A' atoms.
-    """
+def _read_residue(pdb_text: str, resname: str) -> Any:
+    """The heavy atoms of the first copy of residue ``resname`` (altloc ' ' or 'A'), unsanitised,
+    without bond orders: RDKit's PDB reader's connectivity and the file's coordinates."""
     from rdkit import Chem, rdBase
 
     lines = [
@@ -234,6 +224,25 @@ def ligand_from_pdb_residue(pdb_text: str, resname: str = "LIG", *, smiles: str 
         heavy = Chem.MolFromPDBBlock("\n".join(lines) + "\nEND\n", sanitize=False, removeHs=False)
     if heavy is None:
         raise InputError(f"RDKit cannot read the {resname} residue")
+    return heavy
+
+
+def ligand_from_pdb_residue(pdb_text: str, resname: str = "LIG", *, smiles: str | None = None,
+                            max_candidates: int = MAX_BOND_ORDER_CANDIDATES,
+                            time_budget_s: float = BOND_ORDER_TIME_BUDGET_S) -> Any:
+    """RDKit molecule of a ligand residue (its first copy), crystal coordinates kept atom for atom.
+
+    With ``smiles``, bond orders come from that template (RDKit's ``AssignBondOrdersFromTemplate``).
+    Without it, from the geometry (module docstring): hydrogen-count assignments are tried, fewest
+    changes first, up to :data:`MAX_CHANGES` changes, and the sanitisable one that fits the
+    geometry best (:func:`geometry_misfit`; ties: fewer changes) is kept.  The search ends after
+    ``max_candidates`` assignments or ``time_budget_s`` seconds (a drug-sized ligand has thousands:
+    for it the best fit among those tried in time); having found none, it raises
+    :class:`InputError` asking for the SMILES.  Only altloc ' ' or 'A' atoms.
+    """
+    from rdkit import Chem
+
+    heavy = _read_residue(pdb_text, resname)
     pos = heavy.GetConformer().GetPositions()
     if smiles is not None:
         return _with_crystal_coordinates(_bond_orders_from_template(heavy, smiles, resname), pos)
@@ -242,7 +251,7 @@ def ligand_from_pdb_residue(pdb_text: str, resname: str = "LIG", *, smiles: str 
     best: tuple[float, Any] | None = None  # (mean squared misfit, molecule)
     tried = 0
     deadline = time.monotonic() + time_budget_s
-    for _, combo in _combos_by_deviation(options, max_dev=MAX_CHANGES):
+    for combo in _combos_by_deviation(options, max_dev=MAX_CHANGES):
         if tried >= max_candidates or (tried and time.monotonic() > deadline):
             break
         tried += 1

@@ -89,7 +89,6 @@ def _ligand(entry: HeldoutEntry, pdb: str, archive: tarfile.TarFile, where: Path
         mol = Chem.MolFromMol2Block(_member_text(archive, entry.mol2, where), removeHs=False)
         if mol is None:
             raise SourceError(f"RDKit cannot read {entry.mol2} in {where}; delete the file and fetch it again")
-    Chem.AssignStereochemistryFrom3D(mol)  # the crystal's stereocentres, so the SMILES docked has them
     return mol
 
 

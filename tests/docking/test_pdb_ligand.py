@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 from rdkit import Chem
 
-from docking.pdb_ligand import _candidate, _combos_by_deviation, _h_options, geometry_misfit, ligand_from_pdb_residue
+from docking.pdb_ligand import (
+    _candidate,
+    _combos_by_deviation,
+    _h_options,
+    _read_residue,
+    geometry_misfit,
+    ligand_from_pdb_residue,
+)
 
 TARBALL = "validation/redock/mpro_xchem_fragments_78.tar.gz"
 
@@ -41,16 +48,12 @@ def test_assignment_that_fits_the_geometry_is_kept(mirror: Path, fragment: str) 
 def test_first_sanitisable_assignment_is_not_the_answer(mirror: Path) -> None:
     """The property the search exists for: the first assignment that sanitises (what was kept until
     December 2026) is a different, worse-fitting molecule for x0104."""
-    from rdkit import rdBase
-
     pdb = _pdb(mirror, "Mpro-x0104")
-    lines = [ln for ln in pdb.splitlines() if ln.startswith("HETATM") and ln[17:20] == "LIG"]
-    with rdBase.BlockLogs():
-        heavy = Chem.MolFromPDBBlock("\n".join(lines) + "\nEND\n", sanitize=False, removeHs=False)
+    heavy = _read_residue(pdb, "LIG")
     pos = heavy.GetConformer().GetPositions()
     Chem.FastFindRings(heavy)
     options = [_h_options(heavy, i, pos) for i in range(heavy.GetNumAtoms())]
-    first = next(c for _, combo in _combos_by_deviation(options, 5) if (c := _candidate(heavy, combo)) is not None)
+    first = next(c for combo in _combos_by_deviation(options, 5) if (c := _candidate(heavy, combo)) is not None)
     kept = ligand_from_pdb_residue(pdb)
     assert Chem.MolToSmiles(Chem.RemoveHs(first)) != EXPECTED["Mpro-x0104"]
     worse, n_first = geometry_misfit(first, pos)
