@@ -155,7 +155,7 @@ class TorchEngine(DockingEngine):
             tv = metadata.version("torch")
         except metadata.PackageNotFoundError:
             tv = "missing"
-        return f"dockdb-torch-1.14+torch{tv}"
+        return f"dockdb-torch-1.15+torch{tv}"
 
     @property
     def preferred_batch(self) -> int:

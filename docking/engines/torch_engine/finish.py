@@ -8,9 +8,9 @@
    refinement), with per-pose receptor neighbour lists built on the device.
    Then (engine 1.8) each ligand's ``polish_poses`` best distinct ones are polished
    (:func:`polish`: jiggled and re-minimised, kept where lower).
-3. Exact energies, a second clustering, and up to ``n_poses`` poses within
-   ``energy_range`` of the best; the score is Vina's: (inter + intra - intra of the best
-   pose) / (1 + 0.05846 N_rot).
+3. Exact energies, a second clustering, and up to ``n_poses`` poses whose scores lie within
+   ``energy_range`` of the best one's (Vina 1.2's window); the score is Vina's: (inter + intra -
+   intra of the best pose) / (1 + 0.05846 N_rot).
 
 Everything runs on fixed shapes on the device; the results cross to the host once per batch.
 """
@@ -365,7 +365,9 @@ def _poses(
     ref = x[best, :n_atoms].astype(np.float64)
     poses: list[FinalPose] = []
     for j in kept:
-        if len(poses) >= params.n_poses or e[j] > e[best] + params.energy_range:
+        # Vina's window is on the reported score (its ``get_poses``): the raw sums differ by 1 / norm times as
+        # much, so a window on them would keep fewer poses of a flexible ligand than Vina does
+        if len(poses) >= params.n_poses or (e[j] - e[best]) * norm > params.energy_range:
             break
         total = (float(inter[j]) + float(intra[j]) - intra_best) * norm
         coords = x[j, :n_atoms].astype(np.float64)
