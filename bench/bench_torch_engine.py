@@ -37,6 +37,9 @@ PARITY_DRUGS = {"protease": 4, "papainlike": 4}
 PARITY_DRUGS_OTHER = 2
 SCREEN_TARGETS = ("protease", "papainlike", "TMPRSS2")
 SCREEN_DRUGS = 20
+# ``prep --set macrocycles``: approved drugs whose 7+ membered ring Meeko opens (closure atoms), in a
+# workdir of their own; the same ``vina`` and ``bench_torch_search.py variants`` phases dock them
+MACROCYCLE_DRUGS = 12
 
 
 def _mirror() -> Path:
@@ -67,9 +70,12 @@ def _boxes() -> dict[str, tuple[list[float], list[float]]]:
 
 
 # ------------------------------------------------------------------------------ prep
-def select_drugs(n: int) -> list[tuple[str, str]]:
+def select_drugs(n: int, macrocycles: bool = False) -> list[tuple[str, str]]:
     """First ``n`` FDA-approved DrugCentral drugs (by struct id) with 20-35 heavy atoms and
-    4-8 rotatable bonds, neutral organic, no metals: drug-sized ligands of the speed goal."""
+    4-8 rotatable bonds, neutral organic, no metals: drug-sized ligands of the speed goal.
+    ``macrocycles``: instead those with 15-40 heavy atoms and a non-aromatic ring of 7 or more
+    atoms, which Meeko breaks into a flexible ring with closure atoms (the caller keeps the ones
+    it did break)."""
     import csv
 
     from rdkit import Chem, RDLogger
@@ -93,14 +99,19 @@ def select_drugs(n: int) -> list[tuple[str, str]]:
         if any(a.GetSymbol() not in ("C", "N", "O", "S", "F", "Cl", "Br", "I", "P") for a in m.GetAtoms()):
             continue
         nh, nr = m.GetNumHeavyAtoms(), rdMolDescriptors.CalcNumRotatableBonds(m)
-        if 20 <= nh <= 35 and 4 <= nr <= 8:
+        if macrocycles:
+            big = any(len(r) >= 7 and not all(m.GetAtomWithIdx(i).GetIsAromatic() for i in r)
+                      for r in m.GetRingInfo().AtomRings())
+            if 15 <= nh <= 40 and big:
+                out.append((row["INN"] or row["ID"], row["SMILES"]))
+        elif 20 <= nh <= 35 and 4 <= nr <= 8:
             out.append((row["INN"] or row["ID"], row["SMILES"]))
         if len(out) >= n:
             break
     return out
 
 
-def phase_prep(work: Path, quick: bool) -> None:
+def phase_prep(work: Path, quick: bool, macrocycles: bool = False) -> None:
     import yaml
 
     from docking.ligand import prepare_ligand
@@ -128,13 +139,17 @@ def phase_prep(work: Path, quick: bool) -> None:
         _save(work / "receptors.json", meta)
         print(f"receptor {row}: {how}", flush=True)
     ligs = _load(work / "ligands.json")
-    for name, smi in select_drugs(SCREEN_DRUGS + 10):
-        if name in ligs or len(ligs) >= SCREEN_DRUGS:
+    wanted = MACROCYCLE_DRUGS if macrocycles else SCREEN_DRUGS
+    for name, smi in select_drugs(wanted + 40 if macrocycles else wanted + 10, macrocycles=macrocycles):
+        if name in ligs or len(ligs) >= wanted:
             continue
         try:
             lig = prepare_ligand(smi, name=name, seed=42, max_stereoisomers=1)
         except Exception as exc:
             print(f"ligand {name}: {exc}", flush=True)
+            continue
+        if macrocycles and " CG0" not in lig.variants[0].pdbqt:
+            print(f"ligand {name}: Meeko kept its ring rigid (no closure atoms); skipped", flush=True)
             continue
         ligs[name] = {"smiles": smi, "pdbqt": lig.variants[0].pdbqt, "n_heavy": lig.n_heavy,
                       "n_rotatable": lig.n_rotatable}
@@ -476,12 +491,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--cpu", type=int, default=2, help="Vina threads (torch uses as many)")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--set", dest="drug_set", choices=["screen", "macrocycles"], default="screen",
+                    help="prep: the 20 screening drugs, or 12 approved drugs with a flexible macrocycle "
+                         "(use another --workdir)")
     args = ap.parse_args(argv)
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
     if args.phase in ("prep", "all"):
-        phase_prep(work, args.quick)
+        phase_prep(work, args.quick, macrocycles=args.drug_set == "macrocycles")
     if args.phase in ("vina", "all"):
         phase_vina(work, args.quick, args.cpu, parts)
     if args.phase in ("torch", "all"):

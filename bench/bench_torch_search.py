@@ -511,7 +511,8 @@ def variants(work: Path, target: str, mode: str, n: int, spec: dict[str, dict[st
         best = {r.name: r.best_score for r in res}
         row = {"cpu_s_per_ligand": cpu / len(ligs), "steps_run_over_planned": sum(d.steps_run) / sum(d.steps_planned),
                "stale_tail": sum(d.stale_tail) / len(d.stale_tail),
-               "compile_s_so_far": compile_seconds(), "best": best, **_agreement(best, vina)}
+               "compile_s_so_far": compile_seconds(), "best": best, "poses": {r.name: len(r.poses) for r in res},
+               **_agreement(best, vina)}
         _record(work, f"variants|{target}|{mode}|{seed}|{name}" + (f"|{len(ligs)} drugs" if only else ""), row)
         print(f"{name}: {json.dumps(row)}", flush=True)
 
