@@ -129,7 +129,6 @@ class LigandBatch:
     bond_atoms: torch.Tensor  # (L, B, 2) the body's rotatable bond (parent-side atom, body's first atom)
     bond_inv_len: torch.Tensor  # (L, B) 1 / that bond's length; 0 for the root and padding
     tors_mask: torch.Tensor  # (L, T)
-    ring_flip: torch.Tensor  # (L, T) a broken ring's inversion: torsion t -> ring_flip - t (0: no ring)
     pairs: torch.Tensor  # (L, M, 2)
     pair_radius: torch.Tensor  # (L, M)
     pair_hyd: torch.Tensor  # (L, M)
@@ -170,7 +169,6 @@ class LigandBatch:
         bond_atoms = np.zeros((n, b_max, 2), dtype=np.int64)
         bond_inv_len = np.zeros((n, b_max))
         tors_mask = np.zeros((n, t_max), dtype=bool)
-        ring_flip = np.zeros((n, t_max))
         pair_idx = np.zeros((n, m_max, 2), dtype=np.int64)
         pair_radius = np.zeros((n, m_max))
         pair_hyd = np.zeros((n, m_max), dtype=bool)
@@ -195,7 +193,6 @@ class LigandBatch:
                 offset[i, b] = origins[b] - origins[lig.parent[b]]
             depth[i, :nb] = lig.depth()
             tors_mask[i, : nb - 1] = True
-            ring_flip[i, : len(t.ring_flip)] = t.ring_flip
             na = t.n_atoms
             local[i, :na] = lig.coords - origins[lig.body_of]
             atom_body[i, :na] = lig.body_of
@@ -222,8 +219,7 @@ class LigandBatch:
             tops=tops, local=f(local), atom_body=li(atom_body), atom_mask=li(atom_mask), xs=li(xs),
             body_parent=li(parent), body_offset=f(offset), body_axis=f(axis), body_depth=li(depth),
             bond_atoms=li(bond_atoms), bond_inv_len=f(bond_inv_len),
-            tors_mask=li(tors_mask), ring_flip=f(ring_flip), pairs=li(pair_idx), pair_radius=f(pair_radius),
-            pair_hyd=li(pair_hyd),
+            tors_mask=li(tors_mask), pairs=li(pair_idx), pair_radius=f(pair_radius), pair_hyd=li(pair_hyd),
             pair_hb=li(pair_hb), pair_glue=li(pair_glue), pair_mask=li(pair_mask), num_tors=f(num_tors),
             init_origin=f(init_origin),
             max_depth=max(1, int(depth.max())), has_glue=bool(pair_glue.any()),

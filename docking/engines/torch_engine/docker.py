@@ -404,7 +404,7 @@ class TorchDocker:
         center = torch.tensor(self.grid.center, dtype=dtype, device=dev)
         size = torch.tensor(self.grid.size, dtype=dtype, device=dev)
         seeds = torch.tensor(chain_keys, dtype=torch.long, device=dev)
-        state = new_search(c, center, size, seeds, tick_cap, self.params.store, self.params.ring_flip)
+        state = new_search(c, center, size, seeds, tick_cap, self.params.store)
         return BatchRun(batch, slots, depth, c, gc, state, ticks, planned, period, chains)
 
     def _run_batch(

@@ -53,7 +53,6 @@ class PoseConsts(NamedTuple):
     pair_hb: torch.Tensor  # (P, M) float 1/0
     pair_glue: torch.Tensor  # (P, M) float 1/0: macrocycle closure pair (Vina's glue term)
     ring_tors: torch.Tensor  # (P, T) float 1/0: torsion inside a broken macrocycle ring
-    ring_flip: torch.Tensor  # (P, T) the ring's inversion: torsion t -> ring_flip - t (ringflip.py)
     pair_mask: torch.Tensor  # (P, M) float 1/0
     heavy: torch.Tensor  # (P, A) float 1/0 (same as typed; kept for RMSD)
     real: torch.Tensor  # (P, A) float 1/0: a real atom, not padding (hydrogens too)
@@ -141,7 +140,6 @@ def pose_consts(
         pair_j3=pairs[..., 1:2].expand(p, m, 3), pair_radius=batch.pair_radius[lig],
         pair_hyd=batch.pair_hyd[lig].to(dtype), pair_hb=batch.pair_hb[lig].to(dtype),
         pair_glue=glue.to(dtype), ring_tors=ring_tors * tors_mask,
-        ring_flip=batch.ring_flip[lig].to(dtype) * ring_tors * tors_mask,
         pair_mask=batch.pair_mask[lig].to(dtype), heavy=typed, real=batch.atom_mask[lig].to(dtype),
         n_heavy=typed.sum(-1).clamp(min=1.0),
         gyration=torch.zeros(p, dtype=dtype, device=dev), n_entities=2 + tors_mask.sum(-1),

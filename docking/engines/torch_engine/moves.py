@@ -76,24 +76,20 @@ _SWAP_STREAM = 1 << 29
 
 def random_start(
     c: PoseConsts, center: torch.Tensor, size: torch.Tensor, seed: torch.Tensor,
-    step: torch.Tensor | None = None, flip: bool = False,
+    step: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Vina's start: a uniform position in the box, a random orientation and random torsions,
     except that torsions inside a broken macrocycle ring start as prepared (ring closed): from a
     random opening the hunt-capped glue pulls too weakly to close it within a short chain.
-    ``flip``: half the chains (a random draw each) start with the ring inverted instead
-    (:mod:`.ringflip`).  ``step`` (P,) draws other poses for the same chains (default: the chain's
-    first)."""
+    ``step`` (P,) draws other poses for the same chains (default: the chain's first)."""
     t_n = c.tors_mask.shape[1]
     if step is None:
         step = torch.full((), -1, dtype=torch.long, device=seed.device)
-    u = hash_uniform(seed, step, 8 + t_n).to(center.dtype)
+    u = hash_uniform(seed, step, 7 + t_n).to(center.dtype)
     pos = center + (u[:, :3] - 0.5) * size
     q = _normals(u[:, 3:7])
     q = q / q.norm(dim=-1, keepdim=True).clamp(min=1e-12)
-    tors = (u[:, 7:-1] * 2 - 1) * math.pi * c.tors_mask * (1.0 - c.ring_tors)
-    if flip:
-        tors = tors + (u[:, -1:] < 0.5).to(tors.dtype) * c.ring_flip
+    tors = (u[:, 7:] * 2 - 1) * math.pi * c.tors_mask * (1.0 - c.ring_tors)
     return pos, q, tors
 
 
@@ -103,17 +99,11 @@ def _in_start_phase(ch: Chains, starts: int) -> torch.Tensor:
 
 
 def mutate(
-    c: PoseConsts, ch: Chains, amplitude: float, gc: GridConsts | None = None, starts: int = 0,
-    ring_turn: float = 0.0, flip: bool = False,
+    c: PoseConsts, ch: Chains, amplitude: float, gc: GridConsts | None = None, starts: int = 0
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Vina's mutation: one of position, orientation or one torsion, chosen uniformly; none
     at step 0 (the random start is minimised as it is).  Steps 1 to ``starts`` - 1 draw a new
-    random pose on the grid ``gc`` instead.  ``ring_turn`` > 0: a torsion inside a broken
-    macrocycle ring is turned from its value by at most this many radians, where Vina sets it to a
-    random angle (which opens the ring by Å, and the hunt-capped glue pulls too weakly to close it
-    again within a local optimisation, so nearly every such step is rejected).  ``flip``: such a
-    mutation inverts the ring instead, every ring torsion ``t`` set to ``ring_flip - t``
-    (:mod:`.ringflip`), and half the random starts are inverted rings."""
+    random pose on the grid ``gc`` instead."""
     dtype = ch.pos.dtype
     u = hash_uniform(ch.seed, ch.step, 12).to(dtype)
     which = torch.minimum((u[:, 0] * c.n_entities).floor(), c.n_entities - 1)
@@ -126,18 +116,11 @@ def mutate(
     q = torch.where((which == 1)[:, None], q / q.norm(dim=-1, keepdim=True), ch.quat)
     t_idx = torch.arange(ch.tors.shape[1], device=ch.pos.device, dtype=dtype)
     hit = (which[:, None] - 2) == t_idx[None, :]
-    new_t = angle[:, None].expand_as(ch.tors)
-    if ring_turn > 0:
-        turned = ch.tors + (ring_turn / math.pi) * angle[:, None]
-        new_t = torch.where(c.ring_tors > 0, turned, new_t)
-    tors = torch.where(hit, new_t, ch.tors)
-    if flip:
-        ring_hit = (hit.to(ch.tors.dtype) * c.ring_tors).sum(-1, keepdim=True) > 0
-        tors = torch.where(ring_hit & (c.ring_tors > 0), c.ring_flip - ch.tors, tors)
+    tors = torch.where(hit, angle[:, None].expand_as(ch.tors), ch.tors)
     if starts > 1 and gc is not None:
         lo = gc.origin.to(dtype)
         span = (gc.upper / gc.inv_spacing).to(dtype)
-        r_pos, r_quat, r_tors = random_start(c, lo + 0.5 * span, span, ch.seed, ch.step + _START_STREAM, flip)
+        r_pos, r_quat, r_tors = random_start(c, lo + 0.5 * span, span, ch.seed, ch.step + _START_STREAM)
         new = _in_start_phase(ch, starts)[:, None]
         pos, q, tors = torch.where(new, r_pos, pos), torch.where(new, r_quat, q), torch.where(new, r_tors, tors)
     return pos, q, tors

@@ -133,12 +133,6 @@ class SearchParams:
     ladder_top: float = 2.4
     swap_every: int = 8
     amplitude: float = 2.0
-    # a mutation of a torsion inside a broken macrocycle ring turns it by at most this many radians
-    # (0: to a random angle, as Vina; ``moves.mutate``)
-    ring_turn: float = 0.0
-    # a mutation of a torsion inside a broken macrocycle ring inverts the ring, and half the chains
-    # start with it inverted (False: as Vina; ``moves.mutate``, ``ringflip``)
-    ring_flip: bool = False
     slope: float = 10.0
     refine_candidates: int = 24
     # a local optimisation still ``abort_margin`` kcal/mol above its chain's current energy after
@@ -509,7 +503,7 @@ def mc_tick(c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams, swap
     ch, st = mc_accept(c, ch, s.st, opt, s.x, ended & s.live & running, temperature, params.min_rmsd,
                        abandoned, params.starts)
     restart = ended & running
-    m_pos, m_quat, m_tors = mutate(c, ch, params.amplitude, gc, params.starts, params.ring_turn, params.ring_flip)
+    m_pos, m_quat, m_tors = mutate(c, ch, params.amplitude, gc, params.starts)
     step, t_pos, t_quat, t_tors = _trial(opt)
     r1 = restart[:, None]
     pos, quat, tors = torch.where(r1, m_pos, t_pos), torch.where(r1, m_quat, t_quat), torch.where(r1, m_tors, t_tors)
@@ -539,11 +533,10 @@ def ls_tick(c: PoseConsts, gc: GridConsts, s: Search, params: SearchParams, swap
 
 def new_search(
     c: PoseConsts, center: torch.Tensor, size: torch.Tensor, seed: torch.Tensor, tick_cap: torch.Tensor,
-    store: int, flip: bool = False,
+    store: int,
 ) -> Search:
-    """Random starts, empty stores and no local optimisation yet for every chain (``flip``: half of
-    them with their macrocycle ring inverted, :func:`.moves.random_start`)."""
-    pos, quat, tors = random_start(c, center, size, seed, flip=flip)
+    """Random starts, empty stores and no local optimisation yet for every chain."""
+    pos, quat, tors = random_start(c, center, size, seed)
     p_n, a = c.local.shape[:2]
     dev, dtype = pos.device, pos.dtype
     inf = torch.full((p_n,), float("inf"), dtype=dtype, device=dev)

@@ -12,13 +12,12 @@ partner has more than one heavy neighbour (so an O-H or a methyl rotor counts 0.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from .atomtypes import ACCEPTOR, DONOR, HYDROPHOBIC, XS_RADII, bonds_from_distance, glue_index, xs_types
 from .pdbqt import LigandPDBQT
-from .ringflip import ring_flip_angles
 
 __all__ = ["LigandTopology", "build_topology"]
 
@@ -37,8 +36,6 @@ class LigandTopology:
     pair_glue: np.ndarray  # (M,) bool: a macrocycle closure dummy Gk and closure carbon CGk
     num_tors: float
     root_origin: np.ndarray  # (3,)
-    # per torsion, the value ``f`` for which ``f - t`` inverts a broken macrocycle ring (ringflip.py; 0 elsewhere)
-    ring_flip: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def n_atoms(self) -> int:
@@ -161,5 +158,4 @@ def build_topology(lig: LigandPDBQT) -> LigandTopology:
         pair_glue=glue,
         num_tors=num_tors,
         root_origin=lig.coords[root].mean(axis=0),
-        ring_flip=ring_flip_angles(lig, sorted(bonds)),
     )
