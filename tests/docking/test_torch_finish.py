@@ -49,6 +49,7 @@ def test_energy_window_is_on_the_reported_score_as_vina_s() -> None:
     from docking.engines.torch_engine.batch import LigandBatch
     from docking.engines.torch_engine.finish import _poses
     from docking.engines.torch_engine.pdbqt import parse_ligand_pdbqt
+    from docking.engines.torch_engine.scoring import W_ROT
     from docking.engines.torch_engine.search import SearchParams
     from docking.engines.torch_engine.topology import build_topology
 
@@ -56,7 +57,7 @@ def test_energy_window_is_on_the_reported_score_as_vina_s() -> None:
     top = build_topology(parse_ligand_pdbqt(prepared(amlodipine, "amlodipine").variants[0].pdbqt))
     assert top.num_tors >= 6
     batch = LigandBatch.build([top], dtype=torch.float64)
-    scale = 1.0 + 0.05846 * float(top.num_tors)  # raw gap per reported-score gap
+    scale = 1.0 + W_ROT * float(top.num_tors)  # raw gap per reported-score gap
     params = SearchParams(n_poses=9, energy_range=3.0)
     raw_gaps = np.array([0.0, 1.0, 2.0, 0.9 * 3.0 * scale, 0.99 * 3.0 * scale, 1.01 * 3.0 * scale, 4.0 * scale])
     n = len(raw_gaps)
