@@ -21,14 +21,14 @@ import numpy as np
 from dockdb.errors import EngineError, InputError, LigandError, one_line
 from docking.engines import DockingEngine, get_engine
 from docking.ligand import PreparedLigand, prepare_ligand
-from docking.pdb_ligand import BOND_ORDER_TIME_BUDGET_S, MAX_BOND_ORDER_CANDIDATES, ligand_from_pdb_residue
+from docking.pdb_ligand import MAX_BOND_ORDER_CANDIDATES, MAX_HYDROGEN_ASSIGNMENTS, ligand_from_pdb_residue
 from docking.pocket import Box, box_from_coords
 from docking.poses import sdf_to_mol
 from docking.receptor import prepare_receptor
 
 __all__ = [
-    "BOND_ORDER_TIME_BUDGET_S",
     "MAX_BOND_ORDER_CANDIDATES",
+    "MAX_HYDROGEN_ASSIGNMENTS",
     "SUCCESS_RMSD",
     "PreparedComplex",
     "RedockRecord",
