@@ -64,6 +64,26 @@ def test_torch_engine_parameter_errors_in_one_line() -> None:
     assert TorchEngine(exhaustiveness=None, memory_limit_mb=None).params["exhaustiveness"] is None
 
 
+def test_torch_fraction_sets_the_share_of_vinas_steps() -> None:
+    from dataclasses import replace
+
+    from docking.engines.torch_engine.engine import TorchEngine
+    from docking.engines.torch_engine.modes import MODES, steps_for
+
+    class Top:  # what Budget.steps_of reads of a ligand topology
+        n_atoms, n_torsions = 30, 6
+
+    fast = TorchEngine(mode="fast")
+    assert fast._budget().steps_of(Top) == steps_for(MODES["fast"], 8, 30, 6)
+    # engine 1.15's fast: 4 % of Vina exhaustiveness 8's steps, local optimisations run to their cap
+    old = TorchEngine(mode="fast", fraction=0.04, stall=0)
+    assert old._budget().steps_of(Top) == steps_for(replace(MODES["fast"], fraction=0.04), 8, 30, 6)
+    assert old._budget().steps_of(Top) > fast._budget().steps_of(Top)
+    assert old._docker(None).params.stall == 0.0
+    with pytest.raises(EngineError, match=r"^bad torch engine parameters: fraction must be >= 0, not -0.1$"):
+        TorchEngine(fraction=-0.1)
+
+
 def test_torch_random_starts_default_to_the_mode_and_leave_short_chains_moves() -> None:
     from docking.engines.torch_engine.engine import TorchEngine
     from docking.engines.torch_engine.modes import MODES
@@ -107,10 +127,11 @@ def test_torch_line_search_settings_reach_the_search_and_are_checked() -> None:
 
     params = TorchEngine()._docker(None).params
     assert params.first_step == math.inf and params.min_step == 0.0 and not params.interpolate  # Vina's line search
-    # since engine 1.11 balanced ends stalled local optimisations; fast and detail run Vina's BFGS to its cap
+    # balanced (since engine 1.11) and fast (since 1.16) end stalled local optimisations; detail runs Vina's
+    # BFGS to its cap
     assert params.stall == 0.03
-    for mode in ("fast", "detail"):
-        assert TorchEngine(mode=mode)._docker(None).params.stall == 0.0
+    assert TorchEngine(mode="fast")._docker(None).params.stall == 0.03
+    assert TorchEngine(mode="detail")._docker(None).params.stall == 0.0
     params = TorchEngine(first_step=1.0, min_step=0.003, backtrack="interpolate", stall=0.1)._docker(None).params
     assert (params.first_step, params.min_step, params.interpolate, params.stall) == (1.0, 0.003, True, 0.1)
     assert TorchEngine(stall=0)._docker(None).params.stall == 0.0  # asked for, Vina's BFGS in balanced too

@@ -43,7 +43,9 @@ GPU_TASK_BATCH = 1024  # ligands per campaign task on CUDA: two default device p
 class TorchEngine(DockingEngine):
     """PyTorch engine (Vina 1.2 scoring, batched Monte Carlo search).  Params: device
     (auto|cpu|cuda), mode (fast|balanced|detail), chains and steps (override the mode's
-    budget), exhaustiveness (scales the mode's chains by N/8), n_poses, energy_range,
+    budget), fraction (the share of Vina exhaustiveness 8's total Monte Carlo steps a ligand's chains
+    spend; default the mode's: 0.03 ``fast`` since engine 1.16, 0.32 ``balanced``, 1 ``detail``),
+    exhaustiveness (scales the mode's chains by N/8), n_poses, energy_range,
     min_rmsd, refine (distinct minima refined with exact pair sums), starts (random poses each
     chain minimises before its Monte Carlo moves, keeping the lowest; default the mode's),
     polish (rounds in which each ligand's best final poses are jiggled and re-minimised, kept
@@ -65,7 +67,7 @@ class TorchEngine(DockingEngine):
     line-search trial: halve the step, as Vina, or interpolate, the minimum of the quadratic through the
     energies and slope, kept within 0.1 to 0.5 of the failed step), stall (a local optimisation ends once its
     last two accepted steps together lowered the energy by less than this many kcal/mol; default the
-    mode's: 0.03 for ``balanced`` since engine 1.11, 0 for ``fast`` and ``detail``, never, as Vina),
+    mode's: 0.03 for ``balanced`` since engine 1.11 and ``fast`` since 1.16, 0 for ``detail``, never, as Vina),
     stall_after (``stall`` ends only optimisations that have taken at least this many accepted steps; default
     the mode's, 0: from the second, as engine 1.11)."""
 
@@ -78,6 +80,7 @@ class TorchEngine(DockingEngine):
         mode: str = "balanced",
         chains: int = 0,
         steps: int = 0,
+        fraction: float = 0.0,
         exhaustiveness: int | None = None,
         n_poses: int = 9,
         energy_range: float = 3.0,
@@ -110,23 +113,24 @@ class TorchEngine(DockingEngine):
             raise EngineError(f"unknown torch engine parameter(s) {', '.join(unknown)}; see `dockdb dock --help`")
         check_params(
             self.name,
-            {"mode": mode, "compile": compile, "chains": chains, "steps": steps, "exhaustiveness": exhaustiveness,
+            {"mode": mode, "compile": compile, "chains": chains, "steps": steps, "fraction": fraction,
+             "exhaustiveness": exhaustiveness,
              "n_poses": n_poses, "energy_range": energy_range, "min_rmsd": min_rmsd, "refine": refine,
              "starts": starts, "polish": polish, "rotamers": rotamers, "temperature": temperature, "ladder": ladder,
              "ladder_top": ladder_top, "store": store, "spacing": spacing, "max_batch": max_batch,
              "memory_limit_mb": memory_limit_mb, "threads": threads, "period": period, "first_step": first_step,
              "min_step": min_step, "backtrack": backtrack, "stall": stall,
              "stall_after": stall_after},
-            at_least={"chains": 0, "steps": 0, "refine": 0, "starts": 0, "polish": 0, "rotamers": 0, "store": 1,
-                      "max_batch": 0, "threads": 0, "ladder": 1, "period": 0, "first_step": 0, "min_step": 0,
-                      "stall": 0, "stall_after": 0},
+            at_least={"chains": 0, "steps": 0, "fraction": 0, "refine": 0, "starts": 0, "polish": 0, "rotamers": 0,
+                      "store": 1, "max_batch": 0, "threads": 0, "ladder": 1, "period": 0, "first_step": 0,
+                      "min_step": 0, "stall": 0, "stall_after": 0},
             above={"memory_limit_mb": 0, "temperature": 0, "ladder_top": 0},
             choices={"mode": tuple(MODES), "compile": ("auto", "on", "off"), "backtrack": ("halve", "interpolate")},
         )  # fmt: skip
         if device not in ("auto", "cpu") and not str(device).startswith("cuda"):
             raise EngineError(f"unknown device {device!r}; use cuda, cpu or auto")
         super().__init__(
-            device=str(device), mode=mode, chains=int(chains), steps=int(steps),
+            device=str(device), mode=mode, chains=int(chains), steps=int(steps), fraction=float(fraction),
             exhaustiveness=None if exhaustiveness is None else int(exhaustiveness), n_poses=int(n_poses),
             energy_range=float(energy_range), min_rmsd=float(min_rmsd),
             refine=int(refine) or MODES[mode].refine,
@@ -155,7 +159,7 @@ class TorchEngine(DockingEngine):
             tv = metadata.version("torch")
         except metadata.PackageNotFoundError:
             tv = "missing"
-        return f"dockdb-torch-1.15+torch{tv}"
+        return f"dockdb-torch-1.16+torch{tv}"
 
     @property
     def preferred_batch(self) -> int:
@@ -232,7 +236,7 @@ class TorchEngine(DockingEngine):
 
         p = self.params
         return Budget(mode=p["mode"], chains=p["chains"], steps=p["steps"], exhaustiveness=p["exhaustiveness"] or 0,
-                      ladder=p["ladder"])
+                      ladder=p["ladder"], fraction=p["fraction"])
 
     def _starts(self) -> int:
         """Random starts per chain: the parameter (default the mode's), at most a quarter of an
