@@ -74,7 +74,7 @@ class Mode:
 # CPU, about 0.5x Vina's (docs/validation.md, "Engine 1.11").  ``stall=0`` at exhaustiveness 6 is 1.10's.
 # Engine 1.16 gives ``fast`` the same stall rule and three quarters of its ticks (3 % of Vina's steps,
 # where stalled optimisations ending early give about as many Monte Carlo steps as 1.15's 4 %): on
-# 3CLpro and PLpro it agreed with Vina as well as 1.15 for ~0.77x its CPU (docs/validation.md, "Engine
+# 3CLpro and PLpro it agreed with Vina about as well as 1.15 for 0.77-0.86x its CPU (docs/validation.md, "Engine
 # 1.16").  ``stall=0 fraction=0.04`` is 1.15's ``fast``.
 MODES: dict[str, Mode] = {
     "fast": Mode(chains=8, fraction=0.03, refine=12, stall=0.03),
