@@ -469,7 +469,6 @@ def variants(work: Path, target: str, mode: str, n: int, spec: dict[str, dict[st
     import torch
 
     from docking.engines.torch_engine.engine import TorchEngine
-    from docking.engines.torch_engine.modes import MODES
     from docking.pocket import Box
 
     torch.set_num_threads(1)
@@ -490,20 +489,16 @@ def variants(work: Path, target: str, mode: str, n: int, spec: dict[str, dict[st
                     setattr(docker, k, over[k])
             if "chains" in over:  # the mode's share of Vina's steps over this many chains per ligand
                 docker.budget = dataclasses.replace(docker.budget, chains=over["chains"])
+            if "fraction" in over:  # this share of Vina exhaustiveness 8's steps instead of the mode's
+                docker.budget = dataclasses.replace(docker.budget, fraction=float(over["fraction"]))
             docker.params = dataclasses.replace(docker.params, **{k: v for k, v in over.items()
                                                                   if k not in (*docker_fields, "chains", "fraction")})
             return docker
 
         eng._docker = patched  # type: ignore[method-assign]
         eng._grid(rec, box)
-        saved = MODES[mode]
-        if "fraction" in over:  # the mode's share of Vina exhaustiveness 8's steps, for this variant only
-            MODES[mode] = dataclasses.replace(saved, fraction=float(over["fraction"]))
         c0 = time.process_time()
-        try:
-            res = eng.dock(rec, box, ligs, seed=seed)
-        finally:
-            MODES[mode] = saved
+        res = eng.dock(rec, box, ligs, seed=seed)
         cpu = time.process_time() - c0
         d = eng.last_docker
         from docking.engines.torch_engine.compiled import compile_seconds
