@@ -179,7 +179,8 @@ def _perturb(pdbqt: str, rng: np.random.Generator, shift: float) -> str:
     return "\n".join(out) + "\n"
 
 
-def phase_vina(work: Path, quick: bool, cpu: int, parts: list[str]) -> None:
+def phase_vina(work: Path, quick: bool, cpu: int, parts: list[str],
+               targets: tuple[str, ...] = SCREEN_TARGETS) -> None:
     boxes = _boxes()
     ligs = _load(work / "ligands.json")
     names = sorted(ligs)
@@ -220,7 +221,7 @@ def phase_vina(work: Path, quick: bool, cpu: int, parts: list[str]) -> None:
         res = _load(res_path)
         scr = res.setdefault("screen", {})
         maps = res.setdefault("maps_s", {})  # timed like the torch engine's grids, which dock() builds
-        for target in SCREEN_TARGETS:
+        for target in targets:
             c, s = boxes[target]
             rec = work / "receptors" / f"{target}.pdbqt"
             t0 = time.perf_counter()
@@ -336,7 +337,8 @@ def _redock(work: Path, quick: bool, cpu: int, engine: str, device: str = "auto"
 
 
 # ------------------------------------------------------------------------------ main
-def phase_torch(work: Path, quick: bool, cpu: int, parts: list[str], device: str) -> None:
+def phase_torch(work: Path, quick: bool, cpu: int, parts: list[str], device: str,
+                targets: tuple[str, ...] = SCREEN_TARGETS) -> None:
     import torch
 
     from docking.engines.torch_engine.engine import TorchEngine
@@ -385,7 +387,7 @@ def phase_torch(work: Path, quick: bool, cpu: int, parts: list[str], device: str
                            n_heavy=ligs[n]["n_heavy"], n_rotatable=ligs[n]["n_rotatable"], input_hash=n)
             for n in names
         ]
-        for target in SCREEN_TARGETS:
+        for target in targets:
             if target in out:
                 continue
             rec = (work / "receptors" / f"{target}.pdbqt").read_text()
@@ -491,6 +493,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--cpu", type=int, default=2, help="Vina threads (torch uses as many)")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--targets", default=",".join(SCREEN_TARGETS),
+                    help="vina/torch screen: comma list of pockets (default: all three)")
     ap.add_argument("--set", dest="drug_set", choices=["screen", "macrocycles"], default="screen",
                     help="prep: the 20 screening drugs, or 12 approved drugs with a flexible macrocycle "
                          "(use another --workdir)")
@@ -498,12 +502,16 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    targets = tuple(t.strip() for t in args.targets.split(",") if t.strip())
+    unknown = sorted(set(targets) - set(SCREEN_TARGETS))
+    if unknown:
+        ap.error(f"unknown --targets {', '.join(unknown)}; choose from {', '.join(SCREEN_TARGETS)}")
     if args.phase in ("prep", "all"):
         phase_prep(work, args.quick, macrocycles=args.drug_set == "macrocycles")
     if args.phase in ("vina", "all"):
-        phase_vina(work, args.quick, args.cpu, parts)
+        phase_vina(work, args.quick, args.cpu, parts, targets)
     if args.phase in ("torch", "all"):
-        phase_torch(work, args.quick, args.cpu, parts, args.device)
+        phase_torch(work, args.quick, args.cpu, parts, args.device, targets)
     if args.phase in ("report", "all"):
         print(report(work))
     return 0
